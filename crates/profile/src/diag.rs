@@ -1,0 +1,59 @@
+//! Located diagnostics: every error and warning names the file, line and column, and the rule
+//! (index and first syscall name) it belongs to.
+
+use serde::Serialize;
+use std::fmt;
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Docker accepts it, but it is probably not what was meant.
+    Warning,
+    /// Docker or runc would refuse it; confine refuses it.
+    Error,
+}
+
+/// One finding about a profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// A stable machine-readable kind, e.g. `unknown-key`, `bad-action`.
+    pub code: &'static str,
+    /// The file (`-` for stdin, `builtin:docker-default` for the builtin).
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// The index of the rule in `syscalls[]`, if the finding is inside one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<usize>,
+    /// The first syscall name of that rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syscall: Option<String>,
+    /// What is wrong, and what Docker/runc would do.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{}:{}:{}: {sev}", self.file, self.line, self.column)?;
+        match (self.rule, &self.syscall) {
+            (Some(r), Some(s)) => write!(f, ": rule {r} ({s})")?,
+            (Some(r), None) => write!(f, ": rule {r}")?,
+            _ => {}
+        }
+        write!(f, ": {} [{}]", self.message, self.code)
+    }
+}
+
+/// Whether any diagnostic is an error.
+pub fn has_errors(d: &[Diagnostic]) -> bool {
+    d.iter().any(|d| d.severity == Severity::Error)
+}

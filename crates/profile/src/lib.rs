@@ -1,0 +1,26 @@
+//! Docker and OCI seccomp profiles: reading them exactly as Docker and runc do, with every
+//! error and warning located, and resolving a Docker profile for a host.
+//!
+//! ```text
+//! bytes ──json::parse──▶ Node tree (offsets) ──parse──▶ Profile + Diagnostics
+//!                                                         │
+//!                                   Host (arch, caps, kernel) ──resolve──▶ Resolved (OCI form)
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod builtin;
+pub mod caps;
+pub mod diag;
+pub mod emit;
+pub mod json;
+pub mod load;
+pub mod model;
+pub mod parse;
+pub mod resolve;
+
+pub use diag::{Diagnostic, Severity};
+pub use load::{load, LoadError, Source};
+pub use model::{Action, Arg, Filter, Flag, Format, KernelVersion, Operator, Profile, Rule};
+pub use parse::{parse_profile, Parsed};
+pub use resolve::{resolve, Host, Resolution, Resolved, ResolvedRule};
