@@ -114,6 +114,31 @@ fn go_fold_eq(a: &str, b: &str) -> bool {
     a.chars().count() == b.chars().count() && a.chars().map(fold).eq(b.chars().map(fold))
 }
 
+/// The first syscall name of a rule, looked up before the rule is read so that findings about
+/// its keys can already name it.
+fn peek_first_name(node: &Node) -> Option<String> {
+    let Value::Object(members) = &node.value else {
+        return None;
+    };
+    let last = |key: &str| {
+        members
+            .iter()
+            .rev()
+            .find(|m| go_fold_eq(key, &m.key))
+            .map(|m| &m.value.value)
+    };
+    match last("names") {
+        Some(Value::Array(items)) => items.iter().find_map(|i| match &i.value {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        }),
+        _ => match last("name") {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        },
+    }
+}
+
 impl Cx<'_> {
     fn report(&mut self, severity: Severity, code: &'static str, at: usize, message: String) {
         let pos = self.lines.pos(at);
@@ -528,6 +553,7 @@ impl Cx<'_> {
             );
             return None;
         }
+        self.rule = Some((index, peek_first_name(node)));
         let [names, name, action, errno, args, comment, includes, excludes] =
             self.fields(node, "a rule", RULE_KEYS)?;
         let list = self.strings(names, "names").unwrap_or_default();

@@ -1,0 +1,167 @@
+//! confine's command line, as clap-derive structures only: the binary runs them, and the man
+//! page and shell completions are generated from the same definitions.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Confine any Linux process the way Docker confines a container, and show what was done.
+///
+/// Exit codes: 0 success; 1 the command worked and found something (warnings under --strict,
+/// differences); 2 usage error or bad input.
+#[derive(Debug, Parser)]
+#[command(
+    name = "confine",
+    version,
+    about = "Confine any Linux process the way Docker confines a container, and show what was done",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Seccomp profiles: resolve, check, syscall tables.
+    #[command(subcommand)]
+    Seccomp(SeccompCommand),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+/// `confine seccomp …`
+#[derive(Debug, Subcommand)]
+pub enum SeccompCommand {
+    /// Resolve a Docker profile for a host and print the flattened OCI profile.
+    ///
+    /// The output is what dockerd hands to runc: the rules that apply on the host, in order,
+    /// names sorted within each rule, `architectures` from the host's archMap entry. It is
+    /// stable byte for byte and can be given to `docker run --security-opt seccomp=FILE` or used
+    /// as a Kubernetes `Localhost` profile.
+    Resolve(ResolveArgs),
+    /// Check profiles: every error and warning, with file, line, column and rule.
+    ///
+    /// Exit 0 when clean (warnings allowed), 1 when there are warnings and --strict is given,
+    /// 2 when any profile has an error or cannot be read.
+    Check(CheckArgs),
+    /// Show the syscall table of an architecture, or one syscall on every architecture.
+    Syscalls(SyscallsArgs),
+}
+
+/// The host a Docker profile is resolved for (defaults: this machine).
+#[derive(Debug, Clone, Args)]
+pub struct HostArgs {
+    /// Native architecture: Docker's (amd64), the kernel's (x86_64) or libseccomp's
+    /// (SCMP_ARCH_X86_64) name [default: this machine's]
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+    /// Kernel version as major.minor, e.g. 6.8 [default: the running kernel]
+    #[arg(long, value_name = "X.Y")]
+    pub kernel: Option<String>,
+    /// Bounding capability set: docker-default, all, none, or a comma-separated list
+    /// (CAP_ prefix and case optional)
+    #[arg(long, value_name = "SET", default_value = "docker-default")]
+    pub caps: String,
+    /// Add a capability, as `docker run --cap-add` (ALL for every capability)
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a capability, as `docker run --cap-drop` (ALL for every capability)
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+}
+
+/// Output shape of `seccomp resolve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolveFormat {
+    /// The runtime-spec linux.seccomp object
+    Oci,
+    /// The same rules as a Docker profile, keeping rule comments
+    Docker,
+}
+
+/// `confine seccomp resolve`
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// Profile: a path, `-` for standard input, or `docker-default` (the builtin)
+    #[arg(value_name = "PROFILE", default_value = "docker-default")]
+    pub profile: String,
+    /// The host to resolve for.
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ResolveFormat::Oci)]
+    pub format: ResolveFormat,
+    /// Write the profile to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Treat warnings as errors: print nothing and exit 1 when there are any
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `confine seccomp check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Profiles: paths, `-` for standard input, or `docker-default`
+    #[arg(value_name = "PROFILE", required = true)]
+    pub profiles: Vec<String>,
+    /// The host used to find syscall names unknown on every covered architecture.
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Exit 1 when there are warnings
+    #[arg(long)]
+    pub strict: bool,
+    /// One JSON object per profile (JSON Lines)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `confine seccomp syscalls`
+#[derive(Debug, Args)]
+pub struct SyscallsArgs {
+    /// A syscall name (shown on every architecture) or number (on --arch)
+    #[arg(value_name = "NAME|NUMBER")]
+    pub query: Option<String>,
+    /// Architecture, any spelling [default: this machine's]
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+    /// JSON output
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Shells for `confine completions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// GNU bash
+    Bash,
+    /// Z shell
+    Zsh,
+    /// fish
+    Fish,
+}
+
+/// `confine completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}
