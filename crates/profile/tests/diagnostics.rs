@@ -105,8 +105,8 @@ fn every_listed_error() {
         "notify-default",
         e,
     );
-    let src = format!("{{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/s\", \"syscalls\": [{{\"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_NOTIFY\"}}]}}");
-    let d = one(&src, "notify-write", e);
+    let src = r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/s", "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_NOTIFY"}]}"#;
+    let d = one(src, "notify-write", e);
     assert_eq!((d.rule, d.syscall.as_deref()), (Some(0), Some("read")));
     one(
         &with_rule(r#"{"names": [], "action": "SCMP_ACT_ALLOW"}"#),

@@ -1,0 +1,291 @@
+//! The `confine` binary end to end: outputs, exit codes, and nothing on stdout on error.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn confine(args: &[&str]) -> Output {
+    confine_stdin(args, None)
+}
+
+fn confine_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confine"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn confine");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/seccomp")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn allow_names(json: &str) -> (usize, usize) {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let rules = v["syscalls"].as_array().unwrap();
+    let mut names: Vec<&str> = rules
+        .iter()
+        .filter(|r| r["action"] == "SCMP_ACT_ALLOW")
+        .flat_map(|r| {
+            r["names"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    (rules.len(), names.len())
+}
+
+#[test]
+fn resolve_figures_through_the_cli() {
+    let host = ["--kernel", "6.8"];
+    for (arch, extra, want) in [
+        ("amd64", vec![], (15, 370)),
+        ("x86_64", vec![], (15, 370)),
+        ("arm64", vec![], (14, 374)),
+        ("SCMP_ARCH_S390X", vec![], (14, 371)),
+        ("riscv64", vec![], (14, 369)),
+        ("amd64", vec!["--cap-add", "sys_admin"], (14, 395)),
+    ] {
+        let mut args = vec!["seccomp", "resolve", "--arch", arch];
+        args.extend(host);
+        args.extend(extra.iter().copied());
+        let o = confine(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(allow_names(&stdout(&o)), want, "{args:?}");
+    }
+    let o = confine(&["seccomp", "resolve", "--arch", "amd64", "--kernel", "4.4"]);
+    assert_eq!(allow_names(&stdout(&o)).1, 367);
+}
+
+#[test]
+fn resolve_is_byte_stable_and_builtin_equals_fixture() {
+    let args = ["seccomp", "resolve", "--arch", "amd64", "--kernel", "6.8"];
+    let a = confine(&args);
+    let b = confine(&args);
+    assert_eq!(a.stdout, b.stdout);
+    let mut with_file = args.to_vec();
+    let f = fixture("docker-default.json");
+    with_file.insert(2, &f);
+    let c = confine(&with_file);
+    assert_eq!(
+        a.stdout, c.stdout,
+        "builtin and fixture resolve to the same bytes"
+    );
+    // and the output is itself a valid profile that resolves to itself
+    let again = confine_stdin(
+        &[
+            "seccomp", "resolve", "-", "--arch", "amd64", "--kernel", "6.8",
+        ],
+        Some(&a.stdout),
+    );
+    assert_eq!(stdout(&again), stdout(&a));
+}
+
+#[test]
+fn resolve_writes_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.json");
+    let o = confine(&[
+        "seccomp",
+        "resolve",
+        "--arch",
+        "s390x",
+        "--format",
+        "docker",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("\"comment\""), "docker format keeps comments");
+}
+
+#[test]
+fn bad_profile_exits_2_with_nothing_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.json");
+    std::fs::write(&p, "{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"syscalls\": [{\"names\": [\"ptrace\"], \"action\": \"SCMP_ACT_NOPE\"}]\n}\n").unwrap();
+    let o = confine(&["seccomp", "resolve", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let e = stderr(&o);
+    assert!(
+        e.contains("bad.json:3:48: error: rule 0 (ptrace): unknown action `SCMP_ACT_NOPE`"),
+        "{e}"
+    );
+    for input in [&b"\xff\xfe"[..], b"", b"[]", b"{\"defaultAction\": 1}"] {
+        let o = confine_stdin(&["seccomp", "resolve", "-"], Some(input));
+        assert_eq!(o.status.code(), Some(2), "{input:?}");
+        assert!(o.stdout.is_empty());
+    }
+    let o = confine(&["seccomp", "resolve", "/nonexistent/profile.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/profile.json"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["seccomp", "resolve", "--arch", "vax"],
+        vec!["seccomp", "resolve", "--kernel", "six"],
+        vec!["seccomp", "resolve", "--cap-add", "CAP_FLY"],
+        vec!["seccomp", "resolve", "--caps", "chown,nope"],
+        vec!["seccomp", "frobnicate"],
+        vec!["seccomp", "syscalls", "--arch", "parisc"],
+        vec!["seccomp", "syscalls", "no_such_call"],
+    ] {
+        let o = confine(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn check_exit_codes_and_json() {
+    let o = confine(&[
+        "seccomp",
+        "check",
+        &fixture("docker-default.json"),
+        "--arch",
+        "amd64",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("recv, riscv_hwprobe, send"),
+        "{}",
+        stdout(&o)
+    );
+    let o = confine(&[
+        "seccomp",
+        "check",
+        "--strict",
+        &fixture("docker-default.json"),
+        "--arch",
+        "amd64",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let dir = tempfile::tempdir().unwrap();
+    let clean = dir.path().join("clean.json");
+    std::fs::write(&clean, r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]}"#).unwrap();
+    let o = confine(&["seccomp", "check", "--strict", clean.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 7, "op": "SCMP_CMP_EQ"}]}]}"#).unwrap();
+    let o = confine(&[
+        "seccomp",
+        "check",
+        "--json",
+        clean.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        &fixture("podman-default.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["errors"], 0);
+    assert_eq!(lines[1]["errors"], 1);
+    let d = &lines[1]["diagnostics"][0];
+    assert_eq!(
+        (
+            d["code"].as_str(),
+            d["rule"].as_u64(),
+            d["syscall"].as_str()
+        ),
+        (Some("bad-arg-index"), Some(0), Some("read"))
+    );
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(1), Some(117))
+    );
+    assert!(lines[2]["warnings"].as_u64().unwrap() > 5);
+}
+
+#[test]
+fn oci_config_json_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.json");
+    std::fs::write(&cfg, r#"{"ociVersion": "1.2.0", "linux": {"seccomp": {"defaultAction": "SCMP_ACT_KILL_PROCESS", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["read", "exit"], "action": "SCMP_ACT_ALLOW"}]}}}"#).unwrap();
+    let o = confine(&["seccomp", "resolve", cfg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["defaultAction"], "SCMP_ACT_KILL_PROCESS");
+    assert_eq!(
+        v["syscalls"][0]["names"],
+        serde_json::json!(["exit", "read"])
+    );
+}
+
+#[test]
+fn syscalls_table_and_lookup() {
+    let o = confine(&["seccomp", "syscalls", "--arch", "x86_64"]);
+    assert!(stdout(&o).lines().any(|l| l == "469\tfile_setattr"));
+    let o = confine(&["seccomp", "syscalls", "file_setattr"]);
+    let out = stdout(&o);
+    assert!(
+        out.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["x32", "1073742293"]),
+        "{out}"
+    );
+    let o = confine(&["seccomp", "syscalls", "--json", "--arch", "i386", "0x5"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["name"], "open");
+}
+
+#[test]
+fn help_version_completions_man() {
+    let o = confine(&["--version"]);
+    assert!(stdout(&o).starts_with("confine "));
+    for sub in [
+        vec!["--help"],
+        vec!["seccomp", "--help"],
+        vec!["seccomp", "resolve", "--help"],
+        vec!["seccomp", "check", "--help"],
+        vec!["seccomp", "syscalls", "--help"],
+        vec!["completions", "--help"],
+        vec!["man", "--help"],
+    ] {
+        let o = confine(&sub);
+        assert!(
+            o.status.success() && stdout(&o).contains("Usage:"),
+            "{sub:?}"
+        );
+    }
+    for sh in ["bash", "zsh", "fish"] {
+        let o = confine(&["completions", sh]);
+        assert!(o.status.success() && stdout(&o).contains("resolve"), "{sh}");
+    }
+    let o = confine(&["man"]);
+    let page = stdout(&o);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH confine"),
+        "{}",
+        &page[..200]
+    );
+    assert!(page.contains("CONFINE SECCOMP RESOLVE") && page.contains("\\-\\-cap\\-add"));
+}
