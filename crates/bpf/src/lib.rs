@@ -1,0 +1,15 @@
+//! Classic BPF for seccomp: the instruction format, the kernel's validator, a kernel-faithful
+//! emulator, the kernel's constant-action cache check, and a disassembler.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod action;
+pub mod cache;
+pub mod disasm;
+pub mod emu;
+pub mod insn;
+pub mod validate;
+
+pub use emu::{Emulator, Run, SeccompData};
+pub use insn::{decode, encode, Insn};
+pub use validate::{validate, Invalid};
