@@ -52,6 +52,23 @@ pub enum SeccompCommand {
     Check(CheckArgs),
     /// Show the syscall table of an architecture, or one syscall on every architecture.
     Syscalls(SyscallsArgs),
+    /// Disassemble a raw seccomp program (`struct sock_filter` bytes, host byte order).
+    ///
+    /// The input is what `bwrap --seccomp FD` takes and PTRACE_SECCOMP_GET_FILTER returns. It is
+    /// first checked exactly as the kernel checks a filter; a program the kernel would refuse is
+    /// reported with the reason and exit 2.
+    Disasm(DisasmArgs),
+}
+
+/// `confine seccomp disasm`
+#[derive(Debug, Args)]
+pub struct DisasmArgs {
+    /// The program file, or `-` for standard input
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// One JSON object per instruction (JSON Lines)
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The host a Docker profile is resolved for (defaults: this machine).

@@ -26,6 +26,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Seccomp(SeccompCommand::Resolve(a)) => commands::resolve::run(a),
         Command::Seccomp(SeccompCommand::Check(a)) => commands::check::run(a),
         Command::Seccomp(SeccompCommand::Syscalls(a)) => commands::syscalls::run(a),
+        Command::Seccomp(SeccompCommand::Disasm(a)) => commands::disasm::run(a),
         Command::Completions(a) => commands::meta::completions(a),
         Command::Man => commands::meta::man(),
     }

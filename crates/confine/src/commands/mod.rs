@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod check;
+pub mod disasm;
 pub mod meta;
 pub mod resolve;
 pub mod syscalls;
