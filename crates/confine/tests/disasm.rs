@@ -54,11 +54,16 @@ fn disassembles_a_libseccomp_program() {
         assert!(text.contains(want), "missing {want}:\n{text}");
     }
     let o = confine(&["seccomp", "disasm", "--json", p.to_str().unwrap()]);
-    let n = String::from_utf8(o.stdout)
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .count();
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let n = lines.len();
+    assert_eq!(
+        lines[0]["text"],
+        "ld [4]                                 ; arch"
+    );
     assert_eq!(n * 8, std::fs::metadata(&p).unwrap().len() as usize);
 }
 
