@@ -156,6 +156,37 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>, DecodeError> {
         .collect())
 }
 
+/// Decode `struct sock_filter` bytes written in a given byte order (libseccomp exports a
+/// big-endian ABI's filter in that ABI's byte order).
+pub fn decode_with_order(bytes: &[u8], little_endian: bool) -> Result<Vec<Insn>, DecodeError> {
+    if bytes.len() % 8 != 0 {
+        return Err(DecodeError::Ragged(bytes.len()));
+    }
+    let u16_of = |b: [u8; 2]| {
+        if little_endian {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        }
+    };
+    let u32_of = |b: [u8; 4]| {
+        if little_endian {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        }
+    };
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| Insn {
+            code: u16_of([c[0], c[1]]),
+            jt: c[2],
+            jf: c[3],
+            k: u32_of([c[4], c[5], c[6], c[7]]),
+        })
+        .collect())
+}
+
 /// Encode instructions as raw bytes.
 pub fn encode(prog: &[Insn]) -> Vec<u8> {
     prog.iter().flat_map(|i| i.to_bytes()).collect()

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod cache;
+pub mod compile;
 pub mod disasm;
 pub mod emu;
 pub mod insn;

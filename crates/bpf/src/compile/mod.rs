@@ -1,0 +1,42 @@
+//! The seccomp compiler: a resolved profile → the decisions runc + libseccomp would install
+//! ([`policy`], [`tree`]) → a classic BPF program ([`reference`], the simple generator that the
+//! optimised one is checked against).
+
+pub mod asm;
+pub mod policy;
+pub mod reference;
+pub mod tree;
+
+use confine_abi::{Arch, ArchError};
+
+pub use policy::{build, Decision, Options, Policy};
+
+/// Why a profile cannot be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompileError {
+    /// An architecture without a syscall table.
+    #[error(transparent)]
+    Arch(ArchError),
+    /// libseccomp refuses to merge the rule (EEXIST), so runc would refuse the profile.
+    #[error("rule {rule} ({name}) conflicts on {arch} with an earlier rule for the same syscall and arguments but another action; libseccomp refuses it (EEXIST) and runc would not start the container")]
+    Conflict {
+        /// Rule index in the resolved profile.
+        rule: usize,
+        /// The syscall name.
+        name: String,
+        /// The ABI.
+        arch: Arch,
+    },
+    /// SCMP_ACT_NOTIFY as the default action.
+    #[error("SCMP_ACT_NOTIFY cannot be the default action")]
+    NotifyDefault,
+    /// A code generator broke one of its own invariants (a bug in confine).
+    #[error("internal compiler error: {0}")]
+    Internal(String),
+    /// The program does not fit in one filter.
+    #[error(
+        "the compiled program has {0} instructions; the kernel accepts at most 4096 per filter"
+    )]
+    TooLong(usize),
+}

@@ -1,0 +1,475 @@
+//! From a resolved profile to per-architecture syscall decisions, exactly as runc builds its
+//! libseccomp filter (libcontainer/seccomp/seccomp_linux.go) and as libseccomp merges the rules
+//! (see [`super::tree`]), plus runc's `-ENOSYS` stub (libcontainer/seccomp/patchbpf).
+//!
+//! runc's semantics, reproduced:
+//! * one rule per name; a rule whose action (with its errno) equals the default is skipped;
+//! * `SCMP_ACT_KILL` is KILL_THREAD; ERRNO and TRACE without `errnoRet` use EPERM;
+//! * the conditions of a rule are ANDed, unless an argument index repeats: then every condition
+//!   becomes a rule of its own and they are ORed;
+//! * a name libseccomp cannot resolve at all is skipped; a name absent on one architecture is
+//!   skipped there;
+//! * the filter covers the native architecture plus `architectures`;
+//! * on ABIs with `socketcall`/`ipc` multiplexers (x86, s390, s390x, ppc, ppc64, mips o32) a
+//!   socket or SysV IPC call is added twice: to the direct syscall, and to the multiplexer with
+//!   argument 0 replaced by `== call number`, as libseccomp does.
+//! * an unconditional rule decides its syscall: a later conditional rule is dropped, an earlier
+//!   one is replaced; of two unconditional rules the first stays.
+
+use super::tree::{Cond, Conflict, Forest, NodeId};
+use super::CompileError;
+use crate::action as ret;
+use confine_abi::{Arch, SyscallTable};
+use confine_profile::{Action, Flag, Resolved};
+use std::collections::BTreeMap;
+
+/// `SECCOMP_RET_ERRNO | ENOSYS`, what runc's stub returns.
+pub const RET_ENOSYS: u32 = ret::ERRNO | 38;
+
+/// The kernel's x32 syscall bit.
+pub const X32_BIT: u32 = 0x4000_0000;
+
+/// Options that change what is compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Prepend runc's `-ENOSYS` stub (default on, like runc).
+    pub enosys_stub: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { enosys_stub: true }
+    }
+}
+
+/// What one syscall does on one ABI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The same action whatever the arguments.
+    Always(u32),
+    /// Decided by an argument tree in the policy's forest; `None` from it means the default.
+    Tree(NodeId),
+}
+
+/// The decisions of one architecture of the filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchPolicy {
+    /// The ABI.
+    pub arch: Arch,
+    /// Syscall number → decision; numbers not listed get the default action.
+    pub syscalls: BTreeMap<u32, Decision>,
+    /// Whether libseccomp compares 64-bit arguments as two words on this ABI.
+    pub bits64: bool,
+}
+
+/// Where a syscall's decision came from, for `eval` and `explain`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The rule index in the resolved profile.
+    pub rule: usize,
+    /// The name in that rule.
+    pub name: String,
+}
+
+/// Everything the code generators need.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// The default action value.
+    pub default_action: u32,
+    /// Action for an architecture outside the filter (libseccomp's default: KILL_THREAD).
+    pub bad_arch_action: u32,
+    /// The filter's architectures, native first.
+    pub arches: Vec<ArchPolicy>,
+    /// The argument trees.
+    pub forest: Forest,
+    /// runc's stub: per listed architecture, the highest syscall number the profile names.
+    pub stub: Vec<(Arch, u32)>,
+    /// Filter flags to install with (`SPEC_ALLOW` added when the profile has none, as runc).
+    pub flags: Vec<Flag>,
+    /// Names skipped because no architecture knows them (runc skips them).
+    pub unknown_names: Vec<String>,
+    /// The first rule that set each (arch, nr) decision.
+    pub origins: BTreeMap<(Arch, u32), Origin>,
+}
+
+/// runc's mapping of a profile action to the kernel's return value.
+pub fn action_value(action: Action, errno: Option<u32>) -> u32 {
+    let data = |d: Option<u32>| d.unwrap_or(1) & 0xffff;
+    match action {
+        Action::Kill | Action::KillThread => ret::KILL_THREAD,
+        Action::KillProcess => ret::KILL_PROCESS,
+        Action::Trap => ret::TRAP,
+        Action::Errno => ret::ERRNO | data(errno),
+        Action::Trace => ret::TRACE | data(errno),
+        Action::Allow => ret::ALLOW,
+        Action::Log => ret::LOG,
+        Action::Notify => ret::USER_NOTIF,
+    }
+}
+
+/// libseccomp's word size per ABI (x32 and MIPS n32 are 32-bit there).
+pub fn libseccomp_bits64(arch: Arch) -> bool {
+    matches!(
+        arch,
+        Arch::X86_64
+            | Arch::Aarch64
+            | Arch::Mips64
+            | Arch::Mipsel64
+            | Arch::Ppc64
+            | Arch::Ppc64le
+            | Arch::S390x
+            | Arch::Riscv64
+            | Arch::Loongarch64
+            | Arch::Parisc64
+    )
+}
+
+/// socketcall(2) call numbers (include/uapi/linux/net.h), in libseccomp's pseudo-syscall order.
+const SOCKET_CALLS: [(&str, u64); 20] = [
+    ("socket", 1),
+    ("bind", 2),
+    ("connect", 3),
+    ("listen", 4),
+    ("accept", 5),
+    ("getsockname", 6),
+    ("getpeername", 7),
+    ("socketpair", 8),
+    ("send", 9),
+    ("recv", 10),
+    ("sendto", 11),
+    ("recvfrom", 12),
+    ("shutdown", 13),
+    ("setsockopt", 14),
+    ("getsockopt", 15),
+    ("sendmsg", 16),
+    ("recvmsg", 17),
+    ("accept4", 18),
+    ("recvmmsg", 19),
+    ("sendmmsg", 20),
+];
+
+/// ipc(2) call numbers (include/uapi/linux/ipc.h).
+const IPC_CALLS: [(&str, u64); 12] = [
+    ("semop", 1),
+    ("semget", 2),
+    ("semctl", 3),
+    ("semtimedop", 4),
+    ("msgsnd", 11),
+    ("msgrcv", 12),
+    ("msgget", 13),
+    ("msgctl", 14),
+    ("shmat", 21),
+    ("shmdt", 22),
+    ("shmget", 23),
+    ("shmctl", 24),
+];
+
+/// ABIs where libseccomp routes socket and IPC calls through the multiplexers too.
+fn multiplexed(arch: Arch) -> bool {
+    matches!(
+        arch,
+        Arch::X86
+            | Arch::S390
+            | Arch::S390x
+            | Arch::Ppc
+            | Arch::Ppc64
+            | Arch::Ppc64le
+            | Arch::Mips
+            | Arch::Mipsel
+    )
+}
+
+/// The multiplexer and call number for a socket/IPC name on a multiplexing ABI.
+fn mux_of(arch: Arch, name: &str) -> Option<(&'static str, u64)> {
+    if !multiplexed(arch) {
+        return None;
+    }
+    if let Some(&(_, n)) = SOCKET_CALLS.iter().find(|(s, _)| *s == name) {
+        return Some(("socketcall", n));
+    }
+    IPC_CALLS
+        .iter()
+        .find(|(s, _)| *s == name)
+        .map(|&(_, n)| ("ipc", n))
+}
+
+#[derive(Clone, Debug, Default)]
+struct Entry {
+    action: u32,
+    chains: Option<NodeId>,
+}
+
+struct Builder {
+    forest: Forest,
+    dbs: Vec<(Arch, BTreeMap<u32, Entry>)>,
+    origins: BTreeMap<(Arch, u32), Origin>,
+}
+
+impl Builder {
+    /// libseccomp's `db_rule_add` for one ABI.
+    fn add(
+        &mut self,
+        db: usize,
+        nr: u32,
+        conds: &[Cond],
+        action: u32,
+        origin: &Origin,
+    ) -> Result<(), Conflict> {
+        let bits64 = libseccomp_bits64(self.dbs[db].0);
+        let chain = self.forest.chain(conds, action, bits64);
+        let arch = self.dbs[db].0;
+        let map = &mut self.dbs[db].1;
+        match map.get_mut(&nr) {
+            None => {
+                map.insert(
+                    nr,
+                    Entry {
+                        action,
+                        chains: chain,
+                    },
+                );
+                self.origins.insert((arch, nr), origin.clone());
+                Ok(())
+            }
+            // an unconditional decision stays, whatever comes after it
+            Some(e) if e.chains.is_none() => Ok(()),
+            Some(e) => match chain {
+                None => {
+                    e.chains = None;
+                    e.action = action;
+                    self.origins.insert((arch, nr), origin.clone());
+                    Ok(())
+                }
+                Some(c) => {
+                    let mut root = e.chains;
+                    let r = self.forest.add(&mut root, c);
+                    if let Some(e) = self.dbs[db].1.get_mut(&nr) {
+                        e.chains = root;
+                    }
+                    r
+                }
+            },
+        }
+    }
+}
+
+/// Build the policy runc + libseccomp would install for `r`.
+pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
+    let default_action = action_value(r.default_action, r.default_errno_ret);
+    if r.default_action == Action::Notify {
+        return Err(CompileError::NotifyDefault);
+    }
+    let mut arches = vec![r.host.arch];
+    for a in &r.architectures {
+        if !arches.contains(a) {
+            arches.push(*a);
+        }
+    }
+    let tables = arches
+        .iter()
+        .map(|&a| SyscallTable::for_arch(a).map_err(CompileError::Arch))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut b = Builder {
+        forest: Forest::default(),
+        dbs: arches.iter().map(|&a| (a, BTreeMap::new())).collect(),
+        origins: BTreeMap::new(),
+    };
+    let mut unknown = Vec::new();
+    for (ri, rule) in r.rules.iter().enumerate() {
+        let action = action_value(rule.action, rule.errno_ret);
+        if action == default_action {
+            continue;
+        }
+        let mut counts = [0u8; 6];
+        for a in &rule.args {
+            counts[a.index.min(5) as usize] += 1;
+        }
+        let conds: Vec<Cond> = rule
+            .args
+            .iter()
+            .map(|a| Cond {
+                arg: a.index as u8,
+                op: a.op,
+                value: a.value,
+                value_two: a.value_two,
+            })
+            .collect();
+        // runc: a repeated index turns every condition into its own rule
+        let groups: Vec<Vec<Cond>> = if counts.iter().any(|&c| c > 1) {
+            conds.iter().map(|c| vec![*c]).collect()
+        } else {
+            vec![conds]
+        };
+        for name in &rule.names {
+            if !confine_abi::syscalls::known_anywhere(name) {
+                if !unknown.contains(name) {
+                    unknown.push(name.clone());
+                }
+                continue;
+            }
+            let origin = Origin {
+                rule: ri,
+                name: name.clone(),
+            };
+            for (db, table) in tables.iter().enumerate() {
+                let arch = arches[db];
+                let mux = mux_of(arch, name);
+                for g in &groups {
+                    // a transaction: if any ABI refuses the rule, runc fails
+                    let fail = |_| CompileError::Conflict {
+                        rule: ri,
+                        name: name.clone(),
+                        arch,
+                    };
+                    if let Some((mux_name, call)) = mux {
+                        if let Some(mux_nr) = table.number(mux_name) {
+                            let mut c: Vec<Cond> =
+                                g.iter().filter(|c| c.arg != 0).copied().collect();
+                            c.push(Cond {
+                                arg: 0,
+                                op: confine_profile::Operator::EqualTo,
+                                value: call,
+                                value_two: 0,
+                            });
+                            b.add(db, mux_nr, &c, action, &origin).map_err(fail)?;
+                        }
+                    }
+                    if let Some(nr) = table.number(name) {
+                        b.add(db, nr, g, action, &origin).map_err(fail)?;
+                    }
+                }
+            }
+        }
+    }
+    let stub = if opts.enosys_stub
+        && !matches!(
+            r.default_action,
+            Action::Allow | Action::Log | Action::Trace
+        ) {
+        stub_thresholds(r)
+    } else {
+        Vec::new()
+    };
+    let flags = match &r.flags {
+        None => vec![Flag::SpecAllow],
+        Some(f) => f.iter().copied().filter(|f| *f != Flag::Tsync).collect(),
+    };
+    let arches = b
+        .dbs
+        .into_iter()
+        .map(|(arch, map)| ArchPolicy {
+            arch,
+            bits64: libseccomp_bits64(arch),
+            syscalls: map
+                .into_iter()
+                .map(|(nr, e)| {
+                    let d = match e.chains {
+                        None => Decision::Always(e.action),
+                        Some(t) => Decision::Tree(t),
+                    };
+                    (nr, d)
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Policy {
+        default_action,
+        bad_arch_action: ret::KILL_THREAD,
+        arches,
+        forest: b.forest,
+        stub,
+        flags,
+        unknown_names: unknown,
+        origins: b.origins,
+    })
+}
+
+/// runc's `findLastSyscalls`: for each listed architecture, the highest number any rule names
+/// (socket/IPC names do not count on multiplexing ABIs: libseccomp resolves them to negative
+/// pseudo numbers there).
+fn stub_thresholds(r: &Resolved) -> Vec<(Arch, u32)> {
+    let mut out = Vec::new();
+    for &arch in &r.architectures {
+        let Ok(t) = SyscallTable::for_arch(arch) else {
+            continue;
+        };
+        let max = r
+            .rules
+            .iter()
+            .flat_map(|rule| rule.names.iter())
+            .filter(|n| mux_of(arch, n).is_none())
+            .filter_map(|n| t.number(n))
+            .max()
+            .unwrap_or(0);
+        if max != 0 && !out.iter().any(|(a, _)| *a == arch) {
+            out.push((arch, max));
+        }
+    }
+    out
+}
+
+impl Policy {
+    /// The verdict for one call, computed from the policy itself (no BPF): what the installed
+    /// program must return. `args` are the six 64-bit arguments.
+    pub fn eval(&self, audit_arch: u32, nr: u32, args: &[u64; 6]) -> u32 {
+        if let Some(v) = self.eval_stub(audit_arch, nr) {
+            return v;
+        }
+        let dbs: Vec<&ArchPolicy> = self
+            .arches
+            .iter()
+            .filter(|a| a.arch.audit_arch() == audit_arch)
+            .collect();
+        if dbs.is_empty() {
+            return self.bad_arch_action;
+        }
+        if audit_arch == Arch::X86_64.audit_arch() {
+            let has64 = dbs.iter().any(|a| a.arch == Arch::X86_64);
+            let has32 = dbs.iter().any(|a| a.arch == Arch::X32);
+            if has64 && !has32 && nr >= X32_BIT && nr != u32::MAX {
+                return self.bad_arch_action;
+            }
+            if has32 && !has64 && nr < X32_BIT {
+                return self.bad_arch_action;
+            }
+        }
+        for a in dbs {
+            if let Some(d) = a.syscalls.get(&nr) {
+                return match *d {
+                    Decision::Always(v) => v,
+                    Decision::Tree(t) => self.forest.eval(t, args).unwrap_or(self.default_action),
+                };
+            }
+        }
+        self.default_action
+    }
+
+    /// runc's stub alone: `Some(ENOSYS)` when it answers.
+    pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<u32> {
+        let mine: Vec<(Arch, u32)> = self
+            .stub
+            .iter()
+            .copied()
+            .filter(|(a, _)| a.audit_arch() == audit_arch)
+            .collect();
+        if mine.is_empty() {
+            return None;
+        }
+        let max = if audit_arch == Arch::X86_64.audit_arch() {
+            let x64 = mine.iter().find(|(a, _)| *a == Arch::X86_64).map(|e| e.1);
+            let x32 = mine.iter().find(|(a, _)| *a == Arch::X32).map(|e| e.1);
+            match (x64, x32, nr & X32_BIT != 0) {
+                (_, Some(m), true) => m,
+                (Some(m), _, false) => m,
+                _ => return None,
+            }
+        } else {
+            let (arch, m) = mine[0];
+            if matches!(arch, Arch::S390 | Arch::S390x) && nr == 0 {
+                return Some(RET_ENOSYS);
+            }
+            m
+        };
+        (nr > max).then_some(RET_ENOSYS)
+    }
+}

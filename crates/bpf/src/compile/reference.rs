@@ -1,0 +1,267 @@
+//! The reference code generator: plain, obviously correct code for a [`Policy`], laid out the
+//! way libseccomp's linear mode does (a chain of `jeq nr` per architecture), every comparison
+//! reloading its word. The optimised generator is checked against it.
+
+use super::asm::{Asm, AsmError, Label};
+use super::policy::{Decision, Policy, RET_ENOSYS, X32_BIT};
+use super::tree::{Cmp, NodeId};
+use super::CompileError;
+use crate::insn::{op, Insn};
+use confine_abi::Arch;
+use std::collections::BTreeMap;
+
+struct Gen<'p> {
+    p: &'p Policy,
+    asm: Asm,
+    rets: BTreeMap<u32, Label>,
+}
+
+impl Gen<'_> {
+    fn ret_label(&mut self, v: u32) -> Label {
+        if let Some(&l) = self.rets.get(&v) {
+            return l;
+        }
+        let l = self.asm.label();
+        self.rets.insert(v, l);
+        l
+    }
+
+    /// The offset of an argument word in `seccomp_data` for this ABI's byte order.
+    fn arg_offset(arch: Arch, arg: u8, hi: bool) -> u32 {
+        let base = 16 + 8 * u32::from(arg);
+        if hi == arch.is_little_endian() {
+            base + 4
+        } else {
+            base
+        }
+    }
+
+    /// Emit one level of a tree; `cont` is where evaluation goes when the level matches nothing.
+    fn level(&mut self, arch: Arch, first: NodeId, cont: Label) {
+        let nodes: Vec<NodeId> = {
+            let f = &self.p.forest;
+            let mut v = vec![f.level_first(first)];
+            while let Some(n) = f.next_sibling(*v.last().expect("non-empty")) {
+                v.push(n);
+            }
+            v
+        };
+        let labels: Vec<Label> = nodes.iter().map(|_| self.asm.label()).collect();
+        for (i, &id) in nodes.iter().enumerate() {
+            let next = labels.get(i + 1).copied().unwrap_or(cont);
+            let n = self.p.forest.node(id).clone();
+            self.asm.bind(labels[i]);
+            self.asm.ld(Self::arg_offset(arch, n.arg, n.hi));
+            if n.mask != u32::MAX {
+                self.asm.insn(Insn::stmt(
+                    crate::insn::class::ALU | op::AND | op::K,
+                    n.mask,
+                ));
+            }
+            let jop = match n.cmp {
+                Cmp::Eq | Cmp::MaskedEq => op::JEQ,
+                Cmp::Gt => op::JGT,
+                Cmp::Ge => op::JGE,
+            };
+            let mut subs = Vec::new();
+            let mut target = |nxt: Option<NodeId>, act: Option<u32>, g: &mut Self| match (nxt, act)
+            {
+                (Some(sub), _) => {
+                    let l = g.asm.label();
+                    subs.push((l, sub));
+                    l
+                }
+                (None, Some(a)) => g.ret_label(a),
+                (None, None) => next,
+            };
+            let t = target(n.nxt_t, n.act_t, self);
+            let f = target(n.nxt_f, n.act_f, self);
+            self.asm.jump(jop, n.datum, t, f);
+            // sub-levels come right after their node, before the next sibling, so that their
+            // fall-through to the sibling is a forward jump
+            for (l, sub) in subs {
+                self.asm.bind(l);
+                self.level(arch, sub, next);
+            }
+            // the last node's false branch may fall through to `next` without a jump
+        }
+    }
+
+    fn stub(&mut self, filter: Label) {
+        let enosys = self.ret_label(RET_ENOSYS);
+        let mut by_audit: Vec<(u32, Vec<(Arch, u32)>)> = Vec::new();
+        for &(arch, max) in &self.p.stub {
+            match by_audit.iter_mut().find(|(a, _)| *a == arch.audit_arch()) {
+                Some((_, v)) => v.push((arch, max)),
+                None => by_audit.push((arch.audit_arch(), vec![(arch, max)])),
+            }
+        }
+        if by_audit.is_empty() {
+            return;
+        }
+        self.asm.ld(4);
+        let sections: Vec<Label> = by_audit.iter().map(|_| self.asm.label()).collect();
+        for (i, (audit, _)) in by_audit.iter().enumerate() {
+            let next = self.asm.label();
+            self.asm.jump(op::JEQ, *audit, sections[i], next);
+            self.asm.bind(next);
+        }
+        self.asm.ja(filter);
+        for (i, (_, arches)) in by_audit.iter().enumerate() {
+            self.asm.bind(sections[i]);
+            self.asm.ld(0);
+            let max_of = |a: Arch| arches.iter().find(|(x, _)| *x == a).map(|e| e.1);
+            if arches[0].0.audit_arch() == Arch::X86_64.audit_arch() {
+                let (m64, m32) = (max_of(Arch::X86_64), max_of(Arch::X32));
+                let is32 = self.asm.label();
+                let is64 = self.asm.label();
+                self.asm.jump(op::JSET, X32_BIT, is32, is64);
+                self.asm.bind(is32);
+                match m32 {
+                    Some(m) => {
+                        let ok = self.asm.label();
+                        self.asm.jump(op::JGT, m, enosys, ok);
+                        self.asm.bind(ok);
+                        self.asm.ja(filter);
+                    }
+                    None => self.asm.ja(filter),
+                }
+                self.asm.bind(is64);
+                match m64 {
+                    Some(m) => self.asm.jump(op::JGT, m, enosys, filter),
+                    None => self.asm.ja(filter),
+                }
+            } else {
+                let (arch, m) = arches[0];
+                if matches!(arch, Arch::S390 | Arch::S390x) {
+                    let not0 = self.asm.label();
+                    self.asm.jump(op::JEQ, 0, enosys, not0);
+                    self.asm.bind(not0);
+                }
+                self.asm.jump(op::JGT, m, enosys, filter);
+            }
+        }
+    }
+
+    fn program(&mut self) {
+        let filter = self.asm.label();
+        self.stub(filter);
+        self.asm.bind(filter);
+        self.asm.ld(4);
+        let mut audits: Vec<u32> = Vec::new();
+        for a in &self.p.arches {
+            if !audits.contains(&a.arch.audit_arch()) {
+                audits.push(a.arch.audit_arch());
+            }
+        }
+        let blocks: Vec<Label> = audits.iter().map(|_| self.asm.label()).collect();
+        for (i, audit) in audits.iter().enumerate() {
+            let next = self.asm.label();
+            self.asm.jump(op::JEQ, *audit, blocks[i], next);
+            self.asm.bind(next);
+        }
+        let bad = self.ret_label(self.p.bad_arch_action);
+        self.asm.ja(bad);
+        let default = self.ret_label(self.p.default_action);
+        for (i, audit) in audits.iter().enumerate() {
+            self.asm.bind(blocks[i]);
+            self.asm.ld(0);
+            let members: Vec<_> = self
+                .p
+                .arches
+                .iter()
+                .filter(|a| a.arch.audit_arch() == *audit)
+                .collect();
+            if *audit == Arch::X86_64.audit_arch() {
+                let has64 = members.iter().any(|a| a.arch == Arch::X86_64);
+                let has32 = members.iter().any(|a| a.arch == Arch::X32);
+                let dispatch = self.asm.label();
+                if has64 && !has32 {
+                    let high = self.asm.label();
+                    self.asm.jump(op::JGE, X32_BIT, high, dispatch);
+                    self.asm.bind(high);
+                    self.asm.jump(op::JEQ, u32::MAX, dispatch, bad);
+                } else if has32 && !has64 {
+                    self.asm.jump(op::JGE, X32_BIT, dispatch, bad);
+                }
+                self.asm.bind(dispatch);
+            }
+            let mut sys: Vec<(u32, Arch, Decision)> = Vec::new();
+            for m in &members {
+                for (&nr, &d) in &m.syscalls {
+                    sys.push((nr, m.arch, d));
+                }
+            }
+            // an unconditional decision jumps straight to its return
+            let targets: Vec<Label> = sys
+                .iter()
+                .map(|(_, _, d)| match *d {
+                    Decision::Always(v) => self.ret_label(v),
+                    Decision::Tree(_) => self.asm.label(),
+                })
+                .collect();
+            for (j, (nr, _, _)) in sys.iter().enumerate() {
+                let next = self.asm.label();
+                self.asm.jump(op::JEQ, *nr, targets[j], next);
+                self.asm.bind(next);
+            }
+            self.asm.ja(default);
+            for (j, (_, arch, d)) in sys.iter().enumerate() {
+                if let Decision::Tree(t) = *d {
+                    self.asm.bind(targets[j]);
+                    self.level(*arch, t, default);
+                }
+            }
+        }
+        let rets: Vec<(u32, Label)> = self.rets.iter().map(|(&v, &l)| (v, l)).collect();
+        for (v, l) in rets {
+            self.asm.bind(l);
+            self.asm.ret(v);
+        }
+    }
+}
+
+/// runc's `-ENOSYS` stub alone, ending where the filter proper starts: prepend it to another
+/// compiler's program (libseccomp's, as runc does) to get what runc installs.
+pub fn stub_prefix(p: &Policy) -> Result<Vec<Insn>, CompileError> {
+    let mut g = Gen {
+        p,
+        asm: Asm::default(),
+        rets: BTreeMap::new(),
+    };
+    let filter = g.asm.label();
+    let rest = g.asm.label();
+    g.stub(filter);
+    // the stub's returns sit before the filter; the filter starts right after them
+    g.asm.ja(rest);
+    let rets: Vec<(u32, Label)> = g.rets.iter().map(|(&v, &l)| (v, l)).collect();
+    for (v, l) in rets {
+        g.asm.bind(l);
+        g.asm.ret(v);
+    }
+    g.asm.bind(filter);
+    g.asm.bind(rest);
+    let mut prog = g
+        .asm
+        .finish()
+        .map_err(|e| CompileError::Internal(format!("{e:?}")))?;
+    // `filter`/`rest` point one past the end: the appended program
+    if p.stub.is_empty() {
+        prog.clear();
+    }
+    Ok(prog)
+}
+
+/// Generate the reference program for a policy.
+pub fn generate(p: &Policy) -> Result<Vec<Insn>, CompileError> {
+    let mut g = Gen {
+        p,
+        asm: Asm::default(),
+        rets: BTreeMap::new(),
+    };
+    g.program();
+    g.asm.finish().map_err(|e| match e {
+        AsmError::TooLong(n) => CompileError::TooLong(n),
+        other => CompileError::Internal(format!("{other:?}")),
+    })
+}
