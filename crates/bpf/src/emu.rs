@@ -71,6 +71,22 @@ impl<'a> Emulator<'a> {
 
     /// Run the program on `data` laid out in the given byte order.
     pub fn run(&self, data: &SeccompData, little_endian: bool) -> Run {
+        self.run_inner(data, little_endian, None)
+    }
+
+    /// Run, and also return the index of every instruction executed, in order.
+    pub fn run_traced(&self, data: &SeccompData, little_endian: bool) -> (Run, Vec<usize>) {
+        let mut trace = Vec::new();
+        let r = self.run_inner(data, little_endian, Some(&mut trace));
+        (r, trace)
+    }
+
+    fn run_inner(
+        &self,
+        data: &SeccompData,
+        little_endian: bool,
+        mut trace: Option<&mut Vec<usize>>,
+    ) -> Run {
         let bytes = data.to_bytes(little_endian);
         let word = |k: u32| {
             let k = k as usize;
@@ -86,6 +102,9 @@ impl<'a> Emulator<'a> {
         let (mut pc, mut executed, mut taken) = (0usize, 0usize, 0usize);
         loop {
             let i = self.prog[pc];
+            if let Some(t) = trace.as_deref_mut() {
+                t.push(pc);
+            }
             executed += 1;
             pc += 1;
             let src = if i.code & op::X != 0 { x } else { i.k };

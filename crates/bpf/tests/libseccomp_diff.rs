@@ -9,138 +9,14 @@
 //! both sides see the same rules); the verdicts confine gives them with its own tables are
 //! counted and reported separately, never as agreement.
 
+mod support;
+
 use confine_abi::{Arch, CapSet, Capability, SyscallTable};
 use confine_bpf::compile::{build, reference, Options};
-use confine_bpf::insn::decode_with_order;
-use confine_bpf::{Emulator, Insn, SeccompData};
-use confine_profile::emit::{to_json, OutputFormat};
+use confine_bpf::{Emulator, SeccompData};
 use confine_profile::{load, resolve, Host, KernelVersion, Resolution, Resolved, Source};
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/seccomp")
-        .join(name)
-}
-
-struct Lib {
-    prog: Vec<Insn>,
-    unknown: Vec<String>,
-    conflict: Option<String>,
-}
-
-fn libseccomp(r: &Resolved, dir: &Path, opt: u32) -> Lib {
-    let json = dir.join("p.json");
-    std::fs::write(&json, to_json(r, OutputFormat::Oci)).unwrap();
-    let bpf = dir.join("p.bpf");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/runc_libseccomp.py");
-    let out = Command::new("/usr/bin/python3")
-        .arg(script)
-        .arg(&json)
-        .arg(r.host.arch.scmp_name())
-        .arg(&bpf)
-        .arg(opt.to_string())
-        .output()
-        .expect("/usr/bin/python3 with python3-seccomp");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut prog = decode_with_order(
-        &std::fs::read(&bpf).unwrap(),
-        r.host.arch.is_little_endian(),
-    )
-    .unwrap();
-    if !r.host.arch.is_little_endian() {
-        // Exported for a big-endian ABI on this little-endian host, libseccomp 2.5.4 byte-swaps
-        // some RET values twice (its far-jump block copies). On the real host the swaps cancel.
-        // Repair exactly those: a RET value that is none of the profile's actions but whose
-        // byte-swap is one.
-        let mut known: BTreeSet<u32> = [
-            confine_bpf::action::KILL_THREAD,
-            confine_bpf::compile::policy::action_value(r.default_action, r.default_errno_ret),
-        ]
-        .into();
-        for rule in &r.rules {
-            known.insert(confine_bpf::compile::policy::action_value(
-                rule.action,
-                rule.errno_ret,
-            ));
-        }
-        for i in &mut prog {
-            if i.code == 0x06 && !known.contains(&i.k) && known.contains(&i.k.swap_bytes()) {
-                i.k = i.k.swap_bytes();
-            }
-        }
-    }
-    Lib {
-        prog,
-        unknown: v["unknown"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect(),
-        conflict: v["conflict"].as_str().map(str::to_string),
-    }
-}
-
-fn without(r: &Resolved, names: &[String]) -> Resolved {
-    let mut r = r.clone();
-    for rule in &mut r.rules {
-        rule.names.retain(|n| !names.contains(n));
-    }
-    r.rules.retain(|rule| !rule.names.is_empty());
-    r
-}
-
-/// Boundary vectors from every constant in the profile.
-fn vectors(r: &Resolved) -> Vec<[u64; 6]> {
-    let mut consts: BTreeSet<u64> = [
-        0u64,
-        1,
-        0x7fff_ffff,
-        0x8000_0000,
-        0xffff_ffff,
-        0x1_0000_0000,
-        u64::MAX,
-    ]
-    .into();
-    for rule in &r.rules {
-        for a in &rule.args {
-            for v in [
-                a.value,
-                a.value_two,
-                a.value & !a.value_two,
-                a.value | a.value_two,
-            ] {
-                for x in [
-                    v.wrapping_sub(1),
-                    v,
-                    v.wrapping_add(1),
-                    v | 1 << 32,
-                    v ^ 0xffff_ffff_0000_0000,
-                ] {
-                    consts.insert(x);
-                }
-            }
-        }
-    }
-    let mut out = vec![[0u64; 6]];
-    for &c in &consts {
-        for i in 0..3 {
-            let mut v = [0u64; 6];
-            v[i] = c;
-            out.push(v);
-        }
-        out.push([c; 6]);
-    }
-    out
-}
+use std::path::Path;
+use support::{fixture, libseccomp, vectors, without};
 
 struct Tally {
     agree: usize,
@@ -148,11 +24,7 @@ struct Tally {
 }
 
 fn compare(name: &str, r: &Resolved, dir: &Path, tally: &mut Tally) {
-    // runc asks for libseccomp's binary tree (optimize 2) above 32 rules. Exporting a
-    // big-endian ABI's tree from this little-endian host double-swaps some return values (a
-    // libseccomp 2.5.4 cross-export bug that cannot occur on the real host), so big-endian ABIs
-    // are compared with the linear layout, which decides the same.
-    let opt = if r.host.arch.is_little_endian() { 2 } else { 1 };
+    let opt = support::runc_optimize(r);
     let lib = libseccomp(r, dir, opt);
     assert_eq!(lib.conflict, None, "{name}: libseccomp refused a rule");
     let same_rules = without(r, &lib.unknown);

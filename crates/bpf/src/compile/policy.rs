@@ -444,6 +444,16 @@ impl Policy {
         self.default_action
     }
 
+    /// Whether libseccomp 2.5.4's program for (arch, nr) may compare a stale accumulator (see
+    /// [`Forest::libseccomp_stale_hazard`]).
+    pub fn libseccomp_hazard(&self, audit_arch: u32, nr: u32) -> bool {
+        self.arches
+            .iter()
+            .filter(|a| a.arch.audit_arch() == audit_arch)
+            .filter_map(|a| a.syscalls.get(&nr))
+            .any(|d| matches!(d, Decision::Tree(t) if self.forest.libseccomp_stale_hazard(*t)))
+    }
+
     /// runc's stub alone: `Some(ENOSYS)` when it answers.
     pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<u32> {
         let mine: Vec<(Arch, u32)> = self

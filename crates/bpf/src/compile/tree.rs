@@ -420,6 +420,52 @@ impl Forest {
         }
     }
 
+    /// Whether libseccomp 2.5.4's code for this tree can compare a stale accumulator.
+    ///
+    /// libseccomp skips the load of a node whose word (and mask) equals what its previous
+    /// sibling loaded, assuming the node is reached from that sibling's false branch. It is also
+    /// reached when the sibling's sub-level matches nothing and falls through; if that sub-level
+    /// loaded another word, the node compares the wrong word (its final assembly repairs this
+    /// only for the first block that jumps to the node). Verdicts of such trees can differ from
+    /// the rules; confine decides by the rules. See the differential tests.
+    pub fn libseccomp_stale_hazard(&self, start: NodeId) -> bool {
+        let mut it = Some(self.level_first(start));
+        while let Some(id) = it {
+            let n = &self.nodes[id];
+            for sub in [n.nxt_t, n.nxt_f].into_iter().flatten() {
+                if self.libseccomp_stale_hazard(sub) {
+                    return true;
+                }
+                if let Some(sib) = n.next {
+                    let s = &self.nodes[sib];
+                    let elided = (s.arg, s.hi) == (n.arg, n.hi) && s.mask & n.mask == s.mask;
+                    if elided && self.loads_other_word(sub, (n.arg, n.hi, n.mask)) {
+                        return true;
+                    }
+                }
+            }
+            it = n.next;
+        }
+        false
+    }
+
+    fn loads_other_word(&self, start: NodeId, word: (u8, bool, u32)) -> bool {
+        let mut it = Some(self.level_first(start));
+        while let Some(id) = it {
+            let n = &self.nodes[id];
+            if (n.arg, n.hi, n.mask) != word {
+                return true;
+            }
+            for sub in [n.nxt_t, n.nxt_f].into_iter().flatten() {
+                if self.loads_other_word(sub, word) {
+                    return true;
+                }
+            }
+            it = n.next;
+        }
+        false
+    }
+
     /// Evaluate the tree whose level contains `start` on the arguments. `bits64` selects how
     /// words are taken: 64-bit ABIs compare high and low words, 32-bit ABIs the low word.
     /// `None`: nothing matched (the default action applies).
