@@ -408,12 +408,29 @@ fn stub_thresholds(r: &Resolved) -> Vec<(Arch, u32)> {
     out
 }
 
+/// What decides one (arch, nr) before arguments are looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Leaf {
+    /// A fixed return value.
+    Ret(u32),
+    /// An argument tree of the given ABI (its unmatched outcome is the default action).
+    Tree(Arch, NodeId),
+}
+
 impl Policy {
     /// The verdict for one call, computed from the policy itself (no BPF): what the installed
     /// program must return. `args` are the six 64-bit arguments.
     pub fn eval(&self, audit_arch: u32, nr: u32, args: &[u64; 6]) -> u32 {
+        match self.leaf(audit_arch, nr) {
+            Leaf::Ret(v) => v,
+            Leaf::Tree(_, t) => self.forest.eval(t, args).unwrap_or(self.default_action),
+        }
+    }
+
+    /// The decision for (arch, nr) up to the argument checks.
+    pub fn leaf(&self, audit_arch: u32, nr: u32) -> Leaf {
         if let Some(v) = self.eval_stub(audit_arch, nr) {
-            return v;
+            return Leaf::Ret(v);
         }
         let dbs: Vec<&ArchPolicy> = self
             .arches
@@ -421,27 +438,63 @@ impl Policy {
             .filter(|a| a.arch.audit_arch() == audit_arch)
             .collect();
         if dbs.is_empty() {
-            return self.bad_arch_action;
+            return Leaf::Ret(self.bad_arch_action);
         }
         if audit_arch == Arch::X86_64.audit_arch() {
             let has64 = dbs.iter().any(|a| a.arch == Arch::X86_64);
             let has32 = dbs.iter().any(|a| a.arch == Arch::X32);
-            if has64 && !has32 && nr >= X32_BIT && nr != u32::MAX {
-                return self.bad_arch_action;
-            }
-            if has32 && !has64 && nr < X32_BIT {
-                return self.bad_arch_action;
+            if (has64 && !has32 && nr >= X32_BIT && nr != u32::MAX)
+                || (has32 && !has64 && nr < X32_BIT)
+            {
+                return Leaf::Ret(self.bad_arch_action);
             }
         }
         for a in dbs {
             if let Some(d) = a.syscalls.get(&nr) {
                 return match *d {
-                    Decision::Always(v) => v,
-                    Decision::Tree(t) => self.forest.eval(t, args).unwrap_or(self.default_action),
+                    Decision::Always(v) => Leaf::Ret(v),
+                    Decision::Tree(t) => Leaf::Tree(a.arch, t),
                 };
             }
         }
-        self.default_action
+        Leaf::Ret(self.default_action)
+    }
+
+    /// The numbers at which the decision of `audit_arch` may change: the start of every
+    /// interval of constant [`Leaf`].
+    pub fn breakpoints(&self, audit_arch: u32) -> Vec<u32> {
+        let mut b = vec![0u32, 1, X32_BIT, u32::MAX];
+        for a in self
+            .arches
+            .iter()
+            .filter(|a| a.arch.audit_arch() == audit_arch)
+        {
+            for &nr in a.syscalls.keys() {
+                b.push(nr);
+                b.extend(nr.checked_add(1));
+            }
+        }
+        for &(a, max) in &self.stub {
+            if a.audit_arch() == audit_arch {
+                b.extend(max.checked_add(1));
+            }
+        }
+        b.sort_unstable();
+        b.dedup();
+        b
+    }
+
+    /// Maximal intervals of constant decision over all 2^32 numbers of `audit_arch`:
+    /// `(first number, leaf)`, sorted.
+    pub fn intervals(&self, audit_arch: u32) -> Vec<(u32, Leaf)> {
+        let mut out: Vec<(u32, Leaf)> = Vec::new();
+        for start in self.breakpoints(audit_arch) {
+            let leaf = self.leaf(audit_arch, start);
+            if out.last().is_none_or(|(_, l)| *l != leaf) {
+                out.push((start, leaf));
+            }
+        }
+        out
     }
 
     /// Whether libseccomp 2.5.4's program for (arch, nr) may compare a stale accumulator (see

@@ -1,10 +1,11 @@
 //! Shared by the libseccomp differential tests: run Debian's libseccomp the way runc does.
 #![allow(dead_code)]
 
+use confine_abi::{Arch, CapSet};
 use confine_bpf::insn::decode_with_order;
 use confine_bpf::Insn;
 use confine_profile::emit::{to_json, OutputFormat};
-use confine_profile::Resolved;
+use confine_profile::{Action, Arg, Host, KernelVersion, Operator, Resolved, ResolvedRule};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -206,4 +207,137 @@ pub fn missing_nr_load(prog: &[Insn], d: &confine_bpf::SeccompData, le: bool) ->
         }
     }
     false
+}
+
+/// A seeded splitmix64 generator.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len())]
+    }
+}
+
+pub const NAMES: &[&str] = &[
+    "read",
+    "write",
+    "getpid",
+    "personality",
+    "socket",
+    "bind",
+    "clone",
+    "ioctl",
+    "fcntl",
+    "futex",
+    "semop",
+    "shmat",
+    "mmap",
+    "openat",
+    "socketcall",
+    "ipc",
+    "kill",
+];
+pub const VALUES: &[u64] = &[
+    0,
+    1,
+    2,
+    3,
+    5,
+    8,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
+    0x1_0000_0000,
+    0x1_0000_0001,
+    0xffff_ffff_0000_0000,
+    u64::MAX,
+    0x7E02_0000,
+];
+pub const ACTIONS: &[(Action, Option<u32>)] = &[
+    (Action::Allow, None),
+    (Action::Errno, None),
+    (Action::Errno, Some(5)),
+    (Action::Errno, Some(38)),
+    (Action::Kill, None),
+    (Action::KillProcess, None),
+    (Action::Trap, None),
+    (Action::Log, None),
+    (Action::Trace, Some(3)),
+];
+
+/// A random resolved profile: overlapping rules on a small pool of syscalls.
+pub fn random_profile(rng: &mut Rng) -> Resolved {
+    let (native, family): (Arch, &[Arch]) = match rng.below(4) {
+        0 | 1 => (Arch::X86_64, &[Arch::X86_64, Arch::X86, Arch::X32]),
+        2 => (Arch::Aarch64, &[Arch::Aarch64, Arch::Arm]),
+        _ => (Arch::S390x, &[Arch::S390x, Arch::S390]),
+    };
+    let architectures = family
+        .iter()
+        .copied()
+        .filter(|_| rng.below(2) == 0)
+        .collect();
+    let (default_action, default_errno_ret) = rng.pick(&[
+        (Action::Errno, Some(1)),
+        (Action::Errno, Some(38)),
+        (Action::KillThread, None),
+        (Action::KillProcess, None),
+        (Action::Allow, None),
+        (Action::Log, None),
+        (Action::Trap, None),
+    ]);
+    let rules = (0..1 + rng.below(8))
+        .map(|i| {
+            let mut names: Vec<String> = (0..1 + rng.below(3))
+                .map(|_| rng.pick(NAMES).to_string())
+                .collect();
+            names.sort();
+            names.dedup();
+            let (action, errno_ret) = rng.pick(ACTIONS);
+            let args = (0..rng.below(4))
+                .map(|_| Arg {
+                    index: rng.below(4) as u32,
+                    value: rng.pick(VALUES),
+                    value_two: rng.pick(VALUES),
+                    op: rng.pick(Operator::ALL),
+                })
+                .collect();
+            ResolvedRule {
+                names,
+                action,
+                errno_ret,
+                args,
+                comment: None,
+                source_index: i,
+            }
+        })
+        .collect();
+    Resolved {
+        default_action,
+        default_errno_ret,
+        architectures,
+        flags: None,
+        listener_path: None,
+        listener_metadata: None,
+        rules,
+        host: Host {
+            arch: native,
+            caps: CapSet::docker_default(),
+            kernel: KernelVersion {
+                kernel: 6,
+                major: 8,
+            },
+        },
+    }
 }

@@ -1,0 +1,163 @@
+//! The optimised program decides exactly what the policy (and so the reference program)
+//! decides: Docker's default on several hosts, and seeded random profiles, on every sampled
+//! (arch, nr, arguments). Also: every argument-free ALLOW is cacheable by the kernel.
+
+mod support;
+
+use confine_abi::{Arch, CapSet, SyscallTable};
+use confine_bpf::compile::{build, optimize, policy::Leaf, reference, Options};
+use confine_bpf::{action, cache, Emulator, SeccompData};
+use confine_profile::{load, resolve, Host, KernelVersion, Resolution};
+use support::{random_profile, Rng, NAMES};
+
+fn docker(arch: Arch, caps: CapSet) -> confine_profile::Resolved {
+    let p = load(&Source::Builtin).unwrap().profile.unwrap();
+    match resolve(
+        &p,
+        &Host {
+            arch,
+            caps,
+            kernel: KernelVersion {
+                kernel: 6,
+                major: 8,
+            },
+        },
+    ) {
+        Resolution::Filter(r) => r,
+        Resolution::Unconfined => unreachable!(),
+    }
+}
+use confine_profile::Source;
+
+fn args_for(r: &confine_profile::Resolved) -> Vec<[u64; 6]> {
+    let mut consts = vec![0u64, 1, 0xffff_ffff, 0x1_0000_0000, u64::MAX];
+    for rule in &r.rules {
+        for a in &rule.args {
+            for v in [a.value, a.value_two] {
+                consts.extend([v.wrapping_sub(1), v, v.wrapping_add(1), v ^ (1 << 32)]);
+            }
+        }
+    }
+    consts.sort();
+    consts.dedup();
+    let mut out = vec![[0u64; 6]];
+    for &c in &consts {
+        for i in 0..4 {
+            let mut v = [0u64; 6];
+            v[i] = c;
+            out.push(v);
+        }
+    }
+    out
+}
+
+#[test]
+fn docker_default_optimised_equals_policy_and_is_cacheable() {
+    for (native, caps) in [
+        (Arch::X86_64, CapSet::docker_default()),
+        (Arch::X86_64, CapSet::all_known()),
+        (Arch::Aarch64, CapSet::docker_default()),
+        (Arch::S390x, CapSet::docker_default()),
+        (Arch::Riscv64, CapSet::docker_default()),
+    ] {
+        let r = docker(native, caps);
+        for stub in [true, false] {
+            let p = build(&r, Options { enosys_stub: stub }).unwrap();
+            let prog = optimize::generate(&p).unwrap();
+            let emu = Emulator::new(&prog).unwrap();
+            let vecs = args_for(&r);
+            let mut arches: Vec<Arch> = p.arches.iter().map(|a| a.arch).collect();
+            arches.push(Arch::Mips);
+            let mut max_exec = 0;
+            for arch in arches {
+                let base = if arch == Arch::X32 { 0x4000_0000 } else { 0 };
+                let mut nrs: Vec<u32> = (base..base + 600).collect();
+                nrs.extend([
+                    u32::MAX,
+                    0x4000_0000,
+                    0x3fff_ffff,
+                    0x8000_0000,
+                    0xffff_fffe,
+                    0x0f_0005,
+                ]);
+                for nr in nrs {
+                    for args in &vecs {
+                        let d = SeccompData {
+                            nr,
+                            arch: arch.audit_arch(),
+                            args: *args,
+                            ..Default::default()
+                        };
+                        let run = emu.run(&d, arch.is_little_endian());
+                        assert_eq!(
+                            run.ret,
+                            p.eval(arch.audit_arch(), nr, args),
+                            "{native} {arch} nr {nr} {args:x?}"
+                        );
+                        max_exec = max_exec.max(run.executed);
+                    }
+                    // the kernel caches every argument-free ALLOW of the native and compat ABI
+                    if p.leaf(arch.audit_arch(), nr) == Leaf::Ret(action::ALLOW) && nr < 0x4000_0000
+                    {
+                        assert!(
+                            cache::is_const_allow(&prog, arch.audit_arch(), nr),
+                            "{arch} {nr} not cacheable"
+                        );
+                    }
+                }
+            }
+            let reference = reference::generate(&p).unwrap();
+            eprintln!(
+                "{native} caps {} stub {stub}: optimised {} instructions (reference {}), max executed {max_exec}",
+                caps.len(),
+                prog.len(),
+                reference.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn random_profiles_optimised_equals_policy() {
+    let n: usize = std::env::var("CONFINE_OPT_PROFILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let mut rng = Rng(0x5eed);
+    let mut verdicts = 0usize;
+    for _ in 0..n {
+        let r = random_profile(&mut rng);
+        let Ok(p) = build(&r, Options::default()) else {
+            continue;
+        };
+        let prog = optimize::generate(&p).unwrap();
+        let emu = Emulator::new(&prog).unwrap();
+        let vecs = args_for(&r);
+        let mut arches: Vec<Arch> = p.arches.iter().map(|a| a.arch).collect();
+        arches.push(Arch::Riscv64);
+        for arch in arches {
+            let mut nrs = vec![0u32, 1, u32::MAX, 0x4000_0000, 0x3fff_ffff, 999];
+            if let Ok(t) = SyscallTable::for_arch(arch) {
+                nrs.extend(NAMES.iter().filter_map(|n| t.number(n)));
+                nrs.extend(NAMES.iter().filter_map(|n| t.number(n)).map(|x| x + 1));
+            }
+            for nr in nrs {
+                for args in &vecs {
+                    let d = SeccompData {
+                        nr,
+                        arch: arch.audit_arch(),
+                        args: *args,
+                        ..Default::default()
+                    };
+                    assert_eq!(
+                        emu.run(&d, arch.is_little_endian()).ret,
+                        p.eval(arch.audit_arch(), nr, args),
+                        "{arch} nr {nr} {args:x?}\n{r:#?}"
+                    );
+                    verdicts += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{n} random profiles, {verdicts} verdicts: optimised == policy");
+}
