@@ -52,12 +52,108 @@ pub enum SeccompCommand {
     Check(CheckArgs),
     /// Show the syscall table of an architecture, or one syscall on every architecture.
     Syscalls(SyscallsArgs),
+    /// Compile a profile into a classic-BPF seccomp program.
+    ///
+    /// Decides exactly what runc + libseccomp would install for the profile on the host (runc's
+    /// rule semantics, libseccomp's merging, runc's -ENOSYS stub), laid out as a range tree
+    /// over syscall numbers that the kernel's constant-action cache can follow.
+    Compile(CompileArgs),
+    /// Evaluate one syscall against a profile or a compiled program: the action, the rule that
+    /// decided it, the instructions executed.
+    Eval(EvalArgs),
+    /// Compare two profiles: the syscalls whose verdict differs on each architecture.
+    ///
+    /// Exit 0 when they decide alike, 1 when they differ.
+    Diff(DiffArgs),
     /// Disassemble a raw seccomp program (`struct sock_filter` bytes, host byte order).
     ///
     /// The input is what `bwrap --seccomp FD` takes and PTRACE_SECCOMP_GET_FILTER returns. It is
     /// first checked exactly as the kernel checks a filter; a program the kernel would refuse is
     /// reported with the reason and exit 2.
     Disasm(DisasmArgs),
+}
+
+/// Output of `seccomp compile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompileFormat {
+    /// struct sock_filter bytes, host byte order (for bwrap --seccomp, or prctl)
+    Raw,
+    /// A readable listing
+    Disasm,
+    /// JSON: the instructions and what went into them
+    Json,
+    /// A C array of struct sock_filter
+    C,
+}
+
+/// `confine seccomp compile`
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Profile: a path, `-` for standard input, or `docker-default` (the builtin)
+    #[arg(value_name = "PROFILE", default_value = "docker-default")]
+    pub profile: String,
+    /// The host to resolve for.
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Write the program to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = CompileFormat::Raw)]
+    pub format: CompileFormat,
+    /// Use the simple reference code generator instead of the optimiser
+    #[arg(long)]
+    pub reference: bool,
+    /// Leave out runc's -ENOSYS stub (numbers above the profile's highest get the default action)
+    #[arg(long)]
+    pub no_enosys_stub: bool,
+}
+
+/// `confine seccomp eval`
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Profile (path, `-` or `docker-default`); ignored with --bpf
+    #[arg(long, value_name = "PROFILE", default_value = "docker-default")]
+    pub profile: String,
+    /// Evaluate a compiled program (raw struct sock_filter bytes) instead of a profile
+    #[arg(long, value_name = "FILE")]
+    pub bpf: Option<PathBuf>,
+    /// The syscall: a name, or a number (decimal or 0x…) of --arch
+    #[arg(value_name = "SYSCALL")]
+    pub syscall: String,
+    /// Up to six arguments (decimal or 0x…)
+    #[arg(value_name = "ARG", num_args = 0..=6)]
+    pub args: Vec<String>,
+    /// The ABI of the call, when it is not the host's: e.g. x86 for an `int 0x80` call or x32
+    /// under an amd64 filter [default: --arch]
+    #[arg(long, value_name = "ABI")]
+    pub abi: Option<String>,
+    /// The host (its --arch is also the architecture of the call).
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Leave out runc's -ENOSYS stub
+    #[arg(long)]
+    pub no_enosys_stub: bool,
+    /// JSON output
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `confine seccomp diff`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The first profile (path, `-` or `docker-default`)
+    #[arg(value_name = "A")]
+    pub a: String,
+    /// The second profile
+    #[arg(value_name = "B")]
+    pub b: String,
+    /// The host both are resolved for.
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// JSON output (one object per difference, JSON Lines)
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `confine seccomp disasm`

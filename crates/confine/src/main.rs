@@ -27,6 +27,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Seccomp(SeccompCommand::Check(a)) => commands::check::run(a),
         Command::Seccomp(SeccompCommand::Syscalls(a)) => commands::syscalls::run(a),
         Command::Seccomp(SeccompCommand::Disasm(a)) => commands::disasm::run(a),
+        Command::Seccomp(SeccompCommand::Compile(a)) => commands::compile::run(a),
+        Command::Seccomp(SeccompCommand::Eval(a)) => commands::eval::run(a),
+        Command::Seccomp(SeccompCommand::Diff(a)) => commands::diff::run(a),
         Command::Completions(a) => commands::meta::completions(a),
         Command::Man => commands::meta::man(),
     }

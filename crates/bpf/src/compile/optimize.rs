@@ -175,17 +175,18 @@ impl Gen<'_> {
         }
         let bad = self.ret_label(self.p.bad_arch_action);
         self.asm.ja(bad);
+        let default = self.ret_label(self.p.default_action);
         for (i, audit) in audits.iter().enumerate() {
             self.asm.bind(blocks[i]);
             self.asm.ld(0);
             let ivs = self.p.intervals(*audit);
             self.range_tree(&ivs);
-        }
-        let default = self.ret_label(self.p.default_action);
-        while let Some((l, arch, t)) = self.pending.pop() {
-            self.asm.bind(l);
-            // entered from the dispatch: A holds the syscall number
-            self.level(arch, t, default, Some((0, u32::MAX)));
+            // argument trees right after their architecture's dispatch, to keep jumps short
+            while let Some((l, arch, t)) = self.pending.pop() {
+                self.asm.bind(l);
+                // entered from the dispatch: A holds the syscall number
+                self.level(arch, t, default, Some((0, u32::MAX)));
+            }
         }
         let rets: Vec<(u32, Label)> = self.rets.iter().map(|(&v, &l)| (v, l)).collect();
         for (v, l) in rets {

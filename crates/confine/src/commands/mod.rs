@@ -1,12 +1,41 @@
 //! One module per command.
 
 pub mod check;
+pub mod compile;
+pub mod diff;
 pub mod disasm;
+pub mod eval;
 pub mod meta;
 pub mod resolve;
 pub mod syscalls;
 
 use confine_profile::{Diagnostic, Parsed, Resolved, Severity};
+
+/// Load, check and resolve a profile for the host: diagnostics go to stderr; `None` when the
+/// profile has errors (already reported) or disables seccomp.
+pub fn resolved_profile(
+    spec: &str,
+    host: &confine_profile::Host,
+) -> anyhow::Result<Option<(Parsed, Resolved)>> {
+    let source = confine_profile::Source::from_arg(spec);
+    let parsed = confine_profile::load(&source)?;
+    let Some(profile) = &parsed.profile else {
+        print_diagnostics(&parsed.diagnostics);
+        return Ok(None);
+    };
+    match confine_profile::resolve(profile, host) {
+        confine_profile::Resolution::Unconfined => {
+            print_diagnostics(&parsed.diagnostics);
+            anyhow::bail!("{}: empty defaultAction and no rules: Docker runs without seccomp, there is nothing to compile", source.label());
+        }
+        confine_profile::Resolution::Filter(r) => {
+            let mut d = parsed.diagnostics.clone();
+            d.extend(unknown_names_warning(&parsed, &r, &source.label())?);
+            print_diagnostics(&d);
+            Ok(Some((parsed, r)))
+        }
+    }
+}
 
 /// Print diagnostics to standard error, one per line.
 pub fn print_diagnostics(d: &[Diagnostic]) {

@@ -1,0 +1,99 @@
+//! `confine seccomp compile`
+
+use super::resolved_profile;
+use crate::{host, output, Outcome};
+use anyhow::{bail, Context};
+use confine_bpf::compile::{build, optimize, reference, Options};
+use confine_bpf::{cache, disasm, encode, Insn};
+use confine_cli::{CompileArgs, CompileFormat};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+
+/// Compile a profile and write the program.
+pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
+    let host = host::from_args(&a.host)?;
+    let Some((_, resolved)) = resolved_profile(&a.profile, &host)? else {
+        return Ok(Outcome::BadInput);
+    };
+    let policy = build(
+        &resolved,
+        Options {
+            enosys_stub: !a.no_enosys_stub,
+        },
+    )?;
+    let prog = if a.reference {
+        reference::generate(&policy)?
+    } else {
+        optimize::generate(&policy)?
+    };
+    let arches: Vec<_> = policy.arches.iter().map(|x| x.arch.kernel_name()).collect();
+    eprintln!(
+        "confine: {} instructions for {} ({}; runc's -ENOSYS stub {})",
+        prog.len(),
+        arches.join(", "),
+        if a.reference {
+            "reference layout"
+        } else {
+            "optimised"
+        },
+        if policy.stub.is_empty() { "off" } else { "on" }
+    );
+    match a.format {
+        CompileFormat::Raw => {
+            let bytes = encode(&prog);
+            match &a.output {
+                Some(p) => std::fs::write(p, bytes)
+                    .with_context(|| format!("cannot write {}", p.display()))?,
+                None => {
+                    let mut out = std::io::stdout().lock();
+                    if out.is_terminal() {
+                        bail!("refusing to write a binary program to a terminal: give -o FILE or --format disasm");
+                    }
+                    out.write_all(&bytes)?;
+                    out.flush()?;
+                }
+            }
+        }
+        CompileFormat::Disasm => output::emit(&disasm::disassemble(&prog), a.output.as_deref())?,
+        CompileFormat::Json => {
+            let native = policy.arches[0].arch;
+            let cacheable = (0..1024u32)
+                .filter(|&nr| cache::is_const_allow(&prog, native.audit_arch(), nr))
+                .count();
+            let doc = json!({
+                "arches": arches,
+                "length": prog.len(),
+                "default_action": confine_bpf::action::describe(policy.default_action),
+                "enosys_stub": policy.stub.iter().map(|(a, m)| json!({"arch": a.kernel_name(), "above": m})).collect::<Vec<_>>(),
+                "flags": policy.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+                "unknown_names": policy.unknown_names,
+                "native_cacheable_numbers": cacheable,
+                "instructions": prog.iter().map(|i| json!({"code": i.code, "jt": i.jt, "jf": i.jf, "k": i.k})).collect::<Vec<_>>(),
+            });
+            output::emit(
+                &(serde_json::to_string_pretty(&doc)? + "\n"),
+                a.output.as_deref(),
+            )?;
+        }
+        CompileFormat::C => output::emit(&c_array(&prog, &a.profile), a.output.as_deref())?,
+    }
+    Ok(Outcome::Clean)
+}
+
+fn c_array(prog: &[Insn], name: &str) -> String {
+    let listing = disasm::disassemble(prog);
+    let mut s = format!(
+        "/* seccomp program compiled by confine {} from {name} */\n#include <linux/filter.h>\n\nstatic struct sock_filter confine_filter[{}] = {{\n",
+        env!("CARGO_PKG_VERSION"),
+        prog.len()
+    );
+    for (i, line) in prog.iter().zip(listing.lines()) {
+        let comment = line.trim().replace("*/", "* /");
+        s.push_str(&format!(
+            "\t{{ 0x{:04x}, {:3}, {:3}, 0x{:08x} }}, /* {comment} */\n",
+            i.code, i.jt, i.jf, i.k
+        ));
+    }
+    s.push_str("};\n");
+    s
+}

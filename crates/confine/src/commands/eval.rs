@@ -1,0 +1,140 @@
+//! `confine seccomp eval`
+
+use super::resolved_profile;
+use crate::{host, output, Outcome};
+use anyhow::{bail, Context};
+use confine_abi::{Arch, SyscallTable};
+use confine_bpf::compile::policy::Leaf;
+use confine_bpf::compile::{build, optimize, Options};
+use confine_bpf::{action, cache, decode, Emulator, SeccompData};
+use confine_cli::EvalArgs;
+use serde_json::json;
+
+fn number(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// Evaluate one call.
+pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
+    let host = host::from_args(&a.host)?;
+    let arch = match &a.abi {
+        Some(s) => Arch::parse(s).context("--abi")?,
+        None => host.arch,
+    };
+    let table = SyscallTable::for_arch(arch)?;
+    let (nr, name) = match number(&a.syscall) {
+        Some(n) => (
+            u32::try_from(n).context("syscall number above 2^32")?,
+            table.name_of(n as u32).map(str::to_string),
+        ),
+        None => match table.number(&a.syscall) {
+            Some(n) => (n, Some(a.syscall.clone())),
+            None => bail!(
+                "`{}` is not a syscall on {arch} (see `confine seccomp syscalls {}`)",
+                a.syscall,
+                a.syscall
+            ),
+        },
+    };
+    let mut args = [0u64; 6];
+    for (i, s) in a.args.iter().enumerate() {
+        args[i] = number(s).with_context(|| format!("argument {i}: `{s}` is not a number"))?;
+    }
+    let data = SeccompData {
+        nr,
+        arch: arch.audit_arch(),
+        args,
+        ..Default::default()
+    };
+    let call = format!(
+        "{}({})",
+        name.as_deref().unwrap_or(&format!("#{nr}")),
+        a.args
+            .iter()
+            .take_while(|_| true)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (prog, origin, depends) = match &a.bpf {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            (decode(&bytes)?, None, None)
+        }
+        None => {
+            let Some((_, resolved)) = resolved_profile(&a.profile, &host)? else {
+                return Ok(Outcome::BadInput);
+            };
+            let policy = build(
+                &resolved,
+                Options {
+                    enosys_stub: !a.no_enosys_stub,
+                },
+            )?;
+            let leaf = policy.leaf(arch.audit_arch(), nr);
+            let stub = policy.eval_stub(arch.audit_arch(), nr).is_some();
+            let origin = if stub {
+                Some(
+                    "runc's -ENOSYS stub: the number is above the highest the profile names"
+                        .to_string(),
+                )
+            } else {
+                policy.origins.get(&(arch, nr)).map(|o| {
+                    let r = &resolved.rules[o.rule];
+                    format!(
+                        "rule {} ({}): {}{}",
+                        r.source_index,
+                        o.name,
+                        r.action,
+                        if r.args.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" with {} argument condition(s)", r.args.len())
+                        }
+                    )
+                })
+            };
+            let origin = origin.or_else(|| Some("no rule names it: the default action".into()));
+            (
+                optimize::generate(&policy)?,
+                origin,
+                Some(matches!(leaf, Leaf::Tree(..))),
+            )
+        }
+    };
+    let emu = Emulator::new(&prog)
+        .map_err(|e| anyhow::anyhow!("the kernel would refuse this program: {e}"))?;
+    let run = emu.run(&data, arch.is_little_endian());
+    let verdict = action::describe(run.ret);
+    let cached = cache::is_const_allow(&prog, arch.audit_arch(), nr);
+    let text = if a.json {
+        serde_json::to_string(&json!({
+            "arch": arch.kernel_name(), "syscall": name, "number": nr, "args": args,
+            "action": verdict, "value": run.ret, "decided_by": origin, "depends_on_arguments": depends,
+            "program_length": prog.len(), "executed": run.executed, "taken_jumps": run.taken_jumps, "cacheable": cached,
+        }))? + "\n"
+    } else {
+        let mut t = format!("{call} on {arch}: {verdict}\n");
+        if let Some(o) = origin {
+            t.push_str(&format!("  decided by {o}\n"));
+        }
+        t.push_str(&format!(
+            "  program: {} instructions, {} executed, {} jumps taken; {}\n",
+            prog.len(),
+            run.executed,
+            run.taken_jumps,
+            if cached {
+                "the kernel caches this call as always allowed"
+            } else {
+                "not cached by the kernel"
+            }
+        ));
+        t
+    };
+    output::emit(&text, None)?;
+    Ok(Outcome::Clean)
+}
