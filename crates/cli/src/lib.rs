@@ -24,6 +24,8 @@ pub struct Cli {
 }
 
 /// Top-level commands.
+// Parsed once per run: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Seccomp profiles: resolve, check, syscall tables.
@@ -36,6 +38,7 @@ pub enum Command {
 }
 
 /// `confine seccomp …`
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum SeccompCommand {
     /// Resolve a Docker profile for a host and print the flattened OCI profile.
