@@ -8,3 +8,22 @@ pub mod raw;
 pub mod seccomp;
 
 pub use seccomp::{install, set_no_new_privs, InstallError, InstallFlags};
+
+/// Pin the calling thread to one CPU (for benchmarks).
+///
+/// # References
+/// * sched_setaffinity(2)
+pub fn pin_to_cpu(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: cpu_set_t is plain data; zeroed is the empty set, CPU_SET writes within it, and
+    // sched_setaffinity only reads `size_of::<cpu_set_t>()` bytes from the pointer.
+    let r = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}

@@ -76,7 +76,7 @@ impl Gen<'_> {
             self.asm.ja(l);
             return;
         }
-        let mid = ivs.len() / 2;
+        let mid = split_point(ivs);
         let (left, right) = ivs.split_at(mid);
         let right_target = if right.len() == 1 {
             self.leaf_label(right[0].1)
@@ -194,6 +194,34 @@ impl Gen<'_> {
             self.asm.ret(v);
         }
     }
+}
+
+/// How much a leaf's depth matters: argument-dependent syscalls always run the filter (the
+/// kernel cannot cache them), so they weigh most; everything else weighs 1.
+fn weight(leaf: &Leaf) -> u64 {
+    match leaf {
+        Leaf::Tree(..) => TREE_WEIGHT,
+        Leaf::Ret(_) => 1,
+    }
+}
+
+const TREE_WEIGHT: u64 = 6;
+
+/// Split a run of intervals where the weights on both sides are closest to equal (a
+/// weight-balanced alphabetic tree: heavy leaves end up near the root).
+fn split_point(ivs: &[(u32, Leaf)]) -> usize {
+    let total: u64 = ivs.iter().map(|(_, l)| weight(l)).sum();
+    let mut best = (u64::MAX, ivs.len() / 2);
+    let mut left = 0u64;
+    for (i, (_, l)) in ivs.iter().enumerate().take(ivs.len() - 1) {
+        left += weight(l);
+        let right = total - left;
+        let diff = left.abs_diff(right);
+        if diff < best.0 {
+            best = (diff, i + 1);
+        }
+    }
+    best.1
 }
 
 /// Generate the optimised program for a policy.

@@ -1,0 +1,375 @@
+//! `cargo run --release -p confine-bench`: Docker's default for amd64 (with x86 and x32),
+//! compiled by confine and by libseccomp as runc asks for it (optimisation 1, linear, what
+//! Debian 12's runc 1.1.5 installs; 2, binary tree, newer runc above 32 rules), both with runc's
+//! -ENOSYS stub. Prints a Markdown table: program length, executed instructions for every
+//! argument-free decision (mean / max, per ABI), kernel-cacheable ALLOWs, real nanoseconds per
+//! filter run (slope over 1, 6, 12 and 18 stacked copies), compile time.
+//!
+//! libseccomp is Debian's, through /usr/bin/python3 and python3-seccomp (the same library
+//! Debian's runc links). Set CONFINE_BENCH_QUICK=1 for a fast, rougher run.
+
+use confine_abi::{Arch, CapSet, SyscallTable};
+use confine_bpf::compile::policy::Leaf;
+use confine_bpf::compile::{build, optimize, reference, Options, Policy};
+use confine_bpf::{action, cache, decode, encode, Emulator, Insn, SeccompData};
+use confine_kernel::raw;
+use confine_profile::{load, resolve, Host, KernelVersion, Resolution, Resolved, Source};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const X86_64: u32 = 0xc000_003e;
+const I386: u32 = 0x4000_0003;
+const X32_BIT: u32 = 0x4000_0000;
+
+fn main() {
+    if let Ok(spec) = std::env::var("CONFINE_BENCH_CHILD") {
+        child(&spec);
+    }
+    let quick = std::env::var("CONFINE_BENCH_QUICK").is_ok();
+    let profile = load(&Source::Builtin).unwrap().profile.unwrap();
+    let host = Host {
+        arch: Arch::X86_64,
+        caps: CapSet::docker_default(),
+        kernel: KernelVersion {
+            kernel: 6,
+            major: 8,
+        },
+    };
+    let Resolution::Filter(r) = resolve(&profile, &host) else {
+        unreachable!()
+    };
+    let policy = build(&r, Options::default()).unwrap();
+    let dir = std::env::temp_dir().join(format!("confine-bench-{}", std::process::id()));
+    std::fs::create_dir(&dir).expect("private temporary directory");
+
+    let confine_prog = optimize::generate(&policy).unwrap();
+    let (lib1, lib1_ms) = libseccomp(&r, &dir, 1);
+    let (lib2, lib2_ms) = libseccomp(&r, &dir, 2);
+    let stub = reference::stub_prefix(&policy).unwrap();
+    let with_stub = |p: &[Insn]| -> Vec<Insn> { stub.iter().chain(p).copied().collect() };
+    let filters: Vec<(&str, Vec<Insn>, f64)> = vec![
+        (
+            "confine",
+            confine_prog,
+            compile_ms(&profile, &host, if quick { 50 } else { 500 }),
+        ),
+        ("libseccomp opt 1 + runc stub", with_stub(&lib1), lib1_ms),
+        ("libseccomp opt 2 + runc stub", with_stub(&lib2), lib2_ms),
+    ];
+    // the programs must decide alike before they are compared for speed
+    for (name, prog, _) in &filters[1..] {
+        assert_decide_alike(&policy, &filters[0].1, prog, name);
+    }
+
+    println!("Docker default (moby/profiles seccomp v0.2.3), amd64 with x86 and x32, Docker's 14 capabilities, kernel 6.8 rules.\n");
+    println!("| filter | length | native allowed mean / max | native denied mean / max | x32 mean / max | i386 mean / max | cacheable ALLOWs (native, i386) | compile |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (name, prog, ms) in &filters {
+        let st = static_costs(&policy, prog);
+        println!(
+            "| {name} | {} | {:.1} / {} | {:.1} / {} | {:.1} / {} | {:.1} / {} | {}/{}, {}/{} | {} |",
+            prog.len(),
+            st.allowed.0,
+            st.allowed.1,
+            st.denied.0,
+            st.denied.1,
+            st.x32.0,
+            st.x32.1,
+            st.i386.0,
+            st.i386.1,
+            st.cache_native.0,
+            st.cache_native.1,
+            st.cache_i386.0,
+            st.cache_i386.1,
+            if *ms < 1.0 { format!("{:.3} ms", ms) } else { format!("{:.1} ms", ms) }
+        );
+    }
+    println!();
+    let ks: &[usize] = &[1, 6, 12, 18];
+    let reps = if quick { 1 } else { 3 };
+    let calls = [
+        "getpid",
+        "personality(0xffffffff)",
+        "clone3 (denied, ENOSYS)",
+        "i386 personality(0xffffffff) (int 0x80)",
+    ];
+    let mut slopes = vec![[0f64; 4]; filters.len()];
+    for (fi, (name, prog, _)) in filters.iter().enumerate() {
+        let path = dir.join(format!("f{fi}.bpf"));
+        std::fs::write(&path, encode(prog)).unwrap();
+        let mut per_k = Vec::new();
+        for &k in ks {
+            let mut best = [f64::MAX; 4];
+            for _ in 0..reps {
+                let ns = measure(&path, k, if quick { 20_000 } else { 200_000 });
+                for i in 0..4 {
+                    best[i] = best[i].min(ns[i]);
+                }
+            }
+            per_k.push((k as f64, best));
+        }
+        for c in 0..4 {
+            let pts: Vec<(f64, f64)> = per_k.iter().map(|(k, b)| (*k, b[c])).collect();
+            slopes[fi][c] = slope(&pts);
+        }
+        eprintln!("measured {name}");
+    }
+    println!("Nanoseconds per filter run (slope over {ks:?} stacked copies, best of {reps}, one pinned CPU):\n");
+    println!("| filter | {} |", calls.join(" | "));
+    println!("|---|{}", "---|".repeat(calls.len()));
+    for (fi, (name, _, _)) in filters.iter().enumerate() {
+        let cells: Vec<String> = (0..4).map(|c| format!("{:.1}", slopes[fi][c])).collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+    let ratio = |c: usize| slopes[0][c] / slopes[2][c];
+    println!(
+        "\nconfine ÷ libseccomp opt 2 on the uncached calls: personality {:.2}×, denied {:.2}×, i386 personality {:.2}× (getpid is cached by the kernel for every filter: its slope is noise around 0)",
+        ratio(1),
+        ratio(2),
+        ratio(3)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+struct Static {
+    allowed: (f64, usize),
+    denied: (f64, usize),
+    x32: (f64, usize),
+    i386: (f64, usize),
+    cache_native: (usize, usize),
+    cache_i386: (usize, usize),
+}
+
+fn stats(v: &[usize]) -> (f64, usize) {
+    (
+        v.iter().sum::<usize>() as f64 / v.len().max(1) as f64,
+        v.iter().copied().max().unwrap_or(0),
+    )
+}
+
+/// Executed instructions for every argument-free decision, per ABI.
+fn static_costs(p: &Policy, prog: &[Insn]) -> Static {
+    let emu = Emulator::new(prog).unwrap();
+    let run = |arch: u32, nr: u32| {
+        emu.run(
+            &SeccompData {
+                nr,
+                arch,
+                ..Default::default()
+            },
+            true,
+        )
+        .executed
+    };
+    let top64 = SyscallTable::for_arch(Arch::X86_64).unwrap().max_number() + 64;
+    let top32 = SyscallTable::for_arch(Arch::X86).unwrap().max_number() + 64;
+    let (mut allowed, mut denied, mut x32, mut i386) = (vec![], vec![], vec![], vec![]);
+    let (mut cn, mut tn, mut ci, mut ti) = (0, 0, 0, 0);
+    for nr in 0..=top64 {
+        match p.leaf(X86_64, nr) {
+            Leaf::Ret(action::ALLOW) => {
+                allowed.push(run(X86_64, nr));
+                tn += 1;
+                cn += usize::from(cache::is_const_allow(prog, X86_64, nr));
+            }
+            Leaf::Ret(_) => denied.push(run(X86_64, nr)),
+            Leaf::Tree(..) => {}
+        }
+    }
+    for nr in X32_BIT..=X32_BIT + 600 {
+        if let Leaf::Ret(_) = p.leaf(X86_64, nr) {
+            x32.push(run(X86_64, nr));
+        }
+    }
+    for nr in 0..=top32 {
+        if let Leaf::Ret(v) = p.leaf(I386, nr) {
+            i386.push(run(I386, nr));
+            if v == action::ALLOW {
+                ti += 1;
+                ci += usize::from(cache::is_const_allow(prog, I386, nr));
+            }
+        }
+    }
+    Static {
+        allowed: stats(&allowed),
+        denied: stats(&denied),
+        x32: stats(&x32),
+        i386: stats(&i386),
+        cache_native: (cn, tn),
+        cache_i386: (ci, ti),
+    }
+}
+
+fn assert_decide_alike(p: &Policy, a: &[Insn], b: &[Insn], name: &str) {
+    let (ea, eb) = (Emulator::new(a).unwrap(), Emulator::new(b).unwrap());
+    let names = libseccomp_unknown();
+    for (arch, range) in [
+        (X86_64, 0..600u32),
+        (X86_64, X32_BIT..X32_BIT + 600),
+        (I386, 0..600),
+    ] {
+        for nr in range {
+            // libseccomp 2.5.4 skips names newer than Linux 6.5: those are compared nowhere
+            let newer = SyscallTable::for_arch(if arch == I386 {
+                Arch::X86
+            } else if nr >= X32_BIT {
+                Arch::X32
+            } else {
+                Arch::X86_64
+            })
+            .unwrap()
+            .name_of(nr)
+            .is_some_and(|n| names.contains(&n));
+            if newer || p.eval_stub(arch, nr).is_some() {
+                continue;
+            }
+            for a0 in [0u64, 8, 38, 40, 0xffff_ffff] {
+                let d = SeccompData {
+                    nr,
+                    arch,
+                    args: [a0, 0, 0, 0, 0, 0],
+                    ..Default::default()
+                };
+                assert_eq!(
+                    ea.run(&d, true).ret,
+                    eb.run(&d, true).ret,
+                    "{name}: nr {nr} a0 {a0}"
+                );
+            }
+        }
+    }
+}
+
+fn libseccomp_unknown() -> Vec<&'static str> {
+    // map_shadow_stack: x32 has it in the kernel table, libseccomp 2.5.4 does not
+    vec![
+        "map_shadow_stack",
+        "uretprobe",
+        "uprobe",
+        "statmount",
+        "listmount",
+        "lsm_get_self_attr",
+        "lsm_set_self_attr",
+        "lsm_list_modules",
+        "mseal",
+        "setxattrat",
+        "getxattrat",
+        "listxattrat",
+        "removexattrat",
+        "open_tree_attr",
+        "file_getattr",
+        "file_setattr",
+    ]
+}
+
+/// libseccomp's program for the profile, as runc builds it, and its median build+export time
+/// (measured inside python, so it includes a little interpreter overhead).
+fn libseccomp(r: &Resolved, dir: &Path, opt: u32) -> (Vec<Insn>, f64) {
+    let json = dir.join("p.json");
+    std::fs::write(
+        &json,
+        confine_profile::emit::to_json(r, confine_profile::emit::OutputFormat::Oci),
+    )
+    .unwrap();
+    let bpf = dir.join(format!("lib{opt}.bpf"));
+    let script: PathBuf =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../bpf/tests/support/runc_libseccomp.py");
+    let timing = format!(
+        "import runpy, sys, time, json\nsys.argv=['x','{j}','SCMP_ARCH_X86_64','{b}','{opt}']\nm=runpy.run_path('{s}', run_name='lib')\nprof=json.load(open('{j}'))\nts=[]\nfor _ in range(20):\n    t=time.perf_counter(); m['build'](prof,'SCMP_ARCH_X86_64','{b}',{opt}); ts.append(time.perf_counter()-t)\nts.sort(); print(ts[len(ts)//2]*1000)",
+        j = json.display(),
+        b = bpf.display(),
+        s = script.display()
+    );
+    let out = Command::new("/usr/bin/python3")
+        .args(["-c", &timing])
+        .output()
+        .expect("/usr/bin/python3 with python3-seccomp");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ms: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .lines()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (decode(&std::fs::read(&bpf).unwrap()).unwrap(), ms)
+}
+
+/// Median time of resolving and compiling the builtin profile in-process, in ms.
+fn compile_ms(profile: &confine_profile::Profile, host: &Host, n: usize) -> f64 {
+    let mut ts: Vec<f64> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            let Resolution::Filter(r) = resolve(profile, host) else {
+                unreachable!()
+            };
+            let p = build(&r, Options::default()).unwrap();
+            let prog = optimize::generate(&p).unwrap();
+            std::hint::black_box(prog);
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    ts.sort_by(f64::total_cmp);
+    ts[n / 2]
+}
+
+fn slope(pts: &[(f64, f64)]) -> f64 {
+    let n = pts.len() as f64;
+    let (sx, sy) = pts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+    let (mx, my) = (sx / n, sy / n);
+    let num: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let den: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    num / den
+}
+
+/// Run a child that installs the program `k` times and times each call; ns per call.
+fn measure(path: &Path, k: usize, n: usize) -> [f64; 4] {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("CONFINE_BENCH_CHILD", format!("{}:{k}:{n}", path.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    [v[0], v[1], v[2], v[3]]
+}
+
+fn child(spec: &str) -> ! {
+    let mut it = spec.rsplitn(3, ':');
+    let n: usize = it.next().unwrap().parse().unwrap();
+    let k: usize = it.next().unwrap().parse().unwrap();
+    let path = it.next().unwrap();
+    let prog = decode(&std::fs::read(path).unwrap()).unwrap();
+    confine_kernel::pin_to_cpu(0).expect("pin to CPU 0");
+    confine_kernel::set_no_new_privs().unwrap();
+    for _ in 0..k {
+        confine_kernel::install(&prog, Default::default()).expect("install");
+    }
+    let time = |f: &dyn Fn() -> i64| {
+        for _ in 0..1000 {
+            f();
+        }
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(f());
+        }
+        t.elapsed().as_nanos() as f64 / n as f64
+    };
+    let getpid = time(&|| raw::syscall6(39, [0; 6]));
+    let personality = time(&|| raw::syscall6(135, [0xffff_ffff, 0, 0, 0, 0, 0]));
+    let denied = time(&|| raw::syscall6(435, [0; 6]));
+    let i386 = time(&|| raw::int80(136, [0xffff_ffff, 0, 0, 0, 0, 0]));
+    println!("{getpid} {personality} {denied} {i386}");
+    std::process::exit(0);
+}
