@@ -7,14 +7,40 @@
 
 use crate::arch::{Arch, ArchError};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+/// FNV-1a: syscall names are short and trusted (compiled in), so a fast non-keyed hash is the
+/// right trade; lookups sit on the compiler's hot path.
+#[derive(Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A `HashMap`/`HashSet` hasher for trusted keys.
+pub type FnvBuild = BuildHasherDefault<Fnv>;
 
 /// One architecture's syscall table.
 #[derive(Debug)]
 pub struct SyscallTable {
     name: &'static str,
     by_nr: Vec<(u32, &'static str)>,
-    by_name: HashMap<&'static str, u32>,
+    by_name: HashMap<&'static str, u32, FnvBuild>,
     sources: Vec<&'static str>,
 }
 
@@ -123,11 +149,14 @@ impl SyscallTable {
 
 /// Whether `name` is a syscall on any architecture confine knows.
 pub fn known_anywhere(name: &str) -> bool {
-    Arch::supported().any(|a| {
-        SyscallTable::for_arch(a)
-            .map(|t| t.number(name).is_some())
-            .unwrap_or(false)
+    static ALL: OnceLock<std::collections::HashSet<&'static str, FnvBuild>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        Arch::supported()
+            .filter_map(|a| SyscallTable::for_arch(a).ok())
+            .flat_map(|t| t.entries().map(|(_, n)| n))
+            .collect()
     })
+    .contains(name)
 }
 
 #[cfg(test)]

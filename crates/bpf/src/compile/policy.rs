@@ -19,9 +19,10 @@
 use super::tree::{Cond, Conflict, Forest, NodeId};
 use super::CompileError;
 use crate::action as ret;
+use confine_abi::syscalls::FnvBuild;
 use confine_abi::{Arch, SyscallTable};
 use confine_profile::{Action, Flag, Resolved};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// `SECCOMP_RET_ERRNO | ENOSYS`, what runc's stub returns.
 pub const RET_ENOSYS: u32 = ret::ERRNO | 38;
@@ -63,12 +64,12 @@ pub struct ArchPolicy {
 }
 
 /// Where a syscall's decision came from, for `eval` and `explain`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Origin {
     /// The rule index in the resolved profile.
     pub rule: usize,
-    /// The name in that rule.
-    pub name: String,
+    /// The index of the name in that rule's `names`.
+    pub name: usize,
 }
 
 /// Everything the code generators need.
@@ -201,8 +202,8 @@ struct Entry {
 
 struct Builder {
     forest: Forest,
-    dbs: Vec<(Arch, BTreeMap<u32, Entry>)>,
-    origins: BTreeMap<(Arch, u32), Origin>,
+    dbs: Vec<(Arch, HashMap<u32, Entry, FnvBuild>)>,
+    origins: HashMap<(Arch, u32), Origin, FnvBuild>,
 }
 
 impl Builder {
@@ -228,7 +229,7 @@ impl Builder {
                         chains: chain,
                     },
                 );
-                self.origins.insert((arch, nr), origin.clone());
+                self.origins.insert((arch, nr), *origin);
                 Ok(())
             }
             // an unconditional decision stays, whatever comes after it
@@ -237,7 +238,7 @@ impl Builder {
                 None => {
                     e.chains = None;
                     e.action = action;
-                    self.origins.insert((arch, nr), origin.clone());
+                    self.origins.insert((arch, nr), *origin);
                     Ok(())
                 }
                 Some(c) => {
@@ -271,8 +272,16 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut b = Builder {
         forest: Forest::default(),
-        dbs: arches.iter().map(|&a| (a, BTreeMap::new())).collect(),
-        origins: BTreeMap::new(),
+        dbs: arches
+            .iter()
+            .map(|&a| {
+                (
+                    a,
+                    HashMap::with_capacity_and_hasher(512, FnvBuild::default()),
+                )
+            })
+            .collect(),
+        origins: HashMap::with_capacity_and_hasher(1024, FnvBuild::default()),
     };
     let mut unknown = Vec::new();
     for (ri, rule) in r.rules.iter().enumerate() {
@@ -300,17 +309,14 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         } else {
             vec![conds]
         };
-        for name in &rule.names {
+        for (ni, name) in rule.names.iter().enumerate() {
             if !confine_abi::syscalls::known_anywhere(name) {
                 if !unknown.contains(name) {
                     unknown.push(name.clone());
                 }
                 continue;
             }
-            let origin = Origin {
-                rule: ri,
-                name: name.clone(),
-            };
+            let origin = Origin { rule: ri, name: ni };
             for (db, table) in tables.iter().enumerate() {
                 let arch = arches[db];
                 let mux = mux_of(arch, name);
@@ -380,7 +386,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         stub,
         flags,
         unknown_names: unknown,
-        origins: b.origins,
+        origins: b.origins.into_iter().collect(),
     })
 }
 
@@ -432,24 +438,25 @@ impl Policy {
         if let Some(v) = self.eval_stub(audit_arch, nr) {
             return Leaf::Ret(v);
         }
-        let dbs: Vec<&ArchPolicy> = self
-            .arches
-            .iter()
-            .filter(|a| a.arch.audit_arch() == audit_arch)
-            .collect();
-        if dbs.is_empty() {
+        // no allocation: this runs for every breakpoint of every architecture at compile time
+        let dbs = || {
+            self.arches
+                .iter()
+                .filter(move |a| a.arch.audit_arch() == audit_arch)
+        };
+        if dbs().next().is_none() {
             return Leaf::Ret(self.bad_arch_action);
         }
         if audit_arch == Arch::X86_64.audit_arch() {
-            let has64 = dbs.iter().any(|a| a.arch == Arch::X86_64);
-            let has32 = dbs.iter().any(|a| a.arch == Arch::X32);
+            let has64 = dbs().any(|a| a.arch == Arch::X86_64);
+            let has32 = dbs().any(|a| a.arch == Arch::X32);
             if (has64 && !has32 && nr >= X32_BIT && nr != u32::MAX)
                 || (has32 && !has64 && nr < X32_BIT)
             {
                 return Leaf::Ret(self.bad_arch_action);
             }
         }
-        for a in dbs {
+        for a in dbs() {
             if let Some(d) = a.syscalls.get(&nr) {
                 return match *d {
                     Decision::Always(v) => Leaf::Ret(v),
@@ -485,16 +492,71 @@ impl Policy {
     }
 
     /// Maximal intervals of constant decision over all 2^32 numbers of `audit_arch`:
-    /// `(first number, leaf)`, sorted.
+    /// `(first number, leaf)`, sorted. Equivalent to [`Policy::leaf`] at every number (the
+    /// optimiser's tests check the program against `leaf`), computed without a lookup per
+    /// number: the explicit entries are merged once and walked in order.
     pub fn intervals(&self, audit_arch: u32) -> Vec<(u32, Leaf)> {
+        let dbs: Vec<&ArchPolicy> = self
+            .arches
+            .iter()
+            .filter(|a| a.arch.audit_arch() == audit_arch)
+            .collect();
+        let mut entries: Vec<(u32, Leaf)> = Vec::new();
+        for a in &dbs {
+            for (&nr, d) in &a.syscalls {
+                // the first architecture listing a number decides it, as in `leaf`
+                entries.push((
+                    nr,
+                    match *d {
+                        Decision::Always(v) => Leaf::Ret(v),
+                        Decision::Tree(t) => Leaf::Tree(a.arch, t),
+                    },
+                ));
+            }
+        }
+        entries.sort_by_key(|e| e.0); // stable: keeps the first architecture's entry first
+        entries.dedup_by_key(|e| e.0);
         let mut out: Vec<(u32, Leaf)> = Vec::new();
+        let mut next_entry = 0;
         for start in self.breakpoints(audit_arch) {
-            let leaf = self.leaf(audit_arch, start);
+            while next_entry < entries.len() && entries[next_entry].0 < start {
+                next_entry += 1;
+            }
+            let explicit = entries
+                .get(next_entry)
+                .filter(|e| e.0 == start)
+                .map(|e| e.1);
+            let leaf = self.leaf_with(audit_arch, start, &dbs, explicit);
             if out.last().is_none_or(|(_, l)| *l != leaf) {
                 out.push((start, leaf));
             }
         }
         out
+    }
+
+    fn leaf_with(
+        &self,
+        audit_arch: u32,
+        nr: u32,
+        dbs: &[&ArchPolicy],
+        explicit: Option<Leaf>,
+    ) -> Leaf {
+        if let Some(v) = self.eval_stub(audit_arch, nr) {
+            return Leaf::Ret(v);
+        }
+        if dbs.is_empty() {
+            return Leaf::Ret(self.bad_arch_action);
+        }
+        if audit_arch == Arch::X86_64.audit_arch() {
+            let has64 = dbs.iter().any(|a| a.arch == Arch::X86_64);
+            let has32 = dbs.iter().any(|a| a.arch == Arch::X32);
+            if (has64 && !has32 && nr >= X32_BIT && nr != u32::MAX)
+                || (has32 && !has64 && nr < X32_BIT)
+            {
+                return Leaf::Ret(self.bad_arch_action);
+            }
+        }
+        explicit.unwrap_or(Leaf::Ret(self.default_action))
     }
 
     /// Whether libseccomp 2.5.4's program for (arch, nr) may compare a stale accumulator (see

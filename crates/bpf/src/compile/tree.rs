@@ -152,6 +152,9 @@ impl Forest {
     /// Build the chain of one rule (conditions on distinct arguments). Returns the first node,
     /// or `None` when no condition needs a node (the rule is unconditional).
     pub fn chain(&mut self, conds: &[Cond], action: u32, bits64: bool) -> Option<NodeId> {
+        if conds.is_empty() {
+            return None;
+        }
         let mut sorted: Vec<Cond> = conds.to_vec();
         sorted.sort_by_key(|c| c.arg);
         let mut head = None;
