@@ -88,7 +88,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
                     format!(
                         "rule {} ({}): {}{}",
                         r.source_index,
-                        o.name,
+                        r.names[o.name],
                         r.action,
                         if r.args.is_empty() {
                             String::new()
