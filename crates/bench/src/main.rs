@@ -44,6 +44,7 @@ fn main() {
     std::fs::create_dir(&dir).expect("private temporary directory");
 
     let confine_prog = optimize::generate(&policy).unwrap();
+    let confine_tree = optimize::generate_with(&policy, optimize::Tuning { hot_max: 0 }).unwrap();
     let (lib1, lib1_ms) = libseccomp(&r, &dir, 1);
     let (lib2, lib2_ms) = libseccomp(&r, &dir, 2);
     let stub = reference::stub_prefix(&policy).unwrap();
@@ -54,6 +55,7 @@ fn main() {
             confine_prog,
             compile_ms(&profile, &host, if quick { 50 } else { 500 }),
         ),
+        ("confine, pure range tree", confine_tree, f64::NAN),
         ("libseccomp opt 1 + runc stub", with_stub(&lib1), lib1_ms),
         ("libseccomp opt 2 + runc stub", with_stub(&lib2), lib2_ms),
     ];
@@ -82,38 +84,53 @@ fn main() {
             st.cache_native.1,
             st.cache_i386.0,
             st.cache_i386.1,
-            if *ms < 1.0 { format!("{:.3} ms", ms) } else { format!("{:.1} ms", ms) }
+            if ms.is_nan() {
+                "–".to_string()
+            } else if *ms < 1.0 {
+                format!("{:.3} ms", ms)
+            } else {
+                format!("{:.1} ms", ms)
+            }
         );
     }
     println!();
     let ks: &[usize] = &[1, 6, 12, 18];
-    let reps = if quick { 1 } else { 3 };
+    let reps = if quick { 1 } else { 7 };
     let calls = [
         "getpid",
         "personality(0xffffffff)",
         "clone3 (denied, ENOSYS)",
         "i386 personality(0xffffffff) (int 0x80)",
     ];
-    let mut slopes = vec![[0f64; 4]; filters.len()];
-    for (fi, (name, prog, _)) in filters.iter().enumerate() {
+    let mut paths = Vec::new();
+    for (fi, (_, prog, _)) in filters.iter().enumerate() {
         let path = dir.join(format!("f{fi}.bpf"));
         std::fs::write(&path, encode(prog)).unwrap();
-        let mut per_k = Vec::new();
-        for &k in ks {
-            let mut best = [f64::MAX; 4];
-            for _ in 0..reps {
-                let ns = measure(&path, k, if quick { 20_000 } else { 200_000 });
-                for i in 0..4 {
-                    best[i] = best[i].min(ns[i]);
+        paths.push(path);
+    }
+    // best[filter][k][call], configurations interleaved round by round
+    let mut best = vec![vec![[f64::MAX; 4]; ks.len()]; filters.len()];
+    for round in 0..reps {
+        for (ki, &k) in ks.iter().enumerate() {
+            for (fi, path) in paths.iter().enumerate() {
+                let ns = measure(path, k, if quick { 20_000 } else { 100_000 });
+                for c in 0..4 {
+                    best[fi][ki][c] = best[fi][ki][c].min(ns[c]);
                 }
             }
-            per_k.push((k as f64, best));
         }
+        eprintln!("round {} of {reps} done", round + 1);
+    }
+    let mut slopes = vec![[0f64; 4]; filters.len()];
+    for fi in 0..filters.len() {
         for c in 0..4 {
-            let pts: Vec<(f64, f64)> = per_k.iter().map(|(k, b)| (*k, b[c])).collect();
+            let pts: Vec<(f64, f64)> = ks
+                .iter()
+                .enumerate()
+                .map(|(ki, &k)| (k as f64, best[fi][ki][c]))
+                .collect();
             slopes[fi][c] = slope(&pts);
         }
-        eprintln!("measured {name}");
     }
     println!("Nanoseconds per filter run (slope over {ks:?} stacked copies, best of {reps}, one pinned CPU):\n");
     println!("| filter | {} |", calls.join(" | "));
@@ -122,7 +139,7 @@ fn main() {
         let cells: Vec<String> = (0..4).map(|c| format!("{:.1}", slopes[fi][c])).collect();
         println!("| {name} | {} |", cells.join(" | "));
     }
-    let ratio = |c: usize| slopes[0][c] / slopes[2][c];
+    let ratio = |c: usize| slopes[0][c] / slopes[3][c];
     println!(
         "\nconfine ÷ libseccomp opt 2 on the uncached calls: personality {:.2}×, denied {:.2}×, i386 personality {:.2}× (getpid is cached by the kernel for every filter: its slope is noise around 0)",
         ratio(1),

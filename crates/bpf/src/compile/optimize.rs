@@ -26,8 +26,23 @@ use std::collections::BTreeMap;
 /// What the accumulator is known to hold: `(word offset, mask applied)`.
 type Acc = Option<(u32, u32)>;
 
+/// Layout knobs (the defaults are what `generate` uses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Test up to this many argument-dependent syscalls per architecture with `jeq` before the
+    /// range tree (0: pure range tree).
+    pub hot_max: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning { hot_max: HOT_MAX }
+    }
+}
+
 struct Gen<'p> {
     p: &'p Policy,
+    tuning: Tuning,
     asm: Asm,
     rets: BTreeMap<u32, Label>,
     /// Argument trees to emit after the dispatch: (label, arch, tree).
@@ -179,7 +194,7 @@ impl Gen<'_> {
         for (i, audit) in audits.iter().enumerate() {
             self.asm.bind(blocks[i]);
             self.asm.ld(0);
-            let ivs = self.p.intervals(*audit);
+            let ivs = hot_first(self, self.p.intervals(*audit));
             self.range_tree(&ivs);
             // argument trees right after their architecture's dispatch, to keep jumps short
             while let Some((l, arch, t)) = self.pending.pop() {
@@ -195,6 +210,45 @@ impl Gen<'_> {
         }
     }
 }
+
+/// Argument-dependent syscalls can never be cached by the kernel, so they always run the
+/// filter: when there are few of them, test them first with `jeq` (not-taken jumps for
+/// everything else), and let the range tree fold their numbers into a neighbour's interval.
+fn hot_first(g: &mut Gen<'_>, ivs: Vec<(u32, Leaf)>) -> Vec<(u32, Leaf)> {
+    let end = |i: usize| {
+        ivs.get(i + 1)
+            .map_or(u64::from(u32::MAX) + 1, |n| u64::from(n.0))
+    };
+    let hot: Vec<usize> = (0..ivs.len())
+        .filter(|&i| matches!(ivs[i].1, Leaf::Tree(..)) && end(i) == u64::from(ivs[i].0) + 1)
+        .collect();
+    if hot.is_empty() || hot.len() > g.tuning.hot_max {
+        return ivs;
+    }
+    for &i in &hot {
+        let target = g.leaf_label(ivs[i].1);
+        let next = g.asm.label();
+        g.asm.jump(op::JEQ, ivs[i].0, target, next);
+        g.asm.bind(next);
+    }
+    let mut out: Vec<(u32, Leaf)> = Vec::new();
+    for (i, iv) in ivs.iter().enumerate() {
+        let leaf = if hot.contains(&i) {
+            // any leaf will do here: the number never reaches the tree
+            out.last().map_or(iv.1, |l| l.1)
+        } else {
+            iv.1
+        };
+        match out.last() {
+            Some(l) if l.1 == leaf => {}
+            _ => out.push((iv.0, leaf)),
+        }
+    }
+    out
+}
+
+/// At most this many argument-dependent syscalls are tested before the range tree.
+const HOT_MAX: usize = 6;
 
 /// How much a leaf's depth matters: argument-dependent syscalls always run the filter (the
 /// kernel cannot cache them), so they weigh most; everything else weighs 1.
@@ -226,8 +280,14 @@ fn split_point(ivs: &[(u32, Leaf)]) -> usize {
 
 /// Generate the optimised program for a policy.
 pub fn generate(p: &Policy) -> Result<Vec<Insn>, CompileError> {
+    generate_with(p, Tuning::default())
+}
+
+/// Generate with explicit layout knobs (for benchmarks and tests).
+pub fn generate_with(p: &Policy, tuning: Tuning) -> Result<Vec<Insn>, CompileError> {
     let mut g = Gen {
         p,
+        tuning,
         asm: Asm::default(),
         rets: BTreeMap::new(),
         pending: Vec::new(),
