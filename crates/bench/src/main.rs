@@ -8,6 +8,8 @@
 //! libseccomp is Debian's, through /usr/bin/python3 and python3-seccomp (the same library
 //! Debian's runc links). Set CONFINE_BENCH_QUICK=1 for a fast, rougher run.
 
+#![forbid(unsafe_code)]
+
 use confine_abi::{Arch, CapSet, SyscallTable};
 use confine_bpf::compile::policy::Leaf;
 use confine_bpf::compile::{build, optimize, reference, Options, Policy};
