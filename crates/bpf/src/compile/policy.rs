@@ -571,29 +571,26 @@ impl Policy {
 
     /// runc's stub alone: `Some(ENOSYS)` when it answers.
     pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<u32> {
-        let mine: Vec<(Arch, u32)> = self
-            .stub
-            .iter()
-            .copied()
-            .filter(|(a, _)| a.audit_arch() == audit_arch)
-            .collect();
-        if mine.is_empty() {
-            return None;
-        }
+        // no allocation: this runs for every breakpoint at compile time
+        let mut mine = self.stub.iter().filter(|(a, _)| a.audit_arch() == audit_arch);
+        let &(first, first_max) = mine.next()?;
         let max = if audit_arch == Arch::X86_64.audit_arch() {
-            let x64 = mine.iter().find(|(a, _)| *a == Arch::X86_64).map(|e| e.1);
-            let x32 = mine.iter().find(|(a, _)| *a == Arch::X32).map(|e| e.1);
-            match (x64, x32, nr & X32_BIT != 0) {
+            let of = |want: Arch| {
+                std::iter::once(&(first, first_max))
+                    .chain(self.stub.iter().filter(|(a, _)| a.audit_arch() == audit_arch))
+                    .find(|(a, _)| *a == want)
+                    .map(|e| e.1)
+            };
+            match (of(Arch::X86_64), of(Arch::X32), nr & X32_BIT != 0) {
                 (_, Some(m), true) => m,
                 (Some(m), _, false) => m,
                 _ => return None,
             }
         } else {
-            let (arch, m) = mine[0];
-            if matches!(arch, Arch::S390 | Arch::S390x) && nr == 0 {
+            if matches!(first, Arch::S390 | Arch::S390x) && nr == 0 {
                 return Some(RET_ENOSYS);
             }
-            m
+            first_max
         };
         (nr > max).then_some(RET_ENOSYS)
     }
