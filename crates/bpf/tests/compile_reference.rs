@@ -95,3 +95,34 @@ fn reference_program_matches_the_policy() {
         eprintln!("{native}: {} instructions, {checked} verdicts", prog.len());
     }
 }
+
+#[test]
+fn programs_over_4096_instructions_are_a_clear_error() {
+    use confine_profile::{Action, Arg, Operator, ResolvedRule};
+    let mut r = docker(Arch::X86_64, CapSet::docker_default());
+    // 2,000 conditions on distinct values: far more code than one filter may hold
+    r.rules.push(ResolvedRule {
+        names: vec!["keyctl".into()],
+        action: Action::Allow,
+        errno_ret: None,
+        args: (0..2000)
+            .map(|v| Arg {
+                index: 1,
+                value: 0x5400 + v,
+                value_two: 0,
+                op: Operator::EqualTo,
+            })
+            .collect(),
+        comment: None,
+        source_index: 99,
+    });
+    let p = build(&r, Options::default()).unwrap();
+    match reference::generate(&p) {
+        Err(e) => assert!(e.to_string().contains("at most 4096"), "{e}"),
+        Ok(prog) => panic!("{} instructions accepted", prog.len()),
+    }
+    match confine_bpf::compile::optimize::generate(&p) {
+        Err(confine_bpf::compile::CompileError::TooLong(n)) => assert!(n > 4096),
+        other => panic!("expected TooLong, got {:?}", other.map(|p| p.len())),
+    }
+}

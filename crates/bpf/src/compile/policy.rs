@@ -289,7 +289,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         if action == default_action {
             continue;
         }
-        let mut counts = [0u8; 6];
+        let mut counts = [0u32; 6];
         for a in &rule.args {
             counts[a.index.min(5) as usize] += 1;
         }
@@ -572,12 +572,19 @@ impl Policy {
     /// runc's stub alone: `Some(ENOSYS)` when it answers.
     pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<u32> {
         // no allocation: this runs for every breakpoint at compile time
-        let mut mine = self.stub.iter().filter(|(a, _)| a.audit_arch() == audit_arch);
+        let mut mine = self
+            .stub
+            .iter()
+            .filter(|(a, _)| a.audit_arch() == audit_arch);
         let &(first, first_max) = mine.next()?;
         let max = if audit_arch == Arch::X86_64.audit_arch() {
             let of = |want: Arch| {
                 std::iter::once(&(first, first_max))
-                    .chain(self.stub.iter().filter(|(a, _)| a.audit_arch() == audit_arch))
+                    .chain(
+                        self.stub
+                            .iter()
+                            .filter(|(a, _)| a.audit_arch() == audit_arch),
+                    )
                     .find(|(a, _)| *a == want)
                     .map(|e| e.1)
             };

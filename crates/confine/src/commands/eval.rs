@@ -119,6 +119,9 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
         }))? + "\n"
     } else {
         let mut t = format!("{call} on {arch}: {verdict}\n");
+        if arch == Arch::X86_64 && (nr == 335 || nr == 336) {
+            t.push_str("  note: the kernel passes uretprobe/uprobe through seccomp without running any filter (kernel/seccomp.c, seccomp_uprobe_exception; Linux 6.14 / 6.18)\n");
+        }
         if let Some(o) = origin {
             t.push_str(&format!("  decided by {o}\n"));
         }
