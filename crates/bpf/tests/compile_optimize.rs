@@ -7,27 +7,19 @@ mod support;
 use confine_abi::{Arch, CapSet, SyscallTable};
 use confine_bpf::compile::{build, optimize, policy::Leaf, reference, Options};
 use confine_bpf::{action, cache, Emulator, SeccompData};
-use confine_profile::{load, resolve, Host, KernelVersion, Resolution};
+use confine_profile::{Host, KernelVersion};
 use support::{random_profile, Rng, NAMES};
 
 fn docker(arch: Arch, caps: CapSet) -> confine_profile::Resolved {
-    let p = load(&Source::Builtin).unwrap().profile.unwrap();
-    match resolve(
-        &p,
-        &Host {
-            arch,
-            caps,
-            kernel: KernelVersion {
-                kernel: 6,
-                major: 8,
-            },
+    confine_profile::builtin::resolved_for(&Host {
+        arch,
+        caps,
+        kernel: KernelVersion {
+            kernel: 6,
+            major: 8,
         },
-    ) {
-        Resolution::Filter(r) => r,
-        Resolution::Unconfined => unreachable!(),
-    }
+    })
 }
-use confine_profile::Source;
 
 fn args_for(r: &confine_profile::Resolved) -> Vec<[u64; 6]> {
     let mut consts = vec![0u64, 1, 0xffff_ffff, 0x1_0000_0000, u64::MAX];

@@ -4,22 +4,17 @@
 use confine_abi::{Arch, CapSet};
 use confine_bpf::compile::{build, reference, Options};
 use confine_bpf::{Emulator, SeccompData};
-use confine_profile::{load, resolve, Host, KernelVersion, Resolution, Source};
+use confine_profile::{Host, KernelVersion};
 
 fn docker(arch: Arch, caps: CapSet) -> confine_profile::Resolved {
-    let p = load(&Source::Builtin).unwrap().profile.unwrap();
-    let host = Host {
+    confine_profile::builtin::resolved_for(&Host {
         arch,
         caps,
         kernel: KernelVersion {
             kernel: 6,
             major: 8,
         },
-    };
-    match resolve(&p, &host) {
-        Resolution::Filter(r) => r,
-        Resolution::Unconfined => unreachable!(),
-    }
+    })
 }
 
 fn vectors() -> Vec<[u64; 6]> {

@@ -17,7 +17,7 @@ use confine_bpf::compile::{build, optimize, Options};
 use confine_bpf::insn::{class, op};
 use confine_bpf::{action, decode, encode, Emulator, Insn, SeccompData};
 use confine_kernel::raw;
-use confine_profile::{load, resolve, Host, KernelVersion, Resolution, Source};
+use confine_profile::{Host, KernelVersion};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -141,7 +141,6 @@ fn with_escape(body: &[Insn], report_len: u32) -> Vec<Insn> {
 
 fn parent() {
     let started = Instant::now();
-    let profile = load(&Source::Builtin).unwrap().profile.unwrap();
     let host = Host {
         arch: Arch::X86_64,
         caps: CapSet::docker_default(),
@@ -150,9 +149,7 @@ fn parent() {
             major: 8,
         },
     };
-    let Resolution::Filter(r) = resolve(&profile, &host) else {
-        unreachable!()
-    };
+    let r = confine_profile::builtin::resolved_for(&host);
     let policy = build(&r, Options::default()).unwrap();
     let prog = optimize::generate(&policy).unwrap();
     let n = run_live("confine", &prog, Some(&policy));

@@ -457,6 +457,14 @@ const ALWAYS: &[&str] = &[
     "vfork", "vmsplice", "wait4", "waitid", "waitpid", "write", "writev",
 ];
 
+/// The builtin profile resolved for `host` (it always has a default action and rules).
+pub fn resolved_for(host: &crate::Host) -> crate::Resolved {
+    match crate::resolve(&docker_default(), host) {
+        crate::Resolution::Filter(r) => r,
+        crate::Resolution::Unconfined => unreachable!("docker-default has a default action"),
+    }
+}
+
 /// The builtin profile, as a Docker profile.
 pub fn docker_default() -> Profile {
     let cond = |c: &Cond| Filter {

@@ -10,6 +10,25 @@ pub mod tree;
 
 use confine_abi::{Arch, ArchError};
 
+/// The offset in `seccomp_data` of one 32-bit word of argument `arg` on `arch`.
+pub(crate) fn arg_offset(arch: Arch, arg: u8, hi: bool) -> u32 {
+    let base = 16 + 8 * u32::from(arg);
+    if hi == arch.is_little_endian() {
+        base + 4
+    } else {
+        base
+    }
+}
+
+/// The jump opcode that performs a tree node's comparison.
+pub(crate) fn jump_op(cmp: tree::Cmp) -> u16 {
+    match cmp {
+        tree::Cmp::Eq | tree::Cmp::MaskedEq => crate::insn::op::JEQ,
+        tree::Cmp::Gt => crate::insn::op::JGT,
+        tree::Cmp::Ge => crate::insn::op::JGE,
+    }
+}
+
 pub use policy::{build, Decision, Options, Policy};
 
 /// Why a profile cannot be compiled.

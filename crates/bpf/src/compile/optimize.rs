@@ -17,8 +17,8 @@
 
 use super::asm::{Asm, AsmError, Label};
 use super::policy::{Leaf, Policy};
-use super::tree::{Cmp, NodeId};
-use super::CompileError;
+use super::tree::NodeId;
+use super::{arg_offset, jump_op, CompileError};
 use crate::insn::{class, op, Insn};
 use confine_abi::Arch;
 use std::collections::BTreeMap;
@@ -48,15 +48,6 @@ struct Gen<'p> {
     /// Argument trees to emit after the dispatch: (label, arch, tree).
     pending: Vec<(Label, Arch, NodeId)>,
     trees: BTreeMap<(Arch, NodeId), Label>,
-}
-
-fn arg_offset(arch: Arch, arg: u8, hi: bool) -> u32 {
-    let base = 16 + 8 * u32::from(arg);
-    if hi == arch.is_little_endian() {
-        base + 4
-    } else {
-        base
-    }
 }
 
 impl Gen<'_> {
@@ -142,11 +133,7 @@ impl Gen<'_> {
                 }
             }
             let here: Acc = Some((off, n.mask));
-            let jop = match n.cmp {
-                Cmp::Eq | Cmp::MaskedEq => op::JEQ,
-                Cmp::Gt => op::JGT,
-                Cmp::Ge => op::JGE,
-            };
+            let jop = jump_op(n.cmp);
             let mut subs = Vec::new();
             let mut target = |nxt: Option<NodeId>, act: Option<u32>, g: &mut Self| match (nxt, act)
             {

@@ -4,8 +4,8 @@
 
 use super::asm::{Asm, AsmError, Label};
 use super::policy::{Decision, Policy, RET_ENOSYS, X32_BIT};
-use super::tree::{Cmp, NodeId};
-use super::CompileError;
+use super::tree::NodeId;
+use super::{arg_offset, jump_op, CompileError};
 use crate::insn::{op, Insn};
 use confine_abi::Arch;
 use std::collections::BTreeMap;
@@ -26,16 +26,6 @@ impl Gen<'_> {
         l
     }
 
-    /// The offset of an argument word in `seccomp_data` for this ABI's byte order.
-    fn arg_offset(arch: Arch, arg: u8, hi: bool) -> u32 {
-        let base = 16 + 8 * u32::from(arg);
-        if hi == arch.is_little_endian() {
-            base + 4
-        } else {
-            base
-        }
-    }
-
     /// Emit one level of a tree; `cont` is where evaluation goes when the level matches nothing.
     fn level(&mut self, arch: Arch, first: NodeId, cont: Label) {
         let nodes: Vec<NodeId> = {
@@ -51,18 +41,14 @@ impl Gen<'_> {
             let next = labels.get(i + 1).copied().unwrap_or(cont);
             let n = self.p.forest.node(id).clone();
             self.asm.bind(labels[i]);
-            self.asm.ld(Self::arg_offset(arch, n.arg, n.hi));
+            self.asm.ld(arg_offset(arch, n.arg, n.hi));
             if n.mask != u32::MAX {
                 self.asm.insn(Insn::stmt(
                     crate::insn::class::ALU | op::AND | op::K,
                     n.mask,
                 ));
             }
-            let jop = match n.cmp {
-                Cmp::Eq | Cmp::MaskedEq => op::JEQ,
-                Cmp::Gt => op::JGT,
-                Cmp::Ge => op::JGE,
-            };
+            let jop = jump_op(n.cmp);
             let mut subs = Vec::new();
             let mut target = |nxt: Option<NodeId>, act: Option<u32>, g: &mut Self| match (nxt, act)
             {
