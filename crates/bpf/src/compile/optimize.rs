@@ -198,20 +198,37 @@ impl Gen<'_> {
     }
 }
 
-/// Argument-dependent syscalls can never be cached by the kernel, so they always run the
-/// filter: when there are few of them, test them first with `jeq` (not-taken jumps for
-/// everything else), and let the range tree fold their numbers into a neighbour's interval.
+/// Calls that always run the filter and are made often go first, each with one `jeq`:
+/// argument-dependent syscalls (the kernel can never cache them), then single syscalls the
+/// profile answers with their own errno or action (libc probes such as `clone3` → ENOSYS,
+/// made on every thread creation, falling back). Native numbers before x32 ones; at most
+/// `hot_max` in all. Their numbers are folded into a neighbour's interval of the range tree,
+/// which they never reach.
 fn hot_first(g: &mut Gen<'_>, ivs: Vec<(u32, Leaf)>) -> Vec<(u32, Leaf)> {
     let end = |i: usize| {
         ivs.get(i + 1)
             .map_or(u64::from(u32::MAX) + 1, |n| u64::from(n.0))
     };
-    let hot: Vec<usize> = (0..ivs.len())
-        .filter(|&i| matches!(ivs[i].1, Leaf::Tree(..)) && end(i) == u64::from(ivs[i].0) + 1)
+    let special = |leaf: &Leaf| match leaf {
+        Leaf::Tree(..) => Some(0u8),
+        Leaf::Ret(v)
+            if *v != g.p.default_action
+                && *v != crate::action::ALLOW
+                && *v != g.p.bad_arch_action =>
+        {
+            Some(1)
+        }
+        Leaf::Ret(_) => None,
+    };
+    let mut hot: Vec<(bool, u8, usize)> = (0..ivs.len())
+        .filter(|&i| end(i) == u64::from(ivs[i].0) + 1)
+        .filter_map(|i| {
+            special(&ivs[i].1).map(|rank| (ivs[i].0 >= super::policy::X32_BIT, rank, i))
+        })
         .collect();
-    if hot.is_empty() || hot.len() > g.tuning.hot_max {
-        return ivs;
-    }
+    hot.sort();
+    hot.truncate(g.tuning.hot_max);
+    let hot: Vec<usize> = hot.into_iter().map(|h| h.2).collect();
     for &i in &hot {
         let target = g.leaf_label(ivs[i].1);
         let next = g.asm.label();
@@ -234,7 +251,7 @@ fn hot_first(g: &mut Gen<'_>, ivs: Vec<(u32, Leaf)>) -> Vec<(u32, Leaf)> {
     out
 }
 
-/// At most this many argument-dependent syscalls are tested before the range tree.
+/// At most this many calls are tested before the range tree.
 const HOT_MAX: usize = 6;
 
 /// How much a leaf's depth matters: argument-dependent syscalls always run the filter (the
