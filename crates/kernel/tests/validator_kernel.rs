@@ -209,7 +209,14 @@ fn random_programs_agree(n: usize) -> (usize, usize) {
 }
 
 fn nnp_is_required() {
-    let me = std::env::current_exe().unwrap();
+    // the unprivileged child must be able to reach its binary wherever the checkout lives (CI
+    // may clone under a private home): run a copy from a fresh private directory opened to it
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let me = dir.path().join("child");
+    std::fs::copy(std::env::current_exe().unwrap(), &me).unwrap();
+    std::fs::set_permissions(&me, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     // drop to nobody with no capabilities at all: then only no_new_privs permits a filter
     let st = Command::new("setpriv")
         .args([
