@@ -137,6 +137,9 @@ pub struct EvalArgs {
     /// Leave out runc's -ENOSYS stub
     #[arg(long)]
     pub no_enosys_stub: bool,
+    /// Also print every instruction executed, as the disassembler shows it
+    #[arg(long)]
+    pub trace: bool,
     /// JSON output
     #[arg(long)]
     pub json: bool,

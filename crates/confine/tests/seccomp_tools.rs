@@ -97,6 +97,12 @@ fn eval_reports_action_rule_and_cost() {
     assert_eq!(v["action"], "ALLOW");
     assert_eq!(v["depends_on_arguments"], true);
     assert!(v["decided_by"].as_str().unwrap().contains("personality"));
+    let mut args = vec!["seccomp", "eval", "--json", "--trace", "personality", "0xffffffff"];
+    args.extend(HOST);
+    let v: serde_json::Value = serde_json::from_slice(&confine(&args).stdout).unwrap();
+    let trace = v["trace"].as_array().unwrap();
+    assert_eq!(trace.len() as u64, v["executed"].as_u64().unwrap());
+    assert_eq!(trace[0], 0, "every run starts at instruction 0");
     let mut args = vec!["seccomp", "eval", "--json", "personality", "0x1"];
     args.extend(HOST);
     let v: serde_json::Value = serde_json::from_slice(&confine(&args).stdout).unwrap();

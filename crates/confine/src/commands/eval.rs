@@ -108,7 +108,13 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
     };
     let emu = Emulator::new(&prog)
         .map_err(|e| anyhow::anyhow!("the kernel would refuse this program: {e}"))?;
-    let run = emu.run(&data, arch.is_little_endian());
+    let (run, trace) = emu.run_traced(&data, arch.is_little_endian());
+    let listing = confine_bpf::disasm::disassemble(&prog);
+    let lines: Vec<&str> = listing.lines().collect();
+    let path: Vec<String> = trace
+        .iter()
+        .map(|&pc| format!("{pc:5}: {}", lines.get(pc).map_or("", |l| l.trim_end())))
+        .collect();
     let verdict = action::describe(run.ret);
     let cached = cache::is_const_allow(&prog, arch.audit_arch(), nr);
     let text = if a.json {
@@ -116,6 +122,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
             "arch": arch.kernel_name(), "syscall": name, "number": nr, "args": args,
             "action": verdict, "value": run.ret, "decided_by": origin, "depends_on_arguments": depends,
             "program_length": prog.len(), "executed": run.executed, "taken_jumps": run.taken_jumps, "cacheable": cached,
+            "trace": if a.trace { Some(&trace) } else { None },
         }))? + "\n"
     } else {
         let mut t = format!("{call} on {arch}: {verdict}\n");
@@ -136,6 +143,11 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
                 "not cached by the kernel"
             }
         ));
+        if a.trace {
+            for line in &path {
+                t.push_str(&format!("  {line}\n"));
+            }
+        }
         t
     };
     output::emit(&text, None)?;
