@@ -82,19 +82,38 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
                     "runc's -ENOSYS stub: the number is above the highest the profile names"
                         .to_string(),
                 )
+            } else if matches!(leaf, Leaf::Tree(..)) {
+                // several rules may meet in one argument tree: name them all
+                let rules: Vec<String> = resolved
+                    .rules
+                    .iter()
+                    .filter(|r| {
+                        name.as_deref()
+                            .is_some_and(|n| r.names.iter().any(|x| x == n))
+                    })
+                    .map(|r| {
+                        format!(
+                            "{} ({}{})",
+                            r.source_index,
+                            r.action,
+                            if r.args.is_empty() {
+                                String::new()
+                            } else {
+                                format!(", {} condition(s)", r.args.len())
+                            }
+                        )
+                    })
+                    .collect();
+                Some(format!(
+                    "the argument checks of rule(s) {}",
+                    rules.join(", ")
+                ))
             } else {
                 policy.origins.get(&(arch, nr)).map(|o| {
                     let r = &resolved.rules[o.rule];
                     format!(
-                        "rule {} ({}): {}{}",
-                        r.source_index,
-                        r.names[o.name],
-                        r.action,
-                        if r.args.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" with {} argument condition(s)", r.args.len())
-                        }
+                        "rule {} ({}): {}",
+                        r.source_index, r.names[o.name], r.action
                     )
                 })
             };
