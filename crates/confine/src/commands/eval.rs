@@ -104,10 +104,18 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
                         )
                     })
                     .collect();
-                Some(format!(
-                    "the argument checks of rule(s) {}",
-                    rules.join(", ")
-                ))
+                let matched = match leaf {
+                    Leaf::Tree(_, t) => policy.forest.eval(t, &args).is_some(),
+                    Leaf::Ret(_) => true,
+                };
+                Some(if matched {
+                    format!("the argument checks of rule(s) {}", rules.join(", "))
+                } else {
+                    format!(
+                        "the default action: no argument condition of rule(s) {} holds",
+                        rules.join(", ")
+                    )
+                })
             } else {
                 policy.origins.get(&(arch, nr)).map(|o| {
                     let r = &resolved.rules[o.rule];
