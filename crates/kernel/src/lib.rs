@@ -4,6 +4,7 @@
 //! `#![forbid(unsafe_code)]`.
 #![deny(missing_docs)]
 
+pub mod process;
 pub mod raw;
 pub mod seccomp;
 

@@ -1,0 +1,166 @@
+//! Process credentials: capability sets, the bounding and ambient sets, user and group ids.
+//! The primitives `confine run` applies, in runc's order, before it executes the command.
+//!
+//! # References
+//! * capabilities(7), capget(2)/capset(2) (`_LINUX_CAPABILITY_VERSION_3`)
+//! * prctl(2): `PR_CAPBSET_READ`, `PR_CAPBSET_DROP`, `PR_CAP_AMBIENT`, `PR_SET_KEEPCAPS`
+//! * setresuid(2), setresgid(2), setgroups(2)
+
+use std::io;
+
+/// The three per-thread capability sets, as 64-bit masks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CapSets {
+    /// Effective.
+    pub effective: u64,
+    /// Permitted.
+    pub permitted: u64,
+    /// Inheritable.
+    pub inheritable: u64,
+}
+
+const CAP_VERSION_3: u32 = 0x2008_0522;
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+fn check(r: libc::c_long) -> io::Result<()> {
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The calling thread's capability sets.
+pub fn capget() -> io::Result<CapSets> {
+    let mut hdr = CapHeader {
+        version: CAP_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: version 3 takes one header and an array of two data structs, both valid and
+    // writable for the duration of the call.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut hdr as *mut CapHeader,
+            data.as_mut_ptr(),
+        )
+    })?;
+    let join = |lo: u32, hi: u32| u64::from(lo) | (u64::from(hi) << 32);
+    Ok(CapSets {
+        effective: join(data[0].effective, data[1].effective),
+        permitted: join(data[0].permitted, data[1].permitted),
+        inheritable: join(data[0].inheritable, data[1].inheritable),
+    })
+}
+
+/// Set the calling thread's capability sets.
+pub fn capset(c: CapSets) -> io::Result<()> {
+    let mut hdr = CapHeader {
+        version: CAP_VERSION_3,
+        pid: 0,
+    };
+    let split = |v: u64| (v as u32, (v >> 32) as u32);
+    let (e0, e1) = split(c.effective);
+    let (p0, p1) = split(c.permitted);
+    let (i0, i1) = split(c.inheritable);
+    let data = [
+        CapData {
+            effective: e0,
+            permitted: p0,
+            inheritable: i0,
+        },
+        CapData {
+            effective: e1,
+            permitted: p1,
+            inheritable: i1,
+        },
+    ];
+    // SAFETY: as for capget; the kernel only reads the two data structs.
+    check(unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) })
+}
+
+fn prctl(op: libc::c_int, a: libc::c_ulong, b: libc::c_ulong) -> io::Result<libc::c_int> {
+    // SAFETY: the prctl operations used here take integer arguments only.
+    let r = unsafe { libc::prctl(op, a, b, 0 as libc::c_ulong, 0 as libc::c_ulong) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Whether `cap` is in the calling thread's bounding set.
+pub fn bounding_has(cap: u8) -> io::Result<bool> {
+    prctl(libc::PR_CAPBSET_READ, libc::c_ulong::from(cap), 0).map(|r| r == 1)
+}
+
+/// Remove `cap` from the bounding set (needs CAP_SETPCAP).
+pub fn bounding_drop(cap: u8) -> io::Result<()> {
+    prctl(libc::PR_CAPBSET_DROP, libc::c_ulong::from(cap), 0).map(|_| ())
+}
+
+/// The bounding set as a mask, over capabilities 0..=`last`.
+pub fn bounding_set(last: u8) -> io::Result<u64> {
+    let mut m = 0u64;
+    for c in 0..=last.min(63) {
+        if bounding_has(c)? {
+            m |= 1 << c;
+        }
+    }
+    Ok(m)
+}
+
+/// Empty the ambient set.
+pub fn ambient_clear() -> io::Result<()> {
+    prctl(
+        libc::PR_CAP_AMBIENT,
+        libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+        0,
+    )
+    .map(|_| ())
+}
+
+/// Keep permitted capabilities across a change of user id away from 0.
+pub fn set_keep_caps(keep: bool) -> io::Result<()> {
+    prctl(libc::PR_SET_KEEPCAPS, libc::c_ulong::from(keep), 0).map(|_| ())
+}
+
+/// The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap).
+pub fn last_cap() -> io::Result<u8> {
+    let s = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")?;
+    s.trim()
+        .parse()
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "cap_last_cap is not a number"))
+}
+
+/// Set the supplementary groups.
+pub fn set_groups(groups: &[u32]) -> io::Result<()> {
+    // SAFETY: the kernel reads `groups.len()` gid_t values from a valid slice.
+    check(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) } as libc::c_long)
+}
+
+/// Set real, effective and saved group ids.
+pub fn set_resgid(gid: u32) -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    check(unsafe { libc::setresgid(gid, gid, gid) } as libc::c_long)
+}
+
+/// Set real, effective and saved user ids.
+pub fn set_resuid(uid: u32) -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    check(unsafe { libc::setresuid(uid, uid, uid) } as libc::c_long)
+}
