@@ -31,6 +31,14 @@ pub enum Command {
     /// Seccomp profiles: resolve, check, syscall tables.
     #[command(subcommand)]
     Seccomp(SeccompCommand),
+    /// Run a command confined the way `docker run` confines a container.
+    ///
+    /// Docker's defaults: the builtin docker-default seccomp profile resolved for the granted
+    /// capabilities, Docker's 14 capabilities (none permitted or effective for a non-root user),
+    /// empty inheritable and ambient sets, AppArmor docker-default where AppArmor is enabled.
+    /// Exit status as `docker run`: the command's own; 125 when confine fails (usage included);
+    /// 126 the command cannot be executed; 127 not found; 128+N killed by signal N.
+    Run(RunArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to standard output.
@@ -253,6 +261,48 @@ pub struct SyscallsArgs {
     /// JSON output
     #[arg(long)]
     pub json: bool,
+}
+
+/// `confine run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Security options as in docker run: seccomp=PROFILE|builtin|unconfined,
+    /// apparmor=NAME|unconfined, no-new-privileges[=true|false]
+    #[arg(long = "security-opt", value_name = "OPT")]
+    pub security_opt: Vec<String>,
+    /// Seccomp profile: a path, `builtin` or `unconfined` (same as --security-opt seccomp=)
+    #[arg(long, value_name = "PROFILE")]
+    pub seccomp: Option<String>,
+    /// AppArmor profile name or `unconfined` (same as --security-opt apparmor=)
+    #[arg(long, value_name = "NAME")]
+    pub apparmor: Option<String>,
+    /// Add a capability (ALL for every capability confine itself holds)
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a capability (ALL for every capability)
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Every capability confine holds, no seccomp, no AppArmor (unless a profile is given)
+    #[arg(long)]
+    pub privileged: bool,
+    /// User and group, UID[:GID] or names
+    #[arg(short, long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Additional groups (GID or name)
+    #[arg(long = "group-add", value_name = "GROUP")]
+    pub group_add: Vec<String>,
+    /// Working directory
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Set an environment variable (KEY=VALUE, or KEY to pass the current value)
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file (KEY=VALUE lines, # comments)
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// The command and its arguments
+    #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// Shells for `confine completions`.

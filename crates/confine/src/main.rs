@@ -19,6 +19,8 @@ pub enum Outcome {
     Findings,
     /// Exit 2: bad input, already reported on stderr.
     BadInput,
+    /// A specific status (`confine run` passes the command's own on).
+    Code(u8),
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -30,21 +32,37 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Seccomp(SeccompCommand::Compile(a)) => commands::compile::run(a),
         Command::Seccomp(SeccompCommand::Eval(a)) => commands::eval::run(a),
         Command::Seccomp(SeccompCommand::Diff(a)) => commands::diff::run(a),
+        Command::Run(a) => commands::run::run(a),
         Command::Completions(a) => commands::meta::completions(a),
         Command::Man => commands::meta::man(),
     }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `confine run` follows docker run: any confine failure, usage included, is 125
+    let is_run = std::env::args_os().nth(1).is_some_and(|a| a == "run");
+    let error_code = if is_run { 125 } else { 2 };
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(error_code),
+            };
+        }
+    };
     match run(cli) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
-        Ok(Outcome::BadInput) => ExitCode::from(2),
+        Ok(Outcome::BadInput) => ExitCode::from(error_code),
+        Ok(Outcome::Code(c)) => ExitCode::from(c),
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("confine: error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(error_code)
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod process;
 pub mod raw;
 pub mod seccomp;
+pub mod spawn;
 
 pub use seccomp::{install, set_no_new_privs, InstallError, InstallFlags};
 

@@ -164,3 +164,54 @@ pub fn set_resuid(uid: u32) -> io::Result<()> {
     // SAFETY: integer arguments only.
     check(unsafe { libc::setresuid(uid, uid, uid) } as libc::c_long)
 }
+
+/// The active Linux security modules, by name, from `lsm_list_modules(2)` (Linux 6.8), which
+/// works without securityfs mounted. Order as the kernel reports it.
+///
+/// # References
+/// * lsm_list_modules(2); include/uapi/linux/lsm.h (`LSM_ID_*`)
+pub fn active_lsms() -> io::Result<Vec<&'static str>> {
+    const NAMES: [(u64, &str); 14] = [
+        (100, "capability"),
+        (101, "selinux"),
+        (102, "smack"),
+        (103, "tomoyo"),
+        (104, "apparmor"),
+        (105, "yama"),
+        (106, "loadpin"),
+        (107, "safesetid"),
+        (108, "lockdown"),
+        (109, "bpf"),
+        (110, "landlock"),
+        (111, "ima"),
+        (112, "evm"),
+        (113, "ipe"),
+    ];
+    let mut ids = [0u64; 32];
+    let mut size: u32 = std::mem::size_of_val(&ids) as u32;
+    #[cfg(target_arch = "x86_64")]
+    const SYS_LSM_LIST_MODULES: libc::c_long = 461;
+    #[cfg(not(target_arch = "x86_64"))]
+    const SYS_LSM_LIST_MODULES: libc::c_long = 461; // the same number on the generic table
+                                                    // SAFETY: the kernel writes at most `size` bytes into `ids` and updates `size`.
+    let n = unsafe {
+        libc::syscall(
+            SYS_LSM_LIST_MODULES,
+            ids.as_mut_ptr(),
+            &mut size as *mut u32,
+            0u32,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(ids[..(n as usize).min(ids.len())]
+        .iter()
+        .map(|id| {
+            NAMES
+                .iter()
+                .find(|(v, _)| v == id)
+                .map_or("unknown", |(_, name)| *name)
+        })
+        .collect())
+}

@@ -7,6 +7,7 @@ pub mod disasm;
 pub mod eval;
 pub mod meta;
 pub mod resolve;
+pub mod run;
 pub mod syscalls;
 
 use confine_profile::{Diagnostic, Parsed, Resolved, Severity};
