@@ -224,6 +224,7 @@ pub fn spawn(
         unsafe { libc::execve(path.as_ptr(), argv_p.as_ptr(), envp_p.as_ptr()) };
         fail(wr, Stage::Exec, errno());
     }
+    forward_signals(pid);
     // SAFETY: closing our copy of the write end, reading the child's report.
     unsafe { libc::close(wr) };
     let mut msg = [0u8; 5];
@@ -258,6 +259,41 @@ pub fn spawn(
     } else {
         Outcome::Exited(libc::WEXITSTATUS(status))
     })
+}
+
+static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn forward(sig: libc::c_int) {
+    let pid = CHILD.load(std::sync::atomic::Ordering::Relaxed);
+    if pid > 0 {
+        // SAFETY: kill(2) is async-signal-safe; the pid is our own child's.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+/// Pass the signals a supervisor or a terminal sends (HUP, INT, QUIT, TERM, USR1, USR2, WINCH)
+/// on to the command, as docker run's signal proxy does, so that stopping confine stops it.
+fn forward_signals(pid: libc::pid_t) {
+    CHILD.store(pid, std::sync::atomic::Ordering::Relaxed);
+    for sig in [
+        libc::SIGHUP,
+        libc::SIGINT,
+        libc::SIGQUIT,
+        libc::SIGTERM,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGWINCH,
+    ] {
+        // SAFETY: a zeroed sigaction with an async-signal-safe handler and SA_RESTART; the
+        // handler only reads an atomic and calls kill(2).
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = forward as *const () as usize;
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
 }
 
 fn install_errno(e: &crate::seccomp::InstallError) -> i32 {
