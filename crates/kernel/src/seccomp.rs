@@ -85,22 +85,46 @@ pub fn set_no_new_privs() -> std::io::Result<()> {
     }
 }
 
+/// A program in the kernel's `struct sock_filter` layout, converted ahead of time so that
+/// installing it allocates nothing (it may run between fork and exec).
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    filter: Vec<libc::sock_filter>,
+}
+
+impl Prepared {
+    /// Convert `prog`.
+    pub fn new(prog: &[Insn]) -> Prepared {
+        Prepared {
+            filter: prog
+                .iter()
+                .map(|i| libc::sock_filter {
+                    code: i.code,
+                    jt: i.jt,
+                    jf: i.jf,
+                    k: i.k,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Install `prog` as a seccomp filter on the calling thread (all threads with `tsync`).
 /// Returns the listener fd when `new_listener` is set. Without flags, falls back to
 /// `prctl(PR_SET_SECCOMP)` on kernels without the `seccomp()` syscall.
 pub fn install(prog: &[Insn], flags: InstallFlags) -> Result<Option<OwnedFd>, InstallError> {
-    if prog.len() > 4096 || prog.is_empty() {
-        return Err(InstallError::TooLong(prog.len()));
+    install_prepared(&Prepared::new(prog), flags)
+}
+
+/// [`install`] for a program converted beforehand; makes no allocation.
+pub fn install_prepared(
+    p: &Prepared,
+    flags: InstallFlags,
+) -> Result<Option<OwnedFd>, InstallError> {
+    let filter = &p.filter;
+    if filter.len() > 4096 || filter.is_empty() {
+        return Err(InstallError::TooLong(filter.len()));
     }
-    let filter: Vec<libc::sock_filter> = prog
-        .iter()
-        .map(|i| libc::sock_filter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect();
     let fprog = libc::sock_fprog {
         len: filter.len() as libc::c_ushort,
         filter: filter.as_ptr() as *mut libc::sock_filter,

@@ -1,7 +1,8 @@
 //! Start a command under a confinement, in runc's order, failing closed.
 //!
-//! The parent builds every string and program first; the child, forked from a single-threaded
-//! process, only makes system calls on data prepared before the fork. Steps, in order:
+//! The parent builds every string and program first (the filter already in the kernel's
+//! layout); the child, forked from a single-threaded process, makes no allocation and only
+//! async-signal-safe system calls on data prepared before the fork. Steps, in order:
 //! AppArmor exec transition; seccomp now when no_new_privs is not asked for (the filter must go
 //! in while CAP_SYS_ADMIN is still held); bounding set, ambient set, groups, gid, uid,
 //! capability sets; no_new_privs and seccomp when asked for; working directory; execve. A
@@ -12,7 +13,7 @@
 //! * fork(2), pipe2(2), execve(2), waitpid(2); runc libcontainer/standard_init_linux.go
 
 use crate::process::{self, CapSets};
-use crate::seccomp::{install, InstallFlags};
+use crate::seccomp::{install_prepared, InstallFlags, Prepared};
 use confine_bpf::Insn;
 use std::ffi::{CStr, CString};
 use std::io;
@@ -134,6 +135,7 @@ pub fn spawn(
         .map(|a| a.as_ptr())
         .chain([std::ptr::null()])
         .collect();
+    let seccomp = c.seccomp.as_ref().map(|(p, f)| (Prepared::new(p), *f));
     let aa_paths = [
         c"/proc/thread-self/attr/apparmor/exec",
         c"/proc/thread-self/attr/exec",
@@ -177,8 +179,8 @@ pub fn spawn(
                 fail(wr, Stage::AppArmor, errno());
             }
         }
-        if let (Some((prog, flags)), false) = (&c.seccomp, c.no_new_privs) {
-            if let Err(e) = install(prog, *flags) {
+        if let (Some((prog, flags)), false) = (&seccomp, c.no_new_privs) {
+            if let Err(e) = install_prepared(prog, *flags) {
                 fail(wr, Stage::Seccomp, install_errno(&e));
             }
         }
@@ -208,8 +210,8 @@ pub fn spawn(
             if crate::seccomp::set_no_new_privs().is_err() {
                 fail(wr, Stage::NoNewPrivs, errno());
             }
-            if let Some((prog, flags)) = &c.seccomp {
-                if let Err(e) = install(prog, *flags) {
+            if let Some((prog, flags)) = &seccomp {
+                if let Err(e) = install_prepared(prog, *flags) {
                     fail(wr, Stage::Seccomp, install_errno(&e));
                 }
             }
