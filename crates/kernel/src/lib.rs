@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod process;
+pub mod ptrace;
 pub mod raw;
 pub mod seccomp;
 pub mod spawn;

@@ -1,0 +1,277 @@
+//! Against real Docker (Debian's docker.io 20.10 with its runc 1.1.5 and libseccomp 2.5.4):
+//! the same profile file under `docker run --security-opt seccomp=` and under `confine run
+//! --seccomp`. The Cap*, NoNewPrivs and Seccomp lines of /proc/PID/status must match, and the
+//! two installed filters — dumped with PTRACE_SECCOMP_GET_FILTER, run through the emulator, no
+//! syscall probing — must decide alike, apart from the syscalls newer than Debian's libseccomp,
+//! which runc skips by design; those are listed apart.
+//!
+//! The test starts its own dockerd on a private socket and data root (no iptables, no bridge,
+//! vfs storage) and imports a tiny image made of busybox-static.
+
+use confine_abi::{Arch, SyscallTable};
+use confine_bpf::{Emulator, Insn, SeccompData};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const NEWER_THAN_LIBSECCOMP_2_5_4: &[&str] = &[
+    "uretprobe",
+    "uprobe",
+    "statmount",
+    "listmount",
+    "lsm_get_self_attr",
+    "lsm_set_self_attr",
+    "lsm_list_modules",
+    "mseal",
+    "setxattrat",
+    "getxattrat",
+    "listxattrat",
+    "removexattrat",
+    "open_tree_attr",
+    "file_getattr",
+    "file_setattr",
+    "map_shadow_stack", // x32 only: the kernel's table has it, libseccomp 2.5.4 does not
+];
+
+struct Daemon {
+    child: Child,
+    sock: String,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn docker(d: &Daemon, args: &[&str]) -> std::process::Output {
+    Command::new("docker")
+        .env("DOCKER_HOST", &d.sock)
+        .args(args)
+        .output()
+        .expect("docker client")
+}
+
+fn start_dockerd(dir: &Path) -> Daemon {
+    let sock = format!("unix://{}/docker.sock", dir.display());
+    let log = std::fs::File::create(dir.join("dockerd.log")).unwrap();
+    let child = Command::new("dockerd")
+        .arg("--host")
+        .arg(&sock)
+        .arg("--data-root")
+        .arg(dir.join("root"))
+        .arg("--exec-root")
+        .arg(dir.join("exec"))
+        .arg("--pidfile")
+        .arg(dir.join("docker.pid"))
+        .args([
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--storage-driver=vfs",
+        ])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("dockerd (Debian's docker.io; .ci/run installs it)");
+    let d = Daemon { child, sock };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if docker(&d, &["version"]).status.success() {
+            return d;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!(
+        "dockerd did not come up: {}",
+        std::fs::read_to_string(dir.join("dockerd.log")).unwrap_or_default()
+    );
+}
+
+fn status_lines(pid: u32) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            ["Cap", "NoNewPrivs", "Seccomp"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+fn only_filter(pid: u32) -> Vec<Insn> {
+    let f = confine_kernel::ptrace::seccomp_filters(pid as i32).expect("PTRACE_SECCOMP_GET_FILTER");
+    assert_eq!(f.len(), 1, "pid {pid} has {} filters", f.len());
+    f.into_iter().next().unwrap()
+}
+
+#[test]
+fn confine_run_matches_docker_run() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/seccomp/docker-default.json");
+    let dir = tempfile::tempdir().unwrap();
+    let d = start_dockerd(dir.path());
+
+    // a tiny image: busybox-static and its applets
+    let root = dir.path().join("rootfs");
+    for sub in ["bin", "proc", "sys", "dev", "etc", "tmp"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    std::fs::copy("/usr/bin/busybox", root.join("bin/busybox")).expect("Debian's busybox-static");
+    for applet in ["sh", "sleep", "cat"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+    }
+    let tar = dir.path().join("rootfs.tar");
+    assert!(Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap()
+        .success());
+    assert!(
+        docker(&d, &["import", tar.to_str().unwrap(), "confine-probe:1"])
+            .status
+            .success()
+    );
+
+    let out = docker(
+        &d,
+        &[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--security-opt",
+            &format!("seccomp={}", fixture.display()),
+            "confine-probe:1",
+            "/bin/sleep",
+            "120",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let pid: u32 = String::from_utf8(docker(&d, &["inspect", "-f", "{{.State.Pid}}", &id]).stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+
+    let mut ours = Command::new(env!("CARGO_BIN_EXE_confine"))
+        .args([
+            "run",
+            "--seccomp",
+            fixture.to_str().unwrap(),
+            "--",
+            "/usr/bin/busybox",
+            "sleep",
+            "120",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut our_pid = 0u32;
+    while our_pid == 0 && Instant::now() < deadline {
+        let c = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", ours.id()))
+            .unwrap_or_default();
+        our_pid = c
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        if our_pid != 0
+            && !std::fs::read_to_string(format!("/proc/{our_pid}/comm"))
+                .unwrap_or_default()
+                .starts_with("busybox")
+        {
+            our_pid = 0; // not exec'd yet
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_ne!(our_pid, 0, "confine run did not start the command");
+
+    let (theirs_status, our_status) = (status_lines(pid), status_lines(our_pid));
+    let (theirs, our) = (only_filter(pid), only_filter(our_pid));
+    let _ = docker(&d, &["rm", "-f", &id]);
+    let _ = ours.kill();
+    let _ = ours.wait();
+    assert_eq!(
+        our_status, theirs_status,
+        "/proc/PID/status under confine run vs docker run"
+    );
+
+    let (et, eo) = (
+        Emulator::new(&theirs).unwrap(),
+        Emulator::new(&our).unwrap(),
+    );
+    let (mut equal, mut by_design) = (0usize, std::collections::BTreeSet::new());
+    for (arch, audit, base) in [
+        (Arch::X86_64, 0xc000_003eu32, 0u32),
+        (Arch::X32, 0xc000_003e, 0x4000_0000),
+        (Arch::X86, 0x4000_0003, 0),
+    ] {
+        let table = SyscallTable::for_arch(arch).unwrap();
+        let top = table
+            .entries()
+            .map(|e| e.0)
+            .filter(|&n| n < base + 1000)
+            .max()
+            .unwrap()
+            + 64;
+        for nr in base..=top {
+            for a0 in [
+                0u64,
+                1,
+                8,
+                38,
+                39,
+                40,
+                41,
+                0x20000,
+                0x20008,
+                0xffff_ffff,
+                0x7E02_0000,
+            ] {
+                let data = SeccompData {
+                    nr,
+                    arch: audit,
+                    args: [a0, a0, 0, 0, 0, 0],
+                    ..Default::default()
+                };
+                let (t, o) = (et.run(&data, true).ret, eo.run(&data, true).ret);
+                if t == o {
+                    equal += 1;
+                    continue;
+                }
+                let name = table.name_of(nr);
+                // runc's stub sits above libseccomp 2.5.4's highest known number (456 on x86_64)
+                let newer = name.is_some_and(|n| NEWER_THAN_LIBSECCOMP_2_5_4.contains(&n))
+                    || (nr - base > 456 && nr <= table.max_number());
+                assert!(
+                    newer,
+                    "{arch} nr {nr} ({name:?}) a0 {a0:#x}: docker {} vs confine {}",
+                    confine_bpf::action::describe(t),
+                    confine_bpf::action::describe(o)
+                );
+                by_design.insert(format!("{arch}:{}", name.unwrap_or("?")));
+            }
+        }
+    }
+    println!(
+        "docker comparison: status lines equal ({} lines); filters of {} and {} instructions; {equal} verdicts equal; differing by design (newer than libseccomp 2.5.4): {}",
+        our_status.len(),
+        theirs.len(),
+        our.len(),
+        by_design.into_iter().collect::<Vec<_>>().join(" ")
+    );
+}
