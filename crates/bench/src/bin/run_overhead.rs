@@ -1,0 +1,159 @@
+//! `cargo run --release -p confine-bench --bin run_overhead`: what `confine run` adds to a
+//! command's start, against bare execution, bubblewrap given the same compiled filter
+//! (`bwrap --seccomp`), and `docker run` of the same static binary (Debian's docker.io, a
+//! private dockerd started here). Median wall time of many runs; prints a Markdown table.
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn median_ms(n: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm up
+    let mut t: Vec<f64> = (0..n)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[n / 2]
+}
+
+fn ok(c: &mut Command) {
+    let s = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run");
+    assert!(s.success(), "{c:?} failed: {s:?}");
+}
+
+fn main() {
+    let confine = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/confine");
+    assert!(
+        confine.exists(),
+        "build confine first: cargo build --release"
+    );
+    let dir = std::env::temp_dir().join(format!("confine-run-bench-{}", std::process::id()));
+    std::fs::create_dir(&dir).unwrap();
+    let bpf = dir.join("filter.bpf");
+    ok(Command::new(&confine)
+        .args(["seccomp", "compile", "-o"])
+        .arg(&bpf));
+    let busybox = "/usr/bin/busybox"; // a static binary that every runner can start
+    let n = 200;
+    let bare = median_ms(n, || ok(Command::new(busybox).arg("true")));
+    let ours = median_ms(n, || {
+        ok(Command::new(&confine).args(["run", "--", busybox, "true"]))
+    });
+    let bwrap = Path::new("/usr/bin/bwrap").exists().then(|| {
+        median_ms(n, || {
+            ok(Command::new("bwrap")
+                .args([
+                    "--ro-bind",
+                    "/",
+                    "/",
+                    "--dev",
+                    "/dev",
+                    "--proc",
+                    "/proc",
+                    "--seccomp",
+                    "0",
+                    busybox,
+                    "true",
+                ])
+                .stdin(std::fs::File::open(&bpf).unwrap()))
+        })
+    });
+    let docker = docker_ms(&dir, 20);
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("| runner | median ms | added to bare |");
+    println!("|---|---|---|");
+    println!("| bare `busybox true` | {bare:.2} | – |");
+    println!(
+        "| `confine run -- busybox true` | {ours:.2} | +{:.2} ms |",
+        ours - bare
+    );
+    if let Some(b) = bwrap {
+        println!(
+            "| `bwrap --seccomp` (same filter) | {b:.2} | +{:.2} ms |",
+            b - bare
+        );
+    }
+    if let Some(d) = docker {
+        println!(
+            "| `docker run` (busybox image, Docker 20.10) | {d:.1} | +{:.1} ms |",
+            d - bare
+        );
+    }
+}
+
+/// Start a private dockerd, import a busybox image, time `docker run --rm`.
+fn docker_ms(dir: &Path, n: usize) -> Option<f64> {
+    if !Path::new("/usr/sbin/dockerd").exists() {
+        return None;
+    }
+    let sock = format!("unix://{}/d.sock", dir.display());
+    let mut daemon = Command::new("dockerd")
+        .arg("--host")
+        .arg(&sock)
+        .arg("--data-root")
+        .arg(dir.join("root"))
+        .arg("--exec-root")
+        .arg(dir.join("exec"))
+        .arg("--pidfile")
+        .arg(dir.join("d.pid"))
+        .args([
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--storage-driver=vfs",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let docker = |args: &[&str]| {
+        Command::new("docker")
+            .env("DOCKER_HOST", &sock)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !docker(&["version"]).is_ok_and(|s| s.success()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let root = dir.join("rootfs");
+    std::fs::create_dir_all(root.join("bin")).ok()?;
+    std::fs::copy("/usr/bin/busybox", root.join("bin/busybox")).ok()?;
+    let tar = dir.join("rootfs.tar");
+    Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .ok()?;
+    docker(&["import", tar.to_str()?, "confine-bench:1"]).ok()?;
+    let ms = median_ms(n, || {
+        let s = docker(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "confine-bench:1",
+            "/bin/busybox",
+            "true",
+        ])
+        .unwrap();
+        assert!(s.success());
+    });
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    Some(ms)
+}
