@@ -78,7 +78,7 @@ fn main() {
     .unwrap();
     writeln!(
         out,
-        "static TABLE_DATA: [(&str, &[(u32, &str)], &[(&str, u32)], &[&str]); {}] = [",
+        "type TableData = (&'static str, &'static [(u32, &'static str)], &'static [(&'static str, u32)], &'static [&'static str]);\nstatic TABLE_DATA: [TableData; {}] = [",
         TABLES.len()
     )
     .unwrap();
