@@ -36,8 +36,12 @@ fn main() {
         confine.exists(),
         "build confine first: cargo build --release"
     );
-    let dir = std::env::temp_dir().join(format!("confine-run-bench-{}", std::process::id()));
-    std::fs::create_dir(&dir).unwrap();
+    // A private, unpredictably named directory (mode 0700), removed on drop.
+    let tmp = tempfile::Builder::new()
+        .prefix("confine-run-bench")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path().to_path_buf();
     let bpf = dir.join("filter.bpf");
     ok(Command::new(&confine)
         .args(["seccomp", "compile", "-o"])
@@ -68,7 +72,7 @@ fn main() {
         })
     });
     let docker = docker_ms(&dir, 20);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(tmp);
     println!("| runner | median ms | added to bare |");
     println!("|---|---|---|");
     println!("| bare `busybox true` | {bare:.2} | – |");
