@@ -10,7 +10,8 @@
 use confine_bpf::Insn;
 use std::io;
 
-const PTRACE_SECCOMP_GET_FILTER: libc::c_uint = 0x420c;
+// The request type is `c_uint` in glibc and `c_int` in musl; call sites cast with `as _`.
+const PTRACE_SECCOMP_GET_FILTER: u32 = 0x420c;
 
 fn last() -> io::Error {
     io::Error::last_os_error()
@@ -36,7 +37,7 @@ pub fn seccomp_filters(pid: i32) -> io::Result<Vec<Vec<Insn>>> {
             // SAFETY: with a NULL buffer the kernel only returns the instruction count.
             let n = unsafe {
                 libc::ptrace(
-                    PTRACE_SECCOMP_GET_FILTER,
+                    PTRACE_SECCOMP_GET_FILTER as _,
                     pid,
                     index,
                     std::ptr::null_mut::<libc::c_void>(),
@@ -61,8 +62,9 @@ pub fn seccomp_filters(pid: i32) -> io::Result<Vec<Vec<Insn>>> {
                 n as usize
             ];
             // SAFETY: the buffer holds exactly the `n` instructions the kernel reported.
-            let m =
-                unsafe { libc::ptrace(PTRACE_SECCOMP_GET_FILTER, pid, index, buf.as_mut_ptr()) };
+            let m = unsafe {
+                libc::ptrace(PTRACE_SECCOMP_GET_FILTER as _, pid, index, buf.as_mut_ptr())
+            };
             if m < 0 {
                 return Err(last());
             }

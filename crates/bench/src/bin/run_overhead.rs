@@ -2,6 +2,7 @@
 //! command's start, against bare execution, bubblewrap given the same compiled filter
 //! (`bwrap --seccomp`), and `docker run` of the same static binary (Debian's docker.io, a
 //! private dockerd started here). Median wall time of many runs; prints a Markdown table.
+//! Extra `LABEL=PATH` arguments add rows for other builds of confine (e.g. the static-pie one).
 #![forbid(unsafe_code)]
 
 use std::path::Path;
@@ -52,6 +53,18 @@ fn main() {
     let ours = median_ms(n, || {
         ok(Command::new(&confine).args(["run", "--", busybox, "true"]))
     });
+    // Further builds of confine to compare, given as LABEL=PATH arguments (for example the
+    // static-pie build the README recommends).
+    let others: Vec<(String, f64)> = std::env::args()
+        .skip(1)
+        .map(|a| {
+            let (label, path) = a.split_once('=').expect("arguments are LABEL=PATH");
+            let t = median_ms(n, || {
+                ok(Command::new(path).args(["run", "--", busybox, "true"]))
+            });
+            (label.to_string(), t)
+        })
+        .collect();
     let bwrap = Path::new("/usr/bin/bwrap").exists().then(|| {
         median_ms(n, || {
             ok(Command::new("bwrap")
@@ -77,9 +90,15 @@ fn main() {
     println!("|---|---|---|");
     println!("| bare `busybox true` | {bare:.2} | – |");
     println!(
-        "| `confine run -- busybox true` | {ours:.2} | +{:.2} ms |",
+        "| `confine run -- busybox true`, default build | {ours:.2} | +{:.2} ms |",
         ours - bare
     );
+    for (label, t) in &others {
+        println!(
+            "| `confine run -- busybox true`, {label} | {t:.2} | +{:.2} ms |",
+            t - bare
+        );
+    }
     if let Some(b) = bwrap {
         println!(
             "| `bwrap --seccomp` (same filter) | {b:.2} | +{:.2} ms |",
