@@ -21,6 +21,30 @@ const TABLES: [&str; 14] = [
     "loongarch64",
 ];
 
+/// FNV-1a, the same function as `syscalls::Fnv` (names are compiled in and trusted).
+fn fnv1a(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in s.as_bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// An open-addressing index over `names`: a power-of-two table at most half full whose slots
+/// hold position + 1 (0 is empty), probed linearly from `fnv1a(name) & (len - 1)`.
+fn hash_index(names: &[&str]) -> Vec<u16> {
+    let size = (names.len() * 2).next_power_of_two().max(2);
+    let mut slots = vec![0u16; size];
+    for (i, n) in names.iter().enumerate() {
+        let mut at = (fnv1a(n) as usize) & (size - 1);
+        while slots[at] != 0 {
+            at = (at + 1) & (size - 1);
+        }
+        slots[at] = u16::try_from(i + 1).expect("fewer than 65535 names");
+    }
+    slots
+}
+
 fn main() {
     let mut out = String::new();
     let mut all_names: Vec<String> = Vec::new();
@@ -59,6 +83,15 @@ fn main() {
             writeln!(out, "    ({s:?}, {n}),").unwrap();
         }
         writeln!(out, "];").unwrap();
+        let names: Vec<&str> = by_name.iter().map(|(s, _)| s.as_str()).collect();
+        let index = hash_index(&names);
+        writeln!(
+            out,
+            "static {up}_INDEX: [u16; {}] = {:?};",
+            index.len(),
+            index
+        )
+        .unwrap();
         writeln!(
             out,
             "static {up}_SOURCES: [&str; {}] = {:?};",
@@ -76,9 +109,18 @@ fn main() {
         all_names
     )
     .unwrap();
+    let names: Vec<&str> = all_names.iter().map(String::as_str).collect();
+    let index = hash_index(&names);
     writeln!(
         out,
-        "type TableData = (&'static str, &'static [(u32, &'static str)], &'static [(&'static str, u32)], &'static [&'static str]);\nstatic TABLE_DATA: [TableData; {}] = [",
+        "static ALL_INDEX: [u16; {}] = {:?};",
+        index.len(),
+        index
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "type TableData = (&'static str, &'static [(u32, &'static str)], &'static [(&'static str, u32)], &'static [u16], &'static [&'static str]);\nstatic TABLE_DATA: [TableData; {}] = [",
         TABLES.len()
     )
     .unwrap();
@@ -86,7 +128,7 @@ fn main() {
         let up = t.to_uppercase();
         writeln!(
             out,
-            "    ({t:?}, &{up}_BY_NR, &{up}_BY_NAME, &{up}_SOURCES),"
+            "    ({t:?}, &{up}_BY_NR, &{up}_BY_NAME, &{up}_INDEX, &{up}_SOURCES),"
         )
         .unwrap();
     }

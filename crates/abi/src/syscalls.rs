@@ -41,10 +41,35 @@ pub struct SyscallTable {
     name: &'static str,
     by_nr: &'static [(u32, &'static str)],
     by_name: &'static [(&'static str, u32)],
+    /// Hash index over `by_name` (see `lookup`).
+    index: &'static [u16],
     sources: &'static [&'static str],
 }
 
 include!(concat!(env!("OUT_DIR"), "/tables.rs"));
+
+/// Find `name` through an index built by build.rs: a power-of-two slot array, at most half
+/// full, whose slots hold position + 1 (0 empty), probed linearly from FNV-1a of the name.
+/// `key(i)` is the name at position `i`. One hash and, on average, about one string compare:
+/// the compiler looks up every rule's names on every ABI, so this sits on its hot path.
+fn lookup(index: &[u16], name: &str, key: impl Fn(usize) -> &'static str) -> Option<usize> {
+    let mut h = Fnv::default();
+    h.write(name.as_bytes());
+    let mask = index.len() - 1;
+    let mut at = (h.finish() as usize) & mask;
+    loop {
+        match index[at] {
+            0 => return None,
+            slot => {
+                let i = usize::from(slot) - 1;
+                if key(i) == name {
+                    return Some(i);
+                }
+            }
+        }
+        at = (at + 1) & mask;
+    }
+}
 
 static TABLES: OnceLock<Vec<SyscallTable>> = OnceLock::new();
 
@@ -58,10 +83,11 @@ impl SyscallTable {
         let tables = TABLES.get_or_init(|| {
             TABLE_DATA
                 .iter()
-                .map(|&(name, by_nr, by_name, sources)| SyscallTable {
+                .map(|&(name, by_nr, by_name, index, sources)| SyscallTable {
                     name,
                     by_nr,
                     by_name,
+                    index,
                     sources,
                 })
                 .collect()
@@ -84,10 +110,7 @@ impl SyscallTable {
 
     /// The number of `name` on this ABI.
     pub fn number(&self, name: &str) -> Option<u32> {
-        self.by_name
-            .binary_search_by(|&(n, _)| n.cmp(name))
-            .ok()
-            .map(|i| self.by_name[i].1)
+        lookup(self.index, name, |i| self.by_name[i].0).map(|i| self.by_name[i].1)
     }
 
     /// The name of syscall `nr` on this ABI.
@@ -121,7 +144,7 @@ impl SyscallTable {
 
 /// Whether `name` is a syscall on any architecture confine knows.
 pub fn known_anywhere(name: &str) -> bool {
-    ALL_NAMES.binary_search(&name).is_ok()
+    lookup(&ALL_INDEX, name, |i| ALL_NAMES[i]).is_some()
 }
 
 #[cfg(test)]
@@ -171,5 +194,38 @@ mod tests {
                 .number("breakpoint"),
             Some(0x0f_0001)
         );
+    }
+
+    #[test]
+    fn hash_index_finds_every_name_and_nothing_else() {
+        let mut found = 0;
+        for a in Arch::supported() {
+            let t = SyscallTable::for_arch(a).unwrap();
+            for &(name, nr) in t.by_name {
+                assert_eq!(t.number(name), Some(nr), "{a}: {name}");
+                assert!(known_anywhere(name), "{name}");
+                found += 1;
+            }
+            // near misses: prefixes, suffixes, case, empty
+            for &(name, _) in t.by_name {
+                for miss in [
+                    &name[..name.len() - 1],
+                    &format!("{name}_"),
+                    &name.to_uppercase(),
+                ] {
+                    let expect = t
+                        .by_name
+                        .iter()
+                        .find(|(n, _)| *n == miss)
+                        .map(|&(_, nr)| nr);
+                    assert_eq!(t.number(miss), expect, "{a}: {miss:?}");
+                }
+            }
+            assert_eq!(t.number(""), None);
+        }
+        assert!(found > 5000, "{found}");
+        for miss in ["", "readx", "READ", "socketcall_", "not_a_syscall"] {
+            assert_eq!(known_anywhere(miss), ALL_NAMES.contains(&miss), "{miss}");
+        }
     }
 }
