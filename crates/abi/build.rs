@@ -46,8 +46,10 @@ fn hash_index(names: &[&str]) -> Vec<u16> {
 }
 
 fn main() {
-    let mut out = String::new();
-    let mut all_names: Vec<String> = Vec::new();
+    // First pass: read every table, collect every name.
+    // (table name, (number, name) rows sorted by number, source lines)
+    type Table = (&'static str, Vec<(u32, String)>, Vec<String>);
+    let mut tables: Vec<Table> = Vec::new();
     for t in TABLES {
         let path = Path::new("tables").join(format!("{t}.tsv"));
         println!("cargo:rerun-if-changed={}", path.display());
@@ -64,32 +66,65 @@ fn main() {
             }
         }
         rows.sort();
-        let mut by_name: Vec<(String, u32)> = rows.iter().map(|(n, s)| (s.clone(), *n)).collect();
-        by_name.sort();
-        all_names.extend(by_name.iter().map(|(s, _)| s.clone()));
+        tables.push((t, rows, sources));
+    }
+    let mut all_names: Vec<String> = tables
+        .iter()
+        .flat_map(|(_, rows, _)| rows.iter().map(|(_, s)| s.clone()))
+        .collect();
+    all_names.sort();
+    all_names.dedup();
+
+    // Names live once, in one string; everything else refers to them by id (the position in
+    // sorted order, so sorting by id sorts by name). Integers only: a position-independent
+    // binary needs no start-up relocation for these tables, so they cost no page faults until
+    // they are read.
+    let mut out = String::new();
+    let mut blob = String::new();
+    let mut spans = Vec::new();
+    for n in &all_names {
+        assert!(n.len() < 256, "{n}: name too long");
+        spans.push((blob.len() as u32, n.len() as u8));
+        blob.push_str(n);
+    }
+    writeln!(out, "static NAME_BLOB: &str = {blob:?};").unwrap();
+    writeln!(
+        out,
+        "static NAME_SPANS: [(u32, u8); {}] = {:?};",
+        spans.len(),
+        spans
+    )
+    .unwrap();
+    let names: Vec<&str> = all_names.iter().map(String::as_str).collect();
+    let index = hash_index(&names);
+    writeln!(
+        out,
+        "static NAME_INDEX: [u16; {}] = {:?};",
+        index.len(),
+        index
+    )
+    .unwrap();
+    let id = |n: &str| {
+        u16::try_from(all_names.binary_search_by(|x| x.as_str().cmp(n)).unwrap())
+            .expect("fewer than 65536 names")
+    };
+    for (t, rows, sources) in &tables {
         let up = t.to_uppercase();
-        writeln!(out, "static {up}_BY_NR: [(u32, &str); {}] = [", rows.len()).unwrap();
-        for (n, s) in &rows {
-            writeln!(out, "    ({n}, {s:?}),").unwrap();
-        }
-        writeln!(out, "];").unwrap();
+        let by_nr: Vec<(u32, u16)> = rows.iter().map(|(nr, s)| (*nr, id(s))).collect();
+        let mut by_name: Vec<(u16, u32)> = by_nr.iter().map(|&(nr, i)| (i, nr)).collect();
+        by_name.sort();
         writeln!(
             out,
-            "static {up}_BY_NAME: [(&str, u32); {}] = [",
-            by_name.len()
+            "static {up}_BY_NR: [(u32, u16); {}] = {:?};",
+            by_nr.len(),
+            by_nr
         )
         .unwrap();
-        for (s, n) in &by_name {
-            writeln!(out, "    ({s:?}, {n}),").unwrap();
-        }
-        writeln!(out, "];").unwrap();
-        let names: Vec<&str> = by_name.iter().map(|(s, _)| s.as_str()).collect();
-        let index = hash_index(&names);
         writeln!(
             out,
-            "static {up}_INDEX: [u16; {}] = {:?};",
-            index.len(),
-            index
+            "static {up}_BY_NAME: [(u16, u32); {}] = {:?};",
+            by_name.len(),
+            by_name
         )
         .unwrap();
         writeln!(
@@ -100,27 +135,9 @@ fn main() {
         )
         .unwrap();
     }
-    all_names.sort();
-    all_names.dedup();
     writeln!(
         out,
-        "static ALL_NAMES: [&str; {}] = {:?};",
-        all_names.len(),
-        all_names
-    )
-    .unwrap();
-    let names: Vec<&str> = all_names.iter().map(String::as_str).collect();
-    let index = hash_index(&names);
-    writeln!(
-        out,
-        "static ALL_INDEX: [u16; {}] = {:?};",
-        index.len(),
-        index
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "type TableData = (&'static str, &'static [(u32, &'static str)], &'static [(&'static str, u32)], &'static [u16], &'static [&'static str]);\nstatic TABLE_DATA: [TableData; {}] = [",
+        "type TableData = (&'static str, &'static [(u32, u16)], &'static [(u16, u32)], &'static [&'static str]);\nstatic TABLE_DATA: [TableData; {}] = [",
         TABLES.len()
     )
     .unwrap();
@@ -128,7 +145,7 @@ fn main() {
         let up = t.to_uppercase();
         writeln!(
             out,
-            "    ({t:?}, &{up}_BY_NR, &{up}_BY_NAME, &{up}_INDEX, &{up}_SOURCES),"
+            "    ({t:?}, &{up}_BY_NR, &{up}_BY_NAME, &{up}_SOURCES),"
         )
         .unwrap();
     }

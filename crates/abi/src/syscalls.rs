@@ -39,31 +39,37 @@ pub type FnvBuild = BuildHasherDefault<Fnv>;
 #[derive(Debug)]
 pub struct SyscallTable {
     name: &'static str,
-    by_nr: &'static [(u32, &'static str)],
-    by_name: &'static [(&'static str, u32)],
-    /// Hash index over `by_name` (see `lookup`).
-    index: &'static [u16],
+    /// (number, name id), sorted by number.
+    by_nr: &'static [(u32, u16)],
+    /// (name id, number), sorted by id, which is name order.
+    by_name: &'static [(u16, u32)],
     sources: &'static [&'static str],
 }
 
 include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 
-/// Find `name` through an index built by build.rs: a power-of-two slot array, at most half
-/// full, whose slots hold position + 1 (0 empty), probed linearly from FNV-1a of the name.
-/// `key(i)` is the name at position `i`. One hash and, on average, about one string compare:
-/// the compiler looks up every rule's names on every ABI, so this sits on its hot path.
-fn lookup(index: &[u16], name: &str, key: impl Fn(usize) -> &'static str) -> Option<usize> {
+/// The name with id `id` (ids are positions in the sorted list of every known name).
+fn name_by_id(id: u16) -> &'static str {
+    let (off, len) = NAME_SPANS[usize::from(id)];
+    &NAME_BLOB[off as usize..off as usize + usize::from(len)]
+}
+
+/// The id of `name`, through a hash index built by build.rs: a power-of-two slot array, at
+/// most half full, whose slots hold id + 1 (0 empty), probed linearly from FNV-1a of the name.
+/// One hash and, on average, about one string compare: the compiler looks up every rule's
+/// names on every ABI, so this sits on its hot path.
+fn name_id(name: &str) -> Option<u16> {
     let mut h = Fnv::default();
     h.write(name.as_bytes());
-    let mask = index.len() - 1;
+    let mask = NAME_INDEX.len() - 1;
     let mut at = (h.finish() as usize) & mask;
     loop {
-        match index[at] {
+        match NAME_INDEX[at] {
             0 => return None,
             slot => {
-                let i = usize::from(slot) - 1;
-                if key(i) == name {
-                    return Some(i);
+                let id = slot - 1;
+                if name_by_id(id) == name {
+                    return Some(id);
                 }
             }
         }
@@ -83,11 +89,10 @@ impl SyscallTable {
         let tables = TABLES.get_or_init(|| {
             TABLE_DATA
                 .iter()
-                .map(|&(name, by_nr, by_name, index, sources)| SyscallTable {
+                .map(|&(name, by_nr, by_name, sources)| SyscallTable {
                     name,
                     by_nr,
                     by_name,
-                    index,
                     sources,
                 })
                 .collect()
@@ -110,7 +115,11 @@ impl SyscallTable {
 
     /// The number of `name` on this ABI.
     pub fn number(&self, name: &str) -> Option<u32> {
-        lookup(self.index, name, |i| self.by_name[i].0).map(|i| self.by_name[i].1)
+        let id = name_id(name)?;
+        self.by_name
+            .binary_search_by_key(&id, |&(i, _)| i)
+            .ok()
+            .map(|i| self.by_name[i].1)
     }
 
     /// The name of syscall `nr` on this ABI.
@@ -118,12 +127,12 @@ impl SyscallTable {
         self.by_nr
             .binary_search_by_key(&nr, |&(n, _)| n)
             .ok()
-            .map(|i| self.by_nr[i].1)
+            .map(|i| name_by_id(self.by_nr[i].1))
     }
 
     /// All entries, by number.
     pub fn entries(&self) -> impl Iterator<Item = (u32, &'static str)> + '_ {
-        self.by_nr.iter().copied()
+        self.by_nr.iter().map(|&(nr, id)| (nr, name_by_id(id)))
     }
 
     /// The number of entries.
@@ -144,7 +153,7 @@ impl SyscallTable {
 
 /// Whether `name` is a syscall on any architecture confine knows.
 pub fn known_anywhere(name: &str) -> bool {
-    lookup(&ALL_INDEX, name, |i| ALL_NAMES[i]).is_some()
+    name_id(name).is_some()
 }
 
 #[cfg(test)]
@@ -201,23 +210,19 @@ mod tests {
         let mut found = 0;
         for a in Arch::supported() {
             let t = SyscallTable::for_arch(a).unwrap();
-            for &(name, nr) in t.by_name {
+            for (nr, name) in t.entries() {
                 assert_eq!(t.number(name), Some(nr), "{a}: {name}");
                 assert!(known_anywhere(name), "{name}");
                 found += 1;
             }
             // near misses: prefixes, suffixes, case, empty
-            for &(name, _) in t.by_name {
+            for (_, name) in t.entries() {
                 for miss in [
                     &name[..name.len() - 1],
                     &format!("{name}_"),
                     &name.to_uppercase(),
                 ] {
-                    let expect = t
-                        .by_name
-                        .iter()
-                        .find(|(n, _)| *n == miss)
-                        .map(|&(_, nr)| nr);
+                    let expect = t.entries().find(|&(_, n)| n == miss).map(|(nr, _)| nr);
                     assert_eq!(t.number(miss), expect, "{a}: {miss:?}");
                 }
             }
@@ -225,7 +230,8 @@ mod tests {
         }
         assert!(found > 5000, "{found}");
         for miss in ["", "readx", "READ", "socketcall_", "not_a_syscall"] {
-            assert_eq!(known_anywhere(miss), ALL_NAMES.contains(&miss), "{miss}");
+            let listed = (0..NAME_SPANS.len()).any(|i| name_by_id(i as u16) == miss);
+            assert_eq!(known_anywhere(miss), listed, "{miss}");
         }
     }
 }
