@@ -6,7 +6,9 @@
 //! which runc skips by design; those are listed apart.
 //!
 //! The test starts its own dockerd on a private socket and data root (no iptables, no bridge,
-//! vfs storage) and imports a tiny image made of busybox-static.
+//! vfs storage) and imports a tiny image made of busybox-static and confine's static syscall
+//! probe (tests/probe/probe.rs), whose output (status lines, errno of harmless calls) must be
+//! the same in the container and under `confine run`.
 
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::{Emulator, Insn, SeccompData};
@@ -124,6 +126,27 @@ fn confine_run_matches_docker_run() {
     for applet in ["sh", "sleep", "cat"] {
         std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
     }
+    // our static syscall probe (tests/probe/probe.rs), built here with rustc, std only
+    let probe = dir.path().join("probe");
+    let built = Command::new("rustc")
+        .args([
+            "--edition",
+            "2021",
+            "-O",
+            "-C",
+            "target-feature=+crt-static",
+            "-o",
+        ])
+        .arg(&probe)
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/probe/probe.rs"))
+        .output()
+        .expect("rustc");
+    assert!(
+        built.status.success(),
+        "building the probe: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    std::fs::copy(&probe, root.join("bin/probe")).unwrap();
     let tar = dir.path().join("rootfs.tar");
     assert!(Command::new("tar")
         .arg("-C")
@@ -139,6 +162,60 @@ fn confine_run_matches_docker_run() {
             .status
             .success()
     );
+
+    // the probe, in a container and under confine run: same status lines, same errnos
+    let out = docker(
+        &d,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--security-opt",
+            &format!("seccomp={}", fixture.display()),
+            "confine-probe:1",
+            "/bin/probe",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let in_docker = String::from_utf8(out.stdout).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_confine"))
+        .args(["run", "--seccomp", fixture.to_str().unwrap(), "--"])
+        .arg(&probe)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "confine run probe: {:?}", out.status);
+    let under_confine = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        under_confine, in_docker,
+        "the probe under confine run vs docker run"
+    );
+    // and the values are Docker's, not merely equal (errno 1 EPERM, 38 ENOSYS)
+    for expected in [
+        "Seccomp:\t2",
+        "NoNewPrivs:\t0",
+        "CapBnd:\t00000000a80425fb",
+        "CapEff:\t00000000a80425fb",
+        "getpid 0",
+        "personality_bad 1",
+        "clone3_null 38",
+        "unshare_none 1",
+        "mount_null 1",
+        "keyctl_bad 1",
+        "bpf_bad 1",
+        "reboot_badmagic 1",
+    ] {
+        assert!(
+            in_docker.lines().any(|l| l == expected),
+            "docker run probe lacks {expected:?}:\n{in_docker}"
+        );
+    }
+    println!("probe output, equal under docker run and confine run:\n{in_docker}");
 
     let out = docker(
         &d,

@@ -86,29 +86,33 @@ fn main() {
     });
     let docker = docker_ms(&dir, 20);
     drop(tmp);
-    println!("| runner | median ms | added to bare |");
-    println!("|---|---|---|");
-    println!("| bare `busybox true` | {bare:.2} | – |");
+    println!("| runner | median ms | added to bare | ratio to bare |");
+    println!("|---|---|---|---|");
+    println!("| bare `busybox true` | {bare:.2} | – | 1.0× |");
     println!(
-        "| `confine run -- busybox true`, default build | {ours:.2} | +{:.2} ms |",
-        ours - bare
+        "| `confine run -- busybox true`, default build | {ours:.2} | +{:.2} ms | {:.1}× |",
+        ours - bare,
+        ours / bare
     );
     for (label, t) in &others {
         println!(
-            "| `confine run -- busybox true`, {label} | {t:.2} | +{:.2} ms |",
-            t - bare
+            "| `confine run -- busybox true`, {label} | {t:.2} | +{:.2} ms | {:.1}× |",
+            t - bare,
+            t / bare
         );
     }
     if let Some(b) = bwrap {
         println!(
-            "| `bwrap --seccomp` (same filter) | {b:.2} | +{:.2} ms |",
-            b - bare
+            "| `bwrap --seccomp` (same filter) | {b:.2} | +{:.2} ms | {:.1}× |",
+            b - bare,
+            b / bare
         );
     }
     if let Some(d) = docker {
         println!(
-            "| `docker run` (busybox image, Docker 20.10) | {d:.1} | +{:.1} ms |",
-            d - bare
+            "| `docker run` (busybox image, Docker 20.10) | {d:.1} | +{:.1} ms | {:.0}× |",
+            d - bare,
+            d / bare
         );
     }
 }
