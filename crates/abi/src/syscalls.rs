@@ -151,6 +151,29 @@ impl SyscallTable {
     }
 }
 
+/// The syscalls of confine's x86 tables (x86_64, x32, i386) that libseccomp 2.5.4 — the
+/// version Debian 12's runc links — does not know: its tables stop at Linux 6.5, and x32's
+/// `map_shadow_stack` never reaches its x32 filters. runc skips these names, so its filters and confine's differ on
+/// them by design. tests/libseccomp_tables.rs checks the list against `scmp_sys_resolver`.
+pub const UNKNOWN_TO_LIBSECCOMP_2_5_4: &[&str] = &[
+    "uretprobe",
+    "uprobe",
+    "statmount",
+    "listmount",
+    "lsm_get_self_attr",
+    "lsm_set_self_attr",
+    "lsm_list_modules",
+    "mseal",
+    "setxattrat",
+    "getxattrat",
+    "listxattrat",
+    "removexattrat",
+    "open_tree_attr",
+    "file_getattr",
+    "file_setattr",
+    "map_shadow_stack",
+];
+
 /// Whether `name` is a syscall on any architecture confine knows.
 pub fn known_anywhere(name: &str) -> bool {
     name_id(name).is_some()

@@ -60,6 +60,7 @@ fn every_entry_matches_libseccomp() {
     let mut checked_total = 0;
     let mut failures = Vec::new();
     let mut report = Vec::new();
+    let mut unknown_on_x86 = std::collections::BTreeSet::new();
     for arch in Arch::supported() {
         let name = arch.kernel_name();
         let table = SyscallTable::for_arch(arch).unwrap();
@@ -87,6 +88,9 @@ fn every_entry_matches_libseccomp() {
                     "{name}: {sys} is {ours} in confine, {got} in libseccomp"
                 )),
             }
+        }
+        if matches!(arch, Arch::X86_64 | Arch::X32 | Arch::X86) {
+            unknown_on_x86.extend(unknown.iter().cloned());
         }
         // number -> name: numbers libseccomp names that confine lacks
         let first = table.entries().next().unwrap().0;
@@ -137,4 +141,16 @@ fn every_entry_matches_libseccomp() {
         failures.join("\n")
     );
     assert!(checked_total > 4000);
+    let listed: std::collections::BTreeSet<String> =
+        confine_abi::syscalls::UNKNOWN_TO_LIBSECCOMP_2_5_4
+            .iter()
+            .map(|s| s.to_string())
+            // the resolver names x32's map_shadow_stack, but libseccomp 2.5.4 leaves it out of
+            // x32 filters (seen in the filter comparisons): listed, but not checkable here
+            .filter(|s| s != "map_shadow_stack")
+            .collect();
+    assert_eq!(
+        unknown_on_x86, listed,
+        "UNKNOWN_TO_LIBSECCOMP_2_5_4 against scmp_sys_resolver on x86_64, x32 and x86"
+    );
 }

@@ -222,7 +222,7 @@ fn static_costs(p: &Policy, prog: &[Insn]) -> Static {
 
 fn assert_decide_alike(p: &Policy, a: &[Insn], b: &[Insn], name: &str) {
     let (ea, eb) = (Emulator::new(a).unwrap(), Emulator::new(b).unwrap());
-    let names = libseccomp_unknown();
+    let names = confine_abi::syscalls::UNKNOWN_TO_LIBSECCOMP_2_5_4;
     for (arch, range) in [
         (X86_64, 0..600u32),
         (X86_64, X32_BIT..X32_BIT + 600),
@@ -258,28 +258,6 @@ fn assert_decide_alike(p: &Policy, a: &[Insn], b: &[Insn], name: &str) {
             }
         }
     }
-}
-
-fn libseccomp_unknown() -> Vec<&'static str> {
-    // map_shadow_stack: x32 has it in the kernel table, libseccomp 2.5.4 does not
-    vec![
-        "map_shadow_stack",
-        "uretprobe",
-        "uprobe",
-        "statmount",
-        "listmount",
-        "lsm_get_self_attr",
-        "lsm_set_self_attr",
-        "lsm_list_modules",
-        "mseal",
-        "setxattrat",
-        "getxattrat",
-        "listxattrat",
-        "removexattrat",
-        "open_tree_attr",
-        "file_getattr",
-        "file_setattr",
-    ]
 }
 
 /// libseccomp's program for the profile, as runc builds it, and its median build+export time

@@ -10,30 +10,12 @@
 //! probe (tests/probe/probe.rs), whose output (status lines, errno of harmless calls) must be
 //! the same in the container and under `confine run`.
 
+use confine_abi::syscalls::UNKNOWN_TO_LIBSECCOMP_2_5_4;
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::{Emulator, Insn, SeccompData};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const NEWER_THAN_LIBSECCOMP_2_5_4: &[&str] = &[
-    "uretprobe",
-    "uprobe",
-    "statmount",
-    "listmount",
-    "lsm_get_self_attr",
-    "lsm_set_self_attr",
-    "lsm_list_modules",
-    "mseal",
-    "setxattrat",
-    "getxattrat",
-    "listxattrat",
-    "removexattrat",
-    "open_tree_attr",
-    "file_getattr",
-    "file_setattr",
-    "map_shadow_stack", // x32 only: the kernel's table has it, libseccomp 2.5.4 does not
-];
 
 struct Daemon {
     child: Child,
@@ -332,7 +314,7 @@ fn confine_run_matches_docker_run() {
                 }
                 let name = table.name_of(nr);
                 // runc's stub sits above libseccomp 2.5.4's highest known number (456 on x86_64)
-                let newer = name.is_some_and(|n| NEWER_THAN_LIBSECCOMP_2_5_4.contains(&n))
+                let newer = name.is_some_and(|n| UNKNOWN_TO_LIBSECCOMP_2_5_4.contains(&n))
                     || (nr - base > 456 && nr <= table.max_number());
                 assert!(
                     newer,

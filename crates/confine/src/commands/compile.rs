@@ -1,9 +1,9 @@
 //! `confine seccomp compile`
 
-use super::resolved_profile;
+use super::profile_policy;
 use crate::{host, output, Outcome};
 use anyhow::{bail, Context};
-use confine_bpf::compile::{build, optimize, reference, Options};
+use confine_bpf::compile::{optimize, reference};
 use confine_bpf::{cache, disasm, encode, Insn};
 use confine_cli::{CompileArgs, CompileFormat};
 use serde_json::json;
@@ -12,15 +12,9 @@ use std::io::{IsTerminal, Write};
 /// Compile a profile and write the program.
 pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
     let host = host::from_args(&a.host)?;
-    let Some((_, resolved)) = resolved_profile(&a.profile, &host)? else {
+    let Some((_, policy)) = profile_policy(&a.profile, &host, !a.no_enosys_stub)? else {
         return Ok(Outcome::BadInput);
     };
-    let policy = build(
-        &resolved,
-        Options {
-            enosys_stub: !a.no_enosys_stub,
-        },
-    )?;
     let prog = if a.reference {
         reference::generate(&policy)?
     } else {

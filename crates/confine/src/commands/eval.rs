@@ -1,11 +1,11 @@
 //! `confine seccomp eval`
 
-use super::resolved_profile;
+use super::profile_policy;
 use crate::{host, output, Outcome};
 use anyhow::{bail, Context};
 use confine_abi::{Arch, SyscallTable};
+use confine_bpf::compile::optimize;
 use confine_bpf::compile::policy::Leaf;
-use confine_bpf::compile::{build, optimize, Options};
 use confine_bpf::{action, cache, decode, Emulator, SeccompData};
 use confine_cli::EvalArgs;
 use serde_json::json;
@@ -52,12 +52,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
     let call = format!(
         "{}({})",
         name.as_deref().unwrap_or(&format!("#{nr}")),
-        a.args
-            .iter()
-            .take_while(|_| true)
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
+        a.args.join(", ")
     );
     let (prog, origin, depends) = match &a.bpf {
         Some(path) => {
@@ -66,15 +61,10 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
             (decode(&bytes)?, None, None)
         }
         None => {
-            let Some((_, resolved)) = resolved_profile(&a.profile, &host)? else {
+            let Some((resolved, policy)) = profile_policy(&a.profile, &host, !a.no_enosys_stub)?
+            else {
                 return Ok(Outcome::BadInput);
             };
-            let policy = build(
-                &resolved,
-                Options {
-                    enosys_stub: !a.no_enosys_stub,
-                },
-            )?;
             let leaf = policy.leaf(arch.audit_arch(), nr);
             let stub = policy.eval_stub(arch.audit_arch(), nr).is_some();
             let origin = if stub {

@@ -38,6 +38,20 @@ pub fn resolved_profile(
     }
 }
 
+/// `resolved_profile`, then the policy it compiles to, with or without runc's -ENOSYS stub.
+pub fn profile_policy(
+    spec: &str,
+    host: &confine_profile::Host,
+    enosys_stub: bool,
+) -> anyhow::Result<Option<(Resolved, confine_bpf::compile::Policy)>> {
+    let Some((_, resolved)) = resolved_profile(spec, host)? else {
+        return Ok(None);
+    };
+    let policy =
+        confine_bpf::compile::build(&resolved, confine_bpf::compile::Options { enosys_stub })?;
+    Ok(Some((resolved, policy)))
+}
+
 /// Print diagnostics to standard error, one per line.
 pub fn print_diagnostics(d: &[Diagnostic]) {
     for d in d {
