@@ -352,8 +352,14 @@ impl Arch {
     /// The architecture this binary was built for: Docker resolves profiles for the daemon's
     /// build architecture (Go's `GOARCH`), and so does confine.
     pub fn native() -> Arch {
-        let le = cfg!(target_endian = "little");
-        match std::env::consts::ARCH {
+        Arch::for_target(std::env::consts::ARCH, cfg!(target_endian = "little"))
+    }
+
+    /// The architecture of a Rust target (`CARGO_CFG_TARGET_ARCH` and its byte order), for
+    /// build scripts that prepare data for the target rather than the build machine.
+    pub fn for_target(target_arch: &str, little_endian: bool) -> Arch {
+        let le = little_endian;
+        match target_arch {
             "x86" => Arch::X86,
             "aarch64" => Arch::Aarch64,
             "arm" => Arch::Arm,

@@ -5,6 +5,7 @@
 mod commands;
 mod host;
 mod output;
+mod precompiled;
 
 use clap::Parser;
 use confine_cli::{Cli, Command, SeccompCommand};

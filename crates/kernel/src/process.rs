@@ -147,22 +147,54 @@ pub fn last_cap() -> io::Result<u8> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "cap_last_cap is not a number"))
 }
 
-/// Set the supplementary groups.
+// The 32-bit-id system calls (the plain ones take 16-bit ids on these ABIs).
+#[cfg(any(target_arch = "x86", target_arch = "arm"))]
+mod nr {
+    pub const SETGROUPS: libc::c_long = libc::SYS_setgroups32;
+    pub const SETRESGID: libc::c_long = libc::SYS_setresgid32;
+    pub const SETRESUID: libc::c_long = libc::SYS_setresuid32;
+}
+#[cfg(not(any(target_arch = "x86", target_arch = "arm")))]
+mod nr {
+    pub const SETGROUPS: libc::c_long = libc::SYS_setgroups;
+    pub const SETRESGID: libc::c_long = libc::SYS_setresgid;
+    pub const SETRESUID: libc::c_long = libc::SYS_setresuid;
+}
+
+// The three calls below are raw system calls on purpose: they change the calling thread only
+// (libc's wrappers would try to reach every thread of the process, which a CLONE_VM child
+// must not do), and they are what runs between clone and exec in `spawn`.
+
+/// Set the supplementary groups of the calling thread.
 pub fn set_groups(groups: &[u32]) -> io::Result<()> {
     // SAFETY: the kernel reads `groups.len()` gid_t values from a valid slice.
-    check(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) } as libc::c_long)
+    check(unsafe { libc::syscall(nr::SETGROUPS, groups.len(), groups.as_ptr()) })
 }
 
-/// Set real, effective and saved group ids.
+/// Set real, effective and saved group ids of the calling thread.
 pub fn set_resgid(gid: u32) -> io::Result<()> {
     // SAFETY: integer arguments only.
-    check(unsafe { libc::setresgid(gid, gid, gid) } as libc::c_long)
+    check(unsafe {
+        libc::syscall(
+            nr::SETRESGID,
+            gid as libc::c_long,
+            gid as libc::c_long,
+            gid as libc::c_long,
+        )
+    })
 }
 
-/// Set real, effective and saved user ids.
+/// Set real, effective and saved user ids of the calling thread.
 pub fn set_resuid(uid: u32) -> io::Result<()> {
     // SAFETY: integer arguments only.
-    check(unsafe { libc::setresuid(uid, uid, uid) } as libc::c_long)
+    check(unsafe {
+        libc::syscall(
+            nr::SETRESUID,
+            uid as libc::c_long,
+            uid as libc::c_long,
+            uid as libc::c_long,
+        )
+    })
 }
 
 /// The active Linux security modules, by name, from `lsm_list_modules(2)` (Linux 6.8), which

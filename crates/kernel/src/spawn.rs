@@ -1,22 +1,24 @@
 //! Start a command under a confinement, in runc's order, failing closed.
 //!
 //! The parent builds every string and program first (the filter already in the kernel's
-//! layout); the child, forked from a single-threaded process, makes no allocation and only
-//! async-signal-safe system calls on data prepared before the fork. Steps, in order:
+//! layout); the child, cloned with CLONE_VM | CLONE_VFORK from a single-threaded process (as
+//! posix_spawn does), makes no allocation and only async-signal-safe system calls on data
+//! prepared before the clone. Steps, in order:
 //! AppArmor exec transition; seccomp now when no_new_privs is not asked for (the filter must go
 //! in while CAP_SYS_ADMIN is still held); bounding set, ambient set, groups, gid, uid,
 //! capability sets; no_new_privs and seccomp when asked for; working directory; execve. A
-//! failed step is reported to the parent through a close-on-exec pipe (stage and errno) and the
-//! child exits before the command ever runs.
+//! failed step leaves its stage and errno in memory the parent reads, and the child exits
+//! before the command ever runs.
 //!
 //! # References
-//! * fork(2), pipe2(2), execve(2), waitpid(2); runc libcontainer/standard_init_linux.go
+//! * clone(2) (CLONE_VM, CLONE_VFORK), execve(2), waitpid(2), sigaction(2); runc libcontainer/standard_init_linux.go
 
 use crate::process::{self, CapSets};
 use crate::seccomp::{install_prepared, InstallFlags, Prepared};
 use confine_bpf::Insn;
 use std::ffi::{CStr, CString};
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What to apply before the command runs.
 #[derive(Clone, Debug, Default)]
@@ -100,16 +102,18 @@ pub enum Outcome {
     Failed(Stage, io::Error),
 }
 
-fn fail(fd: i32, stage: Stage, errno: i32) -> ! {
-    let mut msg = [0u8; 5];
-    msg[0] = stage as u8;
-    msg[1..].copy_from_slice(&errno.to_ne_bytes());
-    // SAFETY: write(2) and _exit(2) on a pipe fd we own, from the child; both are
-    // async-signal-safe.
-    unsafe {
-        libc::write(fd, msg.as_ptr().cast(), msg.len());
-        libc::_exit(125);
-    }
+/// Everything the child needs, prepared by the parent: the child shares the parent's memory
+/// (CLONE_VM) and only reads this, except `report`, where a failed step leaves its stage and
+/// errno before the child exits.
+struct ChildArgs<'a> {
+    path: &'a CStr,
+    argv: &'a [*const libc::c_char],
+    envp: &'a [*const libc::c_char],
+    c: &'a Confinement,
+    seccomp: Option<(Prepared, InstallFlags)>,
+    aa_value: Option<Vec<u8>>,
+    /// 0 while nothing failed; otherwise `stage << 32 | errno`.
+    report: AtomicU64,
 }
 
 fn errno() -> i32 {
@@ -118,7 +122,192 @@ fn errno() -> i32 {
         .unwrap_or(libc::EIO)
 }
 
-/// Fork, confine the child, execute `path` with `argv` and `envp`, wait, and report.
+fn fail(a: &ChildArgs, stage: Stage, errno: i32) -> ! {
+    a.report.store(
+        ((stage as u64) << 32) | u64::from(errno as u32),
+        Ordering::SeqCst,
+    );
+    // SAFETY: _exit(2) ends the child without running anything of the parent's (no atexit
+    // handlers, no stdio flush on memory the parent owns).
+    unsafe { libc::_exit(125) }
+}
+
+/// The kernel's signal count (`_NSIG`) and the size of its signal set in bytes.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+const KERNEL_NSIG: usize = 128;
+#[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
+const KERNEL_NSIG: usize = 64;
+
+/// Signal dispositions and mask as a container's first process gets them: every signal at its
+/// default action and none blocked. Handlers confine (or Rust's runtime) installed would run on
+/// memory shared with the parent; dispositions confine inherited as ignored (SIGPIPE, which
+/// Rust's runtime ignores, or whatever confine's caller ignored) would survive execve. Raw
+/// rt_sigaction / rt_sigprocmask, because libc refuses to touch the signals it reserves.
+fn reset_signals() {
+    // An all-zero kernel `struct sigaction` is SIG_DFL, no flags, empty mask, whatever the
+    // architecture's field order; an all-zero kernel sigset is the empty set.
+    let zero = [0u64; 8];
+    for sig in 1..=KERNEL_NSIG {
+        // SAFETY: rt_sigaction reads a valid zeroed struct (no old action is written); it
+        // fails harmlessly with EINVAL for SIGKILL and SIGSTOP.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig as libc::c_long,
+                zero.as_ptr(),
+                std::ptr::null_mut::<u64>(),
+                (KERNEL_NSIG / 8) as libc::c_long,
+            )
+        };
+    }
+    // SAFETY: installs the empty set read from `zero` as the thread's mask.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK as libc::c_long,
+            zero.as_ptr(),
+            std::ptr::null_mut::<u64>(),
+            (KERNEL_NSIG / 8) as libc::c_long,
+        )
+    };
+}
+
+/// The child: runs on its own stack in the parent's memory while the parent waits (CLONE_VFORK),
+/// making only async-signal-safe system calls on prepared data, and ends in execve or _exit.
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `ChildArgs` the parent passed to clone; it outlives the child's use
+    // of it because the parent is suspended until the child execs or exits.
+    let a = unsafe { &*(arg as *const ChildArgs) };
+    let c = a.c;
+    reset_signals();
+    if let Some(v) = &a.aa_value {
+        let aa_paths = [
+            c"/proc/thread-self/attr/apparmor/exec",
+            c"/proc/thread-self/attr/exec",
+        ];
+        let mut done = false;
+        for p in aa_paths {
+            // SAFETY: open/write/close on a NUL-terminated path and a byte buffer.
+            let fd = unsafe { libc::open(p.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+            if fd >= 0 {
+                let n = unsafe { libc::write(fd, v.as_ptr().cast(), v.len()) };
+                let e = errno();
+                unsafe { libc::close(fd) };
+                if n != v.len() as isize {
+                    fail(a, Stage::AppArmor, e);
+                }
+                done = true;
+                break;
+            }
+        }
+        if !done {
+            fail(a, Stage::AppArmor, errno());
+        }
+    }
+    if let (Some((prog, flags)), false) = (&a.seccomp, c.no_new_privs) {
+        if let Err(e) = install_prepared(prog, *flags) {
+            fail(a, Stage::Seccomp, install_errno(&e));
+        }
+    }
+    for cap in 0..=c.last_cap.min(63) {
+        if c.bounding & (1 << cap) == 0
+            && process::bounding_has(cap).unwrap_or(false)
+            && process::bounding_drop(cap).is_err()
+        {
+            fail(a, Stage::Bounding, errno());
+        }
+    }
+    if process::ambient_clear().is_err() {
+        fail(a, Stage::Ambient, errno());
+    }
+    if let Some((groups, gid, uid)) = &c.ids {
+        if process::set_groups(groups).is_err()
+            || process::set_resgid(*gid).is_err()
+            || process::set_resuid(*uid).is_err()
+        {
+            fail(a, Stage::Ids, errno());
+        }
+    }
+    if process::capset(c.caps).is_err() {
+        fail(a, Stage::Caps, errno());
+    }
+    if c.no_new_privs {
+        if crate::seccomp::set_no_new_privs().is_err() {
+            fail(a, Stage::NoNewPrivs, errno());
+        }
+        if let Some((prog, flags)) = &a.seccomp {
+            if let Err(e) = install_prepared(prog, *flags) {
+                fail(a, Stage::Seccomp, install_errno(&e));
+            }
+        }
+    }
+    if let Some(dir) = &c.workdir {
+        // SAFETY: chdir on a NUL-terminated path.
+        if unsafe { libc::chdir(dir.as_ptr()) } != 0 {
+            fail(a, Stage::Workdir, errno());
+        }
+    }
+    // SAFETY: execve with NUL-terminated arrays of NUL-terminated strings, all alive (the
+    // parent's memory is untouched until we exec).
+    unsafe { libc::execve(a.path.as_ptr(), a.argv.as_ptr(), a.envp.as_ptr()) };
+    fail(a, Stage::Exec, errno())
+}
+
+/// The child's stack: an anonymous mapping with a PROT_NONE guard page at its low end, so an
+/// overflow faults instead of writing into the parent's memory.
+struct Stack {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+impl Stack {
+    const SIZE: usize = 256 * 1024;
+
+    fn new() -> io::Result<Stack> {
+        // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                Self::SIZE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let stack = Stack {
+            base,
+            len: Self::SIZE,
+        };
+        // SAFETY: the first page of the mapping we own becomes the guard.
+        if unsafe { libc::mprotect(base, 4096, libc::PROT_NONE) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(stack)
+    }
+
+    /// The initial stack pointer (stacks grow down on every architecture confine supports).
+    fn top(&self) -> *mut libc::c_void {
+        // SAFETY: one past the end of the mapping, which clone uses as the initial pointer.
+        unsafe { self.base.cast::<u8>().add(self.len).cast() }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the mapping created in `new`, no longer in use.
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+/// Start a confined child, execute `path` with `argv` and `envp`, wait, and report.
+///
+/// The child is created with clone(CLONE_VM | CLONE_VFORK), as posix_spawn does: no copy of
+/// confine's address space, and the parent resumes only once the command has been executed or
+/// a step failed, so a failure is known without a pipe.
 pub fn spawn(
     path: &CStr,
     argv: &[CString],
@@ -135,111 +324,50 @@ pub fn spawn(
         .map(|a| a.as_ptr())
         .chain([std::ptr::null()])
         .collect();
-    let seccomp = c.seccomp.as_ref().map(|(p, f)| (Prepared::new(p), *f));
-    let aa_paths = [
-        c"/proc/thread-self/attr/apparmor/exec",
-        c"/proc/thread-self/attr/exec",
-    ];
-    let aa_value = c
-        .apparmor_exec
-        .as_ref()
-        .map(|n| format!("exec {n}").into_bytes());
-    let mut fds = [0i32; 2];
-    // SAFETY: pipe2 writes two fds into the array.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
+    let args = ChildArgs {
+        path,
+        argv: &argv_p,
+        envp: &envp_p,
+        c,
+        seccomp: c.seccomp.as_ref().map(|(p, f)| (Prepared::new(p), *f)),
+        aa_value: c
+            .apparmor_exec
+            .as_ref()
+            .map(|n| format!("exec {n}").into_bytes()),
+        report: AtomicU64::new(0),
+    };
+    let stack = Stack::new()?;
+    // Block every signal across clone so that no handler of ours runs in the child before it
+    // has reset them; the child empties its mask itself.
+    // SAFETY: sigset manipulation on local structs and the calling thread's mask.
+    let saved = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut saved: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut saved);
+        saved
+    };
+    // SAFETY: confine is single-threaded here (no thread is started before `spawn`); the child
+    // runs `child_main` on its own stack with `args`, both alive until clone returns, which
+    // with CLONE_VFORK is after the child has executed the command or exited.
+    let pid = unsafe {
+        libc::clone(
+            child_main,
+            stack.top(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            &args as *const ChildArgs as *mut libc::c_void,
+        )
+    };
+    let clone_err = io::Error::last_os_error();
+    if pid > 0 {
+        forward_signals(pid);
     }
-    let (rd, wr) = (fds[0], fds[1]);
-    // SAFETY: confine is single-threaded when it forks (no thread is ever started before
-    // `spawn`), so the child may run the code below; it only uses memory prepared above.
-    let pid = unsafe { libc::fork() };
+    // SAFETY: restoring the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &saved, std::ptr::null_mut()) };
+    drop(stack);
     if pid < 0 {
-        return Err(io::Error::last_os_error());
+        return Err(clone_err);
     }
-    if pid == 0 {
-        // SAFETY: closing our copy of the read end.
-        unsafe { libc::close(rd) };
-        if let Some(v) = &aa_value {
-            let mut done = false;
-            for p in aa_paths {
-                // SAFETY: open/write/close on a NUL-terminated path and a byte buffer.
-                let fd = unsafe { libc::open(p.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
-                if fd >= 0 {
-                    let n = unsafe { libc::write(fd, v.as_ptr().cast(), v.len()) };
-                    let e = errno();
-                    unsafe { libc::close(fd) };
-                    if n != v.len() as isize {
-                        fail(wr, Stage::AppArmor, e);
-                    }
-                    done = true;
-                    break;
-                }
-            }
-            if !done {
-                fail(wr, Stage::AppArmor, errno());
-            }
-        }
-        if let (Some((prog, flags)), false) = (&seccomp, c.no_new_privs) {
-            if let Err(e) = install_prepared(prog, *flags) {
-                fail(wr, Stage::Seccomp, install_errno(&e));
-            }
-        }
-        for cap in 0..=c.last_cap.min(63) {
-            if c.bounding & (1 << cap) == 0
-                && process::bounding_has(cap).unwrap_or(false)
-                && process::bounding_drop(cap).is_err()
-            {
-                fail(wr, Stage::Bounding, errno());
-            }
-        }
-        if process::ambient_clear().is_err() {
-            fail(wr, Stage::Ambient, errno());
-        }
-        if let Some((groups, gid, uid)) = &c.ids {
-            if process::set_groups(groups).is_err()
-                || process::set_resgid(*gid).is_err()
-                || process::set_resuid(*uid).is_err()
-            {
-                fail(wr, Stage::Ids, errno());
-            }
-        }
-        if process::capset(c.caps).is_err() {
-            fail(wr, Stage::Caps, errno());
-        }
-        if c.no_new_privs {
-            if crate::seccomp::set_no_new_privs().is_err() {
-                fail(wr, Stage::NoNewPrivs, errno());
-            }
-            if let Some((prog, flags)) = &seccomp {
-                if let Err(e) = install_prepared(prog, *flags) {
-                    fail(wr, Stage::Seccomp, install_errno(&e));
-                }
-            }
-        }
-        if let Some(dir) = &c.workdir {
-            // SAFETY: chdir on a NUL-terminated path.
-            if unsafe { libc::chdir(dir.as_ptr()) } != 0 {
-                fail(wr, Stage::Workdir, errno());
-            }
-        }
-        // SAFETY: execve with NUL-terminated arrays of NUL-terminated strings, all alive.
-        unsafe { libc::execve(path.as_ptr(), argv_p.as_ptr(), envp_p.as_ptr()) };
-        fail(wr, Stage::Exec, errno());
-    }
-    forward_signals(pid);
-    // SAFETY: closing our copy of the write end, reading the child's report.
-    unsafe { libc::close(wr) };
-    let mut msg = [0u8; 5];
-    let mut got = 0usize;
-    while got < msg.len() {
-        let n = unsafe { libc::read(rd, msg[got..].as_mut_ptr().cast(), msg.len() - got) };
-        if n > 0 {
-            got += n as usize;
-        } else if n == 0 || errno() != libc::EINTR {
-            break;
-        }
-    }
-    unsafe { libc::close(rd) };
     let mut status = 0i32;
     loop {
         // SAFETY: waiting for our own child.
@@ -251,9 +379,10 @@ pub fn spawn(
             return Err(io::Error::last_os_error());
         }
     }
-    if got == msg.len() {
-        let stage = Stage::from_u8(msg[0]).unwrap_or(Stage::Exec);
-        let e = i32::from_ne_bytes([msg[1], msg[2], msg[3], msg[4]]);
+    let report = args.report.load(Ordering::SeqCst);
+    if report != 0 {
+        let stage = Stage::from_u8((report >> 32) as u8).unwrap_or(Stage::Exec);
+        let e = report as u32 as i32;
         return Ok(Outcome::Failed(stage, io::Error::from_raw_os_error(e)));
     }
     Ok(if libc::WIFSIGNALED(status) {
@@ -287,8 +416,15 @@ fn forward_signals(pid: libc::pid_t) {
         libc::SIGWINCH,
     ] {
         // SAFETY: a zeroed sigaction with an async-signal-safe handler and SA_RESTART; the
-        // handler only reads an atomic and calls kill(2).
+        // handler only reads an atomic and calls kill(2). A signal confine was started with
+        // ignored (nohup) stays ignored, as a shell leaves it.
         unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+            {
+                continue;
+            }
             let mut sa: libc::sigaction = std::mem::zeroed();
             sa.sa_sigaction = forward as *const () as usize;
             sa.sa_flags = libc::SA_RESTART;

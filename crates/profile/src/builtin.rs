@@ -457,6 +457,20 @@ const ALWAYS: &[&str] = &[
     "vfork", "vmsplice", "wait4", "waitid", "waitpid", "write", "writev",
 ];
 
+/// The kernel versions at which the builtin's resolution can change (its `minKernel` values),
+/// ascending. Between two of them, and below the first, every kernel resolves alike.
+pub fn kernel_thresholds() -> Vec<KernelVersion> {
+    let mut v: Vec<KernelVersion> = RULES
+        .iter()
+        .flat_map(|s| [s.includes.2, s.excludes.2])
+        .flatten()
+        .map(|(kernel, major)| KernelVersion { kernel, major })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// The builtin profile resolved for `host` (it always has a default action and rules).
 pub fn resolved_for(host: &crate::Host) -> crate::Resolved {
     match crate::resolve(&docker_default(), host) {

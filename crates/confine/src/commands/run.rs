@@ -4,10 +4,12 @@
 //! anything (crates/kernel/src/spawn.rs applies the steps in runc's order). Any part of the
 //! requested confinement that cannot be applied stops the command before it runs: exit 125.
 
+use crate::precompiled;
 use crate::Outcome;
 use anyhow::{anyhow, bail, Context};
 use confine_abi::{Arch, CapSet, SyscallTable};
-use confine_bpf::compile::{build, optimize, Options, Policy};
+use confine_bpf::compile::{build, optimize, Options};
+use confine_bpf::{Emulator, Insn, SeccompData};
 use confine_cli::RunArgs;
 use confine_kernel::process::{self, CapSets};
 use confine_kernel::spawn::{spawn, Confinement, Outcome as Ended, Stage};
@@ -213,9 +215,11 @@ fn find_command(cmd: &OsStr, env: &[CString]) -> Result<PathBuf, (u8, String)> {
 }
 
 /// Without no_new_privs the filter goes in while confine still holds CAP_SYS_ADMIN, so the
-/// calls confine makes after it must pass the profile (runc has the same constraint).
-fn check_after_install(policy: &Policy, arch: Arch) -> anyhow::Result<()> {
+/// calls confine makes after it must pass the profile (runc has the same constraint). The
+/// program itself is run in the emulator for each of them.
+fn check_after_install(prog: &[Insn], arch: Arch) -> anyhow::Result<()> {
     let t = SyscallTable::for_arch(arch)?;
+    let emu = Emulator::new(prog).context("the compiled seccomp program")?;
     let needed: [(&str, [u64; 6]); 9] = [
         ("prctl", [24, 0, 0, 0, 0, 0]), // PR_CAPBSET_DROP
         ("prctl", [47, 4, 0, 0, 0, 0]), // PR_CAP_AMBIENT, CLEAR_ALL
@@ -229,7 +233,13 @@ fn check_after_install(policy: &Policy, arch: Arch) -> anyhow::Result<()> {
     ];
     for (name, args) in needed {
         let Some(nr) = t.number(name) else { continue };
-        let v = policy.eval(arch.audit_arch(), nr, &args);
+        let data = SeccompData {
+            nr,
+            arch: arch.audit_arch(),
+            instruction_pointer: 0,
+            args,
+        };
+        let v = emu.run(&data, arch.is_little_endian()).ret;
         if v != confine_bpf::action::ALLOW && v != confine_bpf::action::LOG {
             bail!(
                 "the seccomp profile does not allow {name} ({}), which confine must call after installing the filter (without no_new_privs the filter goes in while CAP_SYS_ADMIN is held, as in runc); add --security-opt no-new-privileges",
@@ -238,6 +248,55 @@ fn check_after_install(policy: &Policy, arch: Arch) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The program and install flags for a `--security-opt seccomp=` value, or None when the
+/// profile resolves to no filter. The builtin profile with Docker's default capabilities comes
+/// ready from build time (crate::precompiled); everything else is compiled here.
+fn seccomp_program(spec: &str, host: &Host) -> anyhow::Result<Option<(Vec<Insn>, InstallFlags)>> {
+    let source = Source::from_arg(spec);
+    if matches!(source, Source::Builtin) {
+        if let Some((prog, f)) = precompiled::builtin(host) {
+            let flags = InstallFlags {
+                log: f.log,
+                spec_allow: f.spec_allow,
+                wait_killable_recv: f.wait_killable_recv,
+                new_listener: false,
+                tsync: false,
+            };
+            return Ok(Some((prog.to_vec(), flags)));
+        }
+    }
+    let parsed = load(&source)?;
+    for d in &parsed.diagnostics {
+        eprintln!("{d}");
+    }
+    let p = parsed
+        .profile
+        .as_ref()
+        .ok_or_else(|| anyhow!("seccomp profile {} has errors", source.label()))?;
+    let r = match resolve(p, host) {
+        Resolution::Unconfined => return Ok(None),
+        Resolution::Filter(r) => r,
+    };
+    if r.rules
+        .iter()
+        .any(|x| x.action == confine_profile::Action::Notify)
+    {
+        bail!("SCMP_ACT_NOTIFY needs a seccomp agent, which confine run does not provide yet");
+    }
+    let policy = build(&r, Options::default())
+        .with_context(|| format!("seccomp profile {}", source.label()))?;
+    let prog = optimize::generate(&policy)
+        .with_context(|| format!("seccomp profile {}", source.label()))?;
+    let flags = InstallFlags {
+        log: policy.flags.contains(&Flag::Log),
+        spec_allow: policy.flags.contains(&Flag::SpecAllow),
+        wait_killable_recv: policy.flags.contains(&Flag::WaitKillableRecv),
+        new_listener: false,
+        tsync: false,
+    };
+    Ok(Some((prog, flags)))
 }
 
 /// Build the confinement and run the command.
@@ -282,44 +341,13 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
     };
     let seccomp = match profile {
         None => None,
-        Some(spec) => {
-            let source = Source::from_arg(&spec);
-            let parsed = load(&source)?;
-            for d in &parsed.diagnostics {
-                eprintln!("{d}");
-            }
-            let p = parsed
-                .profile
-                .as_ref()
-                .ok_or_else(|| anyhow!("seccomp profile {} has errors", source.label()))?;
-            match resolve(p, &host) {
-                Resolution::Unconfined => None,
-                Resolution::Filter(r) => {
-                    let policy = build(&r, Options::default())
-                        .with_context(|| format!("seccomp profile {}", source.label()))?;
-                    if !opts.no_new_privs {
-                        check_after_install(&policy, host.arch)?;
-                    }
-                    let prog = optimize::generate(&policy)
-                        .with_context(|| format!("seccomp profile {}", source.label()))?;
-                    let flags = InstallFlags {
-                        log: policy.flags.contains(&Flag::Log),
-                        spec_allow: policy.flags.contains(&Flag::SpecAllow),
-                        wait_killable_recv: policy.flags.contains(&Flag::WaitKillableRecv),
-                        new_listener: false,
-                        tsync: false,
-                    };
-                    if r.rules
-                        .iter()
-                        .any(|x| x.action == confine_profile::Action::Notify)
-                    {
-                        bail!("SCMP_ACT_NOTIFY needs a seccomp agent, which confine run does not provide yet");
-                    }
-                    Some((prog, flags))
-                }
-            }
-        }
+        Some(spec) => seccomp_program(&spec, &host)?,
     };
+    if let Some((prog, _)) = &seccomp {
+        if !opts.no_new_privs {
+            check_after_install(prog, host.arch)?;
+        }
+    }
 
     // AppArmor, as Docker: docker-default when enabled, a note when not
     let apparmor = match opts.apparmor.as_deref() {
