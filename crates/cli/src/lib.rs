@@ -39,6 +39,14 @@ pub enum Command {
     /// Exit status as `docker run`: the command's own; 125 when confine fails (usage included);
     /// 126 the command cannot be executed; 127 not found; 128+N killed by signal N.
     Run(RunArgs),
+    /// AppArmor: generate, load, unload and compile profiles; show the status.
+    #[command(subcommand)]
+    Apparmor(ApparmorCommand),
+    /// How a process is confined, read from the kernel: AppArmor label and mode, seccomp mode
+    /// and filters, capabilities by name, no_new_privs, ids.
+    ///
+    /// Without a PID: confine itself, which is what someone inside a container wants to know.
+    Inspect(InspectArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to standard output.
@@ -333,4 +341,123 @@ mod tests {
     fn definitions_are_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+/// `confine apparmor …`
+#[derive(Debug, Subcommand)]
+pub enum ApparmorCommand {
+    /// Print the docker-default profile (Docker's rules) rendered for this host.
+    ///
+    /// As Docker: `abi <abi/3.0>,` when /etc/apparmor.d/abi/3.0 exists, `#include
+    /// <tunables/global>` when present (else `@{PROC}=/proc/`), `#include <abstractions/base>`
+    /// when present.
+    Generate(GenerateArgs),
+    /// Load a profile into the kernel through `apparmor_parser -Kr` on standard input (nothing
+    /// is written to disk), then check that the kernel lists it.
+    Load(LoadArgs),
+    /// Remove a loaded profile.
+    Unload(UnloadArgs),
+    /// Whether AppArmor is enabled (and why not), the active LSMs, loaded profiles and their
+    /// modes, and processes per profile.
+    Status(StatusArgs),
+    /// Compile a profile offline against a saved kernel features file (`apparmor_parser -Q -K
+    /// -M`), to check it or to compare binary policy; nothing is loaded.
+    Compile(ApparmorCompileArgs),
+}
+
+/// The template's host-dependent parts.
+#[derive(Debug, Clone, Args)]
+pub struct TemplateArgs {
+    /// The profile's name
+    #[arg(long, default_value = "docker-default")]
+    pub name: String,
+    /// The daemon's label, allowed to signal the profile's processes [default: confine's own
+    /// label, or unconfined]
+    #[arg(long, value_name = "LABEL")]
+    pub daemon_profile: Option<String>,
+    /// The abi line: auto (abi/3.0 when the host has it), 3.0, or none
+    #[arg(long, value_name = "ABI", default_value = "auto", value_parser = ["auto", "3.0", "none"])]
+    pub abi: String,
+    /// Include nothing from the AppArmor directory (no abi, tunables or abstractions)
+    #[arg(long)]
+    pub no_includes: bool,
+    /// Where to look for abi/, tunables/ and abstractions/ (and where apparmor_parser resolves
+    /// includes)
+    #[arg(long, value_name = "DIR", default_value = "/etc/apparmor.d")]
+    pub apparmor_dir: PathBuf,
+}
+
+/// `confine apparmor generate`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Template parameters
+    #[command(flatten)]
+    pub template: TemplateArgs,
+    /// Write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `confine apparmor load`
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The profile file, or `-` for standard input
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "default",
+        conflicts_with = "default"
+    )]
+    pub file: Option<String>,
+    /// Load docker-default rendered for this host
+    #[arg(long)]
+    pub default: bool,
+    /// Template parameters (with --default)
+    #[command(flatten)]
+    pub template: TemplateArgs,
+    /// Load in complain mode (log instead of deny)
+    #[arg(long)]
+    pub complain: bool,
+}
+
+/// `confine apparmor unload`
+#[derive(Debug, Args)]
+pub struct UnloadArgs {
+    /// The profile's name
+    pub name: String,
+}
+
+/// `confine apparmor status`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `confine apparmor compile`
+#[derive(Debug, Args)]
+pub struct ApparmorCompileArgs {
+    /// The profile file, or `-` for standard input
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// A kernel features file (as captured from /sys/kernel/security/apparmor/features)
+    #[arg(long, value_name = "FILE")]
+    pub features: PathBuf,
+    /// Where includes and abi files are looked up
+    #[arg(long, value_name = "DIR")]
+    pub apparmor_dir: Option<PathBuf>,
+    /// Write the binary policy to FILE (default: report its size only)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `confine inspect`
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Process ids [default: confine itself]
+    #[arg(value_name = "PID")]
+    pub pids: Vec<u32>,
+    /// One JSON object per process (JSON Lines)
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,10 +1,12 @@
 //! One module per command.
 
+pub mod apparmor;
 pub mod check;
 pub mod compile;
 pub mod diff;
 pub mod disasm;
 pub mod eval;
+pub mod inspect;
 pub mod meta;
 pub mod resolve;
 pub mod run;

@@ -70,24 +70,6 @@ fn security_options(a: &RunArgs) -> anyhow::Result<Options_> {
     Ok(o)
 }
 
-fn apparmor_enabled() -> bool {
-    std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
-        .is_ok_and(|s| s.trim_start().starts_with('Y'))
-        && Path::new("/sys/kernel/security/apparmor").exists()
-}
-
-fn active_lsms() -> String {
-    if let Ok(s) = std::fs::read_to_string("/sys/kernel/security/lsm") {
-        return s.trim().to_string();
-    }
-    match process::active_lsms() {
-        Ok(l) => l.join(","),
-        Err(_) => {
-            "unknown: securityfs is not mounted and lsm_list_modules(2) is unavailable".into()
-        }
-    }
-}
-
 /// Look a user or group up in an /etc file (`name:x:id:...`).
 fn lookup(file: &str, name: &str) -> Option<(u32, Option<u32>)> {
     let text = std::fs::read_to_string(file).ok()?;
@@ -349,30 +331,53 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
         }
     }
 
-    // AppArmor, as Docker: docker-default when enabled, a note when not
+    // AppArmor, as Docker: docker-default when enabled (loaded first when missing), a note
+    // when not; an explicitly named profile must be loaded already.
+    let aa = super::apparmor::detect();
+    let mut load_default = None;
     let apparmor = match opts.apparmor.as_deref() {
         Some("unconfined") => None,
-        Some(name) if !apparmor_enabled() => {
-            bail!("AppArmor profile {name} requested, but AppArmor is not enabled in the running kernel (active LSMs: {})", active_lsms())
+        Some(name) => {
+            if let Some(why) = aa.why_not_enabled() {
+                bail!("AppArmor profile {name} requested, but {why}");
+            }
+            if !confine_apparmor::kernel::is_loaded(name)
+                .context("reading the kernel's list of AppArmor profiles")?
+            {
+                bail!("AppArmor profile {name} is not loaded (load it with: confine apparmor load FILE)");
+            }
+            Some(name.to_string())
         }
-        Some(name) => Some(name.to_string()),
         None if a.privileged => None,
-        None if apparmor_enabled() => Some("docker-default".to_string()),
-        None => {
-            eprintln!("confine: AppArmor is not enabled in the running kernel (active LSMs: {}): running without an AppArmor profile", active_lsms());
-            None
-        }
+        None => match aa.why_not_enabled() {
+            Some(why) => {
+                eprintln!("confine: {why}: running without an AppArmor profile");
+                None
+            }
+            None => {
+                const DEFAULT: &str = "docker-default";
+                if !confine_apparmor::kernel::is_loaded(DEFAULT)
+                    .context("reading the kernel's list of AppArmor profiles")?
+                {
+                    // rendered now, loaded once everything else has been checked
+                    if let Some(why) = aa.why_cannot_load() {
+                        bail!("AppArmor profile docker-default is not loaded and cannot be: {why}");
+                    }
+                    let t = confine_cli::TemplateArgs {
+                        name: DEFAULT.into(),
+                        daemon_profile: None,
+                        abi: "auto".into(),
+                        no_includes: false,
+                        apparmor_dir: "/etc/apparmor.d".into(),
+                    };
+                    load_default = Some(confine_apparmor::template::render(
+                        &super::apparmor::params(&t)?,
+                    ));
+                }
+                Some(DEFAULT.to_string())
+            }
+        },
     };
-    if let Some(name) = &apparmor {
-        let loaded =
-            std::fs::read_to_string("/sys/kernel/security/apparmor/profiles").unwrap_or_default();
-        if !loaded
-            .lines()
-            .any(|l| l.split(" (").next() == Some(name.as_str()))
-        {
-            bail!("AppArmor profile {name} is not loaded");
-        }
-    }
 
     let ids = match &a.user {
         None => None,
@@ -431,6 +436,12 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
         .map(|w| CString::new(w.as_os_str().as_bytes()))
         .transpose()
         .map_err(|_| anyhow!("the working directory contains a NUL byte"))?;
+    // The one change before the child: docker-default goes into the kernel when missing, as
+    // dockerd loads it before creating a container.
+    if let Some(text) = load_default {
+        super::apparmor::load_text(&text, false, &Default::default(), &aa)
+            .context("loading AppArmor profile docker-default")?;
+    }
     let confinement = Confinement {
         apparmor_exec: apparmor,
         seccomp,

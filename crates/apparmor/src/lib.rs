@@ -1,0 +1,18 @@
+//! AppArmor the way Docker uses it: render the docker-default profile from its template
+//! ([`template`]), tell whether the running kernel enforces AppArmor and why not ([`detect`]),
+//! compile and load profiles through the real `apparmor_parser` without writing them to disk
+//! ([`parser`]), and read what is loaded and which label a process has ([`kernel`]).
+//!
+//! Reference: moby/profiles `apparmor/template.go` and `apparmor.go`; libapparmor's
+//! `kernel.c` (reading labels); the kernel's `security/apparmor/apparmorfs.c` (securityfs).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod detect;
+pub mod kernel;
+pub mod parser;
+pub mod template;
+
+pub use detect::{detect, Detection};
+pub use kernel::{parse_label, Label};
+pub use template::{Params, ABI_3_0};

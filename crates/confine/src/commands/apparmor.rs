@@ -1,0 +1,248 @@
+//! `confine apparmor …`: Docker's docker-default rendered for this host, loaded through the
+//! real apparmor_parser (on stdin, nothing on disk), unloaded, compiled offline; the status.
+
+use crate::output::emit;
+use crate::Outcome;
+use anyhow::{anyhow, bail, Context};
+use confine_apparmor::detect::Detection;
+use confine_apparmor::kernel::{self, LabelState};
+use confine_apparmor::parser::{self, ParserError, ParserOptions};
+use confine_apparmor::template::{self, AbiChoice, Params};
+use confine_cli::{ApparmorCommand, ApparmorCompileArgs, LoadArgs, StatusArgs, TemplateArgs};
+use serde_json::json;
+use std::io::Read;
+use std::path::Path;
+
+/// Detection on this machine, with `lsm_list_modules(2)` when securityfs is not mounted.
+pub fn detect() -> Detection {
+    confine_apparmor::detect(|| {
+        confine_kernel::process::active_lsms()
+            .ok()
+            .map(|l| l.into_iter().map(str::to_string).collect())
+    })
+}
+
+/// The template parameters for `args` on this host.
+pub fn params(args: &TemplateArgs) -> anyhow::Result<Params> {
+    let daemon = match &args.daemon_profile {
+        Some(d) => d.clone(),
+        None => match kernel::label_of(Path::new("/proc"), None, detect().enabled()) {
+            LabelState::Label(l) => template::daemon_label(&l.to_string()),
+            _ => "unconfined".to_string(),
+        },
+    };
+    let abi = match args.abi.as_str() {
+        "3.0" => AbiChoice::V3,
+        "none" => AbiChoice::None,
+        _ => AbiChoice::Auto,
+    };
+    Ok(Params::for_host(
+        &args.name,
+        &daemon,
+        &args.apparmor_dir,
+        abi,
+        args.no_includes,
+    )?)
+}
+
+fn parser_options(args: &TemplateArgs) -> ParserOptions {
+    ParserOptions {
+        base: (args.apparmor_dir != Path::new("/etc/apparmor.d"))
+            .then(|| args.apparmor_dir.clone()),
+    }
+}
+
+fn read_input(file: &str) -> anyhow::Result<String> {
+    if file == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the profile from standard input")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))
+    }
+}
+
+/// Load `text` (whose profiles the parser names) and check that the kernel lists each one.
+/// Returns the names loaded.
+pub fn load_text(
+    text: &str,
+    complain: bool,
+    opts: &ParserOptions,
+    d: &Detection,
+) -> anyhow::Result<Vec<String>> {
+    if let Some(why) = d.why_cannot_load() {
+        bail!("cannot load an AppArmor profile: {why}");
+    }
+    let parser_path = d.parser.as_deref().expect("checked by why_cannot_load");
+    let names = parser::profile_names(parser_path, text, opts).map_err(parser_failure)?;
+    if names.is_empty() {
+        bail!("the text defines no AppArmor profile");
+    }
+    parser::load(parser_path, text, complain, opts).map_err(parser_failure)?;
+    let loaded = kernel::loaded_profiles().context("reading the kernel's list of profiles")?;
+    for n in &names {
+        if !loaded.iter().any(|p| &p.name == n) {
+            bail!("apparmor_parser succeeded but the kernel does not list profile {n}");
+        }
+    }
+    Ok(names)
+}
+
+fn parser_failure(e: ParserError) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+/// Dispatch.
+pub fn run(cmd: ApparmorCommand) -> anyhow::Result<Outcome> {
+    match cmd {
+        ApparmorCommand::Generate(a) => {
+            let text = template::render(&params(&a.template)?);
+            emit(&text, a.output.as_deref())?;
+            Ok(Outcome::Clean)
+        }
+        ApparmorCommand::Load(a) => load(a),
+        ApparmorCommand::Unload(a) => {
+            let d = detect();
+            if let Some(why) = d.why_not_enabled() {
+                bail!("cannot unload: {why}");
+            }
+            if !kernel::is_loaded(&a.name).context("reading the kernel's list of profiles")? {
+                bail!("AppArmor profile {} is not loaded", a.name);
+            }
+            kernel::remove(&a.name).with_context(|| format!("removing profile {}", a.name))?;
+            println!("unloaded {}", a.name);
+            Ok(Outcome::Clean)
+        }
+        ApparmorCommand::Status(a) => status(a),
+        ApparmorCommand::Compile(a) => compile(a),
+    }
+}
+
+fn load(a: LoadArgs) -> anyhow::Result<Outcome> {
+    let d = detect();
+    let (text, opts) = if a.default {
+        (
+            template::render(&params(&a.template)?),
+            parser_options(&a.template),
+        )
+    } else {
+        let file = a
+            .file
+            .as_deref()
+            .expect("clap requires FILE without --default");
+        (read_input(file)?, parser_options(&a.template))
+    };
+    let names = load_text(&text, a.complain, &opts, &d)?;
+    let mode = if a.complain { "complain" } else { "enforce" };
+    for n in names {
+        println!("loaded {n} ({mode})");
+    }
+    Ok(Outcome::Clean)
+}
+
+fn status(a: StatusArgs) -> anyhow::Result<Outcome> {
+    let d = detect();
+    let enabled = d.enabled();
+    let profiles = if enabled {
+        Some(kernel::loaded_profiles())
+    } else {
+        None
+    };
+    let procs = if enabled {
+        kernel::processes_by_label(Path::new("/proc"))
+    } else {
+        Vec::new()
+    };
+    if a.json {
+        let (list, error) = match &profiles {
+            Some(Ok(p)) => (
+                Some(
+                    p.iter()
+                        .map(|x| json!({"name": x.name, "mode": x.mode}))
+                        .collect::<Vec<_>>(),
+                ),
+                None,
+            ),
+            Some(Err(e)) => (None, Some(e.to_string())),
+            None => (None, None),
+        };
+        let doc = json!({
+            "enabled": enabled,
+            "reason": d.why_not_enabled(),
+            "lsms": d.lsms,
+            "parser": d.parser.as_ref().map(|p| p.display().to_string()),
+            "profiles": list,
+            "profiles_error": error,
+            "processes": procs.iter().map(|(l, pids)| json!({
+                "label": l.name, "mode": l.mode, "pids": pids
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(Outcome::Clean);
+    }
+    let lsms = d
+        .lsms
+        .as_ref()
+        .map(|l| l.join(","))
+        .unwrap_or("unknown".into());
+    match d.why_not_enabled() {
+        None => println!("AppArmor: enabled"),
+        Some(why) => println!("AppArmor: disabled: {why}"),
+    }
+    println!("active LSMs: {lsms}");
+    println!(
+        "apparmor_parser: {}",
+        d.parser
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "not found".into())
+    );
+    match profiles {
+        None => {}
+        Some(Err(e)) => println!("loaded profiles: cannot read ({e})"),
+        Some(Ok(p)) => {
+            println!("{} profiles loaded:", p.len());
+            let w = p.iter().map(|x| x.name.len()).max().unwrap_or(0);
+            for x in &p {
+                println!("  {:<w$}  {}", x.name, x.mode);
+            }
+        }
+    }
+    if enabled {
+        println!("processes by label:");
+        for (l, pids) in &procs {
+            let shown: Vec<String> = pids.iter().take(20).map(u32::to_string).collect();
+            let more = if pids.len() > 20 { " …" } else { "" };
+            println!("  {l}: {} ({}{more})", pids.len(), shown.join(" "));
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+fn compile(a: ApparmorCompileArgs) -> anyhow::Result<Outcome> {
+    let parser_path = confine_apparmor::detect::find_parser().ok_or_else(|| {
+        anyhow!("apparmor_parser was not found on PATH, in /sbin or in /usr/sbin (Debian: apt-get install apparmor)")
+    })?;
+    if !a.features.is_file() {
+        bail!("cannot read the features file {}", a.features.display());
+    }
+    let text = read_input(&a.file)?;
+    let opts = ParserOptions {
+        base: a.apparmor_dir.clone(),
+    };
+    let bin = parser::compile(&parser_path, &text, &a.features, &opts).map_err(parser_failure)?;
+    match &a.output {
+        Some(p) => {
+            std::fs::write(p, &bin).with_context(|| format!("cannot write {}", p.display()))?;
+            eprintln!(
+                "{} bytes of binary policy written to {}",
+                bin.len(),
+                p.display()
+            );
+        }
+        None => println!("{} bytes of binary policy", bin.len()),
+    }
+    Ok(Outcome::Clean)
+}
