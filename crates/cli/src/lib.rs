@@ -284,6 +284,11 @@ pub struct RunArgs {
     /// AppArmor profile name or `unconfined` (same as --security-opt apparmor=)
     #[arg(long, value_name = "NAME")]
     pub apparmor: Option<String>,
+    /// Load the AppArmor profile in FILE (through apparmor_parser, replacing one of the same
+    /// name) and run the command in it; the file must define exactly one profile. Not in
+    /// Docker, which only takes the names of loaded profiles.
+    #[arg(long, value_name = "FILE", conflicts_with = "apparmor")]
+    pub apparmor_file: Option<PathBuf>,
     /// Add a capability (ALL for every capability confine itself holds)
     #[arg(long = "cap-add", value_name = "CAP")]
     pub cap_add: Vec<String>,

@@ -203,7 +203,7 @@ fn status(a: StatusArgs) -> anyhow::Result<Outcome> {
         None => {}
         Some(Err(e)) => println!("loaded profiles: cannot read ({e})"),
         Some(Ok(p)) => {
-            println!("{} profiles loaded:", p.len());
+            println!("loaded profiles ({}):", p.len());
             let w = p.iter().map(|x| x.name.len()).max().unwrap_or(0);
             for x in &p {
                 println!("  {:<w$}  {}", x.name, x.mode);

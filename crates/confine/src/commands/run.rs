@@ -335,47 +335,70 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
     // when not; an explicitly named profile must be loaded already.
     let aa = super::apparmor::detect();
     let mut load_default = None;
-    let apparmor = match opts.apparmor.as_deref() {
-        Some("unconfined") => None,
-        Some(name) => {
-            if let Some(why) = aa.why_not_enabled() {
-                bail!("AppArmor profile {name} requested, but {why}");
+    let mut load_file = None;
+    let apparmor = match (opts.apparmor.as_deref(), &a.apparmor_file) {
+        (_, Some(file)) => {
+            if let Some(why) = aa.why_cannot_load() {
+                bail!("--apparmor-file {}: {why}", file.display());
             }
-            if !confine_apparmor::kernel::is_loaded(name)
-                .context("reading the kernel's list of AppArmor profiles")?
-            {
-                bail!("AppArmor profile {name} is not loaded (load it with: confine apparmor load FILE)");
-            }
-            Some(name.to_string())
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("--apparmor-file {}", file.display()))?;
+            let parser_path = aa.parser.as_deref().expect("checked by why_cannot_load");
+            let names =
+                confine_apparmor::parser::profile_names(parser_path, &text, &Default::default())
+                    .map_err(|e| anyhow!("AppArmor profile {}: {e}", file.display()))?;
+            let [name] = names.as_slice() else {
+                bail!(
+                    "--apparmor-file {} defines {} profiles, not one",
+                    file.display(),
+                    names.len()
+                );
+            };
+            load_file = Some(text);
+            Some(name.clone())
         }
-        None if a.privileged => None,
-        None => match aa.why_not_enabled() {
-            Some(why) => {
-                eprintln!("confine: {why}: running without an AppArmor profile");
-                None
-            }
-            None => {
-                const DEFAULT: &str = "docker-default";
-                if !confine_apparmor::kernel::is_loaded(DEFAULT)
+        (o, None) => match o {
+            Some("unconfined") => None,
+            Some(name) => {
+                if let Some(why) = aa.why_not_enabled() {
+                    bail!("AppArmor profile {name} requested, but {why}");
+                }
+                if !confine_apparmor::kernel::is_loaded(name)
                     .context("reading the kernel's list of AppArmor profiles")?
                 {
-                    // rendered now, loaded once everything else has been checked
-                    if let Some(why) = aa.why_cannot_load() {
-                        bail!("AppArmor profile docker-default is not loaded and cannot be: {why}");
-                    }
-                    let t = confine_cli::TemplateArgs {
-                        name: DEFAULT.into(),
-                        daemon_profile: None,
-                        abi: "auto".into(),
-                        no_includes: false,
-                        apparmor_dir: "/etc/apparmor.d".into(),
-                    };
-                    load_default = Some(confine_apparmor::template::render(
-                        &super::apparmor::params(&t)?,
-                    ));
+                    bail!("AppArmor profile {name} is not loaded (load it with: confine apparmor load FILE)");
                 }
-                Some(DEFAULT.to_string())
+                Some(name.to_string())
             }
+            None if a.privileged => None,
+            None => match aa.why_not_enabled() {
+                Some(why) => {
+                    eprintln!("confine: {why}: running without an AppArmor profile");
+                    None
+                }
+                None => {
+                    const DEFAULT: &str = "docker-default";
+                    if !confine_apparmor::kernel::is_loaded(DEFAULT)
+                        .context("reading the kernel's list of AppArmor profiles")?
+                    {
+                        // rendered now, loaded once everything else has been checked
+                        if let Some(why) = aa.why_cannot_load() {
+                            bail!("AppArmor profile docker-default is not loaded and cannot be: {why}");
+                        }
+                        let t = confine_cli::TemplateArgs {
+                            name: DEFAULT.into(),
+                            daemon_profile: None,
+                            abi: "auto".into(),
+                            no_includes: false,
+                            apparmor_dir: "/etc/apparmor.d".into(),
+                        };
+                        load_default = Some(confine_apparmor::template::render(
+                            &super::apparmor::params(&t)?,
+                        ));
+                    }
+                    Some(DEFAULT.to_string())
+                }
+            },
         },
     };
 
@@ -441,6 +464,10 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
     if let Some(text) = load_default {
         super::apparmor::load_text(&text, false, &Default::default(), &aa)
             .context("loading AppArmor profile docker-default")?;
+    }
+    if let (Some(text), Some(file)) = (load_file, &a.apparmor_file) {
+        super::apparmor::load_text(&text, false, &Default::default(), &aa)
+            .with_context(|| format!("loading AppArmor profile {}", file.display()))?;
     }
     let confinement = Confinement {
         apparmor_exec: apparmor,

@@ -1,0 +1,81 @@
+#!/bin/busybox sh
+# The guest's /init for the AppArmor VM test (crates/confine/tests/apparmor_vm.rs). Each check
+# prints a block "@@BEGIN name rc=N", its output, "@@END name"; "@@DONE" ends the run.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mkdir -p /mnt
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+
+check() {
+  name=$1; shift
+  out=$("$@" 2>&1); rc=$?
+  echo "@@TIME $name $(cut -d' ' -f1 /proc/uptime)"
+  echo "@@BEGIN $name rc=$rc"
+  echo "$out"
+  echo "@@END $name"
+}
+
+echo "top secret" > /secret
+check kernel sh -c 'uname -r; cat /sys/kernel/security/lsm 2>/dev/null; echo; cat /sys/module/apparmor/parameters/enabled 2>/dev/null'
+
+if grep -q 'apparmor=0' /proc/cmdline; then
+  check off.status confine apparmor status
+  check off.status_json confine apparmor status --json
+  check off.run_default confine run -- cat /proc/self/attr/current
+  check off.run_named confine run --apparmor docker-default -- touch /tmp/ran-named
+  check off.ran_named ls /tmp/ran-named
+  check off.load confine apparmor load --default
+  check off.inspect confine inspect
+else
+  check status_before confine apparmor status
+  check generate confine apparmor generate
+  check load confine apparmor load --default
+  check status confine apparmor status
+  check status_json confine apparmor status --json
+  check label confine run -- cat /proc/self/attr/apparmor/current
+  check label_legacy confine run -- cat /proc/self/attr/current
+  check seccomp confine run -- grep -E '^(Seccomp|NoNewPrivs|CapEff)' /proc/self/status
+  check printk confine run -- sh -c 'echo 7 > /proc/sys/kernel/printk'
+  check printk_unconfined confine run --apparmor unconfined -- sh -c 'echo 4 > /proc/sys/kernel/printk'
+  check firmware confine run -- cat /sys/firmware/memmap/0/type
+  check firmware_dir confine run -- ls /sys/firmware/acpi/
+  check firmware_unconfined confine run --apparmor unconfined -- cat /sys/firmware/memmap/0/type
+  check mount confine run --cap-add SYS_ADMIN -- mount -t tmpfs none /mnt
+  check mount_unconfined confine run --cap-add SYS_ADMIN --apparmor unconfined -- mount -t tmpfs none /mnt
+  umount /mnt 2>/dev/null
+  # inspect a confined process from outside
+  confine run -- sh -c 'echo $$ > /tmp/target.pid; exec sleep 60' &
+  runner=$!
+  while [ ! -s /tmp/target.pid ]; do sleep 0.1; done
+  target=$(cat /tmp/target.pid)
+  check inspect confine inspect "$target"
+  check inspect_json confine inspect --json "$target"
+  kill "$target" 2>/dev/null
+  wait "$runner" 2>/dev/null
+  check inspect_self confine run -- confine inspect
+  # a custom profile that denies one file
+  check custom_load confine apparmor load /profiles/deny-secret
+  check custom_denied confine run --apparmor deny-secret -- cat /secret
+  check custom_allowed confine run --apparmor deny-secret -- cat /etc/passwd
+  check custom_file confine run --apparmor-file /profiles/deny-secret -- cat /secret
+  check unload confine apparmor unload deny-secret
+  check status_after_unload confine apparmor status
+  check not_loaded confine run --apparmor deny-secret -- touch /tmp/ran-not-loaded
+  check ran_not_loaded ls /tmp/ran-not-loaded
+  # broken profiles: apparmor_parser's line-numbered error
+  check broken_load confine apparmor load /profiles/broken
+  check broken_run confine run --apparmor-file /profiles/broken -- touch /tmp/ran-broken
+  check ran_broken ls /tmp/ran-broken
+  # docker-default is loaded by confine run itself when missing
+  check unload_default confine apparmor unload docker-default
+  check run_loads_default confine run -- cat /proc/self/attr/apparmor/current
+  check complain confine apparmor load --complain /profiles/deny-secret
+  check complain_status confine apparmor status
+  check complain_label confine run --apparmor deny-secret -- cat /proc/self/attr/apparmor/current
+fi
+echo "@@DONE"
+poweroff -f
