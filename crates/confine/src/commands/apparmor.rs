@@ -122,19 +122,21 @@ pub fn run(cmd: ApparmorCommand) -> anyhow::Result<Outcome> {
 
 fn load(a: LoadArgs) -> anyhow::Result<Outcome> {
     let d = detect();
-    let (text, opts) = if a.default {
+    let (text, label) = if a.default {
         (
             template::render(&params(&a.template)?),
-            parser_options(&a.template),
+            format!("{} rendered for this host", a.template.name),
         )
     } else {
         let file = a
             .file
             .as_deref()
             .expect("clap requires FILE without --default");
-        (read_input(file)?, parser_options(&a.template))
+        let label = if file == "-" { "standard input" } else { file };
+        (read_input(file)?, label.to_string())
     };
-    let names = load_text(&text, a.complain, &opts, &d)?;
+    let opts = parser_options(&a.template);
+    let names = load_text(&text, a.complain, &opts, &d).with_context(|| label.clone())?;
     let mode = if a.complain { "complain" } else { "enforce" };
     for n in names {
         println!("loaded {n} ({mode})");

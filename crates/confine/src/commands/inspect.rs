@@ -107,7 +107,11 @@ fn to_text(p: &Process) -> String {
     line(
         "seccomp",
         match (s.seccomp, s.seccomp_filters) {
-            (Some(m), Some(n)) => format!("{} ({n} filters)", m.name()),
+            (Some(m), Some(n)) => format!(
+                "{}, {n} {}",
+                m.name(),
+                if n == 1 { "filter" } else { "filters" }
+            ),
             (Some(m), None) => m.name(),
             (None, _) => "not shown by this kernel".into(),
         },

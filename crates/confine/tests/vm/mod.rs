@@ -343,7 +343,14 @@ pub fn boot(kernel: &Path, initramfs: &[u8], cmdline: &str) -> (BTreeMap<String,
     let _ = watchdog.join();
     let log = String::from_utf8_lossy(&out.stdout).replace('\r', "");
     // kept for a look after a failure
-    let _ = std::fs::write(scratch().join("console.log"), &log);
+    let tag: String = cmdline
+        .split_whitespace()
+        .next()
+        .unwrap_or("boot")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let _ = std::fs::write(scratch().join(format!("console-{tag}.log")), &log);
     eprintln!(
         "qemu ({cmdline}) ran {:.1} s",
         start.elapsed().as_secs_f64()
