@@ -8,6 +8,7 @@ pub mod cache;
 pub mod compile;
 pub mod disasm;
 pub mod emu;
+pub mod explore;
 pub mod insn;
 pub mod validate;
 

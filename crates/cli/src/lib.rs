@@ -460,9 +460,33 @@ pub struct ApparmorCompileArgs {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Process ids [default: confine itself]
-    #[arg(value_name = "PID")]
+    #[arg(value_name = "PID", conflicts_with = "all")]
     pub pids: Vec<u32>,
-    /// One JSON object per process (JSON Lines)
+    /// Every process: a table grouped by container
+    #[arg(long)]
+    pub all: bool,
+    /// One JSON object per process (JSON Lines); schema in docs/inspect-schema.md
     #[arg(long)]
     pub json: bool,
+    /// Also show where the threads of a process differ from its main thread
+    #[arg(long)]
+    pub threads: bool,
+    /// Decode the installed seccomp filters (PTRACE_SECCOMP_GET_FILTER; needs CAP_SYS_ADMIN
+    /// and an unfiltered confine): each syscall's verdict per architecture
+    #[arg(long)]
+    pub syscalls: bool,
+    /// Say whether the running filters decide as PROFILE (a path, or builtin) resolved for this
+    /// host and the process's capabilities would, and list the differences (exit 1 when they
+    /// differ). Implies --syscalls
+    #[arg(long, value_name = "PROFILE")]
+    pub compare: Option<String>,
+    /// Show capability masks and namespace inodes in hex as well
+    #[arg(long)]
+    pub hex: bool,
+    /// Colour: auto (only on a terminal, never with NO_COLOR set), always, never
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
+    /// The procfs to read (for example a private mount with hidepid=)
+    #[arg(long = "proc", value_name = "DIR", default_value = "/proc")]
+    pub proc_root: PathBuf,
 }

@@ -4,6 +4,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod container;
+pub mod filters;
+pub mod ids;
+pub mod ns;
 pub mod status;
 
 use confine_apparmor::kernel::{label_of, LabelState};
@@ -20,8 +24,33 @@ pub struct Process {
     pub status: Status,
     /// The command line, arguments joined by spaces (lossy UTF-8), when readable.
     pub cmdline: Option<String>,
+    /// The executable, or why it cannot be read.
+    pub exe: Result<String, String>,
     /// The AppArmor label, or why there is none.
     pub apparmor: LabelState,
+    /// The SELinux context when SELinux is active (`attr/current` then belongs to it).
+    pub selinux: Option<Result<String, String>>,
+    /// The namespaces (empty when not asked for).
+    pub namespaces: Vec<ns::Namespace>,
+    /// `uid_map` and `gid_map`, when readable.
+    pub uid_map: Option<Vec<ids::MapRange>>,
+    /// See `uid_map`.
+    pub gid_map: Option<Vec<ids::MapRange>>,
+    /// The container, from the cgroup paths.
+    pub container: Option<container::Container>,
+}
+
+/// What to read besides `status`.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// AppArmor is enabled (then `attr/current` may be read as AppArmor's).
+    pub apparmor_enabled: bool,
+    /// SELinux is among the active LSMs.
+    pub selinux_active: bool,
+    /// PID 1's namespaces, to judge namespaces against; `None`: skip namespaces.
+    pub namespaces: Option<ns::Reference>,
+    /// Read the command line, exe and id maps (the `--all` table does not need them).
+    pub details: bool,
 }
 
 /// A failure to read a process at all.
@@ -40,26 +69,89 @@ pub enum InspectError {
     },
 }
 
-/// Read process `pid` under `proc_root` (normally `/proc`).
-pub fn read(proc_root: &Path, pid: u32, apparmor_enabled: bool) -> Result<Process, InspectError> {
+fn reason(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(13) | Some(1) => "permission denied".into(),
+        Some(2) | Some(3) => "process exited".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Read process `pid` under `proc_root` (normally `/proc`). Only `status` is required; every
+/// other field records why it could not be read.
+pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process, InspectError> {
     let dir = proc_root.join(pid.to_string());
     let text = std::fs::read(dir.join("status")).map_err(|e| match e.raw_os_error() {
         Some(2) | Some(3) => InspectError::Gone(pid),
         _ => InspectError::Read { pid, source: e },
     })?;
     let status = Status::parse(&String::from_utf8_lossy(&text));
-    let cmdline = std::fs::read(dir.join("cmdline")).ok().map(|b| {
-        let parts: Vec<String> = b
-            .split(|&c| c == 0)
-            .filter(|p| !p.is_empty())
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect();
-        parts.join(" ")
+    let cmdline = if o.details {
+        std::fs::read(dir.join("cmdline")).ok().map(|b| {
+            let parts: Vec<String> = b
+                .split(|&c| c == 0)
+                .filter(|p| !p.is_empty())
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
+            parts.join(" ")
+        })
+    } else {
+        None
+    };
+    let exe = if o.details {
+        std::fs::read_link(dir.join("exe"))
+            .map(|p| p.to_string_lossy().into_owned())
+            .map_err(|e| reason(&e))
+    } else {
+        Err("not read".into())
+    };
+    let selinux = o.selinux_active.then(|| {
+        std::fs::read(dir.join("attr/current"))
+            .map(|b| {
+                String::from_utf8_lossy(&b)
+                    .trim_end_matches(['\0', '\n'])
+                    .to_string()
+            })
+            .map_err(|e| reason(&e))
     });
+    let map = |f: &str| {
+        o.details
+            .then(|| {
+                std::fs::read_to_string(dir.join(f))
+                    .ok()
+                    .map(|t| ids::parse_map(&t))
+            })
+            .flatten()
+    };
     Ok(Process {
         pid,
         status,
         cmdline,
-        apparmor: label_of(proc_root, Some(pid), apparmor_enabled),
+        exe,
+        apparmor: label_of(proc_root, Some(pid), o.apparmor_enabled),
+        selinux,
+        namespaces: match &o.namespaces {
+            Some(r) => ns::read(proc_root, pid, r),
+            None => Vec::new(),
+        },
+        uid_map: map("uid_map"),
+        gid_map: map("gid_map"),
+        container: std::fs::read_to_string(dir.join("cgroup"))
+            .ok()
+            .and_then(|t| container::from_cgroup_file(&t)),
     })
+}
+
+/// The process ids under `proc_root`, ascending.
+pub fn pids(proc_root: &Path) -> std::io::Result<Vec<u32>> {
+    let mut v: Vec<u32> = std::fs::read_dir(proc_root)?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    v.sort_unstable();
+    Ok(v)
+}
+
+/// The thread ids of `pid`, ascending.
+pub fn threads(proc_root: &Path, pid: u32) -> std::io::Result<Vec<u32>> {
+    pids(&proc_root.join(pid.to_string()).join("task"))
 }

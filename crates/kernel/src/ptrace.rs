@@ -5,13 +5,32 @@
 //! PTRACE_INTERRUPT, read, and detached; index 0 is the oldest filter.
 //!
 //! # References
-//! * ptrace(2): PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_SECCOMP_GET_FILTER (0x420c), PTRACE_DETACH
+//! * ptrace(2): PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_SECCOMP_GET_FILTER (0x420c),
+//!   PTRACE_SECCOMP_GET_METADATA (0x420d), PTRACE_DETACH
 
 use confine_bpf::Insn;
 use std::io;
 
 // The request type is `c_uint` in glibc and `c_int` in musl; call sites cast with `as _`.
 const PTRACE_SECCOMP_GET_FILTER: u32 = 0x420c;
+const PTRACE_SECCOMP_GET_METADATA: u32 = 0x420d;
+
+/// `struct seccomp_metadata` (linux/ptrace.h).
+#[repr(C)]
+struct Metadata {
+    filter_off: u64,
+    flags: u64,
+}
+
+/// One installed filter: the program and the flags it was installed with
+/// (`SECCOMP_FILTER_FLAG_LOG` = 2 is the one the kernel reports).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filter {
+    /// The classic-BPF program.
+    pub prog: Vec<Insn>,
+    /// Flags from PTRACE_SECCOMP_GET_METADATA (`None` when the kernel refused the request).
+    pub flags: Option<u64>,
+}
 
 fn last() -> io::Error {
     io::Error::last_os_error()
@@ -19,6 +38,14 @@ fn last() -> io::Error {
 
 /// Every seccomp filter of `pid`, oldest first, as the original classic-BPF programs.
 pub fn seccomp_filters(pid: i32) -> io::Result<Vec<Vec<Insn>>> {
+    Ok(seccomp_filters_with_flags(pid)?
+        .into_iter()
+        .map(|f| f.prog)
+        .collect())
+}
+
+/// Every seccomp filter of `pid`, oldest first, with the flags each was installed with.
+pub fn seccomp_filters_with_flags(pid: i32) -> io::Result<Vec<Filter>> {
     // SAFETY: ptrace requests with integer arguments; the tracee is released on every path.
     if unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0usize, 0usize) } != 0 {
         return Err(last());
@@ -68,8 +95,22 @@ pub fn seccomp_filters(pid: i32) -> io::Result<Vec<Vec<Insn>>> {
             if m < 0 {
                 return Err(last());
             }
-            out.push(
-                buf.iter()
+            let mut md = Metadata {
+                filter_off: index as u64,
+                flags: 0,
+            };
+            // SAFETY: the kernel reads filter_off and writes flags in a struct of the size given.
+            let r = unsafe {
+                libc::ptrace(
+                    PTRACE_SECCOMP_GET_METADATA as _,
+                    pid,
+                    std::mem::size_of::<Metadata>(),
+                    &mut md as *mut Metadata,
+                )
+            };
+            out.push(Filter {
+                prog: buf
+                    .iter()
                     .map(|f| Insn {
                         code: f.code,
                         jt: f.jt,
@@ -77,7 +118,8 @@ pub fn seccomp_filters(pid: i32) -> io::Result<Vec<Vec<Insn>>> {
                         k: f.k,
                     })
                     .collect(),
-            );
+                flags: (r >= 0).then_some(md.flags),
+            });
         }
         Ok(out)
     })();

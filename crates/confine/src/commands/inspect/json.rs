@@ -1,0 +1,145 @@
+//! The JSON object for one process (schema: docs/inspect-schema.md, `confine.inspect/v1`).
+
+use super::render::{cap_names, full_mask};
+use super::{HostFacts, Report};
+use confine_abi::CapSet;
+use confine_apparmor::kernel::LabelState;
+use confine_inspect::filters::Verdict;
+use serde_json::{json, Value};
+
+fn caps(v: Option<u64>, last_cap: Option<u8>) -> Value {
+    match v {
+        None => Value::Null,
+        Some(m) => json!({
+            "hex": format!("{m:016x}"),
+            "names": cap_names(m),
+            "all": Some(m) == full_mask(last_cap),
+            "docker_default": CapSet(m) == CapSet::docker_default(),
+        }),
+    }
+}
+
+fn err_or<T: serde::Serialize>(r: &Result<T, String>) -> Value {
+    match r {
+        Ok(v) => json!(v),
+        Err(e) => json!({ "unknown": e }),
+    }
+}
+
+/// One process.
+pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
+    let p = &r.process;
+    let s = &p.status;
+    let d = CapSet::docker_default().0;
+    let apparmor = match &p.apparmor {
+        LabelState::Label(l) => json!({"state": "label", "label": l.name, "mode": l.mode}),
+        LabelState::NoLsm => json!({"state": "no LSM"}),
+        LabelState::PermissionDenied => json!({"state": "permission denied"}),
+        LabelState::Gone => json!({"state": "process exited"}),
+        LabelState::Error(e) => json!({"state": "error", "error": e}),
+    };
+    let map = |m: &Option<Vec<confine_inspect::ids::MapRange>>| match m {
+        None => Value::Null,
+        Some(v) => json!(v
+            .iter()
+            .map(|r| json!({"inside": r.inside, "outside": r.outside, "count": r.count}))
+            .collect::<Vec<_>>()),
+    };
+    let mut o = json!({
+        "schema": "confine.inspect/v1",
+        "pid": p.pid,
+        "ppid": s.ppid,
+        "comm": s.name,
+        "cmdline": p.cmdline,
+        "exe": err_or(&p.exe),
+        "uid": s.uid,
+        "gid": s.gid,
+        "groups": s.groups,
+        "uid_map": map(&p.uid_map),
+        "gid_map": map(&p.gid_map),
+        "capabilities": {
+            "bounding": caps(s.cap_bnd, facts.last_cap),
+            "permitted": caps(s.cap_prm, facts.last_cap),
+            "effective": caps(s.cap_eff, facts.last_cap),
+            "inheritable": caps(s.cap_inh, facts.last_cap),
+            "ambient": caps(s.cap_amb, facts.last_cap),
+            "bounding_vs_docker": s.cap_bnd.map(|b| json!({
+                "added": cap_names(b & !d),
+                "missing": cap_names(d & !b),
+            })),
+            "inheritable_nonempty": s.cap_inh.map(|m| m != 0),
+        },
+        "no_new_privs": s.no_new_privs,
+        "seccomp": {
+            "mode": s.seccomp.map(|m| m.name()),
+            "filters": s.seccomp_filters,
+        },
+        "apparmor": apparmor,
+        "selinux": match &p.selinux {
+            None => json!({"state": "not active"}),
+            Some(Ok(c)) => json!({"state": "label", "context": c}),
+            Some(Err(e)) => json!({"state": "unknown", "error": e}),
+        },
+        "landlock": match &facts.landlock {
+            Ok(abi) => json!({"available": true, "abi": abi, "process": "not exposed by the kernel"}),
+            Err(e) => json!({"available": false, "why": e}),
+        },
+        "namespaces": p.namespaces.iter().map(|n| json!({
+            "kind": n.kind,
+            "inode": err_or(&n.inode),
+            "verdict": n.verdict.short(),
+            "basis": n.verdict.basis(),
+        })).collect::<Vec<_>>(),
+        "container": p.container.as_ref().map(|c| json!({
+            "runtime": c.runtime, "id": c.id, "source": c.source,
+        })),
+        "tracer_pid": s.tracer_pid,
+    });
+    if p.pid == std::process::id() {
+        o["self_container_markers"] = json!(facts.self_markers);
+    }
+    if !r.threads.is_empty() {
+        o["threads"] = json!(r
+            .threads
+            .iter()
+            .map(|(t, d)| json!({"tid": t, "differences": d}))
+            .collect::<Vec<_>>());
+    }
+    if syscalls {
+        o["seccomp"]["decoded"] = match &r.seccomp {
+            None => Value::Null,
+            Some(Err(e)) => json!({"error": e}),
+            Some(Ok(v)) => json!({
+                "filters": v.filters.iter().map(|f| json!({
+                    "instructions": f.prog.len(), "flags": f.flags,
+                })).collect::<Vec<_>>(),
+                "identified": v.identified,
+                "arches": v.decoded.iter().map(|a| json!({
+                    "arch": a.arch.kernel_name(),
+                    "accepted": a.accepted,
+                    "summary": a.summary().into_iter().map(|(k, n)| json!({"verdict": k, "count": n})).collect::<Vec<_>>(),
+                    "syscalls": a.syscalls.iter().map(|s| json!({
+                        "nr": s.nr,
+                        "name": s.name,
+                        "verdict": match &s.verdict {
+                            Verdict::Fixed(r) => json!({"action": confine_bpf::action::describe(*r), "ret": r}),
+                            Verdict::Depends(paths) => json!({"depends": paths.iter().map(|(r, c)| json!({
+                                "action": r.map(confine_bpf::action::describe),
+                                "when": c.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                            })).collect::<Vec<_>>()}),
+                        },
+                    })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "compared": v.compared.as_ref().map(|(spec, d)| json!({
+                    "profile": spec,
+                    "equivalent": d.is_empty(),
+                    "differences": d.iter().map(|d| json!({
+                        "arch": d.arch.kernel_name(), "nr": d.nr, "name": d.name,
+                        "running": d.left, "profile": d.right,
+                    })).collect::<Vec<_>>(),
+                })),
+            }),
+        };
+    }
+    o
+}

@@ -1,0 +1,83 @@
+//! `confine inspect --all`: one line per process, grouped by container.
+
+use super::render::full_mask;
+use super::{HostFacts, Report, Style};
+use confine_abi::CapSet;
+use confine_apparmor::kernel::LabelState;
+use std::fmt::Write as _;
+
+fn caps_short(v: Option<u64>, last: Option<u8>) -> String {
+    match v {
+        None => "?".into(),
+        Some(0) => "none".into(),
+        Some(m) if Some(m) == full_mask(last) => "all".into(),
+        Some(m) if CapSet(m) == CapSet::docker_default() => "docker".into(),
+        Some(m) => format!("{} caps", m.count_ones()),
+    }
+}
+
+/// Render the table.
+pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
+    let mut groups: Vec<(String, Vec<&Report>)> = Vec::new();
+    for r in reports {
+        let key = match &r.process.container {
+            Some(c) => format!("{} {}", c.runtime, &c.id[..c.id.len().min(12)]),
+            None => "host".into(),
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(r),
+            None => groups.push((key, vec![r])),
+        }
+    }
+    // the host first, then containers by name
+    groups.sort_by(|a, b| (a.0 != "host", &a.0).cmp(&(b.0 != "host", &b.0)));
+    let mut out = String::new();
+    let header = format!(
+        "{:>7} {:>7} {:>6} {:<16} {:<10} {:<4} {:<8} {:<8} {}",
+        "PID", "PPID", "UID", "COMM", "SECCOMP", "NNP", "BOUNDING", "EFFECT.", "APPARMOR"
+    );
+    for (name, rs) in groups {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.head(&format!("{name} ({} processes)", rs.len()))
+        );
+        let _ = writeln!(out, "{header}");
+        for r in rs {
+            let s = &r.process.status;
+            let sec = match (s.seccomp, s.seccomp_filters) {
+                (Some(confine_inspect::SeccompMode::Filter), Some(n)) => format!("filter:{n}"),
+                (Some(m), _) => m.name(),
+                (None, _) => "?".into(),
+            };
+            let aa = match &r.process.apparmor {
+                LabelState::Label(l) => l.to_string(),
+                LabelState::NoLsm => "-".into(),
+                LabelState::PermissionDenied => "denied".into(),
+                LabelState::Gone => "exited".into(),
+                LabelState::Error(_) => "?".into(),
+            };
+            let comm: String = s.name.as_deref().unwrap_or("?").chars().take(16).collect();
+            let _ = writeln!(
+                out,
+                "{:>7} {:>7} {:>6} {:<16} {:<10} {:<4} {:<8} {:<8} {}",
+                r.process.pid,
+                s.ppid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
+                s.uid
+                    .map(|u| u[1].to_string())
+                    .unwrap_or_else(|| "?".into()),
+                comm,
+                sec,
+                match s.no_new_privs {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "?",
+                },
+                caps_short(s.cap_bnd, facts.last_cap),
+                caps_short(s.cap_eff, facts.last_cap),
+                aa
+            );
+        }
+    }
+    out
+}
