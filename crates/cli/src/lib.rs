@@ -486,7 +486,11 @@ pub struct InspectArgs {
     /// Colour: auto (only on a terminal, never with NO_COLOR set), always, never
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
-    /// The procfs to read (for example a private mount with hidepid=)
+    /// The procfs to read (for example a private mount with hidepid=, or a saved copy)
     #[arg(long = "proc", value_name = "DIR", default_value = "/proc")]
     pub proc_root: PathBuf,
+    /// The active LSMs, comma-separated, when reading a saved procfs from another machine
+    /// [default: this kernel's]
+    #[arg(long, value_name = "LIST")]
+    pub lsm: Option<String>,
 }

@@ -101,7 +101,11 @@ pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process, InspectE
     let exe = if o.details {
         std::fs::read_link(dir.join("exe"))
             .map(|p| p.to_string_lossy().into_owned())
-            .map_err(|e| reason(&e))
+            .map_err(|e| match e.raw_os_error() {
+                // the process is still there: kernel threads have no executable
+                Some(2) if dir.is_dir() => "none (kernel thread)".to_string(),
+                _ => reason(&e),
+            })
     } else {
         Err("not read".into())
     };

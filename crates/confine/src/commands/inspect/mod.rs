@@ -301,7 +301,10 @@ fn thread_differences(root: &Path, pid: u32) -> Vec<(u32, Vec<String>)> {
 
 /// Run.
 pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
-    let facts = host_facts();
+    let mut facts = host_facts();
+    if let Some(l) = &a.lsm {
+        facts.lsms = Some(l.split(',').map(str::to_string).collect());
+    }
     let lsm = |n: &str| {
         facts
             .lsms
@@ -316,7 +319,10 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         }
     }
     let opts = confine_inspect::Options {
-        apparmor_enabled: super::apparmor::detect().enabled(),
+        apparmor_enabled: match &a.lsm {
+            Some(_) => lsm("apparmor"),
+            None => super::apparmor::detect().enabled(),
+        },
         selinux_active: lsm("selinux"),
         namespaces: (!a.all).then(|| ns::Reference::load(&root)),
         details: !a.all || a.json,
@@ -385,7 +391,13 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
             if i > 0 {
                 out.push('\n');
             }
-            out.push_str(&render::report(r, &facts, &style, a.hex));
+            out.push_str(&render::report(
+                r,
+                &facts,
+                &style,
+                a.hex,
+                root == Path::new("/proc"),
+            ));
         }
     }
     crate::output::emit(&out, None)?;

@@ -88,10 +88,15 @@ fn id_words(ids: Option<[u32; 4]>, name: impl Fn(u32) -> Option<String>) -> Stri
 }
 
 /// Render one report.
-pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool) -> String {
+pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_names: bool) -> String {
     let p = &r.process;
     let s = &p.status;
-    let names = Names::load(std::path::Path::new("/"));
+    // this host's /etc/passwd names only mean something for the host's own processes
+    let names = if host_names && p.container.is_none() {
+        Names::load(std::path::Path::new("/"))
+    } else {
+        Names::default()
+    };
     let mut out = String::new();
     let line = |out: &mut String, k: &str, v: String| {
         let _ = writeln!(out, "  {k:<13} {v}");
@@ -113,7 +118,13 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool) -> String
     line(
         &mut out,
         "executable",
-        p.exe.clone().unwrap_or_else(|e| format!("unknown ({e})")),
+        p.exe.clone().unwrap_or_else(|e| {
+            if e.starts_with("none") {
+                e
+            } else {
+                format!("unknown ({e})")
+            }
+        }),
     );
     line(
         &mut out,

@@ -1,0 +1,356 @@
+//! `confine inspect` on live processes started here (plain, under `confine run`, under two
+//! stacked libseccomp filters with argument conditions, in a user namespace), checked against
+//! /proc and against the emulator run on the filters the kernel returns; saved /proc snapshots
+//! for what this kernel cannot show (AppArmor, SELinux, the seed's redis-server, an old kernel);
+//! a hidepid procfs in a private mount namespace.
+
+use confine_bpf::emu::{Emulator, SeccompData};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+fn confine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_confine"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json_of(args: &[&str]) -> Vec<Value> {
+    let o = confine(args);
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(1),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A child that is killed when the test ends.
+struct Guard(Child);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `cmd`, wait until it prints its first line (it is then confined), return it.
+fn start(cmd: &mut Command) -> Guard {
+    let mut c = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(c.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    Guard(c)
+}
+
+fn pid_of_sleeper(g: &Guard) -> u32 {
+    // the sleeper is the child itself or, under confine run, its only child
+    let me = g.0.id();
+    let kids = std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
+    kids.split_whitespace()
+        .next()
+        .map(|k| k.parse().unwrap())
+        .unwrap_or(me)
+}
+
+fn verdict<'a>(v: &'a Value, arch: &str, name: &str) -> &'a Value {
+    let a = v["seccomp"]["decoded"]["arches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["arch"] == arch)
+        .unwrap();
+    &a["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("{name} on {arch}"))["verdict"]
+}
+
+#[test]
+fn a_plain_process_matches_proc() {
+    let g = start(Command::new("sh").args(["-c", "echo up; exec sleep 60"]));
+    let pid = g.0.id();
+    let v = &json_of(&["inspect", "--json", &pid.to_string()])[0];
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |k: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}:\t")))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(v["pid"], pid);
+    assert_eq!(v["comm"], "sleep");
+    assert_eq!(v["capabilities"]["bounding"]["hex"], field("CapBnd"));
+    assert_eq!(v["capabilities"]["effective"]["hex"], field("CapEff"));
+    assert_eq!(v["seccomp"]["mode"], "disabled");
+    assert_eq!(v["no_new_privs"], field("NoNewPrivs") == "1");
+    let uid: Vec<u64> = field("Uid").split('\t').map(|x| x.parse().unwrap()).collect();
+    assert_eq!(v["uid"], serde_json::json!(uid));
+    for ns in v["namespaces"].as_array().unwrap() {
+        let link = std::fs::read_link(format!("/proc/{pid}/ns/{}", ns["kind"].as_str().unwrap()))
+            .unwrap();
+        assert!(link.to_string_lossy().contains(&ns["inode"].to_string()), "{ns}");
+        assert_eq!(ns["verdict"], "host", "{ns}");
+    }
+    assert_eq!(v["exe"], "/usr/bin/sleep");
+    assert_eq!(v["landlock"]["available"], true);
+    assert_eq!(v["landlock"]["process"], "not exposed by the kernel");
+}
+
+#[test]
+fn a_process_under_confine_run_is_identified() {
+    let g = start(Command::new(env!("CARGO_BIN_EXE_confine")).args([
+        "run", "--", "sh", "-c", "echo up; exec sleep 60",
+    ]));
+    let pid = pid_of_sleeper(&g).to_string();
+    let v = &json_of(&["inspect", "--json", "--syscalls", &pid])[0];
+    assert_eq!(v["seccomp"]["mode"], "filter");
+    assert_eq!(v["capabilities"]["bounding"]["docker_default"], true);
+    let d = &v["seccomp"]["decoded"];
+    assert!(d["identified"]
+        .as_str()
+        .unwrap()
+        .starts_with("docker-default, confine's compilation for this host"));
+    assert_eq!(verdict(v, "x86_64", "read")["action"], "ALLOW");
+    assert_eq!(verdict(v, "x86_64", "mount")["action"], "ERRNO(EPERM)");
+    assert_eq!(verdict(v, "x86_64", "clone3")["action"], "ERRNO(ENOSYS)");
+    assert!(verdict(v, "x86_64", "personality")["depends"].is_array());
+    // the compare mode: equivalent to the builtin profile (exit 0), not to a stricter one
+    let o = confine(&["inspect", "--compare", "builtin", &pid]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("equivalent"));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("strict.json");
+    std::fs::write(
+        &p,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    )
+    .unwrap();
+    let o = confine(&["inspect", "--compare", p.to_str().unwrap(), &pid]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("differences"));
+}
+
+const STACKED: &str = r#"
+import errno, os, sys, seccomp
+f = seccomp.SyscallFilter(seccomp.ALLOW)
+f.add_rule(seccomp.ERRNO(errno.EPERM), "personality", seccomp.Arg(0, seccomp.EQ, 0xffffffff))
+f.add_rule(seccomp.ERRNO(errno.EACCES), "mkdir")
+f.load()
+g = seccomp.SyscallFilter(seccomp.ALLOW)
+g.add_rule(seccomp.ERRNO(errno.ENOENT), "rmdir")
+g.add_rule(seccomp.ERRNO(errno.EPERM), "mkdir")
+g.add_rule(seccomp.KILL_PROCESS, "acct")
+g.load()
+print("up", flush=True)
+os.execv("/bin/sleep", ["sleep", "60"])
+"#;
+
+#[test]
+fn stacked_libseccomp_filters_decode_like_the_emulator() {
+    let g = start(Command::new("/usr/bin/python3").args(["-c", STACKED]));
+    let pid = g.0.id();
+    let v = &json_of(&["inspect", "--json", "--syscalls", &pid.to_string()])[0];
+    assert_eq!(v["seccomp"]["filters"], 2);
+    assert_eq!(v["no_new_privs"], true);
+    // precedence: the newest filter's EPERM wins the tie with the older EACCES (both ERRNO)
+    assert_eq!(verdict(v, "x86_64", "mkdir")["action"], "ERRNO(EPERM)");
+    assert_eq!(verdict(v, "x86_64", "rmdir")["action"], "ERRNO(ENOENT)");
+    assert_eq!(verdict(v, "x86_64", "acct")["action"], "KILL_PROCESS");
+    let p = verdict(v, "x86_64", "personality")["depends"].as_array().unwrap().clone();
+    assert!(p.iter().any(|c| c["action"] == "ERRNO(EPERM)"
+        && c["when"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("0xffffffff"))));
+    assert_eq!(verdict(v, "x86_64", "read")["action"], "ALLOW");
+
+    // the kernel's programs, run in the emulator, agree with every decoded fixed verdict
+    let filters = confine_kernel::ptrace::seccomp_filters(pid as i32).unwrap();
+    assert_eq!(filters.len(), 2);
+    let emus: Vec<Emulator> = filters.iter().map(|f| Emulator::new(f).unwrap()).collect();
+    let mut seed = 0x9e3779b97f4a7c15u64;
+    let mut rnd = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut checked = 0;
+    for a in v["seccomp"]["decoded"]["arches"].as_array().unwrap() {
+        let arch = confine_abi::Arch::parse(a["arch"].as_str().unwrap()).unwrap();
+        for s in a["syscalls"].as_array().unwrap() {
+            let Some(ret) = s["verdict"]["ret"].as_u64() else { continue };
+            for _ in 0..3 {
+                let d = SeccompData {
+                    nr: s["nr"].as_u64().unwrap() as u32,
+                    arch: arch.audit_arch(),
+                    instruction_pointer: rnd(),
+                    args: [rnd(), rnd(), rnd(), rnd(), rnd(), rnd()],
+                };
+                let got = confine_inspect::filters::eval_stack(&emus, &d, arch.is_little_endian());
+                assert_eq!(u64::from(got), ret, "{arch} {}", s["nr"]);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 3000, "{checked}");
+}
+
+#[test]
+fn a_user_namespace_is_private() {
+    let g = start(Command::new("unshare").args(["-U", "-r", "sh", "-c", "echo up; exec sleep 60"]));
+    let pid = g.0.id().to_string();
+    let v = &json_of(&["inspect", "--json", &pid])[0];
+    let user = v["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "user")
+        .unwrap();
+    assert_eq!(user["verdict"], "private");
+    assert_eq!(v["uid_map"], serde_json::json!([{"inside": 0, "outside": 0, "count": 1}]));
+    // the pid namespace is still the host's
+    let pidns = v["namespaces"].as_array().unwrap().iter().find(|n| n["kind"] == "pid").unwrap();
+    assert_eq!(pidns["verdict"], "host");
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proc")
+}
+
+#[test]
+fn saved_snapshots_render_field_by_field() {
+    let root = fixtures();
+    let r = root.to_str().unwrap();
+    // the seed's redis-server, verbatim status, AppArmor docker-default, in Docker
+    let v = &json_of(&["inspect", "--proc", r, "--lsm", "capability,apparmor", "--json", "4711"])[0];
+    assert_eq!(v["apparmor"]["label"], "docker-default");
+    assert_eq!(v["apparmor"]["mode"], "enforce");
+    assert_eq!(v["seccomp"]["mode"], "filter");
+    assert_eq!(v["seccomp"]["filters"], 1);
+    assert_eq!(v["no_new_privs"], false);
+    assert_eq!(v["capabilities"]["bounding"]["docker_default"], true);
+    assert_eq!(v["capabilities"]["inheritable"]["hex"], "00000000a80425fb");
+    assert_eq!(v["capabilities"]["inheritable_nonempty"], true);
+    assert_eq!(v["capabilities"]["effective"]["names"], serde_json::json!([]));
+    assert_eq!(v["uid"], serde_json::json!([999, 999, 999, 999]));
+    assert_eq!(v["container"]["runtime"], "docker");
+    assert_eq!(v["cmdline"], "redis-server *:6379");
+    let text = String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "apparmor", "4711"]).stdout).unwrap();
+    assert!(text.contains("  apparmor      docker-default (enforce)\n"), "{text}");
+    assert!(text.contains("CVE-2022-24769"));
+    assert!(text.contains("  effective     none\n"));
+    assert!(text.contains("  container     docker 3f1c2b9d8e7a (from cgroup)\n"));
+
+    // SELinux container_t under CRI-O (Podman's 11 default caps), SELinux active
+    let v = &json_of(&["inspect", "--proc", r, "--lsm", "capability,selinux", "--json", "5000"])[0];
+    assert_eq!(v["selinux"]["context"], "system_u:system_r:container_t:s0:c123,c456");
+    assert_eq!(v["apparmor"]["state"], "no LSM");
+    assert_eq!(v["container"]["runtime"], "cri-o");
+    assert_eq!(
+        v["capabilities"]["bounding_vs_docker"]["missing"],
+        serde_json::json!(["net_raw", "mknod", "audit_write"])
+    );
+    assert_eq!(v["no_new_privs"], true);
+
+    // an old kernel without NoNewPrivs / Seccomp_filters, and a non-UTF-8 name
+    let v = &json_of(&["inspect", "--proc", r, "--lsm", "capability", "--json", "6000"])[0];
+    assert_eq!(v["no_new_privs"], Value::Null);
+    assert_eq!(v["seccomp"]["filters"], Value::Null);
+    assert_eq!(v["capabilities"]["ambient"], Value::Null);
+    assert_eq!(v["comm"], "sl\u{fffd}eep");
+    let text = String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "capability", "6000"]).stdout).unwrap();
+    assert!(text.contains("  no_new_privs  not shown by this kernel\n"), "{text}");
+    assert!(text.contains("  ambient       not shown by this kernel\n"));
+
+    // the table groups by container
+    let t = String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "apparmor", "--all"]).stdout).unwrap();
+    let heads: Vec<&str> = t.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert_eq!(
+        heads,
+        ["host (1 processes)", "cri-o 9d8e7a6f5e4d (1 processes)", "docker 3f1c2b9d8e7a (1 processes)"]
+    );
+}
+
+#[test]
+fn all_processes_and_errors() {
+    let g = start(Command::new("sh").args(["-c", "echo up; exec sleep 60"]));
+    let pid = g.0.id();
+    let all = json_of(&["inspect", "--all", "--json"]);
+    assert!(all.len() > 3);
+    assert!(all.iter().any(|v| v["pid"] == pid));
+    let o = confine(&["inspect", "--all"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("PID    PPID"));
+    // a pid that does not exist: a message, exit 2, nothing invented
+    let o = confine(&["inspect", "4194304"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no process 4194304"));
+    // no colour unless asked (stdout is a pipe here)
+    let o = confine(&["inspect", &pid.to_string()]);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains('\x1b'));
+    let o = confine(&["inspect", "--color", "always", &pid.to_string()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\x1b[1m"));
+    // --threads on a multi-threaded process (the test harness itself)
+    let o = confine(&["inspect", "--threads", &std::process::id().to_string()]);
+    assert!(o.status.success());
+}
+
+#[test]
+fn a_hidepid_procfs_hides_without_breaking_anything() {
+    // a fresh procfs with hidepid=2, mounted in a private mount namespace (the machine's /proc
+    // is never touched), read by an unprivileged user
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("proc");
+    std::fs::create_dir(&mnt).unwrap();
+    let script = r#"mount -t proc -o hidepid=2 proc "$1" && exec setpriv --reuid 65534 --regid 65534 --clear-groups "$2" inspect --proc "$1" --all --json"#;
+    let o = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(&mnt)
+        .arg(env!("CARGO_BIN_EXE_confine"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // only the user's own processes are visible: confine itself
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|v| v["uid"][0] == 65534), "{lines:?}");
+    // and PID 1 is reported missing, not invented
+    let script = r#"mount -t proc -o hidepid=2 proc "$1" && exec setpriv --reuid 65534 --regid 65534 --clear-groups "$2" inspect --proc "$1" 1"#;
+    let o = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(&mnt)
+        .arg(env!("CARGO_BIN_EXE_confine"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no process 1"));
+}
+
+#[test]
+fn syscalls_need_cap_sys_admin() {
+    let o = Command::new("setpriv")
+        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_confine"))
+        .args(["inspect", "--syscalls", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs CAP_SYS_ADMIN"));
+}
