@@ -105,25 +105,9 @@ impl CapSet {
 
     /// Docker's 14 default capabilities (mask 0x00000000a80425fb).
     pub fn docker_default() -> CapSet {
-        [
-            "CHOWN",
-            "DAC_OVERRIDE",
-            "FSETID",
-            "FOWNER",
-            "MKNOD",
-            "NET_RAW",
-            "SETGID",
-            "SETUID",
-            "SETFCAP",
-            "SETPCAP",
-            "NET_BIND_SERVICE",
-            "SYS_CHROOT",
-            "KILL",
-            "AUDIT_WRITE",
-        ]
-        .iter()
-        .map(|n| Capability::parse(n).expect("default names are known"))
-        .collect()
+        // chown 0, dac_override 1, fowner 3, fsetid 4, kill 5, setgid 6, setuid 7, setpcap 8,
+        // net_bind_service 10, net_raw 13, sys_chroot 18, mknod 27, audit_write 29, setfcap 31
+        CapSet(DOCKER_DEFAULT)
     }
 
     /// Every capability confine knows by name (0..=40).
@@ -194,9 +178,37 @@ impl fmt::Display for CapSet {
     }
 }
 
+/// Docker's 14 default capabilities as a mask (moby `oci/caps/defaults.go`).
+const DOCKER_DEFAULT: u64 = 0x0000_0000_a804_25fb;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn docker_default_mask_is_the_14_names() {
+        let by_name: CapSet = [
+            "CHOWN",
+            "DAC_OVERRIDE",
+            "FSETID",
+            "FOWNER",
+            "MKNOD",
+            "NET_RAW",
+            "SETGID",
+            "SETUID",
+            "SETFCAP",
+            "SETPCAP",
+            "NET_BIND_SERVICE",
+            "SYS_CHROOT",
+            "KILL",
+            "AUDIT_WRITE",
+        ]
+        .iter()
+        .map(|n| Capability::parse(n).unwrap())
+        .collect();
+        assert_eq!(by_name, CapSet::docker_default());
+        assert_eq!(by_name.len(), 14);
+    }
 
     #[test]
     fn docker_default_mask() {

@@ -57,7 +57,8 @@ fn start(cmd: &mut Command) -> Guard {
 fn pid_of_sleeper(g: &Guard) -> u32 {
     // the sleeper is the child itself or, under confine run, its only child
     let me = g.0.id();
-    let kids = std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
+    let kids =
+        std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
     kids.split_whitespace()
         .next()
         .map(|k| k.parse().unwrap())
@@ -98,12 +99,18 @@ fn a_plain_process_matches_proc() {
     assert_eq!(v["capabilities"]["effective"]["hex"], field("CapEff"));
     assert_eq!(v["seccomp"]["mode"], "disabled");
     assert_eq!(v["no_new_privs"], field("NoNewPrivs") == "1");
-    let uid: Vec<u64> = field("Uid").split('\t').map(|x| x.parse().unwrap()).collect();
+    let uid: Vec<u64> = field("Uid")
+        .split('\t')
+        .map(|x| x.parse().unwrap())
+        .collect();
     assert_eq!(v["uid"], serde_json::json!(uid));
     for ns in v["namespaces"].as_array().unwrap() {
-        let link = std::fs::read_link(format!("/proc/{pid}/ns/{}", ns["kind"].as_str().unwrap()))
-            .unwrap();
-        assert!(link.to_string_lossy().contains(&ns["inode"].to_string()), "{ns}");
+        let link =
+            std::fs::read_link(format!("/proc/{pid}/ns/{}", ns["kind"].as_str().unwrap())).unwrap();
+        assert!(
+            link.to_string_lossy().contains(&ns["inode"].to_string()),
+            "{ns}"
+        );
         assert_eq!(ns["verdict"], "host", "{ns}");
     }
     assert_eq!(v["exe"], "/usr/bin/sleep");
@@ -114,7 +121,11 @@ fn a_plain_process_matches_proc() {
 #[test]
 fn a_process_under_confine_run_is_identified() {
     let g = start(Command::new(env!("CARGO_BIN_EXE_confine")).args([
-        "run", "--", "sh", "-c", "echo up; exec sleep 60",
+        "run",
+        "--",
+        "sh",
+        "-c",
+        "echo up; exec sleep 60",
     ]));
     let pid = pid_of_sleeper(&g).to_string();
     let v = &json_of(&["inspect", "--json", "--syscalls", &pid])[0];
@@ -171,9 +182,16 @@ fn stacked_libseccomp_filters_decode_like_the_emulator() {
     assert_eq!(verdict(v, "x86_64", "mkdir")["action"], "ERRNO(EPERM)");
     assert_eq!(verdict(v, "x86_64", "rmdir")["action"], "ERRNO(ENOENT)");
     assert_eq!(verdict(v, "x86_64", "acct")["action"], "KILL_PROCESS");
-    let p = verdict(v, "x86_64", "personality")["depends"].as_array().unwrap().clone();
+    let p = verdict(v, "x86_64", "personality")["depends"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert!(p.iter().any(|c| c["action"] == "ERRNO(EPERM)"
-        && c["when"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("0xffffffff"))));
+        && c["when"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("0xffffffff"))));
     assert_eq!(verdict(v, "x86_64", "read")["action"], "ALLOW");
 
     // the kernel's programs, run in the emulator, agree with every decoded fixed verdict
@@ -191,7 +209,9 @@ fn stacked_libseccomp_filters_decode_like_the_emulator() {
     for a in v["seccomp"]["decoded"]["arches"].as_array().unwrap() {
         let arch = confine_abi::Arch::parse(a["arch"].as_str().unwrap()).unwrap();
         for s in a["syscalls"].as_array().unwrap() {
-            let Some(ret) = s["verdict"]["ret"].as_u64() else { continue };
+            let Some(ret) = s["verdict"]["ret"].as_u64() else {
+                continue;
+            };
             for _ in 0..3 {
                 let d = SeccompData {
                     nr: s["nr"].as_u64().unwrap() as u32,
@@ -220,9 +240,17 @@ fn a_user_namespace_is_private() {
         .find(|n| n["kind"] == "user")
         .unwrap();
     assert_eq!(user["verdict"], "private");
-    assert_eq!(v["uid_map"], serde_json::json!([{"inside": 0, "outside": 0, "count": 1}]));
+    assert_eq!(
+        v["uid_map"],
+        serde_json::json!([{"inside": 0, "outside": 0, "count": 1}])
+    );
     // the pid namespace is still the host's
-    let pidns = v["namespaces"].as_array().unwrap().iter().find(|n| n["kind"] == "pid").unwrap();
+    let pidns = v["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "pid")
+        .unwrap();
     assert_eq!(pidns["verdict"], "host");
 }
 
@@ -235,7 +263,15 @@ fn saved_snapshots_render_field_by_field() {
     let root = fixtures();
     let r = root.to_str().unwrap();
     // the seed's redis-server, verbatim status, AppArmor docker-default, in Docker
-    let v = &json_of(&["inspect", "--proc", r, "--lsm", "capability,apparmor", "--json", "4711"])[0];
+    let v = &json_of(&[
+        "inspect",
+        "--proc",
+        r,
+        "--lsm",
+        "capability,apparmor",
+        "--json",
+        "4711",
+    ])[0];
     assert_eq!(v["apparmor"]["label"], "docker-default");
     assert_eq!(v["apparmor"]["mode"], "enforce");
     assert_eq!(v["seccomp"]["mode"], "filter");
@@ -244,19 +280,38 @@ fn saved_snapshots_render_field_by_field() {
     assert_eq!(v["capabilities"]["bounding"]["docker_default"], true);
     assert_eq!(v["capabilities"]["inheritable"]["hex"], "00000000a80425fb");
     assert_eq!(v["capabilities"]["inheritable_nonempty"], true);
-    assert_eq!(v["capabilities"]["effective"]["names"], serde_json::json!([]));
+    assert_eq!(
+        v["capabilities"]["effective"]["names"],
+        serde_json::json!([])
+    );
     assert_eq!(v["uid"], serde_json::json!([999, 999, 999, 999]));
     assert_eq!(v["container"]["runtime"], "docker");
     assert_eq!(v["cmdline"], "redis-server *:6379");
-    let text = String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "apparmor", "4711"]).stdout).unwrap();
-    assert!(text.contains("  apparmor      docker-default (enforce)\n"), "{text}");
+    let text =
+        String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "apparmor", "4711"]).stdout)
+            .unwrap();
+    assert!(
+        text.contains("  apparmor      docker-default (enforce)\n"),
+        "{text}"
+    );
     assert!(text.contains("CVE-2022-24769"));
     assert!(text.contains("  effective     none\n"));
     assert!(text.contains("  container     docker 3f1c2b9d8e7a (from cgroup)\n"));
 
     // SELinux container_t under CRI-O (Podman's 11 default caps), SELinux active
-    let v = &json_of(&["inspect", "--proc", r, "--lsm", "capability,selinux", "--json", "5000"])[0];
-    assert_eq!(v["selinux"]["context"], "system_u:system_r:container_t:s0:c123,c456");
+    let v = &json_of(&[
+        "inspect",
+        "--proc",
+        r,
+        "--lsm",
+        "capability,selinux",
+        "--json",
+        "5000",
+    ])[0];
+    assert_eq!(
+        v["selinux"]["context"],
+        "system_u:system_r:container_t:s0:c123,c456"
+    );
     assert_eq!(v["apparmor"]["state"], "no LSM");
     assert_eq!(v["container"]["runtime"], "cri-o");
     assert_eq!(
@@ -266,21 +321,40 @@ fn saved_snapshots_render_field_by_field() {
     assert_eq!(v["no_new_privs"], true);
 
     // an old kernel without NoNewPrivs / Seccomp_filters, and a non-UTF-8 name
-    let v = &json_of(&["inspect", "--proc", r, "--lsm", "capability", "--json", "6000"])[0];
+    let v = &json_of(&[
+        "inspect",
+        "--proc",
+        r,
+        "--lsm",
+        "capability",
+        "--json",
+        "6000",
+    ])[0];
     assert_eq!(v["no_new_privs"], Value::Null);
     assert_eq!(v["seccomp"]["filters"], Value::Null);
     assert_eq!(v["capabilities"]["ambient"], Value::Null);
     assert_eq!(v["comm"], "sl\u{fffd}eep");
-    let text = String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "capability", "6000"]).stdout).unwrap();
-    assert!(text.contains("  no_new_privs  not shown by this kernel\n"), "{text}");
+    let text =
+        String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "capability", "6000"]).stdout)
+            .unwrap();
+    assert!(
+        text.contains("  no_new_privs  not shown by this kernel\n"),
+        "{text}"
+    );
     assert!(text.contains("  ambient       not shown by this kernel\n"));
 
     // the table groups by container
-    let t = String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "apparmor", "--all"]).stdout).unwrap();
+    let t =
+        String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "apparmor", "--all"]).stdout)
+            .unwrap();
     let heads: Vec<&str> = t.lines().filter(|l| !l.starts_with(' ')).collect();
     assert_eq!(
         heads,
-        ["host (1 processes)", "cri-o 9d8e7a6f5e4d (1 processes)", "docker 3f1c2b9d8e7a (1 processes)"]
+        [
+            "host (1 processes)",
+            "cri-o 9d8e7a6f5e4d (1 processes)",
+            "docker 3f1c2b9d8e7a (1 processes)"
+        ]
     );
 }
 

@@ -49,8 +49,10 @@ pub struct Options {
     pub selinux_active: bool,
     /// PID 1's namespaces, to judge namespaces against; `None`: skip namespaces.
     pub namespaces: Option<ns::Reference>,
-    /// Read the command line, exe and id maps (the `--all` table does not need them).
+    /// Read the command line and exe (the `--all` table does not need them).
     pub details: bool,
+    /// Read the user-namespace id maps.
+    pub id_maps: bool,
 }
 
 /// A failure to read a process at all.

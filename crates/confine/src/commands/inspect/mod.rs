@@ -326,6 +326,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         selinux_active: lsm("selinux"),
         namespaces: (!a.all).then(|| ns::Reference::load(&root)),
         details: !a.all || a.json,
+        id_maps: !a.all,
     };
     let pids: Vec<u32> = if a.all {
         confine_inspect::pids(&root).with_context(|| format!("listing {}", root.display()))?

@@ -31,6 +31,39 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
     }
     // the host first, then containers by name
     groups.sort_by(|a, b| (a.0 != "host", &a.0).cmp(&(b.0 != "host", &b.0)));
+    // distinct filter stacks, numbered in order of appearance (decoded once each)
+    let mut stacks: Vec<(*const Vec<confine_inspect::filters::ArchView>, String)> = Vec::new();
+    for r in reports {
+        if let Some(Ok(v)) = &r.seccomp {
+            let key = std::rc::Rc::as_ptr(&v.decoded);
+            if !stacks.iter().any(|(k, _)| *k == key) {
+                let what = v.identified.clone().unwrap_or_else(|| {
+                    v.decoded
+                        .first()
+                        .map(|a| {
+                            a.summary()
+                                .into_iter()
+                                .map(|(k, n)| format!("{n} {k}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })
+                        .unwrap_or_default()
+                });
+                stacks.push((key, what));
+            }
+        }
+    }
+    let filter_of = |r: &Report| -> String {
+        match &r.seccomp {
+            Some(Ok(v)) => {
+                let key = std::rc::Rc::as_ptr(&v.decoded);
+                let i = stacks.iter().position(|(k, _)| *k == key).unwrap_or(0);
+                format!(" F{}", i + 1)
+            }
+            Some(Err(_)) => " ?".into(),
+            None => String::new(),
+        }
+    };
     let mut out = String::new();
     let header = format!(
         "{:>7} {:>7} {:>6} {:<16} {:<10} {:<4} {:<8} {:<8} {}",
@@ -75,8 +108,18 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
                 },
                 caps_short(s.cap_bnd, facts.last_cap),
                 caps_short(s.cap_eff, facts.last_cap),
-                aa
+                aa + &filter_of(r)
             );
+        }
+    }
+    if !stacks.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.head("seccomp filter stacks (decoded once each)")
+        );
+        for (i, (_, what)) in stacks.iter().enumerate() {
+            let _ = writeln!(out, "  F{}: {what}", i + 1);
         }
     }
     out
