@@ -428,3 +428,33 @@ fn syscalls_need_cap_sys_admin() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("needs CAP_SYS_ADMIN"));
 }
+
+const THREADED: &str = r#"
+import errno, os, threading, time, seccomp
+t = threading.Thread(target=lambda: time.sleep(60), daemon=True)
+t.start()
+f = seccomp.SyscallFilter(seccomp.ALLOW)
+f.add_rule(seccomp.ERRNO(errno.EPERM), "mkdir")
+f.load()  # without TSYNC: only the main thread gets the filter
+print("up", flush=True)
+time.sleep(60)
+"#;
+
+#[test]
+fn threads_that_differ_are_shown() {
+    let g = start(Command::new("/usr/bin/python3").args(["-c", THREADED]));
+    let pid = g.0.id().to_string();
+    let v = &json_of(&["inspect", "--json", "--threads", &pid])[0];
+    let threads = v["threads"].as_array().expect("a thread differs");
+    assert_eq!(threads.len(), 1, "{threads:?}");
+    let d: Vec<&str> = threads[0]["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert!(d.iter().any(|x| x.starts_with("Seccomp:")), "{d:?}");
+    assert!(d.contains(&"Seccomp_filters: 0 (main thread: 1)"), "{d:?}");
+    let text = String::from_utf8(confine(&["inspect", "--threads", &pid]).stdout).unwrap();
+    assert!(text.contains("  thread "), "{text}");
+}

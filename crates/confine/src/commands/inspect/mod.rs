@@ -266,8 +266,13 @@ fn thread_differences(root: &Path, pid: u32) -> Vec<(u32, Vec<String>)> {
                 d.push(format!("{what}: {b} (main thread: {a})"));
             }
         };
-        cmp("uid", format!("{:?}", main.uid), format!("{:?}", t.uid));
-        cmp("gid", format!("{:?}", main.gid), format!("{:?}", t.gid));
+        let ids = |v: Option<[u32; 4]>| {
+            v.map(|a| a.map(|x| x.to_string()).join(" "))
+                .unwrap_or_else(|| "?".into())
+        };
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "?".into());
+        cmp("uid", ids(main.uid), ids(t.uid));
+        cmp("gid", ids(main.gid), ids(t.gid));
         for (n, a, b) in [
             ("CapEff", main.cap_eff, t.cap_eff),
             ("CapPrm", main.cap_prm, t.cap_prm),
@@ -275,22 +280,26 @@ fn thread_differences(root: &Path, pid: u32) -> Vec<(u32, Vec<String>)> {
             ("CapBnd", main.cap_bnd, t.cap_bnd),
             ("CapAmb", main.cap_amb, t.cap_amb),
         ] {
-            cmp(n, format!("{a:016x?}"), format!("{b:016x?}"));
+            cmp(
+                n,
+                opt(a.map(|m| format!("{m:016x}"))),
+                opt(b.map(|m| format!("{m:016x}"))),
+            );
         }
         cmp(
             "NoNewPrivs",
-            format!("{:?}", main.no_new_privs),
-            format!("{:?}", t.no_new_privs),
+            opt(main.no_new_privs.map(|x| u8::from(x).to_string())),
+            opt(t.no_new_privs.map(|x| u8::from(x).to_string())),
         );
         cmp(
             "Seccomp",
-            format!("{:?}", main.seccomp),
-            format!("{:?}", t.seccomp),
+            opt(main.seccomp.map(|m| m.name())),
+            opt(t.seccomp.map(|m| m.name())),
         );
         cmp(
             "Seccomp_filters",
-            format!("{:?}", main.seccomp_filters),
-            format!("{:?}", t.seccomp_filters),
+            opt(main.seccomp_filters.map(|n| n.to_string())),
+            opt(t.seccomp_filters.map(|n| n.to_string())),
         );
         if !d.is_empty() {
             out.push((tid, d));
