@@ -58,7 +58,7 @@ fn name_by_id(id: u16) -> &'static str {
 /// most half full, whose slots hold id + 1 (0 empty), probed linearly from FNV-1a of the name.
 /// One hash and, on average, about one string compare: the compiler looks up every rule's
 /// names on every ABI, so this sits on its hot path.
-fn name_id(name: &str) -> Option<u16> {
+pub(crate) fn name_id(name: &str) -> Option<u16> {
     let mut h = Fnv::default();
     h.write(name.as_bytes());
     let mask = NAME_INDEX.len() - 1;
@@ -115,7 +115,13 @@ impl SyscallTable {
 
     /// The number of `name` on this ABI.
     pub fn number(&self, name: &str) -> Option<u32> {
-        let id = name_id(name)?;
+        self.number_of(NameId(name_id(name)?))
+    }
+
+    /// The number of a name looked up once with [`NameId::of`] (for callers that ask every
+    /// table about the same names).
+    pub fn number_of(&self, id: NameId) -> Option<u32> {
+        let id = id.0;
         self.by_name
             .binary_search_by_key(&id, |&(i, _)| i)
             .ok()
@@ -173,6 +179,22 @@ pub const UNKNOWN_TO_LIBSECCOMP_2_5_4: &[&str] = &[
     "file_setattr",
     "map_shadow_stack",
 ];
+
+/// A syscall name known to some table, looked up once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NameId(u16);
+
+impl NameId {
+    /// The id of `name`, or `None` when no table knows it.
+    pub fn of(name: &str) -> Option<NameId> {
+        name_id(name).map(NameId)
+    }
+
+    /// The name.
+    pub fn name(self) -> &'static str {
+        name_by_id(self.0)
+    }
+}
 
 /// Whether `name` is a syscall on any architecture confine knows.
 pub fn known_anywhere(name: &str) -> bool {

@@ -19,10 +19,10 @@
 use super::tree::{Cond, Conflict, Forest, NodeId};
 use super::CompileError;
 use crate::action as ret;
-use confine_abi::syscalls::FnvBuild;
+use confine_abi::syscalls::NameId;
 use confine_abi::{Arch, SyscallTable};
 use confine_profile::{Action, Flag, Resolved};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// `SECCOMP_RET_ERRNO | ENOSYS`, what runc's stub returns.
 pub const RET_ENOSYS: u32 = ret::ERRNO | 38;
@@ -180,11 +180,8 @@ fn multiplexed(arch: Arch) -> bool {
     )
 }
 
-/// The multiplexer and call number for a socket/IPC name on a multiplexing ABI.
-fn mux_of(arch: Arch, name: &str) -> Option<(&'static str, u64)> {
-    if !multiplexed(arch) {
-        return None;
-    }
+/// The multiplexer and call number of a socket/IPC name, whatever the ABI.
+fn mux_call(name: &str) -> Option<(&'static str, u64)> {
     if let Some(&(_, n)) = SOCKET_CALLS.iter().find(|(s, _)| *s == name) {
         return Some(("socketcall", n));
     }
@@ -194,16 +191,64 @@ fn mux_of(arch: Arch, name: &str) -> Option<(&'static str, u64)> {
         .map(|&(_, n)| ("ipc", n))
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Entry {
     action: u32,
     chains: Option<NodeId>,
+    origin: Origin,
+}
+
+/// Entries by syscall number: a dense array from the ABI's first number (syscall numbers of
+/// one ABI are small and contiguous), anything else in a side map.
+struct Dense {
+    base: u32,
+    slots: Vec<Option<Entry>>,
+    other: BTreeMap<u32, Entry>,
+}
+
+impl Dense {
+    fn new(base: u32, len: usize) -> Dense {
+        Dense {
+            base,
+            slots: vec![None; len],
+            other: BTreeMap::new(),
+        }
+    }
+
+    fn get_mut(&mut self, nr: u32) -> Option<&mut Entry> {
+        match nr.checked_sub(self.base).map(|i| i as usize) {
+            Some(i) if i < self.slots.len() => self.slots[i].as_mut(),
+            _ => self.other.get_mut(&nr),
+        }
+    }
+
+    fn insert(&mut self, nr: u32, e: Entry) {
+        match nr.checked_sub(self.base).map(|i| i as usize) {
+            Some(i) if i < self.slots.len() => self.slots[i] = Some(e),
+            _ => {
+                self.other.insert(nr, e);
+            }
+        }
+    }
+
+    /// Every entry, by number.
+    fn into_sorted(self) -> Vec<(u32, Entry)> {
+        let base = self.base;
+        let mut v: Vec<(u32, Entry)> = self
+            .slots
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((base + i as u32, e?)))
+            .collect();
+        v.extend(self.other);
+        v.sort_unstable_by_key(|(nr, _)| *nr);
+        v
+    }
 }
 
 struct Builder {
     forest: Forest,
-    dbs: Vec<(Arch, HashMap<u32, Entry, FnvBuild>)>,
-    origins: HashMap<(Arch, u32), Origin, FnvBuild>,
+    dbs: Vec<(Arch, Dense)>,
 }
 
 impl Builder {
@@ -218,18 +263,17 @@ impl Builder {
     ) -> Result<(), Conflict> {
         let bits64 = libseccomp_bits64(self.dbs[db].0);
         let chain = self.forest.chain(conds, action, bits64);
-        let arch = self.dbs[db].0;
         let map = &mut self.dbs[db].1;
-        match map.get_mut(&nr) {
+        match map.get_mut(nr) {
             None => {
                 map.insert(
                     nr,
                     Entry {
                         action,
                         chains: chain,
+                        origin: *origin,
                     },
                 );
-                self.origins.insert((arch, nr), *origin);
                 Ok(())
             }
             // an unconditional decision stays, whatever comes after it
@@ -238,13 +282,13 @@ impl Builder {
                 None => {
                     e.chains = None;
                     e.action = action;
-                    self.origins.insert((arch, nr), *origin);
+                    e.origin = *origin;
                     Ok(())
                 }
                 Some(c) => {
                     let mut root = e.chains;
                     let r = self.forest.add(&mut root, c);
-                    if let Some(e) = self.dbs[db].1.get_mut(&nr) {
+                    if let Some(e) = self.dbs[db].1.get_mut(nr) {
                         e.chains = root;
                     }
                     r
@@ -274,15 +318,24 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         forest: Forest::default(),
         dbs: arches
             .iter()
-            .map(|&a| {
-                (
-                    a,
-                    HashMap::with_capacity_and_hasher(512, FnvBuild::default()),
-                )
+            .zip(&tables)
+            .map(|(&a, t)| {
+                let (lo, hi) = t
+                    .entries()
+                    .fold((u32::MAX, 0), |(lo, hi), (n, _)| (lo.min(n), hi.max(n)));
+                let lo = lo.min(hi);
+                (a, Dense::new(lo, (hi - lo) as usize + 1))
             })
             .collect(),
-        origins: HashMap::with_capacity_and_hasher(1024, FnvBuild::default()),
     };
+    // every name of every rule, looked up once: (id, is a socket/IPC multiplexed call)
+    let ids: Vec<(Option<NameId>, bool)> = r
+        .rules
+        .iter()
+        .flat_map(|rule| rule.names.iter())
+        .map(|n| (NameId::of(n), mux_call(n).is_some()))
+        .collect();
+    let mut next_id = ids.iter();
     let mut unknown = Vec::new();
     for (ri, rule) in r.rules.iter().enumerate() {
         let action = action_value(rule.action, rule.errno_ret);
@@ -310,16 +363,19 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
             vec![conds]
         };
         for (ni, name) in rule.names.iter().enumerate() {
-            if !confine_abi::syscalls::known_anywhere(name) {
+            // one hash lookup per name; the tables are then asked by id
+            let (id, _) = next_id.next().expect("one id per name");
+            let Some(id) = *id else {
                 if !unknown.contains(name) {
                     unknown.push(name.clone());
                 }
                 continue;
-            }
+            };
             let origin = Origin { rule: ri, name: ni };
+            let mux_any = mux_call(name);
             for (db, table) in tables.iter().enumerate() {
                 let arch = arches[db];
-                let mux = mux_of(arch, name);
+                let mux = mux_any.filter(|_| multiplexed(arch));
                 for g in &groups {
                     // a transaction: if any ABI refuses the rule, runc fails
                     let fail = |_| CompileError::Conflict {
@@ -340,7 +396,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                             b.add(db, mux_nr, &c, action, &origin).map_err(fail)?;
                         }
                     }
-                    if let Some(nr) = table.number(name) {
+                    if let Some(nr) = table.number_of(id) {
                         b.add(db, nr, g, action, &origin).map_err(fail)?;
                     }
                 }
@@ -352,7 +408,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
             r.default_action,
             Action::Allow | Action::Log | Action::Trace
         ) {
-        stub_thresholds(r)
+        stub_thresholds(r, &ids)
     } else {
         Vec::new()
     };
@@ -360,13 +416,15 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         None => vec![Flag::SpecAllow],
         Some(f) => f.iter().copied().filter(|f| *f != Flag::Tsync).collect(),
     };
-    let arches = b
-        .dbs
-        .into_iter()
-        .map(|(arch, map)| ArchPolicy {
+    let mut origins = Vec::new();
+    let mut arch_policies = Vec::with_capacity(b.dbs.len());
+    for (arch, map) in b.dbs {
+        let entries = map.into_sorted();
+        origins.extend(entries.iter().map(|(nr, e)| ((arch, *nr), e.origin)));
+        arch_policies.push(ArchPolicy {
             arch,
             bits64: libseccomp_bits64(arch),
-            syscalls: map
+            syscalls: entries
                 .into_iter()
                 .map(|(nr, e)| {
                     let d = match e.chains {
@@ -376,8 +434,9 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                     (nr, d)
                 })
                 .collect(),
-        })
-        .collect();
+        });
+    }
+    let arches = arch_policies;
     Ok(Policy {
         default_action,
         bad_arch_action: ret::KILL_THREAD,
@@ -386,25 +445,25 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         stub,
         flags,
         unknown_names: unknown,
-        origins: b.origins.into_iter().collect(),
+        // one bulk build rather than an insert per entry
+        origins: origins.into_iter().collect(),
     })
 }
 
 /// runc's `findLastSyscalls`: for each listed architecture, the highest number any rule names
 /// (socket/IPC names do not count on multiplexing ABIs: libseccomp resolves them to negative
 /// pseudo numbers there).
-fn stub_thresholds(r: &Resolved) -> Vec<(Arch, u32)> {
+fn stub_thresholds(r: &Resolved, ids: &[(Option<NameId>, bool)]) -> Vec<(Arch, u32)> {
     let mut out = Vec::new();
     for &arch in &r.architectures {
         let Ok(t) = SyscallTable::for_arch(arch) else {
             continue;
         };
-        let max = r
-            .rules
+        let mux = multiplexed(arch);
+        let max = ids
             .iter()
-            .flat_map(|rule| rule.names.iter())
-            .filter(|n| mux_of(arch, n).is_none())
-            .filter_map(|n| t.number(n))
+            .filter(|(_, is_mux)| !(mux && *is_mux))
+            .filter_map(|(id, _)| t.number_of((*id)?))
             .max()
             .unwrap_or(0);
         if max != 0 && !out.iter().any(|(a, _)| *a == arch) {
