@@ -18,11 +18,23 @@ pub fn full_mask(last_cap: Option<u8>) -> Option<u64> {
     })
 }
 
-/// Capability names, lower case without the prefix; unknown bits as cap_N.
+/// Capability names, lower case without the prefix; bits this kernel does not know (above
+/// /proc/sys/kernel/cap_last_cap) or confine does not know as cap_N.
 pub fn cap_names(m: u64) -> Vec<String> {
+    static LAST: std::sync::OnceLock<Option<u8>> = std::sync::OnceLock::new();
+    cap_names_upto(
+        m,
+        *LAST.get_or_init(|| confine_kernel::process::last_cap().ok()),
+    )
+}
+
+fn cap_names_upto(m: u64, last_cap: Option<u8>) -> Vec<String> {
     CapSet(m)
         .iter()
         .map(|c| {
+            if last_cap.is_some_and(|l| c.0 > l) {
+                return format!("cap_{}", c.0);
+            }
             let n = c.name();
             n.strip_prefix("CAP_")
                 .map(str::to_ascii_lowercase)
@@ -403,4 +415,18 @@ fn syscalls(sc: &Result<super::SeccompView, String>, style: &Style) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_above_the_kernels_last_cap_are_numbered() {
+        // a 5.4 kernel (cap_last_cap 37) seeing bpf (39) and a bit nobody names (50)
+        let m = (1 << 0) | (1 << 39) | (1 << 50);
+        assert_eq!(cap_names_upto(m, Some(37)), ["chown", "cap_39", "cap_50"]);
+        assert_eq!(cap_names_upto(m, Some(40)), ["chown", "bpf", "cap_50"]);
+        assert_eq!(full_mask(Some(40)), Some(0x1ff_ffff_ffff));
+    }
 }
