@@ -198,6 +198,9 @@ struct Entry {
     origin: Origin,
 }
 
+/// The most slots a dense array gets (every ABI's main syscall range fits).
+const DENSE_MAX: usize = 1024;
+
 /// Entries by syscall number: a dense array from the ABI's first number (syscall numbers of
 /// one ABI are small and contiguous), anything else in a side map.
 struct Dense {
@@ -324,18 +327,23 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                     .entries()
                     .fold((u32::MAX, 0), |(lo, hi), (n, _)| (lo.min(n), hi.max(n)));
                 let lo = lo.min(hi);
-                (a, Dense::new(lo, (hi - lo) as usize + 1))
+                // the main range only: ARM's private calls sit near 0xf0000, far above the
+                // rest, and go to the side map
+                (a, Dense::new(lo, ((hi - lo) as usize + 1).min(DENSE_MAX)))
             })
             .collect(),
     };
     // every name of every rule, looked up once: (id, is a socket/IPC multiplexed call)
-    let ids: Vec<(Option<NameId>, bool)> = r
+    let ids: Vec<Vec<(Option<NameId>, bool)>> = r
         .rules
         .iter()
-        .flat_map(|rule| rule.names.iter())
-        .map(|n| (NameId::of(n), mux_call(n).is_some()))
+        .map(|rule| {
+            rule.names
+                .iter()
+                .map(|n| (NameId::of(n), mux_call(n).is_some()))
+                .collect()
+        })
         .collect();
-    let mut next_id = ids.iter();
     let mut unknown = Vec::new();
     for (ri, rule) in r.rules.iter().enumerate() {
         let action = action_value(rule.action, rule.errno_ret);
@@ -364,8 +372,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         };
         for (ni, name) in rule.names.iter().enumerate() {
             // one hash lookup per name; the tables are then asked by id
-            let (id, _) = next_id.next().expect("one id per name");
-            let Some(id) = *id else {
+            let Some(id) = ids[ri][ni].0 else {
                 if !unknown.contains(name) {
                     unknown.push(name.clone());
                 }
@@ -408,7 +415,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
             r.default_action,
             Action::Allow | Action::Log | Action::Trace
         ) {
-        stub_thresholds(r, &ids)
+        stub_thresholds(r, &ids.concat())
     } else {
         Vec::new()
     };
