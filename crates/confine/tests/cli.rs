@@ -289,3 +289,34 @@ fn help_version_completions_man() {
     );
     assert!(page.contains("CONFINE SECCOMP RESOLVE") && page.contains("\\-\\-cap\\-add"));
 }
+
+/// A two-rule profile on which libseccomp 2.5.4's tree merge loops forever (found by the
+/// random differential test): confine refuses it with a located error instead of hanging.
+#[test]
+fn a_profile_libseccomp_loops_on_is_refused_not_hung() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("loop.json");
+    std::fs::write(
+        &p,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_S390X","SCMP_ARCH_S390"],"syscalls":[
+{"names":["bind"],"action":"SCMP_ACT_KILL","args":[{"index":0,"value":8,"op":"SCMP_CMP_NE"},{"index":1,"value":8,"op":"SCMP_CMP_LE"}]},
+{"names":["bind"],"action":"SCMP_ACT_TRACE","errnoRet":3,"args":[{"index":0,"value":8,"op":"SCMP_CMP_NE"},{"index":2,"value":4294967297,"op":"SCMP_CMP_NE"}]}]}"#,
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_confine"))
+        .args([
+            "seccomp", "compile", "--arch", "s390x", "--format", "disasm",
+        ])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(start.elapsed().as_secs() < 20);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("rule 1 (bind)") && e.contains("loop forever"),
+        "{e}"
+    );
+    assert!(o.stdout.is_empty());
+}

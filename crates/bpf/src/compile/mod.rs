@@ -48,6 +48,16 @@ pub enum CompileError {
         /// The ABI.
         arch: Arch,
     },
+    /// Merging the rule would make the argument tree loop; libseccomp 2.5.4 hangs on it.
+    #[error("rule {rule} ({name}) cannot be merged on {arch} with an earlier rule for the same syscall: its 64-bit argument conditions share a sub-tree between the high and low words, and merging it makes libseccomp 2.5.4 loop forever (runc would hang creating the container)")]
+    SharedNode {
+        /// Rule index in the resolved profile.
+        rule: usize,
+        /// The syscall name.
+        name: String,
+        /// The ABI.
+        arch: Arch,
+    },
     /// SCMP_ACT_NOTIFY as the default action.
     #[error("SCMP_ACT_NOTIFY cannot be the default action")]
     NotifyDefault,

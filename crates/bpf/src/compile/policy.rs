@@ -385,10 +385,17 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                 let mux = mux_any.filter(|_| multiplexed(arch));
                 for g in &groups {
                     // a transaction: if any ABI refuses the rule, runc fails
-                    let fail = |_| CompileError::Conflict {
-                        rule: ri,
-                        name: name.clone(),
-                        arch,
+                    let fail = |c| match c {
+                        Conflict::Exists => CompileError::Conflict {
+                            rule: ri,
+                            name: name.clone(),
+                            arch,
+                        },
+                        Conflict::SharedNode => CompileError::SharedNode {
+                            rule: ri,
+                            name: name.clone(),
+                            arch,
+                        },
                     };
                     if let Some((mux_name, call)) = mux {
                         if let Some(mux_nr) = table.number(mux_name) {

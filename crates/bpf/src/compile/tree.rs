@@ -66,11 +66,20 @@ pub struct Node {
     pub nxt_f: Option<NodeId>,
     prev: Option<NodeId>,
     next: Option<NodeId>,
+    /// Linked into a level by a merge (as a sibling).
+    linked: bool,
 }
 
-/// A rule could not be merged: libseccomp returns EEXIST and runc refuses the profile.
+/// A rule could not be merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Conflict;
+pub enum Conflict {
+    /// libseccomp returns EEXIST and runc refuses the profile.
+    Exists,
+    /// The merge would link a node of the new rule's chain into a level a second time
+    /// (64-bit `!=` chains share their continuation between the high and low word): the
+    /// levels become a cycle, and libseccomp 2.5.4 loops forever on the same profile.
+    SharedNode,
+}
 
 /// The nodes of every syscall tree of a policy.
 #[derive(Clone, Debug, Default)]
@@ -144,6 +153,7 @@ impl Forest {
             nxt_t: None,
             nxt_f: None,
             prev: None,
+            linked: false,
             next: None,
         });
         self.nodes.len() - 1
@@ -333,7 +343,7 @@ impl Forest {
                     match self.nodes[x].act_t {
                         None => {
                             if !self.act_check(self.nodes[x].nxt_t, na) {
-                                return Err(Conflict);
+                                return Err(Conflict::Exists);
                             }
                             self.nodes[x].nxt_t = None;
                             self.nodes[x].act_t = Some(na);
@@ -343,7 +353,7 @@ impl Forest {
                                 self.nodes[x].act_t = Some(na);
                             }
                             if self.leaf(x) || self.leaf(n) {
-                                return Err(Conflict);
+                                return Err(Conflict::Exists);
                             }
                         }
                         _ => {}
@@ -353,7 +363,7 @@ impl Forest {
                     match self.nodes[x].act_f {
                         None => {
                             if !self.act_check(self.nodes[x].nxt_f, na) {
-                                return Err(Conflict);
+                                return Err(Conflict::Exists);
                             }
                             self.nodes[x].nxt_f = None;
                             self.nodes[x].act_f = Some(na);
@@ -368,7 +378,7 @@ impl Forest {
                                 self.nodes[x].act_t = Some(nn.act_t.unwrap_or(0));
                             }
                             if self.leaf(x) || self.leaf(n) {
-                                return Err(Conflict);
+                                return Err(Conflict::Exists);
                             }
                         }
                         _ => {}
@@ -400,6 +410,10 @@ impl Forest {
                 match self.nodes[x].next {
                     Some(nx) => x = nx,
                     None => {
+                        if self.nodes[n].linked || self.nodes[n].prev.is_some() {
+                            return Err(Conflict::SharedNode);
+                        }
+                        self.nodes[n].linked = true;
                         self.nodes[n].prev = Some(x);
                         self.nodes[x].next = Some(n);
                         return Ok(());
@@ -407,6 +421,13 @@ impl Forest {
                 }
             } else {
                 // insert n before x
+                if self.nodes[n].linked
+                    || self.nodes[n].prev.is_some()
+                    || self.nodes[n].next.is_some()
+                {
+                    return Err(Conflict::SharedNode);
+                }
+                self.nodes[n].linked = true;
                 let p = self.nodes[x].prev;
                 self.nodes[n].prev = p;
                 self.nodes[n].next = Some(x);
