@@ -126,31 +126,17 @@ impl<'a> Emulator<'a> {
                 }
                 class::ST => mem[i.k as usize] = a,
                 class::STX => mem[i.k as usize] = x,
-                class::ALU => {
-                    a = match i.code & 0xf0 {
-                        op::ADD => a.wrapping_add(src),
-                        op::SUB => a.wrapping_sub(src),
-                        op::MUL => a.wrapping_mul(src),
-                        op::DIV => {
-                            if src == 0 {
-                                // classic BPF: division by X == 0 ends the program with 0
-                                return Run {
-                                    ret: 0,
-                                    executed,
-                                    taken_jumps: taken,
-                                };
-                            }
-                            a / src
+                class::ALU => match alu(a, src, i.code & 0xf0) {
+                    Some(v) => a = v,
+                    // classic BPF: division by X == 0 ends the program with 0
+                    None => {
+                        return Run {
+                            ret: 0,
+                            executed,
+                            taken_jumps: taken,
                         }
-                        op::OR => a | src,
-                        op::AND => a & src,
-                        // the kernel runs classic shifts as 32-bit eBPF shifts: count & 31
-                        op::LSH => a.wrapping_shl(src & 31),
-                        op::RSH => a.wrapping_shr(src & 31),
-                        op::NEG => a.wrapping_neg(),
-                        _ => a ^ src, // XOR
                     }
-                }
+                },
                 class::JMP => {
                     let off = match i.code & 0xf0 {
                         op::JA => i.k as usize,
@@ -182,6 +168,29 @@ impl<'a> Emulator<'a> {
             }
         }
     }
+}
+
+/// One ALU operation of classic BPF on 32-bit values (`op` is the operation bits of the
+/// opcode); `None` for a division by zero, which ends the program with 0. Shift counts are
+/// taken mod 32, as the kernel runs classic shifts as 32-bit eBPF shifts.
+pub(crate) fn alu(a: u32, b: u32, op_bits: u16) -> Option<u32> {
+    Some(match op_bits {
+        op::ADD => a.wrapping_add(b),
+        op::SUB => a.wrapping_sub(b),
+        op::MUL => a.wrapping_mul(b),
+        op::DIV => {
+            if b == 0 {
+                return None;
+            }
+            a / b
+        }
+        op::OR => a | b,
+        op::AND => a & b,
+        op::LSH => a.wrapping_shl(b & 31),
+        op::RSH => a.wrapping_shr(b & 31),
+        op::NEG => a.wrapping_neg(),
+        _ => a ^ b, // XOR
+    })
 }
 
 fn jump(cond: bool, i: Insn) -> usize {

@@ -4,6 +4,7 @@
 //! value follows both branches and records the condition, so the result is every reachable
 //! action with the conditions leading to it (the decoding `confine inspect --syscalls` needs).
 
+use crate::emu::alu;
 use crate::insn::{class, op, Insn};
 use crate::validate::{validate, Invalid, SECCOMP_DATA_LEN};
 
@@ -319,26 +320,6 @@ impl<'a> Explorer<'a> {
         }
         out
     }
-}
-
-fn alu(a: u32, b: u32, o: u16) -> Option<u32> {
-    Some(match o {
-        op::ADD => a.wrapping_add(b),
-        op::SUB => a.wrapping_sub(b),
-        op::MUL => a.wrapping_mul(b),
-        op::DIV => {
-            if b == 0 {
-                return None;
-            }
-            a / b
-        }
-        op::OR => a | b,
-        op::AND => a & b,
-        op::LSH => a.wrapping_shl(b & 31),
-        op::RSH => a.wrapping_shr(b & 31),
-        op::NEG => a.wrapping_neg(),
-        _ => a ^ b,
-    })
 }
 
 fn compare(c: CmpOp, a: u32, b: u32) -> bool {

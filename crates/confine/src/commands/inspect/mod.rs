@@ -23,6 +23,8 @@ use std::rc::Rc;
 
 /// Facts about the machine, read once.
 pub struct HostFacts {
+    /// AppArmor is enabled in this kernel.
+    pub apparmor_enabled: bool,
     /// The active LSMs.
     pub lsms: Option<Vec<String>>,
     /// Landlock's ABI, or why there is none.
@@ -80,6 +82,7 @@ impl Style {
 fn host_facts() -> HostFacts {
     let d = super::apparmor::detect();
     HostFacts {
+        apparmor_enabled: d.enabled(),
         lsms: d.lsms,
         landlock: confine_kernel::process::landlock_abi().map_err(|e| match e.raw_os_error() {
             Some(95) => "built in but not enabled (not in the lsm= list)".to_string(),
@@ -330,7 +333,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     let opts = confine_inspect::Options {
         apparmor_enabled: match &a.lsm {
             Some(_) => lsm("apparmor"),
-            None => super::apparmor::detect().enabled(),
+            None => facts.apparmor_enabled,
         },
         selinux_active: lsm("selinux"),
         namespaces: (!a.all).then(|| ns::Reference::load(&root)),
