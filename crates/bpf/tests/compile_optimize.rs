@@ -61,6 +61,14 @@ fn docker_default_optimised_equals_policy_and_is_cacheable() {
             let mut arches: Vec<Arch> = p.arches.iter().map(|a| a.arch).collect();
             arches.push(Arch::Mips);
             let mut max_exec = 0;
+            // executed instructions of argument-free decisions, per architecture test position
+            let mut audits: Vec<u32> = Vec::new();
+            for a in &p.arches {
+                if !audits.contains(&a.arch.audit_arch()) {
+                    audits.push(a.arch.audit_arch());
+                }
+            }
+            let mut arg_free_max = vec![0usize; audits.len()];
             for arch in arches {
                 let base = if arch == Arch::X32 { 0x4000_0000 } else { 0 };
                 let mut nrs: Vec<u32> = (base..base + 600).collect();
@@ -87,6 +95,12 @@ fn docker_default_optimised_equals_policy_and_is_cacheable() {
                             "{native} {arch} nr {nr} {args:x?}"
                         );
                         max_exec = max_exec.max(run.executed);
+                        if let (Leaf::Ret(_), Some(pos)) = (
+                            p.leaf(arch.audit_arch(), nr),
+                            audits.iter().position(|&a| a == arch.audit_arch()),
+                        ) {
+                            arg_free_max[pos] = arg_free_max[pos].max(run.executed);
+                        }
                     }
                     // the kernel caches every argument-free ALLOW of the native and compat ABI
                     if p.leaf(arch.audit_arch(), nr) == Leaf::Ret(action::ALLOW) && nr < 0x4000_0000
@@ -98,9 +112,24 @@ fn docker_default_optimised_equals_policy_and_is_cacheable() {
                     }
                 }
             }
+            // never deeper than a balanced tree over the intervals: `ld [4]`, one test per
+            // architecture before this one and its own, `ld [0]`, the tree, `ret`
+            for (pos, &audit) in audits.iter().enumerate() {
+                let n = p.intervals(audit).len();
+                let depth = (usize::BITS - (n - 1).leading_zeros()) as usize;
+                assert!(
+                    arg_free_max[pos] <= 3 + pos + depth + 1,
+                    "{native} audit {audit:#x}: {} executed, {n} intervals",
+                    arg_free_max[pos]
+                );
+            }
+            // the goal for Docker's default on amd64: at most 12 on x86_64, x32 and i386
+            if native == Arch::X86_64 {
+                assert!(arg_free_max.iter().all(|&m| m <= 12), "{arg_free_max:?}");
+            }
             let reference = reference::generate(&p).unwrap();
             eprintln!(
-                "{native} caps {} stub {stub}: optimised {} instructions (reference {}), max executed {max_exec}",
+                "{native} caps {} stub {stub}: optimised {} instructions (reference {}), max executed {max_exec}, argument-free {arg_free_max:?}",
                 caps.len(),
                 prog.len(),
                 reference.len()
@@ -132,6 +161,8 @@ fn random_profiles_optimised_equals_policy() {
             if let Ok(t) = SyscallTable::for_arch(arch) {
                 nrs.extend(NAMES.iter().filter_map(|n| t.number(n)));
                 nrs.extend(NAMES.iter().filter_map(|n| t.number(n)).map(|x| x + 1));
+                // a peeled single number's neighbours
+                nrs.extend(NAMES.iter().filter_map(|n| t.number(n)?.checked_sub(1)));
             }
             for nr in nrs {
                 for args in &vecs {

@@ -3,6 +3,7 @@
 //! optimised one is checked against).
 
 pub mod asm;
+mod dispatch;
 pub mod optimize;
 pub mod policy;
 pub mod reference;

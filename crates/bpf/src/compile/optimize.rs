@@ -1,14 +1,23 @@
 //! The optimising code generator.
 //!
-//! Layout, for each architecture the filter accepts (native first, so the common case falls
+//! Layout, one block per architecture the filter accepts (native first, so its test falls
 //! through):
 //!
 //! ```text
-//!   ld [4]; jeq NATIVE …; jeq COMPAT …; ret BAD_ARCH
-//!   NATIVE: ld [0]; balanced jge-tree over the maximal intervals of equal decision
-//!           (runc's ENOSYS stub, the x32 split and unknown numbers are just more intervals)
-//!   leaves: a jump straight to a shared `ret`, or the syscall's argument tree, out of line
+//!         ld [4]
+//!         jeq NATIVE, +0, CHECK2
+//!         ld [0]; dispatch tree; the native argument trees; the returns they use
+//! CHECK2: jeq COMPAT, +1, +0
+//!         ret BAD_ARCH
+//!         ld [0]; dispatch tree; argument trees; returns
 //! ```
+//!
+//! The dispatch tree ([`super::dispatch`]) is a `jge` tree over the intervals of equal decision
+//! (runc's ENOSYS stub, the x32 split and unknown numbers are just more intervals), as shallow
+//! as possible, single numbers peeled with one `jeq`, and the calls that always run the filter
+//! (argument checks, single numbers with an action of their own) lifted towards the root.
+//! Each block keeps its own returns right after its code, so jumps stay within the 8-bit
+//! offsets and the next architecture's test is reached without a trampoline.
 //!
 //! Every path that ends in an argument-free ALLOW uses only `ld [0]`/`ld [4]`, `jeq`/`jge`
 //! with constants and `ret 0x7fff0000`, so the kernel's constant-action cache can take it.
@@ -16,6 +25,7 @@
 //! way into a node leaves the right word in it.
 
 use super::asm::{Asm, AsmError, Label};
+use super::dispatch::{self, Node, Piece};
 use super::policy::{Leaf, Policy};
 use super::tree::NodeId;
 use super::{arg_offset, jump_op, CompileError};
@@ -29,14 +39,14 @@ type Acc = Option<(u32, u32)>;
 /// Layout knobs (the defaults are what `generate` uses).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tuning {
-    /// Test up to this many argument-dependent syscalls per architecture with `jeq` before the
-    /// range tree (0: pure range tree).
-    pub hot_max: usize,
+    /// Lift the calls that always run the filter towards the root of the dispatch tree (never
+    /// deeper than the shallowest tree); off: the shallowest tree alone.
+    pub lift_hot: bool,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
-        Tuning { hot_max: HOT_MAX }
+        Tuning { lift_hot: true }
     }
 }
 
@@ -75,33 +85,40 @@ impl Gen<'_> {
         }
     }
 
-    /// A balanced `jge` tree over `ivs` (sorted interval starts with their leaves).
-    fn range_tree(&mut self, ivs: &[(u32, Leaf)]) {
-        if ivs.len() == 1 {
-            let l = self.leaf_label(ivs[0].1);
-            self.asm.ja(l);
-            return;
-        }
-        let mid = split_point(ivs);
-        let (left, right) = ivs.split_at(mid);
-        let right_target = if right.len() == 1 {
-            self.leaf_label(right[0].1)
-        } else {
-            self.asm.label()
-        };
-        if left.len() == 1 {
-            let left_target = self.leaf_label(left[0].1);
-            self.asm
-                .jump(op::JGE, right[0].0, right_target, left_target);
-        } else {
-            let l = self.asm.label();
-            self.asm.jump(op::JGE, right[0].0, right_target, l);
-            self.asm.bind(l);
-            self.range_tree(left);
-        }
-        if right.len() > 1 {
-            self.asm.bind(right_target);
-            self.range_tree(right);
+    /// Emit the dispatch tree below `node`; A holds the syscall number.
+    fn dispatch(&mut self, d: &dispatch::Dispatch, node: usize) {
+        match d.nodes[node] {
+            Node::Piece(i) => match d.pieces[i].1 {
+                Piece::Run(leaf) => {
+                    let l = self.leaf_label(leaf);
+                    self.asm.ja(l);
+                }
+                Piece::Peel { nr, inner, outer } => {
+                    let t = self.leaf_label(inner);
+                    let f = self.leaf_label(outer);
+                    self.asm.jump(op::JEQ, nr, t, f);
+                }
+            },
+            Node::Split { at, left, right } => {
+                let target = |g: &mut Self, n: usize| match d.nodes[n] {
+                    Node::Piece(i) => match d.pieces[i].1 {
+                        Piece::Run(leaf) => (g.leaf_label(leaf), false),
+                        Piece::Peel { .. } => (g.asm.label(), true),
+                    },
+                    Node::Split { .. } => (g.asm.label(), true),
+                };
+                let (l, emit_left) = target(self, left);
+                let (r, emit_right) = target(self, right);
+                self.asm.jump(op::JGE, at, r, l);
+                if emit_left {
+                    self.asm.bind(l);
+                    self.dispatch(d, left);
+                }
+                if emit_right {
+                    self.asm.bind(r);
+                    self.dispatch(d, right);
+                }
+            }
         }
     }
 
@@ -169,117 +186,71 @@ impl Gen<'_> {
         // the stub may name an architecture the filter lacks only through `architectures`,
         // which always lands in the filter too
         self.asm.ld(4);
-        let blocks: Vec<Label> = audits.iter().map(|_| self.asm.label()).collect();
+        let bad = self.asm.label();
         for (i, audit) in audits.iter().enumerate() {
-            let next = self.asm.label();
-            self.asm.jump(op::JEQ, *audit, blocks[i], next);
-            self.asm.bind(next);
-        }
-        let bad = self.ret_label(self.p.bad_arch_action);
-        self.asm.ja(bad);
-        let default = self.ret_label(self.p.default_action);
-        for (i, audit) in audits.iter().enumerate() {
-            self.asm.bind(blocks[i]);
+            let body = self.asm.label();
+            let last = i + 1 == audits.len();
+            let next = if last { bad } else { self.asm.label() };
+            self.asm.jump(op::JEQ, *audit, body, next);
+            if last {
+                self.asm.bind(bad);
+                self.asm.ret(self.p.bad_arch_action);
+            }
+            self.asm.bind(body);
             self.asm.ld(0);
-            let ivs = hot_first(self, self.p.intervals(*audit));
-            self.range_tree(&ivs);
+            let ivs = self.p.intervals(*audit);
+            let hot = hot_intervals(self.p, &ivs);
+            let d = dispatch::build(&ivs, &hot, self.tuning.lift_hot);
+            self.dispatch(&d, d.root);
             // argument trees right after their architecture's dispatch, to keep jumps short
+            let default = self.ret_label(self.p.default_action);
             while let Some((l, arch, t)) = self.pending.pop() {
                 self.asm.bind(l);
                 // entered from the dispatch: A holds the syscall number
                 self.level(arch, t, default, Some((0, u32::MAX)));
             }
+            // this block's returns
+            let rets = std::mem::take(&mut self.rets);
+            for (v, l) in rets {
+                self.asm.bind(l);
+                self.asm.ret(v);
+            }
+            self.trees.clear();
+            if !last {
+                self.asm.bind(next);
+            }
         }
-        let rets: Vec<(u32, Label)> = self.rets.iter().map(|(&v, &l)| (v, l)).collect();
-        for (v, l) in rets {
-            self.asm.bind(l);
-            self.asm.ret(v);
+        if audits.is_empty() {
+            self.asm.bind(bad);
+            self.asm.ret(self.p.bad_arch_action);
         }
     }
 }
 
-/// Calls that always run the filter and are made often go first, each with one `jeq`:
-/// argument-dependent syscalls (the kernel can never cache them), then single syscalls the
-/// profile answers with their own errno or action (libc probes such as `clone3` → ENOSYS,
-/// made on every thread creation, falling back). Native numbers before x32 ones; at most
-/// `hot_max` in all. Their numbers are folded into a neighbour's interval of the range tree,
-/// which they never reach.
-fn hot_first(g: &mut Gen<'_>, ivs: Vec<(u32, Leaf)>) -> Vec<(u32, Leaf)> {
-    let end = |i: usize| {
-        ivs.get(i + 1)
-            .map_or(u64::from(u32::MAX) + 1, |n| u64::from(n.0))
-    };
-    let special = |leaf: &Leaf| match leaf {
-        Leaf::Tree(..) => Some(0u8),
-        Leaf::Ret(v)
-            if *v != g.p.default_action
-                && *v != crate::action::ALLOW
-                && *v != g.p.bad_arch_action =>
-        {
-            Some(1)
-        }
-        Leaf::Ret(_) => None,
-    };
-    let mut hot: Vec<(bool, u8, usize)> = (0..ivs.len())
-        .filter(|&i| end(i) == u64::from(ivs[i].0) + 1)
-        .filter_map(|i| {
-            special(&ivs[i].1).map(|rank| (ivs[i].0 >= super::policy::X32_BIT, rank, i))
+/// The intervals to lift in the dispatch tree: calls that always run the filter and are made
+/// often. Argument checks (the kernel can never cache them) and single numbers the profile
+/// answers with an action of their own (libc probes such as `clone3` → ENOSYS, made on every
+/// thread creation before falling back). Not x32 numbers: that ABI is rare, and it shares the
+/// tree with the native one.
+fn hot_intervals(p: &Policy, ivs: &[(u32, Leaf)]) -> Vec<bool> {
+    (0..ivs.len())
+        .map(|i| {
+            let (start, leaf) = ivs[i];
+            let single = ivs
+                .get(i + 1)
+                .is_some_and(|n| u64::from(n.0) == u64::from(start) + 1);
+            start < super::policy::X32_BIT
+                && match leaf {
+                    Leaf::Tree(arch, _) => arch != Arch::X32,
+                    Leaf::Ret(v) => {
+                        single
+                            && v != p.default_action
+                            && v != crate::action::ALLOW
+                            && v != p.bad_arch_action
+                    }
+                }
         })
-        .collect();
-    hot.sort();
-    hot.truncate(g.tuning.hot_max);
-    let hot: Vec<usize> = hot.into_iter().map(|h| h.2).collect();
-    for &i in &hot {
-        let target = g.leaf_label(ivs[i].1);
-        let next = g.asm.label();
-        g.asm.jump(op::JEQ, ivs[i].0, target, next);
-        g.asm.bind(next);
-    }
-    let mut out: Vec<(u32, Leaf)> = Vec::new();
-    for (i, iv) in ivs.iter().enumerate() {
-        let leaf = if hot.contains(&i) {
-            // any leaf will do here: the number never reaches the tree
-            out.last().map_or(iv.1, |l| l.1)
-        } else {
-            iv.1
-        };
-        match out.last() {
-            Some(l) if l.1 == leaf => {}
-            _ => out.push((iv.0, leaf)),
-        }
-    }
-    out
-}
-
-/// At most this many calls are tested before the range tree.
-const HOT_MAX: usize = 6;
-
-/// How much a leaf's depth matters: argument-dependent syscalls always run the filter (the
-/// kernel cannot cache them), so they weigh most; everything else weighs 1.
-fn weight(leaf: &Leaf) -> u64 {
-    match leaf {
-        Leaf::Tree(..) => TREE_WEIGHT,
-        Leaf::Ret(_) => 1,
-    }
-}
-
-const TREE_WEIGHT: u64 = 6;
-
-/// Split a run of intervals where the weights on both sides are closest to equal (a
-/// weight-balanced alphabetic tree: heavy leaves end up near the root).
-fn split_point(ivs: &[(u32, Leaf)]) -> usize {
-    let total: u64 = ivs.iter().map(|(_, l)| weight(l)).sum();
-    let mut best = (u64::MAX, ivs.len() / 2);
-    let mut left = 0u64;
-    for (i, (_, l)) in ivs.iter().enumerate().take(ivs.len() - 1) {
-        left += weight(l);
-        let right = total - left;
-        let diff = left.abs_diff(right);
-        if diff < best.0 {
-            best = (diff, i + 1);
-        }
-    }
-    best.1
+        .collect()
 }
 
 /// Generate the optimised program for a policy.
