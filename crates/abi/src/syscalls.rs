@@ -136,6 +136,21 @@ impl SyscallTable {
             .map(|i| name_by_id(self.by_nr[i].1))
     }
 
+    /// A lookup table from every [`NameId`] to this ABI's number (`u32::MAX`: not on this
+    /// ABI), for callers that look up many names: one pass here, then plain indexing.
+    pub fn numbers_by_id(&self) -> NumbersById {
+        let mut v = vec![u32::MAX; NAME_SPANS.len()];
+        for &(id, nr) in self.by_name {
+            v[usize::from(id)] = nr;
+        }
+        NumbersById(v)
+    }
+
+    /// The lowest and highest syscall number of this ABI.
+    pub fn number_range(&self) -> Option<(u32, u32)> {
+        Some((self.by_nr.first()?.0, self.by_nr.last()?.0))
+    }
+
     /// All entries, by number.
     pub fn entries(&self) -> impl Iterator<Item = (u32, &'static str)> + '_ {
         self.by_nr.iter().map(|&(nr, id)| (nr, name_by_id(id)))
@@ -179,6 +194,20 @@ pub const UNKNOWN_TO_LIBSECCOMP_2_5_4: &[&str] = &[
     "file_setattr",
     "map_shadow_stack",
 ];
+
+/// One ABI's numbers indexed by name id (see [`SyscallTable::numbers_by_id`]).
+#[derive(Clone, Debug)]
+pub struct NumbersById(Vec<u32>);
+
+impl NumbersById {
+    /// The number of `id` on the ABI, as [`SyscallTable::number_of`].
+    pub fn get(&self, id: NameId) -> Option<u32> {
+        self.0
+            .get(usize::from(id.0))
+            .copied()
+            .filter(|&n| n != u32::MAX)
+    }
+}
 
 /// A syscall name known to some table, looked up once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -61,6 +61,8 @@ pub struct ArchPolicy {
     pub syscalls: BTreeMap<u32, Decision>,
     /// Whether libseccomp compares 64-bit arguments as two words on this ABI.
     pub bits64: bool,
+    /// The first rule that set each number's decision, sorted by number.
+    pub origins: Vec<(u32, Origin)>,
 }
 
 /// Where a syscall's decision came from, for `eval` and `explain`.
@@ -89,8 +91,15 @@ pub struct Policy {
     pub flags: Vec<Flag>,
     /// Names skipped because no architecture knows them (runc skips them).
     pub unknown_names: Vec<String>,
-    /// The first rule that set each (arch, nr) decision.
-    pub origins: BTreeMap<(Arch, u32), Origin>,
+}
+
+impl Policy {
+    /// The first rule that set the decision of `nr` on `arch`.
+    pub fn origin(&self, arch: Arch, nr: u32) -> Option<Origin> {
+        let a = self.arches.iter().find(|a| a.arch == arch)?;
+        let i = a.origins.binary_search_by_key(&nr, |o| o.0).ok()?;
+        Some(a.origins[i].1)
+    }
 }
 
 /// runc's mapping of a profile action to the kernel's return value.
@@ -191,6 +200,9 @@ fn mux_call(name: &str) -> Option<(&'static str, u64)> {
         .map(|&(_, n)| ("ipc", n))
 }
 
+/// A rule's name looked up once: its id, and its multiplexer and call number.
+type NameInfo = (Option<NameId>, Option<(&'static str, u64)>);
+
 #[derive(Clone, Debug)]
 struct Entry {
     action: u32,
@@ -237,14 +249,15 @@ impl Dense {
     /// Every entry, by number.
     fn into_sorted(self) -> Vec<(u32, Entry)> {
         let base = self.base;
-        let mut v: Vec<(u32, Entry)> = self
-            .slots
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, e)| Some((base + i as u32, e?)))
-            .collect();
-        v.extend(self.other);
-        v.sort_unstable_by_key(|(nr, _)| *nr);
+        let (below, above): (Vec<_>, Vec<_>) = self.other.into_iter().partition(|e| e.0 < base);
+        let mut v: Vec<(u32, Entry)> = below;
+        v.extend(
+            self.slots
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, e)| Some((base + i as u32, e?))),
+        );
+        v.extend(above);
         v
     }
 }
@@ -323,26 +336,28 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
             .iter()
             .zip(&tables)
             .map(|(&a, t)| {
-                let (lo, hi) = t
-                    .entries()
-                    .fold((u32::MAX, 0), |(lo, hi), (n, _)| (lo.min(n), hi.max(n)));
-                let lo = lo.min(hi);
+                let (lo, hi) = t.number_range().unwrap_or((0, 0));
                 // the main range only: ARM's private calls sit near 0xf0000, far above the
                 // rest, and go to the side map
                 (a, Dense::new(lo, ((hi - lo) as usize + 1).min(DENSE_MAX)))
             })
             .collect(),
     };
-    // every name of every rule, looked up once: (id, is a socket/IPC multiplexed call)
-    let ids: Vec<Vec<(Option<NameId>, bool)>> = r
+    // every name of every rule, looked up once: its id and its multiplexer call
+    let ids: Vec<Vec<NameInfo>> = r
         .rules
         .iter()
         .map(|rule| {
             rule.names
                 .iter()
-                .map(|n| (NameId::of(n), mux_call(n).is_some()))
+                .map(|n| (NameId::of(n), mux_call(n)))
                 .collect()
         })
+        .collect();
+    let by_id: Vec<_> = tables.iter().map(|t| t.numbers_by_id()).collect();
+    let mux_nrs: Vec<[Option<u32>; 2]> = tables
+        .iter()
+        .map(|t| [t.number("socketcall"), t.number("ipc")])
         .collect();
     let mut unknown = Vec::new();
     for (ri, rule) in r.rules.iter().enumerate() {
@@ -379,8 +394,8 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                 continue;
             };
             let origin = Origin { rule: ri, name: ni };
-            let mux_any = mux_call(name);
-            for (db, table) in tables.iter().enumerate() {
+            let mux_any = ids[ri][ni].1;
+            for db in 0..tables.len() {
                 let arch = arches[db];
                 let mux = mux_any.filter(|_| multiplexed(arch));
                 for g in &groups {
@@ -398,7 +413,8 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                         },
                     };
                     if let Some((mux_name, call)) = mux {
-                        if let Some(mux_nr) = table.number(mux_name) {
+                        let mux_nr = mux_nrs[db][usize::from(mux_name == "ipc")];
+                        if let Some(mux_nr) = mux_nr {
                             let mut c: Vec<Cond> =
                                 g.iter().filter(|c| c.arg != 0).copied().collect();
                             c.push(Cond {
@@ -410,7 +426,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                             b.add(db, mux_nr, &c, action, &origin).map_err(fail)?;
                         }
                     }
-                    if let Some(nr) = table.number_of(id) {
+                    if let Some(nr) = by_id[db].get(id) {
                         b.add(db, nr, g, action, &origin).map_err(fail)?;
                     }
                 }
@@ -422,7 +438,12 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
             r.default_action,
             Action::Allow | Action::Log | Action::Trace
         ) {
-        stub_thresholds(r, &ids.concat())
+        let flat: Vec<(Option<NameId>, bool)> = ids
+            .iter()
+            .flatten()
+            .map(|&(id, mux)| (id, mux.is_some()))
+            .collect();
+        stub_thresholds(r, &flat)
     } else {
         Vec::new()
     };
@@ -430,14 +451,13 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         None => vec![Flag::SpecAllow],
         Some(f) => f.iter().copied().filter(|f| *f != Flag::Tsync).collect(),
     };
-    let mut origins = Vec::new();
     let mut arch_policies = Vec::with_capacity(b.dbs.len());
     for (arch, map) in b.dbs {
         let entries = map.into_sorted();
-        origins.extend(entries.iter().map(|(nr, e)| ((arch, *nr), e.origin)));
         arch_policies.push(ArchPolicy {
             arch,
             bits64: libseccomp_bits64(arch),
+            origins: entries.iter().map(|(nr, e)| (*nr, e.origin)).collect(),
             syscalls: entries
                 .into_iter()
                 .map(|(nr, e)| {
@@ -459,8 +479,6 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         stub,
         flags,
         unknown_names: unknown,
-        // one bulk build rather than an insert per entry
-        origins: origins.into_iter().collect(),
     })
 }
 
@@ -543,7 +561,7 @@ impl Policy {
     /// The numbers at which the decision of `audit_arch` may change: the start of every
     /// interval of constant [`Leaf`].
     pub fn breakpoints(&self, audit_arch: u32) -> Vec<u32> {
-        let mut b = vec![0u32, 1, X32_BIT, u32::MAX];
+        let mut b = Vec::with_capacity(64);
         for a in self
             .arches
             .iter()
@@ -554,12 +572,14 @@ impl Policy {
                 b.extend(nr.checked_add(1));
             }
         }
+        b.extend([0u32, 1, X32_BIT, u32::MAX]);
         for &(a, max) in &self.stub {
             if a.audit_arch() == audit_arch {
                 b.extend(max.checked_add(1));
             }
         }
-        b.sort_unstable();
+        // ascending runs (each ABI's numbers) and a short tail: the stable sort merges runs
+        b.sort();
         b.dedup();
         b
     }
@@ -589,6 +609,7 @@ impl Policy {
         }
         entries.sort_by_key(|e| e.0); // stable: keeps the first architecture's entry first
         entries.dedup_by_key(|e| e.0);
+        let stub = Stub::of(self, audit_arch);
         let mut out: Vec<(u32, Leaf)> = Vec::new();
         let mut next_entry = 0;
         for start in self.breakpoints(audit_arch) {
@@ -599,7 +620,7 @@ impl Policy {
                 .get(next_entry)
                 .filter(|e| e.0 == start)
                 .map(|e| e.1);
-            let leaf = self.leaf_with(audit_arch, start, &dbs, explicit);
+            let leaf = self.leaf_with(audit_arch, start, &dbs, explicit, stub);
             if out.last().is_none_or(|(_, l)| *l != leaf) {
                 out.push((start, leaf));
             }
@@ -613,8 +634,9 @@ impl Policy {
         nr: u32,
         dbs: &[&ArchPolicy],
         explicit: Option<Leaf>,
+        stub: Stub,
     ) -> Leaf {
-        if let Some(v) = self.eval_stub(audit_arch, nr) {
+        if let Some(v) = stub.at(nr) {
             return Leaf::Ret(v);
         }
         if dbs.is_empty() {
@@ -644,33 +666,55 @@ impl Policy {
 
     /// runc's stub alone: `Some(ENOSYS)` when it answers.
     pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<u32> {
-        // no allocation: this runs for every breakpoint at compile time
-        let mut mine = self
-            .stub
-            .iter()
-            .filter(|(a, _)| a.audit_arch() == audit_arch);
-        let &(first, first_max) = mine.next()?;
-        let max = if audit_arch == Arch::X86_64.audit_arch() {
-            let of = |want: Arch| {
-                std::iter::once(&(first, first_max))
-                    .chain(
-                        self.stub
-                            .iter()
-                            .filter(|(a, _)| a.audit_arch() == audit_arch),
-                    )
-                    .find(|(a, _)| *a == want)
-                    .map(|e| e.1)
-            };
-            match (of(Arch::X86_64), of(Arch::X32), nr & X32_BIT != 0) {
+        Stub::of(self, audit_arch).at(nr)
+    }
+}
+
+/// runc's stub for one audit architecture, its thresholds looked up once.
+#[derive(Clone, Copy)]
+enum Stub {
+    /// No stub for this architecture.
+    None,
+    /// x86_64's audit value, shared by x86_64 and x32: a threshold for each half.
+    X86_64 {
+        native: Option<u32>,
+        x32: Option<u32>,
+    },
+    /// Numbers above `max` get ENOSYS (and 0 too on s390/s390x, as runc's stub does).
+    Max { max: u32, zero: bool },
+}
+
+impl Stub {
+    fn of(p: &Policy, audit_arch: u32) -> Stub {
+        let mut mine = p.stub.iter().filter(|(a, _)| a.audit_arch() == audit_arch);
+        let Some(&(first, first_max)) = mine.next() else {
+            return Stub::None;
+        };
+        if audit_arch == Arch::X86_64.audit_arch() {
+            // the first entry of each ABI counts
+            let of = |want: Arch| p.stub.iter().find(|(a, _)| *a == want).map(|e| e.1);
+            Stub::X86_64 {
+                native: of(Arch::X86_64),
+                x32: of(Arch::X32),
+            }
+        } else {
+            Stub::Max {
+                max: first_max,
+                zero: matches!(first, Arch::S390 | Arch::S390x),
+            }
+        }
+    }
+
+    fn at(self, nr: u32) -> Option<u32> {
+        let max = match self {
+            Stub::None => return None,
+            Stub::X86_64 { native, x32 } => match (native, x32, nr & X32_BIT != 0) {
                 (_, Some(m), true) => m,
                 (Some(m), _, false) => m,
                 _ => return None,
-            }
-        } else {
-            if matches!(first, Arch::S390 | Arch::S390x) && nr == 0 {
-                return Some(RET_ENOSYS);
-            }
-            first_max
+            },
+            Stub::Max { zero: true, .. } if nr == 0 => return Some(RET_ENOSYS),
+            Stub::Max { max, .. } => max,
         };
         (nr > max).then_some(RET_ENOSYS)
     }

@@ -107,7 +107,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
                     )
                 })
             } else {
-                policy.origins.get(&(arch, nr)).map(|o| {
+                policy.origin(arch, nr).map(|o| {
                     let r = &resolved.rules[o.rule];
                     format!(
                         "rule {} ({}): {}",
