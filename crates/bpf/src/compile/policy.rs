@@ -558,32 +558,6 @@ impl Policy {
         Leaf::Ret(self.default_action)
     }
 
-    /// The numbers at which the decision of `audit_arch` may change: the start of every
-    /// interval of constant [`Leaf`].
-    pub fn breakpoints(&self, audit_arch: u32) -> Vec<u32> {
-        let mut b = Vec::with_capacity(64);
-        for a in self
-            .arches
-            .iter()
-            .filter(|a| a.arch.audit_arch() == audit_arch)
-        {
-            for &nr in a.syscalls.keys() {
-                b.push(nr);
-                b.extend(nr.checked_add(1));
-            }
-        }
-        b.extend([0u32, 1, X32_BIT, u32::MAX]);
-        for &(a, max) in &self.stub {
-            if a.audit_arch() == audit_arch {
-                b.extend(max.checked_add(1));
-            }
-        }
-        // ascending runs (each ABI's numbers) and a short tail: the stable sort merges runs
-        b.sort();
-        b.dedup();
-        b
-    }
-
     /// Maximal intervals of constant decision over all 2^32 numbers of `audit_arch`:
     /// `(first number, leaf)`, sorted. Equivalent to [`Policy::leaf`] at every number (the
     /// optimiser's tests check the program against `leaf`), computed without a lookup per
@@ -594,10 +568,13 @@ impl Policy {
             .iter()
             .filter(|a| a.arch.audit_arch() == audit_arch)
             .collect();
-        let mut entries: Vec<(u32, Leaf)> = Vec::new();
+        if dbs.is_empty() {
+            return vec![(0, Leaf::Ret(self.bad_arch_action))];
+        }
+        let mut entries: Vec<(u32, Leaf)> =
+            Vec::with_capacity(dbs.iter().map(|a| a.syscalls.len()).sum());
         for a in &dbs {
             for (&nr, d) in &a.syscalls {
-                // the first architecture listing a number decides it, as in `leaf`
                 entries.push((
                     nr,
                     match *d {
@@ -607,51 +584,58 @@ impl Policy {
                 ));
             }
         }
-        entries.sort_by_key(|e| e.0); // stable: keeps the first architecture's entry first
+        // x86_64's and x32's numbers do not overlap: usually sorted already. Stable, so the
+        // first architecture listing a number decides it, as in `leaf`.
+        if !entries.is_sorted_by_key(|e| e.0) {
+            entries.sort_by_key(|e| e.0);
+        }
         entries.dedup_by_key(|e| e.0);
+        // the numbers where the decision may change: every entry and the number after it,
+        // then 0, 1, the x32 split, the top and the stub's thresholds
+        let mut starts: Vec<u32> = Vec::with_capacity(2 * entries.len() + 8);
+        for e in &entries {
+            starts.push(e.0);
+            starts.extend(e.0.checked_add(1));
+        }
+        starts.extend([0u32, 1, X32_BIT, u32::MAX]);
+        for &(a, max) in &self.stub {
+            if a.audit_arch() == audit_arch {
+                starts.extend(max.checked_add(1));
+            }
+        }
+        // one long ascending run and a short tail: the stable sort merges them in one pass
+        starts.sort();
+        starts.dedup();
         let stub = Stub::of(self, audit_arch);
+        // which half of x86_64's numbers has no ABI in the filter (bad-arch action there)
+        let (mut has64, mut has32) = (false, false);
+        if audit_arch == Arch::X86_64.audit_arch() {
+            has64 = dbs.iter().any(|a| a.arch == Arch::X86_64);
+            has32 = dbs.iter().any(|a| a.arch == Arch::X32);
+        }
         let mut out: Vec<(u32, Leaf)> = Vec::new();
         let mut next_entry = 0;
-        for start in self.breakpoints(audit_arch) {
+        for start in starts {
             while next_entry < entries.len() && entries[next_entry].0 < start {
                 next_entry += 1;
             }
-            let explicit = entries
-                .get(next_entry)
-                .filter(|e| e.0 == start)
-                .map(|e| e.1);
-            let leaf = self.leaf_with(audit_arch, start, &dbs, explicit, stub);
+            let leaf = if let Some(v) = stub.at(start) {
+                Leaf::Ret(v)
+            } else if (has64 && !has32 && start >= X32_BIT && start != u32::MAX)
+                || (has32 && !has64 && start < X32_BIT)
+            {
+                Leaf::Ret(self.bad_arch_action)
+            } else {
+                entries
+                    .get(next_entry)
+                    .filter(|e| e.0 == start)
+                    .map_or(Leaf::Ret(self.default_action), |e| e.1)
+            };
             if out.last().is_none_or(|(_, l)| *l != leaf) {
                 out.push((start, leaf));
             }
         }
         out
-    }
-
-    fn leaf_with(
-        &self,
-        audit_arch: u32,
-        nr: u32,
-        dbs: &[&ArchPolicy],
-        explicit: Option<Leaf>,
-        stub: Stub,
-    ) -> Leaf {
-        if let Some(v) = stub.at(nr) {
-            return Leaf::Ret(v);
-        }
-        if dbs.is_empty() {
-            return Leaf::Ret(self.bad_arch_action);
-        }
-        if audit_arch == Arch::X86_64.audit_arch() {
-            let has64 = dbs.iter().any(|a| a.arch == Arch::X86_64);
-            let has32 = dbs.iter().any(|a| a.arch == Arch::X32);
-            if (has64 && !has32 && nr >= X32_BIT && nr != u32::MAX)
-                || (has32 && !has64 && nr < X32_BIT)
-            {
-                return Leaf::Ret(self.bad_arch_action);
-            }
-        }
-        explicit.unwrap_or(Leaf::Ret(self.default_action))
     }
 
     /// Whether libseccomp 2.5.4's program for (arch, nr) may compare a stale accumulator (see
