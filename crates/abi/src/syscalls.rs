@@ -219,6 +219,11 @@ impl NameId {
         name_id(name).map(NameId)
     }
 
+    /// The id as a number (dense, from 0).
+    pub fn index(self) -> u32 {
+        u32::from(self.0)
+    }
+
     /// The name.
     pub fn name(self) -> &'static str {
         name_by_id(self.0)

@@ -4,11 +4,14 @@
 //! (libseccomp's EEXIST, which makes runc fail) or the program runc would install and confine's
 //! policy give the same verdict on every sampled (arch, nr, arguments).
 //!
-//! Differences are allowed only where a known libseccomp 2.5.4 bug explains them, each counted
-//! and printed: a rule libseccomp silently drops (its prune step treats a rule on the other
-//! branch of an equal test as redundant), the syscall-number load it loses when its first
-//! syscall block is a pseudo-syscall, and stale accumulator compares after a sub-level falls
-//! through. Profiles libseccomp never finishes compiling are counted and skipped.
+//! Differences are allowed only where a known libseccomp 2.5.4 behaviour explains them, each
+//! counted and printed: a rule libseccomp silently drops (its prune step treats a rule on the
+//! other branch of an equal test as redundant), a rule or one name of a rule it drops because an
+//! earlier rule with the same action covers it (so a later rule that would conflict with it is
+//! accepted), the syscall-number load it loses when its first syscall block is a
+//! pseudo-syscall, and stale accumulator compares after a sub-level falls through. Anything
+//! else fails the test (`CONFINE_DIFF_SHOW=1` prints the profiles). Profiles libseccomp never
+//! finishes compiling are counted and skipped.
 //!
 //! `CONFINE_DIFF_PROFILES=N` sets the number of profiles (default 10,000; try 100,000 locally).
 
@@ -140,7 +143,15 @@ fn random_profiles_match_runc_and_libseccomp() {
             }
             if let Some(name) = &lib.conflict {
                 if !matches!(ours, Err(CompileError::Conflict { .. })) {
-                    let _ = name;
+                    if std::env::var("CONFINE_DIFF_SHOW").is_ok() {
+                        eprintln!(
+                            "LIB-ONLY REFUSAL ({name}):\n{}",
+                            confine_profile::emit::to_json(
+                                r,
+                                confine_profile::emit::OutputFormat::Oci
+                            )
+                        );
+                    }
                     unexplained_accepts += 1;
                     continue;
                 }
@@ -155,14 +166,28 @@ fn random_profiles_match_runc_and_libseccomp() {
                     // without that rule (checked on the syscalls the profile names).
                     let vecs = arg_vectors(r, &mut rng);
                     let rules = split_rules(r);
-                    let explained = (0..rules.len()).any(|k| {
+                    // candidates: every libseccomp-level rule left out, then every single name
+                    // of one (its prune drops one name's chain that an earlier rule covers)
+                    let mut candidates: Vec<Vec<ResolvedRule>> = (0..rules.len())
+                        .map(|k| {
+                            rules
+                                .iter()
+                                .enumerate()
+                                .filter(|(i, _)| *i != k)
+                                .map(|(_, x)| x.clone())
+                                .collect()
+                        })
+                        .collect();
+                    for k in 0..rules.len() {
+                        for j in 0..rules[k].names.len() {
+                            let mut v = rules.clone();
+                            v[k].names.remove(j);
+                            candidates.push(v);
+                        }
+                    }
+                    let explained = candidates.into_iter().any(|cand| {
                         let mut r2 = r.clone();
-                        r2.rules = rules
-                            .iter()
-                            .enumerate()
-                            .filter(|(i, _)| *i != k)
-                            .map(|(_, x)| x.clone())
-                            .collect();
+                        r2.rules = cand;
                         let Ok(p2) = build(&r2, Options::default()) else {
                             return false;
                         };
@@ -179,15 +204,26 @@ fn random_profiles_match_runc_and_libseccomp() {
                                         args: *args,
                                         ..Default::default()
                                     };
-                                    p2.eval(a.arch.audit_arch(), nr, args)
-                                        == theirs.run(&d, a.arch.is_little_endian()).ret
+                                    let le = a.arch.is_little_endian();
+                                    // libseccomp's lost number load is its own category
+                                    support::missing_nr_load(&prog, &d, le)
+                                        || p2.eval(a.arch.audit_arch(), nr, args)
+                                            == theirs.run(&d, le).ret
                                 })
                             })
                         })
                     });
                     if !explained {
                         unexplained_profiles += 1;
-                        let _ = &e;
+                        if std::env::var("CONFINE_DIFF_SHOW").is_ok() {
+                            eprintln!(
+                                "CONFINE-ONLY REFUSAL ({e}):\n{}",
+                                confine_profile::emit::to_json(
+                                    r,
+                                    confine_profile::emit::OutputFormat::Oci
+                                )
+                            );
+                        }
                         continue;
                     }
                     refused_by_confine_only += 1;
@@ -252,7 +288,7 @@ fn random_profiles_match_runc_and_libseccomp() {
         hangs.len(),
         hangs.len() - hang_accepted
     );
-    eprintln!("  {refused_by_confine_only} profiles confine refuses (EEXIST) that libseccomp accepts by silently dropping a rule");
+    eprintln!("  {refused_by_confine_only} profiles confine refuses (EEXIST) that libseccomp accepts by silently dropping a rule, or one name of a rule, that an earlier rule covers");
     eprintln!(
         "  {dropped} verdicts differ where libseccomp silently dropped one rule (confine keeps it)"
     );
@@ -263,6 +299,18 @@ fn random_profiles_match_runc_and_libseccomp() {
     }
     eprintln!("  UNEXPLAINED: {unexplained_profiles} refusals by confine only, {unexplained_accepts} refusals by libseccomp only, {unexplained_verdicts} verdicts");
     assert!(verdicts > 0);
+    assert_eq!(
+        (unexplained_accepts, unexplained_verdicts),
+        (0, 0),
+        "differences from libseccomp that no known libseccomp behaviour explains (run with CONFINE_DIFF_SHOW=1 to print the profiles)"
+    );
+    // left: on x86 and s390x a socket/IPC name gives a multiplexer chain and a direct one;
+    // libseccomp's prune can drop the multiplexer chain alone (covered by an earlier `ipc` or
+    // `socketcall` rule), which no profile edit reproduces for the check above
+    assert!(
+        unexplained_profiles * 1000 <= profiles,
+        "{unexplained_profiles} refusals by confine only in {profiles} profiles"
+    );
     assert_eq!(
         hang_accepted, 0,
         "confine accepted profiles libseccomp loops on"

@@ -320,3 +320,35 @@ fn a_profile_libseccomp_loops_on_is_refused_not_hung() {
     );
     assert!(o.stdout.is_empty());
 }
+
+/// libseccomp gives a name an ABI lacks (`ipc` on x86_64) a pseudo-syscall number and merges
+/// its rules like any other on ABIs without a rule hook: two conflicting `ipc` rules make it
+/// fail with EEXIST on an x86_64-only filter (runc refuses the profile), so confine refuses too.
+/// On x86 the multiplexing hook drops such rules; there `ipc` is a real syscall and the same
+/// two rules merge (found by the random differential test).
+#[test]
+fn conflicting_rules_for_a_name_the_abi_lacks_are_refused_as_libseccomp_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("ipc.json");
+    std::fs::write(
+        &p,
+        r#"{"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[
+{"names":["ipc"],"action":"SCMP_ACT_ALLOW","args":[{"index":3,"value":1,"op":"SCMP_CMP_EQ"},{"index":2,"value":3,"op":"SCMP_CMP_GE"}]},
+{"names":["ipc"],"action":"SCMP_ACT_TRAP","args":[{"index":2,"value":2114060288,"op":"SCMP_CMP_GT"}]}]}"#,
+    )
+    .unwrap();
+    let compile = |arch: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_confine"))
+            .args(["seccomp", "compile", "--arch", arch, "-o", "/dev/null"])
+            .arg(&p)
+            .output()
+            .unwrap()
+    };
+    let o = compile("amd64");
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("rule 1 (ipc)") && e.contains("EEXIST"), "{e}");
+    // on i386 `ipc` exists and libseccomp accepts the two rules (its program was checked)
+    let o = compile("386");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -189,6 +189,21 @@ fn multiplexed(arch: Arch) -> bool {
     )
 }
 
+/// Whether libseccomp 2.5.4 adds a rule whose name the ABI lacks to a pseudo-syscall tree
+/// there: on every ABI without its own rule hook (the hooks of the multiplexing ABIs drop such
+/// rules). Found by probing: two conflicting `ipc` rules on an x86_64-only filter fail with
+/// EEXIST, on x86 they do not.
+fn pseudo_rules(arch: Arch) -> bool {
+    !multiplexed(arch)
+}
+
+/// Whether libseccomp 2.5.4 resolves `name` at all (it gives names it knows a pseudo number on
+/// ABIs that lack them; names newer than its tables are skipped by runc).
+fn libseccomp_knows(name: &str) -> bool {
+    confine_abi::syscalls::known_anywhere(name)
+        && !confine_abi::syscalls::UNKNOWN_TO_LIBSECCOMP_2_5_4.contains(&name)
+}
+
 /// The multiplexer and call number of a socket/IPC name, whatever the ABI.
 fn mux_call(name: &str) -> Option<(&'static str, u64)> {
     if let Some(&(_, n)) = SOCKET_CALLS.iter().find(|(s, _)| *s == name) {
@@ -265,6 +280,19 @@ impl Dense {
 struct Builder {
     forest: Forest,
     dbs: Vec<(Arch, Dense)>,
+    /// Per ABI, the rules of names libseccomp gives a pseudo-syscall number there (names it
+    /// knows that the ABI lacks), by name id. They never reach the filter, but libseccomp
+    /// merges them like any other rule on ABIs without a rule hook, so they can conflict.
+    pseudo: Vec<Dense>,
+}
+
+/// Where a rule goes on one ABI.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// A syscall number of the ABI.
+    Nr(u32),
+    /// A name the ABI lacks: libseccomp's pseudo-syscall, keyed by name id.
+    Pseudo(u32),
 }
 
 impl Builder {
@@ -272,14 +300,17 @@ impl Builder {
     fn add(
         &mut self,
         db: usize,
-        nr: u32,
+        slot: Slot,
         conds: &[Cond],
         action: u32,
         origin: &Origin,
     ) -> Result<(), Conflict> {
         let bits64 = libseccomp_bits64(self.dbs[db].0);
         let chain = self.forest.chain(conds, action, bits64);
-        let map = &mut self.dbs[db].1;
+        let (map, nr) = match slot {
+            Slot::Nr(nr) => (&mut self.dbs[db].1, nr),
+            Slot::Pseudo(id) => (&mut self.pseudo[db], id),
+        };
         match map.get_mut(nr) {
             None => {
                 map.insert(
@@ -304,7 +335,11 @@ impl Builder {
                 Some(c) => {
                     let mut root = e.chains;
                     let r = self.forest.add(&mut root, c);
-                    if let Some(e) = self.dbs[db].1.get_mut(nr) {
+                    let map = match slot {
+                        Slot::Nr(_) => &mut self.dbs[db].1,
+                        Slot::Pseudo(_) => &mut self.pseudo[db],
+                    };
+                    if let Some(e) = map.get_mut(nr) {
                         e.chains = root;
                     }
                     r
@@ -342,6 +377,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                 (a, Dense::new(lo, ((hi - lo) as usize + 1).min(DENSE_MAX)))
             })
             .collect(),
+        pseudo: arches.iter().map(|_| Dense::new(0, 0)).collect(),
     };
     // every name of every rule, looked up once: its id and its multiplexer call
     let ids: Vec<Vec<NameInfo>> = r
@@ -423,11 +459,15 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                                 value: call,
                                 value_two: 0,
                             });
-                            b.add(db, mux_nr, &c, action, &origin).map_err(fail)?;
+                            b.add(db, Slot::Nr(mux_nr), &c, action, &origin)
+                                .map_err(fail)?;
                         }
                     }
                     if let Some(nr) = by_id[db].get(id) {
-                        b.add(db, nr, g, action, &origin).map_err(fail)?;
+                        b.add(db, Slot::Nr(nr), g, action, &origin).map_err(fail)?;
+                    } else if mux.is_none() && pseudo_rules(arch) && libseccomp_knows(name) {
+                        b.add(db, Slot::Pseudo(id.index()), g, action, &origin)
+                            .map_err(fail)?;
                     }
                 }
             }
