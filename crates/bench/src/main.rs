@@ -1,4 +1,4 @@
-//! `cargo run --release -p confine-bench`: Docker's default for amd64 (with x86 and x32),
+//! `cargo run --release -p confine-bench --bin confine-bench`: Docker's default for amd64 (with x86 and x32),
 //! compiled by confine and by libseccomp as runc asks for it (optimisation 1, linear, what
 //! Debian 12's runc 1.1.5 installs; 2, binary tree, newer runc above 32 rules), both with runc's
 //! -ENOSYS stub. Prints a Markdown table: program length, executed instructions for every

@@ -350,5 +350,10 @@ fn conflicting_rules_for_a_name_the_abi_lacks_are_refused_as_libseccomp_does() {
     assert!(e.contains("rule 1 (ipc)") && e.contains("EEXIST"), "{e}");
     // on i386 `ipc` exists and libseccomp accepts the two rules (its program was checked)
     let o = compile("386");
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
