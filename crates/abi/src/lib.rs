@@ -11,6 +11,7 @@
 pub mod arch;
 pub mod caps;
 pub mod errno;
+pub mod mux;
 pub mod syscalls;
 
 pub use arch::{Arch, ArchError};

@@ -195,19 +195,29 @@ impl Resolved {
             .collect()
     }
 
-    /// Names that exist on none of the covered architectures (runc skips them). An
-    /// architecture without a syscall table is an error, never skipped.
+    /// Names that exist on none of the covered architectures (runc skips them). A socket or
+    /// SysV IPC name counts as present on an ABI where libseccomp routes it through the
+    /// `socketcall`/`ipc` multiplexer (e.g. `semop` on s390x). An architecture without a
+    /// syscall table is an error, never skipped.
     pub fn unknown_names(&self) -> Result<Vec<String>, ArchError> {
         let tables = self
             .covered_arches()
             .into_iter()
-            .map(SyscallTable::for_arch)
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|a| Ok((a, SyscallTable::for_arch(a)?)))
+            .collect::<Result<Vec<_>, ArchError>>()?;
+        let present = |n: &str| {
+            tables.iter().any(|(arch, t)| {
+                t.number(n).is_some()
+                    || (confine_abi::mux::multiplexed(*arch)
+                        && confine_abi::mux::mux_call(n)
+                            .is_some_and(|(m, _)| t.number(m).is_some()))
+            })
+        };
         let mut out: Vec<String> = self
             .rules
             .iter()
             .flat_map(|r| r.names.iter())
-            .filter(|n| !tables.iter().any(|t| t.number(n).is_some()))
+            .filter(|n| !present(n))
             .cloned()
             .collect();
         out.sort();

@@ -19,6 +19,7 @@
 use super::tree::{Cond, Conflict, Forest, NodeId};
 use super::CompileError;
 use crate::action as ret;
+use confine_abi::mux::{multiplexed, mux_call};
 use confine_abi::syscalls::NameId;
 use confine_abi::{Arch, SyscallTable};
 use confine_profile::{Action, Flag, Resolved};
@@ -134,61 +135,6 @@ pub fn libseccomp_bits64(arch: Arch) -> bool {
     )
 }
 
-/// socketcall(2) call numbers (include/uapi/linux/net.h), in libseccomp's pseudo-syscall order.
-const SOCKET_CALLS: [(&str, u64); 20] = [
-    ("socket", 1),
-    ("bind", 2),
-    ("connect", 3),
-    ("listen", 4),
-    ("accept", 5),
-    ("getsockname", 6),
-    ("getpeername", 7),
-    ("socketpair", 8),
-    ("send", 9),
-    ("recv", 10),
-    ("sendto", 11),
-    ("recvfrom", 12),
-    ("shutdown", 13),
-    ("setsockopt", 14),
-    ("getsockopt", 15),
-    ("sendmsg", 16),
-    ("recvmsg", 17),
-    ("accept4", 18),
-    ("recvmmsg", 19),
-    ("sendmmsg", 20),
-];
-
-/// ipc(2) call numbers (include/uapi/linux/ipc.h).
-const IPC_CALLS: [(&str, u64); 12] = [
-    ("semop", 1),
-    ("semget", 2),
-    ("semctl", 3),
-    ("semtimedop", 4),
-    ("msgsnd", 11),
-    ("msgrcv", 12),
-    ("msgget", 13),
-    ("msgctl", 14),
-    ("shmat", 21),
-    ("shmdt", 22),
-    ("shmget", 23),
-    ("shmctl", 24),
-];
-
-/// ABIs where libseccomp routes socket and IPC calls through the multiplexers too.
-fn multiplexed(arch: Arch) -> bool {
-    matches!(
-        arch,
-        Arch::X86
-            | Arch::S390
-            | Arch::S390x
-            | Arch::Ppc
-            | Arch::Ppc64
-            | Arch::Ppc64le
-            | Arch::Mips
-            | Arch::Mipsel
-    )
-}
-
 /// Whether libseccomp 2.5.4 adds a rule whose name the ABI lacks to a pseudo-syscall tree
 /// there: on every ABI without its own rule hook (the hooks of the multiplexing ABIs drop such
 /// rules). Found by probing: two conflicting `ipc` rules on an x86_64-only filter fail with
@@ -202,17 +148,6 @@ fn pseudo_rules(arch: Arch) -> bool {
 fn libseccomp_knows(name: &str) -> bool {
     confine_abi::syscalls::known_anywhere(name)
         && !confine_abi::syscalls::UNKNOWN_TO_LIBSECCOMP_2_5_4.contains(&name)
-}
-
-/// The multiplexer and call number of a socket/IPC name, whatever the ABI.
-fn mux_call(name: &str) -> Option<(&'static str, u64)> {
-    if let Some(&(_, n)) = SOCKET_CALLS.iter().find(|(s, _)| *s == name) {
-        return Some(("socketcall", n));
-    }
-    IPC_CALLS
-        .iter()
-        .find(|(s, _)| *s == name)
-        .map(|&(_, n)| ("ipc", n))
 }
 
 /// A rule's name looked up once: its id, and its multiplexer and call number.
