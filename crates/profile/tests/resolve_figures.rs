@@ -156,7 +156,10 @@ fn unknown_names_on_amd64_are_the_foreign_ones() {
     let r = resolved(&p, host(Arch::X86_64, CapSet::docker_default(), (6, 8)));
     let unknown = r.unknown_names().unwrap();
     // Docker's default names a few syscalls that exist only on other architectures
-    assert!(unknown.contains(&"riscv_hwprobe".to_string()), "{unknown:?}");
+    assert!(
+        unknown.contains(&"riscv_hwprobe".to_string()),
+        "{unknown:?}"
+    );
     // `recv` and `send` exist on no covered table, but libseccomp routes them through x86's
     // socketcall (call numbers 10 and 9), so they are not skipped
     assert!(!unknown.contains(&"recv".to_string()), "{unknown:?}");

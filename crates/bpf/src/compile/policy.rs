@@ -20,7 +20,7 @@ use super::tree::{Cond, Conflict, Forest, NodeId};
 use super::CompileError;
 use crate::action as ret;
 use confine_abi::mux::{multiplexed, mux_call};
-use confine_abi::syscalls::NameId;
+use confine_abi::syscalls::{NameId, NumbersById};
 use confine_abi::{Arch, SyscallTable};
 use confine_profile::{Action, Flag, Resolved};
 use std::collections::BTreeMap;
@@ -145,9 +145,8 @@ fn pseudo_rules(arch: Arch) -> bool {
 
 /// Whether libseccomp 2.5.4 resolves `name` at all (it gives names it knows a pseudo number on
 /// ABIs that lack them; names newer than its tables are skipped by runc).
-fn libseccomp_knows(name: &str) -> bool {
-    confine_abi::syscalls::known_anywhere(name)
-        && !confine_abi::syscalls::UNKNOWN_TO_LIBSECCOMP_2_5_4.contains(&name)
+fn libseccomp_knows(id: NameId) -> bool {
+    !confine_abi::syscalls::UNKNOWN_TO_LIBSECCOMP_2_5_4.contains(&id.name())
 }
 
 /// A rule's name looked up once: its id, and its multiplexer and call number.
@@ -366,6 +365,8 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
             };
             let origin = Origin { rule: ri, name: ni };
             let mux_any = ids[ri][ni].1;
+            // asked only when some ABI lacks the name, and then once
+            let mut knows = None;
             for db in 0..tables.len() {
                 let arch = arches[db];
                 let mux = mux_any.filter(|_| multiplexed(arch));
@@ -400,7 +401,10 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                     }
                     if let Some(nr) = by_id[db].get(id) {
                         b.add(db, Slot::Nr(nr), g, action, &origin).map_err(fail)?;
-                    } else if mux.is_none() && pseudo_rules(arch) && libseccomp_knows(name) {
+                    } else if mux.is_none()
+                        && pseudo_rules(arch)
+                        && *knows.get_or_insert_with(|| libseccomp_knows(id))
+                    {
                         b.add(db, Slot::Pseudo(id.index()), g, action, &origin)
                             .map_err(fail)?;
                     }
@@ -418,7 +422,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
             .flatten()
             .map(|&(id, mux)| (id, mux.is_some()))
             .collect();
-        stub_thresholds(r, &flat)
+        stub_thresholds(r, &flat, &arches, &by_id)
     } else {
         Vec::new()
     };
@@ -460,17 +464,24 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
 /// runc's `findLastSyscalls`: for each listed architecture, the highest number any rule names
 /// (socket/IPC names do not count on multiplexing ABIs: libseccomp resolves them to negative
 /// pseudo numbers there).
-fn stub_thresholds(r: &Resolved, ids: &[(Option<NameId>, bool)]) -> Vec<(Arch, u32)> {
+/// `by_id` holds the number lookups of the filter's ABIs, `arches` in the same order.
+fn stub_thresholds(
+    r: &Resolved,
+    ids: &[(Option<NameId>, bool)],
+    arches: &[Arch],
+    by_id: &[NumbersById],
+) -> Vec<(Arch, u32)> {
     let mut out = Vec::new();
     for &arch in &r.architectures {
-        let Ok(t) = SyscallTable::for_arch(arch) else {
+        // every listed architecture is one of the filter's
+        let Some(t) = arches.iter().position(|a| *a == arch).map(|i| &by_id[i]) else {
             continue;
         };
         let mux = multiplexed(arch);
         let max = ids
             .iter()
             .filter(|(_, is_mux)| !(mux && *is_mux))
-            .filter_map(|(id, _)| t.number_of((*id)?))
+            .filter_map(|(id, _)| t.get((*id)?))
             .max()
             .unwrap_or(0);
         if max != 0 && !out.iter().any(|(a, _)| *a == arch) {
