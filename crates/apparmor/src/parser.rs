@@ -9,12 +9,12 @@ use std::process::{Command, Stdio};
 #[derive(Debug, thiserror::Error)]
 pub enum ParserError {
     /// It could not be started.
-    #[error("cannot run {path}: {source}")]
+    #[error("cannot run {path}: {reason}")]
     Spawn {
         /// The parser's path.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, so not also a `source` that a chain would repeat).
+        reason: std::io::Error,
     },
     /// It ran and refused: its own message (with the line number) is kept verbatim.
     #[error("apparmor_parser {args} failed ({status}): {message}")]
@@ -49,9 +49,9 @@ fn run(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let spawn_err = |source| ParserError::Spawn {
+    let spawn_err = |reason| ParserError::Spawn {
         path: parser.to_path_buf(),
-        source,
+        reason,
     };
     let mut child = cmd.spawn().map_err(spawn_err)?;
     // A parser that exits early closes its stdin: its status and message tell why.

@@ -358,3 +358,63 @@ fn conflicting_rules_for_a_name_the_abi_lacks_are_refused_as_libseccomp_does() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// libseccomp drops a rule that an earlier rule with the same action and a subset of its
+/// conditions already covers (its prune step), so a later rule that would have conflicted with
+/// the dropped one is accepted. Here `semop` reaches s390x's `ipc` as `a0 == 1 && a1 == 5`,
+/// covered by the `ipc` rule `a1 == 5`; the unconditional `semop` rule then merges as
+/// `a0 == 1` → ERRNO. libseccomp 2.5.4 accepts the profile and decides as below (checked with
+/// python3-seccomp; found by the random differential test).
+#[test]
+fn a_rule_covered_by_an_earlier_one_is_dropped_as_libseccomp_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("covered.json");
+    std::fs::write(
+        &p,
+        r#"{"defaultAction":"SCMP_ACT_LOG","syscalls":[
+{"names":["ipc","semop"],"action":"SCMP_ACT_KILL","args":[{"index":1,"value":5,"op":"SCMP_CMP_EQ"}]},
+{"names":["semop"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap();
+    for (args, want) in [
+        (["1", "5"], "KILL_THREAD"),
+        (["1", "4"], "ERRNO(EPERM)"),
+        (["2", "5"], "KILL_THREAD"),
+        (["2", "4"], "LOG"),
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_confine"))
+            .args(["seccomp", "eval", "--arch", "s390x", "--profile"])
+            .arg(&p)
+            .arg("ipc")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.lines().next().unwrap_or("").ends_with(want),
+            "{args:?}: {out}"
+        );
+    }
+}
+
+/// An unreadable profile is named once with its reason, not with the reason repeated.
+#[test]
+fn a_missing_profile_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_confine"))
+        .args(["seccomp", "compile"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("cannot read seccomp profile"), "{e}");
+    assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+}

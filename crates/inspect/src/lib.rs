@@ -62,12 +62,12 @@ pub enum InspectError {
     #[error("no process {0}")]
     Gone(u32),
     /// status unreadable.
-    #[error("cannot read /proc/{pid}/status: {source}")]
+    #[error("cannot read /proc/{pid}/status: {reason}")]
     Read {
         /// The process.
         pid: u32,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, so not also a `source` that a chain would repeat).
+        reason: std::io::Error,
     },
 }
 
@@ -85,7 +85,7 @@ pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process, InspectE
     let dir = proc_root.join(pid.to_string());
     let text = std::fs::read(dir.join("status")).map_err(|e| match e.raw_os_error() {
         Some(2) | Some(3) => InspectError::Gone(pid),
-        _ => InspectError::Read { pid, source: e },
+        _ => InspectError::Read { pid, reason: e },
     })?;
     let status = Status::parse(&String::from_utf8_lossy(&text));
     let cmdline = if o.details {

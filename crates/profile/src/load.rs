@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read seccomp profile {path}: {source}")]
+    #[error("cannot read seccomp profile {path}: {reason}")]
     Read {
         /// The path.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, so not also a `source` that a chain would repeat).
+        reason: std::io::Error,
     },
     /// The input is larger than 16 MiB.
     #[error("seccomp profile {0} is larger than 16 MiB")]
@@ -59,9 +59,9 @@ fn read_limited(r: impl Read, label: &str, path: &Path) -> Result<Vec<u8>, LoadE
     let mut buf = Vec::new();
     r.take(MAX_PROFILE_BYTES as u64 + 1)
         .read_to_end(&mut buf)
-        .map_err(|source| LoadError::Read {
+        .map_err(|reason| LoadError::Read {
             path: path.to_path_buf(),
-            source,
+            reason,
         })?;
     if buf.len() > MAX_PROFILE_BYTES {
         return Err(LoadError::TooLarge(label.to_string()));
@@ -82,9 +82,9 @@ pub fn load(source: &Source) -> Result<Parsed, LoadError> {
         }
         Source::Stdin => read_limited(std::io::stdin().lock(), &label, Path::new("-"))?,
         Source::Path(p) => {
-            let err = |source| LoadError::Read {
+            let err = |reason| LoadError::Read {
                 path: p.clone(),
-                source,
+                reason,
             };
             let f = std::fs::File::open(p).map_err(err)?;
             if f.metadata().map_err(err)?.is_dir() {

@@ -15,6 +15,11 @@
 //!   argument 0 replaced by `== call number`, as libseccomp does.
 //! * an unconditional rule decides its syscall: a later conditional rule is dropped, an earlier
 //!   one is replaced; of two unconditional rules the first stays.
+//! * a conditional rule is dropped when an earlier rule for the same syscall with the same
+//!   action tests a subset of its conditions (libseccomp's prune finds it redundant), so a
+//!   later rule that would have conflicted with it merges instead;
+//! * a name an ABI lacks gets a pseudo-syscall tree there on ABIs without a rule hook: its rules
+//!   never reach the filter, but they can conflict (EEXIST) like any other.
 
 use super::tree::{Cond, Conflict, Forest, NodeId};
 use super::CompileError;
@@ -157,6 +162,16 @@ struct Entry {
     action: u32,
     chains: Option<NodeId>,
     origin: Origin,
+    /// The conditional rules merged into `chains`: their conditions and action.
+    rules: Vec<(Vec<Cond>, u32)>,
+}
+
+/// Whether two conditions test the same thing (the second value matters only to masked `==`).
+fn same_cond(a: &Cond, b: &Cond) -> bool {
+    a.arg == b.arg
+        && a.op == b.op
+        && a.value == b.value
+        && (a.op != confine_profile::Operator::MaskedEqual || a.value_two == b.value_two)
 }
 
 /// The most slots a dense array gets (every ABI's main syscall range fits).
@@ -253,6 +268,11 @@ impl Builder {
                         action,
                         chains: chain,
                         origin: *origin,
+                        rules: if chain.is_some() {
+                            vec![(conds.to_vec(), action)]
+                        } else {
+                            Vec::new()
+                        },
                     },
                 );
                 Ok(())
@@ -264,9 +284,22 @@ impl Builder {
                     e.chains = None;
                     e.action = action;
                     e.origin = *origin;
+                    e.rules.clear();
+                    Ok(())
+                }
+                // libseccomp's prune drops a rule that an earlier rule with the same action
+                // and a subset of its conditions already covers
+                Some(_)
+                    if e.rules.iter().any(|(rc, ra)| {
+                        *ra == action
+                            && rc.len() < conds.len()
+                            && rc.iter().all(|c| conds.iter().any(|d| same_cond(c, d)))
+                    }) =>
+                {
                     Ok(())
                 }
                 Some(c) => {
+                    e.rules.push((conds.to_vec(), action));
                     let mut root = e.chains;
                     let r = self.forest.add(&mut root, c);
                     let map = match slot {
