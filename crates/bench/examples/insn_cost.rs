@@ -7,11 +7,11 @@
 
 #![forbid(unsafe_code)]
 
+use confine_bench::{fastest_ns, fit_line, install_stack};
 use confine_bpf::insn::{class, op};
-use confine_bpf::{action, decode, encode, Insn};
+use confine_bpf::{action, encode, Insn};
 use confine_kernel::raw;
 use std::process::Command;
-use std::time::Instant;
 
 fn program(n: usize) -> Vec<Insn> {
     let mut p = vec![Insn::stmt(class::LD | op::W | op::ABS, 16)];
@@ -28,15 +28,6 @@ fn program(n: usize) -> Vec<Insn> {
     p.push(Insn::stmt(class::RET | op::K, action::ALLOW));
     p.push(Insn::stmt(class::RET | op::K, 0x0005_0001));
     p
-}
-
-fn slope(pts: &[(f64, f64)]) -> (f64, f64) {
-    let n = pts.len() as f64;
-    let (sx, sy) = pts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
-    let (mx, my) = (sx / n, sy / n);
-    let num: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let den: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    (num / den, my - num / den * mx)
 }
 
 fn main() {
@@ -77,7 +68,7 @@ fn main() {
                     .enumerate()
                     .map(|(ki, &k)| (k as f64, best[ni][ki][c]))
                     .collect();
-                slope(&pts).0
+                fit_line(&pts).0
             })
             .collect();
         per[0].push(((n + 2) as f64, s[0]));
@@ -85,7 +76,7 @@ fn main() {
         println!("| {} | {:.1} | {:.1} |", n + 2, s[0], s[1]);
     }
     for (c, name) in ["native", "i386"].iter().enumerate() {
-        let (a, b) = slope(&per[c]);
+        let (a, b) = fit_line(&per[c]);
         println!("{name}: {b:.1} ns per run + {a:.3} ns per executed instruction");
     }
 }
@@ -93,23 +84,8 @@ fn main() {
 fn child(spec: &str) -> ! {
     let (path, k) = spec.rsplit_once(':').unwrap();
     let k: usize = k.parse().unwrap();
-    let prog = decode(&std::fs::read(path).unwrap()).unwrap();
-    confine_kernel::pin_to_cpu(0).expect("pin to CPU 0");
-    confine_kernel::set_no_new_privs().unwrap();
-    for _ in 0..k {
-        confine_kernel::install(&prog, Default::default()).expect("install");
-    }
-    let time = |f: &dyn Fn() -> i64| {
-        for _ in 0..1000 {
-            f();
-        }
-        let n = 100_000;
-        let t = Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(f());
-        }
-        t.elapsed().as_nanos() as f64 / n as f64
-    };
+    install_stack(path, k);
+    let time = |f: &dyn Fn() -> i64| fastest_ns(f, 100_000);
     let native = time(&|| raw::syscall6(39, [0; 6]));
     let i386 = time(&|| raw::int80(20, [0; 6]));
     println!("{native} {i386}");

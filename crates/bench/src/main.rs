@@ -374,12 +374,7 @@ fn compile_ms(profile: &confine_profile::Profile, host: &Host, n: usize) -> f64 
 }
 
 fn slope(pts: &[(f64, f64)]) -> f64 {
-    let n = pts.len() as f64;
-    let (sx, sy) = pts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
-    let (mx, my) = (sx / n, sy / n);
-    let num: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let den: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    num / den
+    confine_bench::fit_line(pts).0
 }
 
 /// Run a child that installs the program `k` times and times each call; ns per call.
@@ -405,29 +400,8 @@ fn child(spec: &str) -> ! {
     let n: usize = it.next().unwrap().parse().unwrap();
     let k: usize = it.next().unwrap().parse().unwrap();
     let path = it.next().unwrap();
-    let prog = decode(&std::fs::read(path).unwrap()).unwrap();
-    confine_kernel::pin_to_cpu(0).expect("pin to CPU 0");
-    confine_kernel::set_no_new_privs().unwrap();
-    for _ in 0..k {
-        confine_kernel::install(&prog, Default::default()).expect("install");
-    }
-    // the fastest of many short batches: a batch that an interrupt, another task or the
-    // hypervisor got into is slower, never faster
-    let time = |f: &dyn Fn() -> i64| {
-        for _ in 0..1000 {
-            f();
-        }
-        let batch = 1000;
-        let mut best = f64::MAX;
-        for _ in 0..n.div_ceil(batch) {
-            let t = Instant::now();
-            for _ in 0..batch {
-                std::hint::black_box(f());
-            }
-            best = best.min(t.elapsed().as_nanos() as f64 / batch as f64);
-        }
-        best
-    };
+    confine_bench::install_stack(path, k);
+    let time = |f: &dyn Fn() -> i64| confine_bench::fastest_ns(f, n);
     let getpid = time(&|| raw::syscall6(39, [0; 6]));
     let personality = time(&|| raw::syscall6(135, [0xffff_ffff, 0, 0, 0, 0, 0]));
     let denied = time(&|| raw::syscall6(435, [0; 6]));

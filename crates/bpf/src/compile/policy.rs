@@ -245,6 +245,14 @@ enum Slot {
 }
 
 impl Builder {
+    /// The map a slot lives in, and its key there.
+    fn slot_map(&mut self, db: usize, slot: Slot) -> (&mut Dense, u32) {
+        match slot {
+            Slot::Nr(nr) => (&mut self.dbs[db].1, nr),
+            Slot::Pseudo(id) => (&mut self.pseudo[db], id),
+        }
+    }
+
     /// libseccomp's `db_rule_add` for one ABI.
     fn add(
         &mut self,
@@ -256,10 +264,7 @@ impl Builder {
     ) -> Result<(), Conflict> {
         let bits64 = libseccomp_bits64(self.dbs[db].0);
         let chain = self.forest.chain(conds, action, bits64);
-        let (map, nr) = match slot {
-            Slot::Nr(nr) => (&mut self.dbs[db].1, nr),
-            Slot::Pseudo(id) => (&mut self.pseudo[db], id),
-        };
+        let (map, nr) = self.slot_map(db, slot);
         match map.get_mut(nr) {
             None => {
                 map.insert(
@@ -302,11 +307,7 @@ impl Builder {
                     e.rules.push((conds.to_vec(), action));
                     let mut root = e.chains;
                     let r = self.forest.add(&mut root, c);
-                    let map = match slot {
-                        Slot::Nr(_) => &mut self.dbs[db].1,
-                        Slot::Pseudo(_) => &mut self.pseudo[db],
-                    };
-                    if let Some(e) = map.get_mut(nr) {
+                    if let Some(e) = self.slot_map(db, slot).0.get_mut(nr) {
                         e.chains = root;
                     }
                     r

@@ -1,0 +1,46 @@
+//! What the benchmark binaries and examples share: the child side of a measurement (install a
+//! program K times, time calls) and the line fit over K.
+
+#![forbid(unsafe_code)]
+
+use confine_bpf::decode;
+use std::time::Instant;
+
+/// Least-squares line through `pts`: (slope, intercept).
+pub fn fit_line(pts: &[(f64, f64)]) -> (f64, f64) {
+    let n = pts.len() as f64;
+    let (sx, sy) = pts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+    let (mx, my) = (sx / n, sy / n);
+    let num: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let den: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    (num / den, my - num / den * mx)
+}
+
+/// In a child process: pin to CPU 0, set no_new_privs and install the raw program at `path`
+/// `k` times.
+pub fn install_stack(path: &str, k: usize) {
+    let prog = decode(&std::fs::read(path).unwrap()).unwrap();
+    confine_kernel::pin_to_cpu(0).expect("pin to CPU 0");
+    confine_kernel::set_no_new_privs().unwrap();
+    for _ in 0..k {
+        confine_kernel::install(&prog, Default::default()).expect("install");
+    }
+}
+
+/// Nanoseconds per call of `f` over about `n` calls: the fastest of batches of 1,000 (a batch
+/// that an interrupt, another task or the hypervisor got into is slower, never faster).
+pub fn fastest_ns(f: &dyn Fn() -> i64, n: usize) -> f64 {
+    for _ in 0..1000 {
+        f();
+    }
+    let batch = 1000;
+    let mut best = f64::MAX;
+    for _ in 0..n.div_ceil(batch) {
+        let t = Instant::now();
+        for _ in 0..batch {
+            std::hint::black_box(f());
+        }
+        best = best.min(t.elapsed().as_nanos() as f64 / batch as f64);
+    }
+    best
+}
