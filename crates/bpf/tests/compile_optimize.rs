@@ -77,6 +77,9 @@ fn docker_default_optimised_equals_policy_and_is_cacheable() {
                     0x4000_0000,
                     0x3fff_ffff,
                     0x8000_0000,
+                    0x9fff_ffff,
+                    0xbfff_ffff,
+                    0xc000_0000,
                     0xffff_fffe,
                     0x0f_0005,
                 ]);
@@ -157,7 +160,9 @@ fn random_profiles_optimised_equals_policy() {
         let mut arches: Vec<Arch> = p.arches.iter().map(|a| a.arch).collect();
         arches.push(Arch::Riscv64);
         for arch in arches {
+            // above the x32 split, runc's stub tests the x32 bit: 0x8000_0000.. count as native
             let mut nrs = vec![0u32, 1, u32::MAX, 0x4000_0000, 0x3fff_ffff, 999];
+            nrs.extend([0x8000_0000, 0xbfff_ffff, 0xc000_0000, 0xc000_0001]);
             if let Ok(t) = SyscallTable::for_arch(arch) {
                 nrs.extend(NAMES.iter().filter_map(|n| t.number(n)));
                 nrs.extend(NAMES.iter().filter_map(|n| t.number(n)).map(|x| x + 1));
@@ -183,4 +188,44 @@ fn random_profiles_optimised_equals_policy() {
         }
     }
     eprintln!("{n} random profiles, {verdicts} verdicts: optimised == policy");
+}
+
+/// `Policy::intervals` against `Policy::leaf`: every interval's first and last number and
+/// the numbers beside them decide as the interval says, neighbours differ, and the intervals
+/// start at 0 — for Docker's default and for random profiles, with and without the stub.
+#[test]
+fn intervals_are_the_maximal_runs_of_leaf() {
+    let check = |p: &confine_bpf::compile::Policy, what: &str| {
+        let mut audits: Vec<u32> = p.arches.iter().map(|a| a.arch.audit_arch()).collect();
+        audits.push(Arch::Riscv64.audit_arch());
+        audits.dedup();
+        for audit in audits {
+            let ivs = p.intervals(audit);
+            assert_eq!(ivs[0].0, 0, "{what} {audit:#x}");
+            for (i, &(lo, leaf)) in ivs.iter().enumerate() {
+                let hi = ivs.get(i + 1).map_or(u32::MAX, |n| n.0 - 1);
+                assert!(lo <= hi, "{what} {audit:#x}: {ivs:?}");
+                for nr in [lo, hi, lo + (hi - lo) / 2] {
+                    assert_eq!(p.leaf(audit, nr), leaf, "{what} {audit:#x} nr {nr}");
+                }
+                if let Some(&(_, next)) = ivs.get(i + 1) {
+                    assert_ne!(leaf, next, "{what} {audit:#x}: not maximal at {lo}");
+                }
+            }
+        }
+    };
+    for native in [Arch::X86_64, Arch::Aarch64, Arch::S390x, Arch::Riscv64] {
+        let r = docker(native, CapSet::docker_default());
+        for stub in [true, false] {
+            let p = build(&r, Options { enosys_stub: stub }).unwrap();
+            check(&p, &format!("docker {native} stub {stub}"));
+        }
+    }
+    let mut rng = Rng(0x1a7e);
+    for k in 0..2_000 {
+        let r = random_profile(&mut rng);
+        if let Ok(p) = build(&r, Options::default()) {
+            check(&p, &format!("random profile {k}"));
+        }
+    }
 }

@@ -70,6 +70,9 @@ fn reference_program_matches_the_policy() {
                 0x4000_0000,
                 0x4000_0000 + 512,
                 0x3fff_ffff,
+                0x8000_0000,
+                0xbfff_ffff,
+                0xc000_0000,
                 0x0f_0005,
             ]);
             for nr in nrs {

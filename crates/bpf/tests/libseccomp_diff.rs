@@ -67,6 +67,8 @@ fn compare(name: &str, r: &Resolved, dir: &Path, tally: &mut Tally) {
                 0x3fff_ffff,
                 0x0f_0002,
                 0x8000_0000,
+                0xbfff_ffff,
+                0xc000_0000,
             ]);
             for nr in nrs {
                 for args in &vecs {

@@ -237,7 +237,7 @@ fn random_profiles_match_runc_and_libseccomp() {
             arches.push(Arch::Riscv64);
             let vecs = arg_vectors(r, &mut rng);
             for arch in arches {
-                let mut nrs = vec![0u32, u32::MAX, 0x4000_0000, 999];
+                let mut nrs = vec![0u32, u32::MAX, 0x4000_0000, 999, 0x9fff_ffff, 0xc000_0000];
                 if let Ok(t) = SyscallTable::for_arch(arch) {
                     nrs.extend(NAMES.iter().filter_map(|n| t.number(n)));
                     nrs.push(t.max_number().min(0x0f_0000) + 1);

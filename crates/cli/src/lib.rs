@@ -60,7 +60,7 @@ pub enum SeccompCommand {
     /// Resolve a Docker profile for a host and print the flattened OCI profile.
     ///
     /// The output is what dockerd hands to runc: the rules that apply on the host, in order,
-    /// names sorted within each rule, `architectures` from the host's archMap entry. It is
+    /// names in the profile's order, `architectures` from the host's archMap entry. It is
     /// stable byte for byte and can be given to `docker run --security-opt seccomp=FILE` or used
     /// as a Kubernetes `Localhost` profile.
     Resolve(ResolveArgs),

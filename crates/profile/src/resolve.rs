@@ -41,7 +41,7 @@ pub fn running_kernel() -> Option<KernelVersion> {
 /// A rule that applies on the host, as Docker hands it to the runtime.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedRule {
-    /// The rule's names, sorted, every one kept.
+    /// The rule's names in the profile's order (runc adds them in that order), every one kept.
     pub names: Vec<String>,
     /// The action.
     pub action: Action,
@@ -150,17 +150,13 @@ pub fn resolve(profile: &Profile, host: &Host) -> Resolution {
         .iter()
         .enumerate()
         .filter(|(_, r)| rule_applies(&r.includes, &r.excludes, host))
-        .map(|(i, r)| {
-            let mut names = r.names.clone();
-            names.sort();
-            ResolvedRule {
-                names,
-                action: r.action,
-                errno_ret: r.errno_ret,
-                args: r.args.clone(),
-                comment: r.comment.clone(),
-                source_index: i,
-            }
+        .map(|(i, r)| ResolvedRule {
+            names: r.names.clone(),
+            action: r.action,
+            errno_ret: r.errno_ret,
+            args: r.args.clone(),
+            comment: r.comment.clone(),
+            source_index: i,
         })
         .collect();
     Resolution::Filter(Resolved {

@@ -63,8 +63,9 @@ pub enum Decision {
 pub struct ArchPolicy {
     /// The ABI.
     pub arch: Arch,
-    /// Syscall number → decision; numbers not listed get the default action.
-    pub syscalls: BTreeMap<u32, Decision>,
+    /// Syscall number → decision, sorted by number; numbers not listed get the default
+    /// action.
+    pub syscalls: Vec<(u32, Decision)>,
     /// Whether libseccomp compares 64-bit arguments as two words on this ABI.
     pub bits64: bool,
     /// The first rule that set each number's decision, sorted by number.
@@ -97,6 +98,14 @@ pub struct Policy {
     pub flags: Vec<Flag>,
     /// Names skipped because no architecture knows them (runc skips them).
     pub unknown_names: Vec<String>,
+}
+
+impl ArchPolicy {
+    /// The decision listed for `nr`, if any.
+    pub fn decision(&self, nr: u32) -> Option<Decision> {
+        let i = self.syscalls.binary_search_by_key(&nr, |e| e.0).ok()?;
+        Some(self.syscalls[i].1)
+    }
 }
 
 impl Policy {
@@ -157,13 +166,15 @@ fn libseccomp_knows(id: NameId) -> bool {
 /// A rule's name looked up once: its id, and its multiplexer and call number.
 type NameInfo = (Option<NameId>, Option<(&'static str, u64)>);
 
-#[derive(Clone, Debug)]
+/// One syscall's decision while rules are added (small and `Copy`: the dense arrays hold
+/// one per number).
+#[derive(Clone, Copy, Debug)]
 struct Entry {
     action: u32,
     chains: Option<NodeId>,
     origin: Origin,
-    /// The conditional rules merged into `chains`: their conditions and action.
-    rules: Vec<(Vec<Cond>, u32)>,
+    /// Index in [`Builder::merged`] of the conditional rules merged into `chains`.
+    merged: u32,
 }
 
 /// Whether two conditions test the same thing (the second value matters only to masked `==`).
@@ -211,18 +222,24 @@ impl Dense {
     }
 
     /// Every entry, by number.
-    fn into_sorted(self) -> Vec<(u32, Entry)> {
+    fn entries(&self) -> impl Iterator<Item = (u32, Entry)> + '_ {
         let base = self.base;
-        let (below, above): (Vec<_>, Vec<_>) = self.other.into_iter().partition(|e| e.0 < base);
-        let mut v: Vec<(u32, Entry)> = below;
-        v.extend(
-            self.slots
-                .into_iter()
-                .enumerate()
-                .filter_map(|(i, e)| Some((base + i as u32, e?))),
-        );
-        v.extend(above);
-        v
+        let side = |(nr, e): (&u32, &Entry)| (*nr, *e);
+        self.other
+            .range(..base)
+            .map(side)
+            .chain(
+                self.slots
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(i, e)| Some((base + i as u32, (*e)?))),
+            )
+            .chain(self.other.range(base..).map(side))
+    }
+
+    /// How many entries there are.
+    fn len(&self) -> usize {
+        self.other.len() + self.slots.iter().filter(|e| e.is_some()).count()
     }
 }
 
@@ -233,6 +250,8 @@ struct Builder {
     /// knows that the ABI lacks), by name id. They never reach the filter, but libseccomp
     /// merges them like any other rule on ABIs without a rule hook, so they can conflict.
     pseudo: Vec<Dense>,
+    /// Per conditional entry, the rules merged into its tree: their conditions and action.
+    merged: Vec<Vec<(Vec<Cond>, u32)>>,
 }
 
 /// Where a rule goes on one ABI.
@@ -264,56 +283,52 @@ impl Builder {
     ) -> Result<(), Conflict> {
         let bits64 = libseccomp_bits64(self.dbs[db].0);
         let chain = self.forest.chain(conds, action, bits64);
+        let merged = self.merged.len() as u32;
         let (map, nr) = self.slot_map(db, slot);
-        match map.get_mut(nr) {
-            None => {
-                map.insert(
-                    nr,
-                    Entry {
-                        action,
-                        chains: chain,
-                        origin: *origin,
-                        rules: if chain.is_some() {
-                            vec![(conds.to_vec(), action)]
-                        } else {
-                            Vec::new()
-                        },
-                    },
-                );
-                Ok(())
+        let Some(e) = map.get_mut(nr).map(|e| *e) else {
+            let entry = Entry {
+                action,
+                chains: chain,
+                origin: *origin,
+                merged,
+            };
+            map.insert(nr, entry);
+            if chain.is_some() {
+                self.merged.push(vec![(conds.to_vec(), action)]);
             }
+            return Ok(());
+        };
+        let (new, r) = match (e.chains, chain) {
             // an unconditional decision stays, whatever comes after it
-            Some(e) if e.chains.is_none() => Ok(()),
-            Some(e) => match chain {
-                None => {
-                    e.chains = None;
-                    e.action = action;
-                    e.origin = *origin;
-                    e.rules.clear();
-                    Ok(())
-                }
+            (None, _) => return Ok(()),
+            (Some(_), None) => (
+                Entry {
+                    action,
+                    chains: None,
+                    origin: *origin,
+                    merged: e.merged,
+                },
+                Ok(()),
+            ),
+            (Some(root), Some(c)) => {
+                let rules = &mut self.merged[e.merged as usize];
                 // libseccomp's prune drops a rule that an earlier rule with the same action
                 // and a subset of its conditions already covers
-                Some(_)
-                    if e.rules.iter().any(|(rc, ra)| {
-                        *ra == action
-                            && rc.len() < conds.len()
-                            && rc.iter().all(|c| conds.iter().any(|d| same_cond(c, d)))
-                    }) =>
-                {
-                    Ok(())
+                if rules.iter().any(|(rc, ra)| {
+                    *ra == action
+                        && rc.len() < conds.len()
+                        && rc.iter().all(|c| conds.iter().any(|d| same_cond(c, d)))
+                }) {
+                    return Ok(());
                 }
-                Some(c) => {
-                    e.rules.push((conds.to_vec(), action));
-                    let mut root = e.chains;
-                    let r = self.forest.add(&mut root, c);
-                    if let Some(e) = self.slot_map(db, slot).0.get_mut(nr) {
-                        e.chains = root;
-                    }
-                    r
-                }
-            },
-        }
+                rules.push((conds.to_vec(), action));
+                let mut tree = Some(root);
+                let r = self.forest.add(&mut tree, c);
+                (Entry { chains: tree, ..e }, r)
+            }
+        };
+        self.slot_map(db, slot).0.insert(nr, new);
+        r
     }
 }
 
@@ -346,6 +361,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
             })
             .collect(),
         pseudo: arches.iter().map(|_| Dense::new(0, 0)).collect(),
+        merged: Vec::new(),
     };
     // every name of every rule, looked up once: its id and its multiplexer call
     let ids: Vec<Vec<NameInfo>> = r
@@ -465,22 +481,24 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         Some(f) => f.iter().copied().filter(|f| *f != Flag::Tsync).collect(),
     };
     let mut arch_policies = Vec::with_capacity(b.dbs.len());
-    for (arch, map) in b.dbs {
-        let entries = map.into_sorted();
+    for (arch, map) in &b.dbs {
+        let n = map.len();
+        let (mut syscalls, mut origins) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (nr, e) in map.entries() {
+            syscalls.push((
+                nr,
+                match e.chains {
+                    None => Decision::Always(e.action),
+                    Some(t) => Decision::Tree(t),
+                },
+            ));
+            origins.push((nr, e.origin));
+        }
         arch_policies.push(ArchPolicy {
-            arch,
-            bits64: libseccomp_bits64(arch),
-            origins: entries.iter().map(|(nr, e)| (*nr, e.origin)).collect(),
-            syscalls: entries
-                .into_iter()
-                .map(|(nr, e)| {
-                    let d = match e.chains {
-                        None => Decision::Always(e.action),
-                        Some(t) => Decision::Tree(t),
-                    };
-                    (nr, d)
-                })
-                .collect(),
+            arch: *arch,
+            bits64: libseccomp_bits64(*arch),
+            origins,
+            syscalls,
         });
     }
     let arches = arch_policies;
@@ -568,8 +586,8 @@ impl Policy {
             }
         }
         for a in dbs() {
-            if let Some(d) = a.syscalls.get(&nr) {
-                return match *d {
+            if let Some(d) = a.decision(nr) {
+                return match d {
                     Decision::Always(v) => Leaf::Ret(v),
                     Decision::Tree(t) => Leaf::Tree(a.arch, t),
                 };
@@ -594,10 +612,10 @@ impl Policy {
         let mut entries: Vec<(u32, Leaf)> =
             Vec::with_capacity(dbs.iter().map(|a| a.syscalls.len()).sum());
         for a in &dbs {
-            for (&nr, d) in &a.syscalls {
+            for &(nr, d) in &a.syscalls {
                 entries.push((
                     nr,
-                    match *d {
+                    match d {
                         Decision::Always(v) => Leaf::Ret(v),
                         Decision::Tree(t) => Leaf::Tree(a.arch, t),
                     },
@@ -610,22 +628,17 @@ impl Policy {
             entries.sort_by_key(|e| e.0);
         }
         entries.dedup_by_key(|e| e.0);
-        // the numbers where the decision may change: every entry and the number after it,
-        // then 0, 1, the x32 split, the top and the stub's thresholds
-        let mut starts: Vec<u32> = Vec::with_capacity(2 * entries.len() + 8);
-        for e in &entries {
-            starts.push(e.0);
-            starts.extend(e.0.checked_add(1));
-        }
-        starts.extend([0u32, 1, X32_BIT, u32::MAX]);
+        // zones where the stub and the x32 split answer alike: bounded by 0, 1, the x32
+        // split, the top, the stub's thresholds, and where the x32 bit flips above the split
+        // (runc's stub tests the bit, so 0x80000000..0xbfffffff count as native numbers)
+        let mut bounds: Vec<u32> = vec![0, 1, X32_BIT, 0x8000_0000, 0xc000_0000, u32::MAX];
         for &(a, max) in &self.stub {
             if a.audit_arch() == audit_arch {
-                starts.extend(max.checked_add(1));
+                bounds.extend(max.checked_add(1));
             }
         }
-        // one long ascending run and a short tail: the stable sort merges them in one pass
-        starts.sort();
-        starts.dedup();
+        bounds.sort_unstable();
+        bounds.dedup();
         let stub = Stub::of(self, audit_arch);
         // which half of x86_64's numbers has no ABI in the filter (bad-arch action there)
         let (mut has64, mut has32) = (false, false);
@@ -633,26 +646,43 @@ impl Policy {
             has64 = dbs.iter().any(|a| a.arch == Arch::X86_64);
             has32 = dbs.iter().any(|a| a.arch == Arch::X32);
         }
-        let mut out: Vec<(u32, Leaf)> = Vec::new();
-        let mut next_entry = 0;
-        for start in starts {
-            while next_entry < entries.len() && entries[next_entry].0 < start {
-                next_entry += 1;
-            }
-            let leaf = if let Some(v) = stub.at(start) {
-                Leaf::Ret(v)
-            } else if (has64 && !has32 && start >= X32_BIT && start != u32::MAX)
-                || (has32 && !has64 && start < X32_BIT)
-            {
-                Leaf::Ret(self.bad_arch_action)
-            } else {
-                entries
-                    .get(next_entry)
-                    .filter(|e| e.0 == start)
-                    .map_or(Leaf::Ret(self.default_action), |e| e.1)
-            };
+        let default = Leaf::Ret(self.default_action);
+        let mut out: Vec<(u32, Leaf)> = Vec::with_capacity(2 * entries.len() + bounds.len());
+        let mut push = |start: u32, leaf: Leaf| {
             if out.last().is_none_or(|(_, l)| *l != leaf) {
                 out.push((start, leaf));
+            }
+        };
+        let mut next = 0;
+        for (z, &lo) in bounds.iter().enumerate() {
+            // the zone is [lo, hi]
+            let hi = bounds.get(z + 1).map_or(u32::MAX, |b| b - 1);
+            let fixed = if let Some(v) = stub.at(lo) {
+                Some(v)
+            } else if (has64 && !has32 && lo >= X32_BIT && lo != u32::MAX)
+                || (has32 && !has64 && lo < X32_BIT)
+            {
+                Some(self.bad_arch_action)
+            } else {
+                None
+            };
+            while next < entries.len() && entries[next].0 < lo {
+                next += 1;
+            }
+            if let Some(v) = fixed {
+                push(lo, Leaf::Ret(v));
+                continue;
+            }
+            if entries.get(next).is_none_or(|e| e.0 != lo) {
+                push(lo, default);
+            }
+            // each entry, and the default after it unless the next number is listed too
+            while let Some(&(nr, leaf)) = entries.get(next).filter(|e| e.0 <= hi) {
+                push(nr, leaf);
+                next += 1;
+                if nr < hi && entries.get(next).is_none_or(|e| e.0 != nr + 1) {
+                    push(nr + 1, default);
+                }
             }
         }
         out
@@ -664,8 +694,8 @@ impl Policy {
         self.arches
             .iter()
             .filter(|a| a.arch.audit_arch() == audit_arch)
-            .filter_map(|a| a.syscalls.get(&nr))
-            .any(|d| matches!(d, Decision::Tree(t) if self.forest.libseccomp_stale_hazard(*t)))
+            .filter_map(|a| a.decision(nr))
+            .any(|d| matches!(d, Decision::Tree(t) if self.forest.libseccomp_stale_hazard(t)))
     }
 
     /// runc's stub alone: `Some(ENOSYS)` when it answers.

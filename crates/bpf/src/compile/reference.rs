@@ -174,7 +174,7 @@ impl Gen<'_> {
             }
             let mut sys: Vec<(u32, Arch, Decision)> = Vec::new();
             for m in &members {
-                for (&nr, &d) in &m.syscalls {
+                for &(nr, d) in &m.syscalls {
                     sys.push((nr, m.arch, d));
                 }
             }
