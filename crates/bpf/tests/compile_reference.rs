@@ -100,7 +100,7 @@ fn programs_over_4096_instructions_are_a_clear_error() {
     let mut r = docker(Arch::X86_64, CapSet::docker_default());
     // 2,000 conditions on distinct values: far more code than one filter may hold
     r.rules.push(ResolvedRule {
-        names: vec!["keyctl".into()],
+        names: ["keyctl".to_string()].into(),
         action: Action::Allow,
         errno_ret: None,
         args: (0..2000)

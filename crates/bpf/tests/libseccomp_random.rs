@@ -181,7 +181,9 @@ fn random_profiles_match_runc_and_libseccomp() {
                     for k in 0..rules.len() {
                         for j in 0..rules[k].names.len() {
                             let mut v = rules.clone();
-                            v[k].names.remove(j);
+                            let mut names = v[k].names.to_vec();
+                            names.remove(j);
+                            v[k].names = names.into();
                             candidates.push(v);
                         }
                     }

@@ -51,7 +51,7 @@ pub fn to_value(r: &Resolved, format: OutputFormat) -> Value {
         .iter()
         .map(|rule| {
             let mut o = Map::new();
-            o.insert("names".into(), json!(rule.names));
+            o.insert("names".into(), json!(&*rule.names));
             o.insert("action".into(), json!(rule.action.as_str()));
             if let Some(e) = rule.errno_ret {
                 o.insert("errnoRet".into(), json!(e));

@@ -185,8 +185,9 @@ impl Filter {
 /// One rule of `syscalls[]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
-    /// Syscall names (from `names`, or the deprecated `name`).
-    pub names: Vec<String>,
+    /// Syscall names (from `names`, or the deprecated `name`); shared, not copied, by the
+    /// resolved rule.
+    pub names: std::sync::Arc<[String]>,
     /// The action.
     pub action: Action,
     /// `errnoRet`, as written (also when the action ignores it).

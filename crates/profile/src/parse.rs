@@ -571,8 +571,8 @@ impl Cx<'_> {
                 "the rule has both `name` and `names`; Docker refuses this (use `names`)".into(),
             );
         }
-        let names: Vec<String> = if list.is_empty() && !single.is_empty() {
-            vec![single]
+        let names: std::sync::Arc<[String]> = if list.is_empty() && !single.is_empty() {
+            [single].into()
         } else {
             list.iter().map(|(n, _)| n.clone()).collect()
         };

@@ -42,7 +42,7 @@ pub fn running_kernel() -> Option<KernelVersion> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedRule {
     /// The rule's names in the profile's order (runc adds them in that order), every one kept.
-    pub names: Vec<String>,
+    pub names: std::sync::Arc<[String]>,
     /// The action.
     pub action: Action,
     /// `errnoRet`, as written.

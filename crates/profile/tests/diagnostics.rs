@@ -272,7 +272,7 @@ fn old_format_name_and_all_vocabulary() {
     let p = p.unwrap();
     assert_eq!(p.architectures.len(), 23);
     assert_eq!(p.flags.as_ref().unwrap().len(), 4);
-    assert_eq!(p.syscalls[0].names, vec!["s0".to_string()]);
+    assert_eq!(p.syscalls[0].names.to_vec(), vec!["s0".to_string()]);
     assert_eq!(p.syscalls.len(), 8 + 7 + 1);
 }
 

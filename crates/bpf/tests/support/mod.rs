@@ -138,7 +138,12 @@ fn read_lib(r: &Resolved, bpf: &Path, v: &serde_json::Value) -> Lib {
 pub fn without(r: &Resolved, names: &[String]) -> Resolved {
     let mut r = r.clone();
     for rule in &mut r.rules {
-        rule.names.retain(|n| !names.contains(n));
+        rule.names = rule
+            .names
+            .iter()
+            .filter(|n| !names.contains(n))
+            .cloned()
+            .collect();
     }
     r.rules.retain(|rule| !rule.names.is_empty());
     r
@@ -314,7 +319,7 @@ pub fn random_profile(rng: &mut Rng) -> Resolved {
                 })
                 .collect();
             ResolvedRule {
-                names,
+                names: names.into(),
                 action,
                 errno_ret,
                 args,
