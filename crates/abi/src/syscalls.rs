@@ -219,6 +219,11 @@ impl NameId {
         name_id(name).map(NameId)
     }
 
+    /// How many names there are (ids run from 0 to this, exclusive).
+    pub fn count() -> usize {
+        NAME_SPANS.len()
+    }
+
     /// The id as a number (dense, from 0).
     pub fn index(self) -> u32 {
         u32::from(self.0)

@@ -281,6 +281,24 @@ impl Builder {
         action: u32,
         origin: &Origin,
     ) -> Result<(), Conflict> {
+        if conds.is_empty() {
+            // the common case, without a tree: an unconditional rule decides its syscall
+            // unless an unconditional one came first
+            let (map, nr) = self.slot_map(db, slot);
+            match map.get_mut(nr) {
+                Some(e) if e.chains.is_none() => {}
+                _ => map.insert(
+                    nr,
+                    Entry {
+                        action,
+                        chains: None,
+                        origin: *origin,
+                        merged: u32::MAX,
+                    },
+                ),
+            }
+            return Ok(());
+        }
         let bits64 = libseccomp_bits64(self.dbs[db].0);
         let chain = self.forest.chain(conds, action, bits64);
         let merged = self.merged.len() as u32;
@@ -360,7 +378,10 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                 (a, Dense::new(lo, ((hi - lo) as usize + 1).min(DENSE_MAX)))
             })
             .collect(),
-        pseudo: arches.iter().map(|_| Dense::new(0, 0)).collect(),
+        pseudo: arches
+            .iter()
+            .map(|_| Dense::new(0, NameId::count().min(DENSE_MAX)))
+            .collect(),
         merged: Vec::new(),
     };
     // every name of every rule, looked up once: its id and its multiplexer call
