@@ -27,7 +27,7 @@
 use super::asm::{Asm, AsmError, Label};
 use super::dispatch::{self, Node, Piece};
 use super::policy::{Leaf, Policy};
-use super::tree::NodeId;
+use super::tree::{Cmp, NodeId};
 use super::{arg_offset, jump_op, CompileError};
 use crate::insn::{class, op, Insn};
 use confine_abi::Arch;
@@ -135,7 +135,11 @@ impl Gen<'_> {
             let n = self.p.forest.node(id).clone();
             self.asm.bind(labels[i]);
             let off = arg_offset(arch, n.arg, n.hi);
+            // a masked compare under a zero mask (the high word of `a0 & 0x7e020000 == 0`,
+            // kept in the tree as libseccomp keeps it) has a known outcome: no load, no test
+            let known = (n.cmp == Cmp::MaskedEq && n.mask == 0).then_some(n.datum == 0);
             match acc {
+                _ if known.is_some() => {}
                 Some((o, m)) if o == off && m == n.mask => {}
                 Some((o, m)) if o == off && m == u32::MAX => {
                     self.asm
@@ -149,7 +153,11 @@ impl Gen<'_> {
                     }
                 }
             }
-            let here: Acc = Some((off, n.mask));
+            let here: Acc = if known.is_some() {
+                acc
+            } else {
+                Some((off, n.mask))
+            };
             let jop = jump_op(n.cmp);
             let mut subs = Vec::new();
             let mut target = |nxt: Option<NodeId>, act: Option<u32>, g: &mut Self| match (nxt, act)
@@ -164,7 +172,11 @@ impl Gen<'_> {
             };
             let t = target(n.nxt_t, n.act_t, self);
             let fl = target(n.nxt_f, n.act_f, self);
-            self.asm.jump(jop, n.datum, t, fl);
+            match known {
+                Some(true) => self.asm.ja(t),
+                Some(false) => self.asm.ja(fl),
+                None => self.asm.jump(jop, n.datum, t, fl),
+            }
             let had_subs = !subs.is_empty();
             for (l, sub) in subs {
                 self.asm.bind(l);
