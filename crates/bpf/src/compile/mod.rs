@@ -1,5 +1,6 @@
 //! The seccomp compiler: a resolved profile → the decisions runc + libseccomp would install
-//! ([`policy`], [`tree`]) → a classic BPF program ([`reference`], the simple generator that the
+//! ([`policy`], [`tree`]; what they decide per call and per number range: [`verdict`]) → a
+//! classic BPF program ([`optimize`], and [`reference`], the simple generator that the
 //! optimised one is checked against).
 
 pub mod asm;
@@ -8,6 +9,7 @@ pub mod optimize;
 pub mod policy;
 pub mod reference;
 pub mod tree;
+pub mod verdict;
 
 use confine_abi::{Arch, ArchError};
 

@@ -1,0 +1,219 @@
+//! What a built [`Policy`] decides, without BPF: the verdict for one call, the decision for
+//! one (arch, nr) up to the argument checks, and the maximal intervals of equal decision the
+//! optimiser lays its dispatch over. runc's `-ENOSYS` stub is part of the decision here, as it
+//! is part of what runc installs.
+
+use super::policy::{ArchPolicy, Decision, Policy, RET_ENOSYS, X32_BIT};
+use super::tree::NodeId;
+use confine_abi::Arch;
+
+/// What decides one (arch, nr) before arguments are looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Leaf {
+    /// A fixed return value.
+    Ret(u32),
+    /// An argument tree of the given ABI (its unmatched outcome is the default action).
+    Tree(Arch, NodeId),
+}
+
+impl Policy {
+    /// The verdict for one call, computed from the policy itself (no BPF): what the installed
+    /// program must return. `args` are the six 64-bit arguments.
+    pub fn eval(&self, audit_arch: u32, nr: u32, args: &[u64; 6]) -> u32 {
+        match self.leaf(audit_arch, nr) {
+            Leaf::Ret(v) => v,
+            Leaf::Tree(_, t) => self.forest.eval(t, args).unwrap_or(self.default_action),
+        }
+    }
+
+    /// The decision for (arch, nr) up to the argument checks.
+    pub fn leaf(&self, audit_arch: u32, nr: u32) -> Leaf {
+        if let Some(v) = self.eval_stub(audit_arch, nr) {
+            return Leaf::Ret(v);
+        }
+        // no allocation: this runs for every breakpoint of every architecture at compile time
+        let dbs = || {
+            self.arches
+                .iter()
+                .filter(move |a| a.arch.audit_arch() == audit_arch)
+        };
+        if dbs().next().is_none() {
+            return Leaf::Ret(self.bad_arch_action);
+        }
+        if audit_arch == Arch::X86_64.audit_arch() {
+            let has64 = dbs().any(|a| a.arch == Arch::X86_64);
+            let has32 = dbs().any(|a| a.arch == Arch::X32);
+            if (has64 && !has32 && nr >= X32_BIT && nr != u32::MAX)
+                || (has32 && !has64 && nr < X32_BIT)
+            {
+                return Leaf::Ret(self.bad_arch_action);
+            }
+        }
+        for a in dbs() {
+            if let Some(d) = a.decision(nr) {
+                return match d {
+                    Decision::Always(v) => Leaf::Ret(v),
+                    Decision::Tree(t) => Leaf::Tree(a.arch, t),
+                };
+            }
+        }
+        Leaf::Ret(self.default_action)
+    }
+
+    /// Maximal intervals of constant decision over all 2^32 numbers of `audit_arch`:
+    /// `(first number, leaf)`, sorted. Equivalent to [`Policy::leaf`] at every number (the
+    /// optimiser's tests check the program against `leaf`), computed without a lookup per
+    /// number: the explicit entries are merged once and walked in order.
+    pub fn intervals(&self, audit_arch: u32) -> Vec<(u32, Leaf)> {
+        let dbs: Vec<&ArchPolicy> = self
+            .arches
+            .iter()
+            .filter(|a| a.arch.audit_arch() == audit_arch)
+            .collect();
+        if dbs.is_empty() {
+            return vec![(0, Leaf::Ret(self.bad_arch_action))];
+        }
+        let mut entries: Vec<(u32, Leaf)> =
+            Vec::with_capacity(dbs.iter().map(|a| a.syscalls.len()).sum());
+        for a in &dbs {
+            for &(nr, d) in &a.syscalls {
+                entries.push((
+                    nr,
+                    match d {
+                        Decision::Always(v) => Leaf::Ret(v),
+                        Decision::Tree(t) => Leaf::Tree(a.arch, t),
+                    },
+                ));
+            }
+        }
+        // x86_64's and x32's numbers do not overlap: usually sorted already. Stable, so the
+        // first architecture listing a number decides it, as in `leaf`.
+        if !entries.is_sorted_by_key(|e| e.0) {
+            entries.sort_by_key(|e| e.0);
+        }
+        entries.dedup_by_key(|e| e.0);
+        // zones where the stub and the x32 split answer alike: bounded by 0, 1, the x32
+        // split, the top, the stub's thresholds, and where the x32 bit flips above the split
+        // (runc's stub tests the bit, so 0x80000000..0xbfffffff count as native numbers)
+        let mut bounds: Vec<u32> = vec![0, 1, X32_BIT, 0x8000_0000, 0xc000_0000, u32::MAX];
+        for &(a, max) in &self.stub {
+            if a.audit_arch() == audit_arch {
+                bounds.extend(max.checked_add(1));
+            }
+        }
+        bounds.sort_unstable();
+        bounds.dedup();
+        let stub = Stub::of(self, audit_arch);
+        // which half of x86_64's numbers has no ABI in the filter (bad-arch action there)
+        let (mut has64, mut has32) = (false, false);
+        if audit_arch == Arch::X86_64.audit_arch() {
+            has64 = dbs.iter().any(|a| a.arch == Arch::X86_64);
+            has32 = dbs.iter().any(|a| a.arch == Arch::X32);
+        }
+        let default = Leaf::Ret(self.default_action);
+        let mut out: Vec<(u32, Leaf)> = Vec::with_capacity(2 * entries.len() + bounds.len());
+        let mut push = |start: u32, leaf: Leaf| {
+            if out.last().is_none_or(|(_, l)| *l != leaf) {
+                out.push((start, leaf));
+            }
+        };
+        let mut next = 0;
+        for (z, &lo) in bounds.iter().enumerate() {
+            // the zone is [lo, hi]
+            let hi = bounds.get(z + 1).map_or(u32::MAX, |b| b - 1);
+            let fixed = if let Some(v) = stub.at(lo) {
+                Some(v)
+            } else if (has64 && !has32 && lo >= X32_BIT && lo != u32::MAX)
+                || (has32 && !has64 && lo < X32_BIT)
+            {
+                Some(self.bad_arch_action)
+            } else {
+                None
+            };
+            while next < entries.len() && entries[next].0 < lo {
+                next += 1;
+            }
+            if let Some(v) = fixed {
+                push(lo, Leaf::Ret(v));
+                continue;
+            }
+            if entries.get(next).is_none_or(|e| e.0 != lo) {
+                push(lo, default);
+            }
+            // each entry, and the default after it unless the next number is listed too
+            while let Some(&(nr, leaf)) = entries.get(next).filter(|e| e.0 <= hi) {
+                push(nr, leaf);
+                next += 1;
+                if nr < hi && entries.get(next).is_none_or(|e| e.0 != nr + 1) {
+                    push(nr + 1, default);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether libseccomp 2.5.4's program for (arch, nr) may compare a stale accumulator (see
+    /// [`Forest::libseccomp_stale_hazard`]).
+    pub fn libseccomp_hazard(&self, audit_arch: u32, nr: u32) -> bool {
+        self.arches
+            .iter()
+            .filter(|a| a.arch.audit_arch() == audit_arch)
+            .filter_map(|a| a.decision(nr))
+            .any(|d| matches!(d, Decision::Tree(t) if self.forest.libseccomp_stale_hazard(t)))
+    }
+
+    /// runc's stub alone: `Some(ENOSYS)` when it answers.
+    pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<u32> {
+        Stub::of(self, audit_arch).at(nr)
+    }
+}
+
+/// runc's stub for one audit architecture, its thresholds looked up once.
+#[derive(Clone, Copy)]
+enum Stub {
+    /// No stub for this architecture.
+    None,
+    /// x86_64's audit value, shared by x86_64 and x32: a threshold for each half.
+    X86_64 {
+        native: Option<u32>,
+        x32: Option<u32>,
+    },
+    /// Numbers above `max` get ENOSYS (and 0 too on s390/s390x, as runc's stub does).
+    Max { max: u32, zero: bool },
+}
+
+impl Stub {
+    fn of(p: &Policy, audit_arch: u32) -> Stub {
+        let mut mine = p.stub.iter().filter(|(a, _)| a.audit_arch() == audit_arch);
+        let Some(&(first, first_max)) = mine.next() else {
+            return Stub::None;
+        };
+        if audit_arch == Arch::X86_64.audit_arch() {
+            // the first entry of each ABI counts
+            let of = |want: Arch| p.stub.iter().find(|(a, _)| *a == want).map(|e| e.1);
+            Stub::X86_64 {
+                native: of(Arch::X86_64),
+                x32: of(Arch::X32),
+            }
+        } else {
+            Stub::Max {
+                max: first_max,
+                zero: matches!(first, Arch::S390 | Arch::S390x),
+            }
+        }
+    }
+
+    fn at(self, nr: u32) -> Option<u32> {
+        let max = match self {
+            Stub::None => return None,
+            Stub::X86_64 { native, x32 } => match (native, x32, nr & X32_BIT != 0) {
+                (_, Some(m), true) => m,
+                (Some(m), _, false) => m,
+                _ => return None,
+            },
+            Stub::Max { zero: true, .. } if nr == 0 => return Some(RET_ENOSYS),
+            Stub::Max { max, .. } => max,
+        };
+        (nr > max).then_some(RET_ENOSYS)
+    }
+}
