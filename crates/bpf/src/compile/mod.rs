@@ -1,6 +1,6 @@
 //! The seccomp compiler: a resolved profile → the decisions runc + libseccomp would install
 //! ([`policy`], [`tree`]; what they decide per call and per number range: [`verdict`]) → a
-//! classic BPF program ([`optimize`], and [`reference`], the simple generator that the
+//! classic BPF program ([`optimize`], and [`reference`](mod@reference), the simple generator that the
 //! optimised one is checked against).
 
 pub mod asm;
