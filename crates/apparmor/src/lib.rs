@@ -1,5 +1,5 @@
 //! AppArmor the way Docker uses it: render the docker-default profile from its template
-//! ([`template`]), tell whether the running kernel enforces AppArmor and why not ([`detect`]),
+//! ([`template`]), tell whether the running kernel enforces AppArmor and why not ([`detect`](mod@detect)),
 //! compile and load profiles through the real `apparmor_parser` without writing them to disk
 //! ([`parser`]), and read what is loaded and which label a process has ([`kernel`]).
 //!

@@ -7,9 +7,9 @@ pub mod class {
     pub const LD: u16 = 0x00;
     /// Load into X.
     pub const LDX: u16 = 0x01;
-    /// Store A into M[k].
+    /// Store A into `M[k]`.
     pub const ST: u16 = 0x02;
-    /// Store X into M[k].
+    /// Store X into `M[k]`.
     pub const STX: u16 = 0x03;
     /// Arithmetic on A.
     pub const ALU: u16 = 0x04;
@@ -35,7 +35,7 @@ pub mod op {
     pub const ABS: u16 = 0x20;
     /// Indirect (X + k).
     pub const IND: u16 = 0x40;
-    /// Scratch memory M[k].
+    /// Scratch memory `M[k]`.
     pub const MEM: u16 = 0x60;
     /// Packet length.
     pub const LEN: u16 = 0x80;

@@ -298,7 +298,7 @@ pub struct RunArgs {
     /// Every capability confine holds, no seccomp, no AppArmor (unless a profile is given)
     #[arg(long)]
     pub privileged: bool,
-    /// User and group, UID[:GID] or names
+    /// User and group, `UID[:GID]` or names
     #[arg(short, long, value_name = "USER[:GROUP]")]
     pub user: Option<String>,
     /// Additional groups (GID or name)

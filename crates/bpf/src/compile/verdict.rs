@@ -153,7 +153,7 @@ impl Policy {
     }
 
     /// Whether libseccomp 2.5.4's program for (arch, nr) may compare a stale accumulator (see
-    /// [`Forest::libseccomp_stale_hazard`]).
+    /// [`Forest::libseccomp_stale_hazard`](super::tree::Forest::libseccomp_stale_hazard)).
     pub fn libseccomp_hazard(&self, audit_arch: u32, nr: u32) -> bool {
         self.arches
             .iter()
