@@ -16,15 +16,16 @@
 //!
 //! Pieces keep their order, so every node is one `jge` at the first number of its right half.
 
+#[cfg(test)]
 use super::policy::Leaf;
 
 /// One leaf of the dispatch tree, covering the numbers from its start to the next piece's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Piece {
+pub(crate) enum Piece<L> {
     /// One decision for the whole range.
-    Run(Leaf),
+    Run(L),
     /// `jeq nr` → `inner`; every other number of the range → `outer`.
-    Peel { nr: u32, inner: Leaf, outer: Leaf },
+    Peel { nr: u32, inner: L, outer: L },
 }
 
 /// A node of the dispatch tree.
@@ -38,9 +39,9 @@ pub(crate) enum Node {
 
 /// A built dispatch tree.
 #[derive(Clone, Debug)]
-pub(crate) struct Dispatch {
+pub(crate) struct Dispatch<L> {
     /// `(first number, piece)`, sorted.
-    pub pieces: Vec<(u32, Piece)>,
+    pub pieces: Vec<(u32, Piece<L>)>,
     /// The tree's nodes; `root` is the top.
     pub nodes: Vec<Node>,
     /// The top node.
@@ -50,7 +51,7 @@ pub(crate) struct Dispatch {
 /// Cut the intervals into pieces: a single number whose two neighbours decide alike is peeled.
 /// Also returns each piece's height for a lift of 1 less its height for a lift of 0 (whether it
 /// holds a hot interval) and its height without lift.
-fn pieces(ivs: &[(u32, Leaf)], hot: &[bool]) -> Vec<(u32, Piece, bool, u32)> {
+fn pieces<L: Copy + Eq>(ivs: &[(u32, L)], hot: &[bool]) -> Vec<(u32, Piece<L>, bool, u32)> {
     let single = |i: usize| {
         ivs.get(i + 1)
             .is_some_and(|n| u64::from(n.0) == u64::from(ivs[i].0) + 1)
@@ -82,7 +83,7 @@ fn pieces(ivs: &[(u32, Leaf)], hot: &[bool]) -> Vec<(u32, Piece, bool, u32)> {
 /// subtree below `w` is raised to `w` (it can only be merged at that cost now), and runs of
 /// neighbours at `w` are paired left to right into subtrees of `w + 1`. Returns the nodes, the
 /// root and the cost (largest depth + height).
-fn merge(pieces: &[(u32, Piece)], heights: &[u32]) -> (Vec<Node>, usize, u32) {
+fn merge<L>(pieces: &[(u32, Piece<L>)], heights: &[u32]) -> (Vec<Node>, usize, u32) {
     let mut nodes: Vec<Node> = (0..pieces.len()).map(Node::Piece).collect();
     // (height, node, first number)
     let mut row: Vec<(u32, usize, u32)> = heights
@@ -119,14 +120,14 @@ fn merge(pieces: &[(u32, Piece)], heights: &[u32]) -> (Vec<Node>, usize, u32) {
 /// The dispatch tree over `ivs` (sorted interval starts with their leaves; the first starts at
 /// 0). `hot[i]` says whether interval `i` is to be lifted; `lift_hot` off builds the plain
 /// shallowest tree.
-pub(crate) fn build(ivs: &[(u32, Leaf)], hot: &[bool], lift_hot: bool) -> Dispatch {
+pub(crate) fn build<L: Copy + Eq>(ivs: &[(u32, L)], hot: &[bool], lift_hot: bool) -> Dispatch<L> {
     let cut = pieces(ivs, hot);
     let heights_for = |lift: u32| -> Vec<u32> {
         cut.iter()
             .map(|&(_, _, h, base)| if h { base + lift } else { base })
             .collect()
     };
-    let pieces: Vec<(u32, Piece)> = cut.iter().map(|&(s, p, _, _)| (s, p)).collect();
+    let pieces: Vec<(u32, Piece<L>)> = cut.iter().map(|&(s, p, _, _)| (s, p)).collect();
     let (nodes, root, depth) = merge(&pieces, &heights_for(0));
     if !lift_hot || !cut.iter().any(|c| c.2) {
         return Dispatch {
@@ -159,7 +160,7 @@ pub(crate) fn build(ivs: &[(u32, Leaf)], hot: &[bool], lift_hot: bool) -> Dispat
 mod tests {
     use super::*;
 
-    fn depth_of(d: &Dispatch, node: usize, piece: usize) -> Option<u32> {
+    fn depth_of(d: &Dispatch<Leaf>, node: usize, piece: usize) -> Option<u32> {
         match d.nodes[node] {
             Node::Piece(i) => (i == piece).then_some(0),
             Node::Split { left, right, .. } => depth_of(d, left, piece)
@@ -168,7 +169,7 @@ mod tests {
         }
     }
 
-    fn find(d: &Dispatch, nr: u32) -> Leaf {
+    fn find(d: &Dispatch<Leaf>, nr: u32) -> Leaf {
         let mut n = d.root;
         loop {
             match d.nodes[n] {

@@ -85,24 +85,30 @@ impl Gen<'_> {
         }
     }
 
-    /// Emit the dispatch tree below `node`; A holds the syscall number.
-    fn dispatch(&mut self, d: &dispatch::Dispatch, node: usize) {
+    /// Emit the range tree below `node` over the word A holds (the syscall number, or an
+    /// argument word); `label` gives the target of each leaf.
+    fn ranges<L: Copy + Eq>(
+        &mut self,
+        d: &dispatch::Dispatch<L>,
+        node: usize,
+        label: &mut dyn FnMut(&mut Self, L) -> Label,
+    ) {
         match d.nodes[node] {
             Node::Piece(i) => match d.pieces[i].1 {
                 Piece::Run(leaf) => {
-                    let l = self.leaf_label(leaf);
+                    let l = label(self, leaf);
                     self.asm.ja(l);
                 }
                 Piece::Peel { nr, inner, outer } => {
-                    let t = self.leaf_label(inner);
-                    let f = self.leaf_label(outer);
+                    let t = label(self, inner);
+                    let f = label(self, outer);
                     self.asm.jump(op::JEQ, nr, t, f);
                 }
             },
             Node::Split { at, left, right } => {
-                let target = |g: &mut Self, n: usize| match d.nodes[n] {
+                let mut target = |g: &mut Self, n: usize| match d.nodes[n] {
                     Node::Piece(i) => match d.pieces[i].1 {
-                        Piece::Run(leaf) => (g.leaf_label(leaf), false),
+                        Piece::Run(leaf) => (label(g, leaf), false),
                         Piece::Peel { .. } => (g.asm.label(), true),
                     },
                     Node::Split { .. } => (g.asm.label(), true),
@@ -112,11 +118,11 @@ impl Gen<'_> {
                 self.asm.jump(op::JGE, at, r, l);
                 if emit_left {
                     self.asm.bind(l);
-                    self.dispatch(d, left);
+                    self.ranges(d, left, label);
                 }
                 if emit_right {
                     self.asm.bind(r);
-                    self.dispatch(d, right);
+                    self.ranges(d, right, label);
                 }
             }
         }
@@ -213,7 +219,7 @@ impl Gen<'_> {
             let ivs = self.p.intervals(*audit);
             let hot = hot_intervals(self.p, &ivs);
             let d = dispatch::build(&ivs, &hot, self.tuning.lift_hot);
-            self.dispatch(&d, d.root);
+            self.ranges(&d, d.root, &mut |g, leaf| g.leaf_label(leaf));
             // argument trees right after their architecture's dispatch, to keep jumps short
             let default = self.ret_label(self.p.default_action);
             while let Some((l, arch, t)) = self.pending.pop() {
