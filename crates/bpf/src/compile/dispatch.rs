@@ -239,7 +239,7 @@ mod tests {
         let hot: Vec<bool> = (0..40).map(|i| i == 23).collect();
         let plain = build(&v, &hot, false);
         let lifted = build(&v, &hot, true);
-        let max = |d: &Dispatch| {
+        let max = |d: &Dispatch<Leaf>| {
             (0..d.pieces.len())
                 .map(|p| depth_of(d, d.root, p).unwrap())
                 .max()
