@@ -79,11 +79,33 @@ impl Asm {
         self.items.push(Item::Ja(l));
     }
 
+    /// Whether item `i` is a `ja` to a label bound right after it (only other labels between):
+    /// it falls through and takes no instruction.
+    fn falls_through(&self, i: usize) -> bool {
+        let Item::Ja(l) = self.items[i] else {
+            return false;
+        };
+        for it in &self.items[i + 1..] {
+            match *it {
+                Item::Bind(b) if b == l => return true,
+                Item::Bind(_) => {}
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// Lay the program out. A conditional jump whose target is more than 255 instructions away
-    /// goes through a `ja` placed right after it.
+    /// goes through a `ja` placed right after it; a `ja` to the next instruction is left out.
     pub fn finish(&self) -> Result<Vec<Insn>, AsmError> {
-        // which conditional items need a trampoline for (true, false)
+        // which conditional items need a trampoline for (true, false); `ja`s that fall through
+        // are marked (true, true) and take no room
         let mut far = vec![(false, false); self.items.len()];
+        for (i, f) in far.iter_mut().enumerate() {
+            if self.falls_through(i) {
+                *f = (true, true);
+            }
+        }
         loop {
             let (pos, label_at) = self.layout(&far);
             let mut changed = false;
@@ -117,6 +139,7 @@ impl Asm {
         match self.items[i] {
             Item::Bind(_) => 0,
             Item::Cond { .. } => 1 + far[i].0 as usize + far[i].1 as usize,
+            Item::Ja(_) if far[i] == (true, true) => 0,
             _ => 1,
         }
     }
@@ -148,6 +171,7 @@ impl Asm {
             match *it {
                 Item::Bind(_) => {}
                 Item::Fixed(insn) => out.push(insn),
+                Item::Ja(_) if far[i] == (true, true) => {}
                 Item::Ja(l) => {
                     let d = at(l)?;
                     if d <= pc {

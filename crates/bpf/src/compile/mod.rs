@@ -3,6 +3,7 @@
 //! classic BPF program ([`optimize`], and [`reference`](mod@reference), the simple generator that the
 //! optimised one is checked against).
 
+mod argranges;
 pub mod asm;
 mod dispatch;
 pub mod optimize;

@@ -24,6 +24,7 @@
 //! Argument trees keep track of what the accumulator holds and skip reloads only where every
 //! way into a node leaves the right word in it.
 
+use super::argranges::{self, Ranges, WordLeaf};
 use super::asm::{Asm, AsmError, Label};
 use super::dispatch::{self, Node, Piece};
 use super::policy::{Leaf, Policy};
@@ -194,6 +195,42 @@ impl Gen<'_> {
         }
     }
 
+    /// The range layout of argument tree `t` when it has the shorter longest path (ties: the
+    /// smaller total over the grid's cells).
+    fn relaid(&self, arch: Arch, t: NodeId) -> Option<Ranges> {
+        let bits64 = self.p.arches.iter().find(|a| a.arch == arch)?.bits64;
+        let r = argranges::ranges(&self.p.forest, t, self.p.default_action, bits64)?;
+        r.beats_merged(&self.p.forest, t).then_some(r)
+    }
+
+    /// Emit an argument check laid out as range trees over its words.
+    fn word_trees(&mut self, arch: Arch, r: &Ranges) {
+        let lows: Vec<Label> = r.low.iter().map(|_| self.asm.label()).collect();
+        let mut target = |g: &mut Self, leaf: WordLeaf| match leaf {
+            WordLeaf::Ret(v) => g.ret_label(v),
+            WordLeaf::Low(k) => lows[k],
+        };
+        let mut word = |g: &mut Self, hi: bool, d: &dispatch::Dispatch<WordLeaf>| {
+            // a tree that is one run needs neither the load nor a test
+            if let Node::Piece(i) = d.nodes[d.root] {
+                if let Piece::Run(leaf) = d.pieces[i].1 {
+                    let l = target(g, leaf);
+                    g.asm.ja(l);
+                    return;
+                }
+            }
+            g.asm.ld(arg_offset(arch, r.arg, hi));
+            g.ranges(d, d.root, &mut target);
+        };
+        if let Some(h) = &r.high {
+            word(self, true, h);
+        }
+        for (k, d) in r.low.iter().enumerate() {
+            self.asm.bind(lows[k]);
+            word(self, false, d);
+        }
+    }
+
     fn program(&mut self) {
         let mut audits: Vec<u32> = Vec::new();
         for a in &self.p.arches {
@@ -224,8 +261,11 @@ impl Gen<'_> {
             let default = self.ret_label(self.p.default_action);
             while let Some((l, arch, t)) = self.pending.pop() {
                 self.asm.bind(l);
-                // entered from the dispatch: A holds the syscall number
-                self.level(arch, t, default, Some((0, u32::MAX)));
+                match self.relaid(arch, t) {
+                    Some(r) => self.word_trees(arch, &r),
+                    // entered from the dispatch: A holds the syscall number
+                    None => self.level(arch, t, default, Some((0, u32::MAX))),
+                }
             }
             // this block's returns
             let rets = std::mem::take(&mut self.rets);
