@@ -14,7 +14,7 @@
 //! instructions for `AF_INET`; as ranges it takes 4. The optimiser keeps whichever layout has
 //! the shorter longest path.
 
-use super::dispatch::{self, Dispatch, Node, Piece};
+use super::dispatch::{self, Dispatch};
 use super::tree::{Cmp, Forest, NodeId};
 
 /// A leaf of a range tree over one word.
@@ -71,25 +71,8 @@ impl Ranges {
 /// Instructions one word's range tree executes for `w` (its load included unless the tree is
 /// a single run, which needs neither load nor test), and the leaf reached.
 fn walk(d: &Dispatch<WordLeaf>, w: u32) -> (usize, WordLeaf) {
-    let mut n = d.root;
-    let mut count = 0;
-    loop {
-        match d.nodes[n] {
-            Node::Split { at, left, right } => {
-                count += 1;
-                n = if w >= at { right } else { left };
-            }
-            Node::Piece(i) => {
-                return match d.pieces[i].1 {
-                    // a tree that is one run is a plain jump: no load, no test
-                    Piece::Run(l) => (count + usize::from(count > 0), l),
-                    Piece::Peel { nr, inner, outer } => {
-                        (1 + count + 1, if w == nr { inner } else { outer })
-                    }
-                };
-            }
-        }
-    }
+    let (tests, leaf) = d.decide(w);
+    (tests + usize::from(tests > 0), leaf)
 }
 
 /// What the accumulator holds while a merged tree runs: `(high word, mask)`.
@@ -113,18 +96,7 @@ fn merged_executed(f: &Forest, start: NodeId, args: &[u64; 6], held: Held) -> (O
             };
         }
         let here = if known { held } else { Some((n.hi, n.mask)) };
-        let a = args[usize::from(n.arg)];
-        let word = if n.hi { (a >> 32) as u32 } else { a as u32 } & n.mask;
-        let hit = match n.cmp {
-            Cmp::Eq | Cmp::MaskedEq => word == n.datum,
-            Cmp::Gt => word > n.datum,
-            Cmp::Ge => word >= n.datum,
-        };
-        let (act, nxt) = if hit {
-            (n.act_t, n.nxt_t)
-        } else {
-            (n.act_f, n.nxt_f)
-        };
+        let (act, nxt) = n.branch(args);
         if let Some(sub) = nxt {
             let (r, c) = merged_executed(f, sub, args, here);
             count += c;
@@ -254,7 +226,6 @@ pub(crate) fn ranges(f: &Forest, root: NodeId, default: u32, bits64: bool) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::dispatch::{Node, Piece};
     use crate::compile::tree::Cond;
     use confine_profile::Operator;
 
@@ -271,36 +242,15 @@ mod tests {
         }
     }
 
-    fn find(d: &Dispatch<WordLeaf>, w: u32) -> WordLeaf {
-        let mut n = d.root;
-        loop {
-            match d.nodes[n] {
-                Node::Split { at, left, right } => n = if w >= at { right } else { left },
-                Node::Piece(i) => {
-                    return match d.pieces[i].1 {
-                        Piece::Run(l) => l,
-                        Piece::Peel { nr, inner, outer } => {
-                            if w == nr {
-                                inner
-                            } else {
-                                outer
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// What the range layout returns for argument value `v`.
     fn run(r: &Ranges, v: u64) -> u32 {
         let leaf = match &r.high {
-            Some(h) => find(h, (v >> 32) as u32),
+            Some(h) => h.decide((v >> 32) as u32).1,
             None => WordLeaf::Low(0),
         };
         match leaf {
             WordLeaf::Ret(a) => a,
-            WordLeaf::Low(k) => match find(&r.low[k], v as u32) {
+            WordLeaf::Low(k) => match r.low[k].decide(v as u32).1 {
                 WordLeaf::Ret(a) => a,
                 WordLeaf::Low(_) => panic!("a low-word tree leads to another"),
             },

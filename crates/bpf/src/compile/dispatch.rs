@@ -48,6 +48,30 @@ pub(crate) struct Dispatch<L> {
     pub root: usize,
 }
 
+impl<L: Copy> Dispatch<L> {
+    /// The leaf the tree reaches for `w`, and the tests (`jge` and `jeq`) on the way.
+    pub fn decide(&self, w: u32) -> (usize, L) {
+        let mut n = self.root;
+        let mut tests = 0;
+        loop {
+            match self.nodes[n] {
+                Node::Split { at, left, right } => {
+                    tests += 1;
+                    n = if w >= at { right } else { left };
+                }
+                Node::Piece(i) => {
+                    return match self.pieces[i].1 {
+                        Piece::Run(l) => (tests, l),
+                        Piece::Peel { nr, inner, outer } => {
+                            (tests + 1, if w == nr { inner } else { outer })
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Cut the intervals into pieces: a single number whose two neighbours decide alike is peeled.
 /// Also returns each piece's height for a lift of 1 less its height for a lift of 0 (whether it
 /// holds a hot interval) and its height without lift.
@@ -170,28 +194,7 @@ mod tests {
     }
 
     fn find(d: &Dispatch<Leaf>, nr: u32) -> Leaf {
-        let mut n = d.root;
-        loop {
-            match d.nodes[n] {
-                Node::Split { at, left, right } => n = if nr >= at { right } else { left },
-                Node::Piece(i) => {
-                    return match d.pieces[i].1 {
-                        Piece::Run(l) => l,
-                        Piece::Peel {
-                            nr: x,
-                            inner,
-                            outer,
-                        } => {
-                            if nr == x {
-                                inner
-                            } else {
-                                outer
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        d.decide(nr).1
     }
 
     fn ivs(leaves: &[(u32, u32)]) -> Vec<(u32, Leaf)> {

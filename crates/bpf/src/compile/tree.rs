@@ -70,6 +70,28 @@ pub struct Node {
     linked: bool,
 }
 
+impl Node {
+    /// Whether the node's comparison holds for the six 64-bit arguments.
+    pub fn holds(&self, args: &[u64; 6]) -> bool {
+        let a = args[usize::from(self.arg)];
+        let word = if self.hi { (a >> 32) as u32 } else { a as u32 } & self.mask;
+        match self.cmp {
+            Cmp::Eq | Cmp::MaskedEq => word == self.datum,
+            Cmp::Gt => word > self.datum,
+            Cmp::Ge => word >= self.datum,
+        }
+    }
+
+    /// The branch taken for the arguments: its action and its sub-level.
+    pub fn branch(&self, args: &[u64; 6]) -> (Option<u32>, Option<NodeId>) {
+        if self.holds(args) {
+            (self.act_t, self.nxt_t)
+        } else {
+            (self.act_f, self.nxt_f)
+        }
+    }
+}
+
 /// A rule could not be merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conflict {
@@ -497,18 +519,7 @@ impl Forest {
         let mut it = Some(self.level_first(start));
         while let Some(id) = it {
             let n = &self.nodes[id];
-            let a = args[n.arg as usize];
-            let word = if n.hi { (a >> 32) as u32 } else { a as u32 } & n.mask;
-            let hit = match n.cmp {
-                Cmp::Eq | Cmp::MaskedEq => word == n.datum,
-                Cmp::Gt => word > n.datum,
-                Cmp::Ge => word >= n.datum,
-            };
-            let (act, nxt) = if hit {
-                (n.act_t, n.nxt_t)
-            } else {
-                (n.act_f, n.nxt_f)
-            };
+            let (act, nxt) = n.branch(args);
             if let Some(sub) = nxt {
                 if let Some(r) = self.eval(sub, args) {
                     return Some(r);
