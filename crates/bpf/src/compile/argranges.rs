@@ -76,13 +76,18 @@ fn walk(d: &Dispatch<WordLeaf>, w: u32) -> (usize, WordLeaf) {
 }
 
 /// What the accumulator holds while a merged tree runs: `(high word, mask)`.
-type Held = Option<(bool, u32)>;
+pub(crate) type Held = Option<(bool, u32)>;
 
 /// The merged tree's outcome for `args` and the instructions the optimiser's emission of it
 /// executes (returns not counted): a node costs its test, plus a load (and `and`) unless the
 /// accumulator already holds its word, as `Gen::level` emits it; a zero-mask node costs
 /// nothing.
-fn merged_executed(f: &Forest, start: NodeId, args: &[u64; 6], held: Held) -> (Option<u32>, usize) {
+pub(crate) fn merged_executed(
+    f: &Forest,
+    start: NodeId,
+    args: &[u64; 6],
+    held: Held,
+) -> (Option<u32>, usize) {
     let (mut held, mut count) = (held, 0);
     let mut it = Some(f.level_first(start));
     while let Some(id) = it {

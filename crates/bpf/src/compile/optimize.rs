@@ -375,3 +375,85 @@ fn peephole(mut prog: Vec<Insn>) -> Vec<Insn> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::policy::{build, Decision, Options};
+    use crate::{Emulator, SeccompData};
+    use confine_abi::CapSet;
+    use confine_profile::{Host, KernelVersion};
+
+    /// Emit one argument tree alone, as `emit` lays it out, with its returns.
+    fn alone(p: &Policy, emit: impl FnOnce(&mut Gen)) -> Vec<Insn> {
+        let mut g = Gen {
+            p,
+            tuning: Tuning::default(),
+            asm: Asm::default(),
+            rets: BTreeMap::new(),
+            pending: Vec::new(),
+            trees: BTreeMap::new(),
+        };
+        emit(&mut g);
+        for (v, l) in std::mem::take(&mut g.rets) {
+            g.asm.bind(l);
+            g.asm.ret(v);
+        }
+        peephole(g.asm.finish().unwrap())
+    }
+
+    /// The cost model that chooses between the merged tree and the range layout counts what
+    /// the emitted code executes, for both layouts, on every argument tree of Docker's default
+    /// that can be laid out as ranges (socket, personality, the x86 multiplexers).
+    #[test]
+    fn cost_model_counts_what_the_code_executes() {
+        let mut checked = 0;
+        for native in [confine_abi::Arch::X86_64, confine_abi::Arch::Aarch64] {
+            let r = confine_profile::builtin::resolved_for(&Host {
+                arch: native,
+                caps: CapSet::docker_default(),
+                kernel: KernelVersion {
+                    kernel: 6,
+                    major: 8,
+                },
+            });
+            let p = build(&r, Options::default()).unwrap();
+            for a in &p.arches {
+                for &(_, d) in &a.syscalls {
+                    let Decision::Tree(t) = d else { continue };
+                    let Some(ranges) = argranges::ranges(&p.forest, t, p.default_action, a.bits64)
+                    else {
+                        continue;
+                    };
+                    let merged = alone(&p, |g| {
+                        let default = g.ret_label(g.p.default_action);
+                        g.level(a.arch, t, default, None);
+                    });
+                    let laid = alone(&p, |g| g.word_trees(a.arch, &ranges));
+                    let (merged, laid) = (
+                        Emulator::new(&merged).unwrap(),
+                        Emulator::new(&laid).unwrap(),
+                    );
+                    for &v in &ranges.samples {
+                        let mut args = [0u64; 6];
+                        args[usize::from(ranges.arg)] = v;
+                        let data = SeccompData {
+                            arch: a.arch.audit_arch(),
+                            args,
+                            ..Default::default()
+                        };
+                        let le = a.arch.is_little_endian();
+                        let (m, l) = (merged.run(&data, le), laid.run(&data, le));
+                        let want = p.forest.eval(t, &args).unwrap_or(p.default_action);
+                        assert_eq!((m.ret, l.ret), (want, want), "{} {v:#x}", a.arch);
+                        let model = argranges::merged_executed(&p.forest, t, &args, None).1 + 1;
+                        assert_eq!(model, m.executed, "merged, {} {v:#x}", a.arch);
+                        assert_eq!(ranges.executed(v), l.executed, "ranges, {} {v:#x}", a.arch);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 50, "{checked}");
+    }
+}
