@@ -229,14 +229,14 @@ pub(crate) fn ranges(f: &Forest, root: NodeId, default: u32, bits64: bool) -> Op
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::compile::tree::Cond;
     use confine_profile::Operator;
 
-    struct Rng(u64);
+    pub(crate) struct Rng(pub u64);
     impl Rng {
-        fn next(&mut self) -> u64 {
+        pub(crate) fn next(&mut self) -> u64 {
             self.0 ^= self.0 << 13;
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
@@ -262,10 +262,10 @@ mod tests {
         }
     }
 
-    /// Random merged trees on one argument: the range layout decides as the tree does on every
-    /// cut, next to it, and on random values; trees it must not take are refused.
-    #[test]
-    fn ranges_decide_as_the_merged_tree() {
+    /// A random merged tree, mostly on argument 0 (sometimes also argument 1, or under a mask
+    /// the range layout must refuse): the forest, its root, the default action and whether
+    /// the ABI compares both words.
+    pub(crate) fn random_tree(rng: &mut Rng) -> Option<(Forest, NodeId, u32, bool)> {
         let values = [
             0u64,
             1,
@@ -290,49 +290,61 @@ mod tests {
             Operator::MaskedEqual,
         ];
         let actions = [0x7fff_0000u32, 0x0005_0001, 0x0005_0026, 0];
+        let bits64 = rng.next() % 3 != 0;
+        let default = rng.pick(&actions);
+        let mut f = Forest::default();
+        let mut root = None;
+        let masked_args = rng.next() % 4 == 0;
+        for _ in 0..1 + rng.next() % 4 {
+            let op = rng.pick(&ops);
+            let mut v = rng.pick(&values);
+            if rng.next() % 4 == 0 {
+                v = rng.next();
+            }
+            // masked ==: a mask whose halves are each zero or full keeps the tree laid out (a
+            // zero half is a node of known outcome); any other mask (only sometimes) must
+            // make `ranges` refuse it
+            let mask = match rng.next() % 5 {
+                0 => 0,
+                1 => u64::MAX,
+                2 => 0xffff_ffff_0000_0000,
+                3 => 0xffff_ffff,
+                _ if masked_args => 0x7e02_0000,
+                _ => u64::MAX,
+            };
+            let (value, value_two) = if op == Operator::MaskedEqual {
+                (mask, v & mask)
+            } else {
+                (v, 0)
+            };
+            let arg = if rng.next() % 10 == 0 { 1 } else { 0 };
+            let c = Cond {
+                arg,
+                op,
+                value,
+                value_two,
+            };
+            let action = rng.pick(&actions);
+            if let Some(chain) = f.chain(&[c], action, bits64) {
+                let mut r = root;
+                if f.add(&mut r, chain).is_ok() {
+                    root = r;
+                }
+            }
+        }
+        Some((f, root?, default, bits64))
+    }
+
+    /// Random merged trees on one argument: the range layout decides as the tree does on every
+    /// cut, next to it, and on random values; trees it must not take are refused.
+    #[test]
+    fn ranges_decide_as_the_merged_tree() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let (mut laid, mut refused) = (0, 0);
         for _ in 0..3_000 {
-            let bits64 = rng.next() % 3 != 0;
-            let default = rng.pick(&actions);
-            let mut f = Forest::default();
-            let mut root = None;
-            let masked_args = rng.next() % 4 == 0;
-            for _ in 0..1 + rng.next() % 4 {
-                let op = rng.pick(&ops);
-                let mut v = rng.pick(&values);
-                if rng.next() % 4 == 0 {
-                    v = rng.next();
-                }
-                // masked ==: a zero or full mask keeps the tree laid out; any other mask
-                // (only sometimes) must make `ranges` refuse it
-                let mask = match rng.next() % 3 {
-                    0 => 0,
-                    1 => u64::MAX,
-                    _ if masked_args => 0x7e02_0000,
-                    _ => u64::MAX,
-                };
-                let (value, value_two) = if op == Operator::MaskedEqual {
-                    (mask, v & mask)
-                } else {
-                    (v, 0)
-                };
-                let arg = if rng.next() % 10 == 0 { 1 } else { 0 };
-                let c = Cond {
-                    arg,
-                    op,
-                    value,
-                    value_two,
-                };
-                let action = rng.pick(&actions);
-                if let Some(chain) = f.chain(&[c], action, bits64) {
-                    let mut r = root;
-                    if f.add(&mut r, chain).is_ok() {
-                        root = r;
-                    }
-                }
-            }
-            let Some(t) = root else { continue };
+            let Some((f, t, default, bits64)) = random_tree(&mut rng) else {
+                continue;
+            };
             let Some(r) = ranges(&f, t, default, bits64) else {
                 refused += 1;
                 continue;

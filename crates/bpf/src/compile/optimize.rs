@@ -402,9 +402,45 @@ mod tests {
         peephole(g.asm.finish().unwrap())
     }
 
+    /// Check the cost model on tree `t` of `arch` in `p`: both layouts, emitted alone, decide
+    /// as the tree and execute what the model counts, on every cell of the grid. Returns the
+    /// number of values checked (0 when the tree cannot be laid out as ranges).
+    fn check_cost_model(p: &Policy, arch: confine_abi::Arch, bits64: bool, t: NodeId) -> usize {
+        let Some(ranges) = argranges::ranges(&p.forest, t, p.default_action, bits64) else {
+            return 0;
+        };
+        let merged = alone(p, |g| {
+            let default = g.ret_label(g.p.default_action);
+            g.level(arch, t, default, None);
+        });
+        let laid = alone(p, |g| g.word_trees(arch, &ranges));
+        let (merged, laid) = (
+            Emulator::new(&merged).unwrap(),
+            Emulator::new(&laid).unwrap(),
+        );
+        for &v in &ranges.samples {
+            let mut args = [0u64; 6];
+            args[usize::from(ranges.arg)] = v;
+            let data = SeccompData {
+                arch: arch.audit_arch(),
+                args,
+                ..Default::default()
+            };
+            let le = arch.is_little_endian();
+            let (m, l) = (merged.run(&data, le), laid.run(&data, le));
+            let want = p.forest.eval(t, &args).unwrap_or(p.default_action);
+            assert_eq!((m.ret, l.ret), (want, want), "{arch} {v:#x}");
+            let model = argranges::merged_executed(&p.forest, t, &args, None).1 + 1;
+            assert_eq!(model, m.executed, "merged, {arch} {v:#x}");
+            assert_eq!(ranges.executed(v), l.executed, "ranges, {arch} {v:#x}");
+        }
+        ranges.samples.len()
+    }
+
     /// The cost model that chooses between the merged tree and the range layout counts what
-    /// the emitted code executes, for both layouts, on every argument tree of Docker's default
-    /// that can be laid out as ranges (socket, personality, the x86 multiplexers).
+    /// the emitted code executes, for both layouts: every argument tree of Docker's default
+    /// that can be laid out as ranges (socket, personality, the x86 multiplexers), and random
+    /// one-argument trees.
     #[test]
     fn cost_model_counts_what_the_code_executes() {
         let mut checked = 0;
@@ -420,40 +456,40 @@ mod tests {
             let p = build(&r, Options::default()).unwrap();
             for a in &p.arches {
                 for &(_, d) in &a.syscalls {
-                    let Decision::Tree(t) = d else { continue };
-                    let Some(ranges) = argranges::ranges(&p.forest, t, p.default_action, a.bits64)
-                    else {
-                        continue;
-                    };
-                    let merged = alone(&p, |g| {
-                        let default = g.ret_label(g.p.default_action);
-                        g.level(a.arch, t, default, None);
-                    });
-                    let laid = alone(&p, |g| g.word_trees(a.arch, &ranges));
-                    let (merged, laid) = (
-                        Emulator::new(&merged).unwrap(),
-                        Emulator::new(&laid).unwrap(),
-                    );
-                    for &v in &ranges.samples {
-                        let mut args = [0u64; 6];
-                        args[usize::from(ranges.arg)] = v;
-                        let data = SeccompData {
-                            arch: a.arch.audit_arch(),
-                            args,
-                            ..Default::default()
-                        };
-                        let le = a.arch.is_little_endian();
-                        let (m, l) = (merged.run(&data, le), laid.run(&data, le));
-                        let want = p.forest.eval(t, &args).unwrap_or(p.default_action);
-                        assert_eq!((m.ret, l.ret), (want, want), "{} {v:#x}", a.arch);
-                        let model = argranges::merged_executed(&p.forest, t, &args, None).1 + 1;
-                        assert_eq!(model, m.executed, "merged, {} {v:#x}", a.arch);
-                        assert_eq!(ranges.executed(v), l.executed, "ranges, {} {v:#x}", a.arch);
-                        checked += 1;
+                    if let Decision::Tree(t) = d {
+                        checked += check_cost_model(&p, a.arch, a.bits64, t);
                     }
                 }
             }
         }
         assert!(checked > 50, "{checked}");
+        let mut rng = argranges::tests::Rng(0x5151_7e57);
+        let mut random = 0;
+        for _ in 0..2_000 {
+            let Some((forest, t, default, bits64)) = argranges::tests::random_tree(&mut rng) else {
+                continue;
+            };
+            let arch = if bits64 {
+                confine_abi::Arch::X86_64
+            } else {
+                confine_abi::Arch::X32
+            };
+            let p = Policy {
+                default_action: default,
+                bad_arch_action: crate::action::KILL_THREAD,
+                arches: vec![crate::compile::policy::ArchPolicy {
+                    arch,
+                    syscalls: vec![(0, Decision::Tree(t))],
+                    bits64,
+                    origins: Vec::new(),
+                }],
+                forest,
+                stub: Vec::new(),
+                flags: Vec::new(),
+                unknown_names: Vec::new(),
+            };
+            random += check_cost_model(&p, arch, bits64, t);
+        }
+        assert!(random > 5_000, "{random}");
     }
 }
