@@ -30,6 +30,13 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
+/// Write `json` as `name` in the private directory `dir`; its path.
+fn profile(dir: &tempfile::TempDir, name: &str, json: &str) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, json).unwrap();
+    p.display().to_string()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
@@ -126,9 +133,8 @@ fn resolve_writes_a_file() {
 #[test]
 fn bad_profile_exits_2_with_nothing_on_stdout() {
     let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("bad.json");
-    std::fs::write(&p, "{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"syscalls\": [{\"names\": [\"ptrace\"], \"action\": \"SCMP_ACT_NOPE\"}]\n}\n").unwrap();
-    let o = confine(&["seccomp", "resolve", p.to_str().unwrap()]);
+    let p = profile(&dir, "bad.json", "{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"syscalls\": [{\"names\": [\"ptrace\"], \"action\": \"SCMP_ACT_NOPE\"}]\n}\n");
+    let o = confine(&["seccomp", "resolve", &p]);
     assert_eq!(o.status.code(), Some(2));
     assert!(o.stdout.is_empty());
     let e = stderr(&o);
@@ -297,22 +303,17 @@ fn help_version_completions_man() {
 #[test]
 fn a_profile_libseccomp_loops_on_is_refused_not_hung() {
     let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("loop.json");
-    std::fs::write(
-        &p,
+    let p = profile(
+        &dir,
+        "loop.json",
         r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_S390X","SCMP_ARCH_S390"],"syscalls":[
 {"names":["bind"],"action":"SCMP_ACT_KILL","args":[{"index":0,"value":8,"op":"SCMP_CMP_NE"},{"index":1,"value":8,"op":"SCMP_CMP_LE"}]},
 {"names":["bind"],"action":"SCMP_ACT_TRACE","errnoRet":3,"args":[{"index":0,"value":8,"op":"SCMP_CMP_NE"},{"index":2,"value":4294967297,"op":"SCMP_CMP_NE"}]}]}"#,
-    )
-    .unwrap();
+    );
     let start = std::time::Instant::now();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args([
-            "seccomp", "compile", "--arch", "s390x", "--format", "disasm",
-        ])
-        .arg(&p)
-        .output()
-        .unwrap();
+    let o = confine(&[
+        "seccomp", "compile", "--arch", "s390x", "--format", "disasm", &p,
+    ]);
     assert!(start.elapsed().as_secs() < 20);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
@@ -331,21 +332,15 @@ fn a_profile_libseccomp_loops_on_is_refused_not_hung() {
 #[test]
 fn conflicting_rules_for_a_name_the_abi_lacks_are_refused_as_libseccomp_does() {
     let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("ipc.json");
-    std::fs::write(
-        &p,
+    let p = profile(
+        &dir,
+        "ipc.json",
         r#"{"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[
 {"names":["ipc"],"action":"SCMP_ACT_ALLOW","args":[{"index":3,"value":1,"op":"SCMP_CMP_EQ"},{"index":2,"value":3,"op":"SCMP_CMP_GE"}]},
 {"names":["ipc"],"action":"SCMP_ACT_TRAP","args":[{"index":2,"value":2114060288,"op":"SCMP_CMP_GT"}]}]}"#,
-    )
-    .unwrap();
-    let compile = |arch: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_confine"))
-            .args(["seccomp", "compile", "--arch", arch, "-o", "/dev/null"])
-            .arg(&p)
-            .output()
-            .unwrap()
-    };
+    );
+    let compile =
+        |arch: &str| confine(&["seccomp", "compile", "--arch", arch, "-o", "/dev/null", &p]);
     let o = compile("amd64");
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
@@ -369,27 +364,30 @@ fn conflicting_rules_for_a_name_the_abi_lacks_are_refused_as_libseccomp_does() {
 #[test]
 fn a_rule_covered_by_an_earlier_one_is_dropped_as_libseccomp_does() {
     let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("covered.json");
-    std::fs::write(
-        &p,
+    let p = profile(
+        &dir,
+        "covered.json",
         r#"{"defaultAction":"SCMP_ACT_LOG","syscalls":[
 {"names":["ipc","semop"],"action":"SCMP_ACT_KILL","args":[{"index":1,"value":5,"op":"SCMP_CMP_EQ"}]},
 {"names":["semop"],"action":"SCMP_ACT_ERRNO"}]}"#,
-    )
-    .unwrap();
+    );
     for (args, want) in [
         (["1", "5"], "KILL_THREAD"),
         (["1", "4"], "ERRNO(EPERM)"),
         (["2", "5"], "KILL_THREAD"),
         (["2", "4"], "LOG"),
     ] {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_confine"))
-            .args(["seccomp", "eval", "--arch", "s390x", "--profile"])
-            .arg(&p)
-            .arg("ipc")
-            .args(args)
-            .output()
-            .unwrap();
+        let o = confine(&[
+            "seccomp",
+            "eval",
+            "--arch",
+            "s390x",
+            "--profile",
+            &p,
+            "ipc",
+            args[0],
+            args[1],
+        ]);
         assert_eq!(
             o.status.code(),
             Some(0),
@@ -409,11 +407,7 @@ fn a_rule_covered_by_an_earlier_one_is_dropped_as_libseccomp_does() {
 fn a_missing_profile_is_reported_once() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.json");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args(["seccomp", "compile"])
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let o = confine(&["seccomp", "compile", missing.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("cannot read seccomp profile"), "{e}");
