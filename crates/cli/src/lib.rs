@@ -310,9 +310,23 @@ pub struct RunArgs {
     /// Set an environment variable (KEY=VALUE, or KEY to pass the current value)
     #[arg(short, long, value_name = "KEY=VALUE")]
     pub env: Vec<String>,
-    /// Read environment variables from a file (KEY=VALUE lines, # comments)
+    /// Read environment variables from a file (KEY=VALUE lines, # comments), as docker does
     #[arg(long = "env-file", value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
+    /// Allocate a new pseudo-terminal for the command (the caller's terminal is never passed)
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// With -t: relay standard input to the command's terminal
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Pass descriptors 3 .. 3+N on (after the LISTEN_FDS ones); every other descriptor above
+    /// 2 is closed, as runc does
+    #[arg(long = "preserve-fds", value_name = "N", default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Run without process isolation: no pid namespace, no Landlock domain, so the command
+    /// can trace and signal any process of its user (docker's --pid=host without AppArmor)
+    #[arg(long = "unsafe-share-processes")]
+    pub unsafe_share_processes: bool,
     /// The command and its arguments
     #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
     pub command: Vec<std::ffi::OsString>,

@@ -4,11 +4,14 @@
 //! `#![forbid(unsafe_code)]`.
 #![deny(missing_docs)]
 
+pub mod landlock;
+pub mod mounts;
 pub mod process;
 pub mod ptrace;
 pub mod raw;
 pub mod seccomp;
 pub mod spawn;
+pub mod terminal;
 
 pub use seccomp::{install, set_no_new_privs, InstallError, InstallFlags};
 

@@ -1,0 +1,187 @@
+//! What keeps the command away from the rest of the machine, chosen from confine's privilege:
+//!
+//! * **With CAP_SYS_ADMIN** (root): new pid and mount namespaces with confine's init as pid 1
+//!   and a fresh /proc, Docker's masked and read-only paths, /sys read-only — and a Landlock
+//!   domain on top, which also keeps the command from tracing the init.
+//! * **Without** (an ordinary user, or `confine run` inside `confine run`): a Landlock domain
+//!   with scopes (ABI 6, Linux 6.12): no ptrace, /proc/PID/mem, process_vm_* or signals across
+//!   its edge. no_new_privs is set, since seccomp and Landlock need it without CAP_SYS_ADMIN.
+//!   A command that would run as root is refused unless /proc/sys is already read-only (an
+//!   outer confine did it) or `systempaths=unconfined` is given.
+//!
+//! `--unsafe-share-processes` gives up the pid namespace and the Landlock domain.
+
+use anyhow::{bail, Context};
+use confine_abi::{CapSet, Capability};
+use confine_kernel::landlock::{Coverage, Ruleset};
+use confine_kernel::mounts;
+use confine_kernel::spawn::Namespace;
+use std::ffi::CString;
+
+/// runc's `readonlyPaths` as Docker sets them (moby `oci/defaults.go`).
+pub const READONLY_PATHS: [&str; 5] = [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// runc's `maskedPaths` as current moby sets them (`oci/defaults.go`, 2025): Docker 20.10's
+/// list plus /proc/interrupts and every CPU's `thermal_throttle` directory.
+pub fn masked_paths() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "/proc/asound",
+        "/proc/acpi",
+        "/proc/interrupts",
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/latency_stats",
+        "/proc/timer_list",
+        "/proc/timer_stats",
+        "/proc/sched_debug",
+        "/proc/scsi",
+        "/sys/firmware",
+        "/sys/devices/virtual/powercap",
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Ok(d) = std::fs::read_dir("/sys/devices/system/cpu") {
+        let mut cpus: Vec<String> = d
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| {
+                n.strip_prefix("cpu")
+                    .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(|n| format!("/sys/devices/system/cpu/{n}/thermal_throttle"))
+            .filter(|p| std::path::Path::new(p).exists())
+            .collect();
+        cpus.sort();
+        v.extend(cpus);
+    }
+    v
+}
+
+/// What confine itself may do.
+#[derive(Clone, Copy, Debug)]
+pub struct Privilege {
+    pub effective: CapSet,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl Privilege {
+    pub fn current() -> anyhow::Result<Privilege> {
+        use std::os::unix::fs::MetadataExt;
+        let caps = confine_kernel::process::capget().context("reading confine's capabilities")?;
+        let me = std::fs::metadata("/proc/self").context("reading /proc/self")?;
+        Ok(Privilege {
+            effective: CapSet(caps.effective),
+            uid: me.uid(),
+            gid: me.gid(),
+        })
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        Capability::parse(name).is_ok_and(|c| self.effective.contains(c))
+    }
+}
+
+/// The isolation of one run.
+pub struct Plan {
+    pub namespace: Option<Namespace>,
+    pub landlock: Option<Ruleset>,
+    /// no_new_privs must be set before Landlock and seccomp.
+    pub no_new_privs_first: bool,
+}
+
+fn cstrings(v: impl IntoIterator<Item = String>) -> Vec<CString> {
+    v.into_iter().filter_map(|s| CString::new(s).ok()).collect()
+}
+
+/// Whether Docker's /proc and /sys protections already hold here (set up by an outer
+/// confine or container runtime).
+pub fn protections_inherited() -> bool {
+    let ro = READONLY_PATHS.iter().all(|p| {
+        CString::new(*p)
+            .ok()
+            .and_then(|c| mounts::is_readonly(&c).ok())
+            .is_some_and(|r| r != Some(false))
+    });
+    let masked = masked_paths().iter().all(|p| {
+        CString::new(p.as_str())
+            .ok()
+            .and_then(|c| mounts::is_masked(&c).ok())
+            .unwrap_or(false)
+    });
+    ro && masked
+}
+
+/// Choose the isolation. `granted` is the command's bounding set; `root_command` whether it
+/// runs as uid 0; `filters` whether a seccomp filter goes in.
+pub fn plan(
+    who: &Privilege,
+    share_processes: bool,
+    system_paths: bool,
+    granted: CapSet,
+    root_command: bool,
+    filters: bool,
+) -> anyhow::Result<Plan> {
+    let abi = confine_kernel::process::landlock_abi().unwrap_or(0);
+    let cover = Coverage::for_abi(abi);
+    let ruleset = |abi| {
+        Ruleset::process_scope(abi)
+            .with_context(|| format!("creating a Landlock ruleset (ABI {abi})"))
+    };
+    if who.has("SYS_ADMIN") {
+        let namespace = (!share_processes || system_paths).then(|| Namespace {
+            pid: !share_processes,
+            masked: if system_paths {
+                cstrings(masked_paths())
+            } else {
+                Vec::new()
+            },
+            readonly: if system_paths {
+                cstrings(READONLY_PATHS.map(String::from))
+            } else {
+                Vec::new()
+            },
+            sys_readonly: system_paths,
+        });
+        let landlock = if share_processes || !cover.ptrace {
+            if !share_processes
+                && Capability::parse("SYS_PTRACE").is_ok_and(|c| granted.contains(c))
+            {
+                bail!("this kernel has no Landlock, which keeps a command granted SYS_PTRACE from tracing confine's init; drop SYS_PTRACE, or give --unsafe-share-processes");
+            }
+            None
+        } else {
+            Some(ruleset(abi)?)
+        };
+        return Ok(Plan {
+            namespace,
+            landlock,
+            no_new_privs_first: false,
+        });
+    }
+    let landlock = if share_processes {
+        None
+    } else if !cover.signals {
+        bail!(
+            "process isolation needs a pid namespace, which takes CAP_SYS_ADMIN (confine lacks it), or Landlock ABI {} (Linux 6.12) for its scopes, and this kernel has {}; give --unsafe-share-processes to run without it",
+            confine_kernel::landlock::SCOPES_ABI,
+            if abi == 0 { "no Landlock".to_string() } else { format!("ABI {abi}") }
+        );
+    } else {
+        Some(ruleset(abi)?)
+    };
+    if root_command && system_paths && !protections_inherited() {
+        bail!("the command would run as root with /proc/sys writable: making it read-only takes a mount namespace, which takes CAP_SYS_ADMIN (confine lacks it); run the command with --user, or give --security-opt systempaths=unconfined");
+    }
+    Ok(Plan {
+        namespace: None,
+        no_new_privs_first: landlock.is_some() || filters,
+        landlock,
+    })
+}

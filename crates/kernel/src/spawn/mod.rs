@@ -1,0 +1,475 @@
+//! Start a command under a confinement, in runc's order, failing closed, and supervise it.
+//!
+//! The parent builds every string and program first (the filter already in the kernel's
+//! layout). Two shapes:
+//!
+//! * **With a namespace** ([`Confinement::namespace`]): confine forks an init into new pid and
+//!   mount namespaces (`init.rs`); the init sets up /proc and /sys, starts the command
+//!   (`child.rs`) as its only child and reports over a pipe.
+//! * **Without**: confine starts the command itself (`child.rs`).
+//!
+//! Either way confine passes on every signal it can catch but CHLD, PIPE and URG (as docker's
+//! signal proxy), relays the terminal when asked (`crate::terminal`), and the command cannot
+//! outlive confine: the init, or the command itself, has PR_SET_PDEATHSIG = SIGKILL.
+//!
+//! # References
+//! * clone(2) (CLONE_VM, CLONE_VFORK, CLONE_NEWPID, CLONE_NEWNS), waitpid(2), sigaction(2)
+//! * runc libcontainer/standard_init_linux.go; docker/cli `ForwardAllSignals`
+
+mod child;
+mod init;
+
+pub use init::Namespace;
+
+use crate::landlock::Ruleset;
+use crate::process::CapSets;
+use crate::seccomp::{InstallFlags, Prepared};
+use crate::terminal::{Setup, Terminal};
+use child::{errno, launch, ChildArgs};
+use confine_bpf::Insn;
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+
+/// What to apply before the command runs.
+#[derive(Debug, Default)]
+pub struct Confinement {
+    /// `exec NAME` for /proc/thread-self/attr/apparmor/exec (attr/exec as a fallback).
+    pub apparmor_exec: Option<String>,
+    /// The seccomp program and its flags.
+    pub seccomp: Option<(Vec<Insn>, InstallFlags)>,
+    /// Set no_new_privs (and install seccomp after the credential changes).
+    pub no_new_privs: bool,
+    /// Set no_new_privs before Landlock and seccomp (confine lacks CAP_SYS_ADMIN).
+    pub no_new_privs_first: bool,
+    /// The Landlock domain to enter before anything else is dropped.
+    pub landlock: Option<Ruleset>,
+    /// Capabilities to keep in the bounding set (the others up to `last_cap` are dropped);
+    /// None leaves it alone.
+    pub bounding: Option<u64>,
+    /// The highest capability of the running kernel.
+    pub last_cap: u8,
+    /// The final effective, permitted and inheritable sets (ambient is always emptied); None
+    /// leaves them.
+    pub caps: Option<CapSets>,
+    /// Supplementary groups, gid and uid to switch to.
+    pub ids: Option<(Vec<u32>, u32, u32)>,
+    /// Working directory.
+    pub workdir: Option<CString>,
+    /// New mount (and pid) namespace and what to set up in it.
+    pub namespace: Option<Namespace>,
+    /// Descriptors 3 .. 3 + keep_fds are passed on; every other one above 2 is closed on exec.
+    pub keep_fds: u32,
+    /// The terminal arrangement.
+    pub terminal: Terminal,
+}
+
+/// The command to execute.
+#[derive(Debug)]
+pub struct Command<'a> {
+    /// Full paths tried in order (execvp's search along PATH).
+    pub candidates: &'a [CString],
+    /// Arguments, the first being the name the command sees.
+    pub argv: &'a [CString],
+    /// Environment entries `KEY=VALUE`.
+    pub envp: &'a [CString],
+    /// Add `LISTEN_PID=` with the command's own pid (in its pid namespace).
+    pub listen_pid: bool,
+}
+
+/// The step that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Stage {
+    /// Writing the AppArmor exec transition.
+    AppArmor = 1,
+    /// Installing the seccomp filter.
+    Seccomp = 2,
+    /// Dropping from the bounding set.
+    Bounding = 3,
+    /// Clearing the ambient set.
+    Ambient = 4,
+    /// Changing groups or ids.
+    Ids = 5,
+    /// Setting the capability sets.
+    Caps = 6,
+    /// Setting no_new_privs.
+    NoNewPrivs = 7,
+    /// Changing directory.
+    Workdir = 8,
+    /// execve itself.
+    Exec = 9,
+    /// Creating the process.
+    Clone = 10,
+    /// Setting up the mount namespace (/proc, /sys).
+    Namespace = 11,
+    /// The session and the standard descriptors.
+    Session = 12,
+    /// Entering the Landlock domain.
+    Landlock = 13,
+    /// Arming the parent-death signal.
+    ParentDeath = 14,
+    /// Marking descriptors close-on-exec.
+    Descriptors = 15,
+}
+
+impl Stage {
+    fn from_u8(b: u8) -> Option<Stage> {
+        use Stage::*;
+        [
+            AppArmor,
+            Seccomp,
+            Bounding,
+            Ambient,
+            Ids,
+            Caps,
+            NoNewPrivs,
+            Workdir,
+            Exec,
+            Clone,
+            Namespace,
+            Session,
+            Landlock,
+            ParentDeath,
+            Descriptors,
+        ]
+        .into_iter()
+        .find(|s| *s as u8 == b)
+    }
+
+    /// What the step is, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::AppArmor => "setting the AppArmor exec transition",
+            Stage::Seccomp => "installing the seccomp filter",
+            Stage::Bounding => "dropping capabilities from the bounding set",
+            Stage::Ambient => "clearing the ambient capabilities",
+            Stage::Ids => "changing groups and user",
+            Stage::Caps => "setting the capability sets",
+            Stage::NoNewPrivs => "setting no_new_privs",
+            Stage::Workdir => "changing to the working directory",
+            Stage::Exec => "executing the command",
+            Stage::Clone => "creating the process",
+            Stage::Namespace => "setting up /proc and /sys in the new mount namespace",
+            Stage::Session => "starting a new session for the command",
+            Stage::Landlock => "entering the Landlock domain",
+            Stage::ParentDeath => "arming the parent-death signal",
+            Stage::Descriptors => "closing inherited descriptors",
+        }
+    }
+}
+
+/// How the command ended, or why it never started.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It exited with this status.
+    Exited(i32),
+    /// It was killed by this signal.
+    Signaled(i32),
+    /// A confinement step (or execve) failed; nothing ran.
+    Failed(Stage, io::Error),
+}
+
+impl Outcome {
+    fn from_wait_status(st: i32) -> Outcome {
+        if libc::WIFSIGNALED(st) {
+            Outcome::Signaled(libc::WTERMSIG(st))
+        } else {
+            Outcome::Exited(libc::WEXITSTATUS(st))
+        }
+    }
+}
+
+/// The signals confine passes on: every one it can catch but CHLD, PIPE and URG (glibc keeps
+/// 32 and 33 for itself).
+pub fn forwarded_signals() -> Vec<libc::c_int> {
+    (1..=libc::SIGRTMAX())
+        .filter(|&s| {
+            ![
+                libc::SIGKILL,
+                libc::SIGSTOP,
+                libc::SIGCHLD,
+                libc::SIGPIPE,
+                libc::SIGURG,
+            ]
+            .contains(&s)
+                && !(32..libc::SIGRTMIN()).contains(&s)
+        })
+        .collect()
+}
+
+static TARGET: AtomicI32 = AtomicI32::new(0);
+static PTY_MASTER: AtomicI32 = AtomicI32::new(-1);
+static CHLD_PIPE: AtomicI32 = AtomicI32::new(-1);
+
+extern "C" fn forward(sig: libc::c_int) {
+    let m = PTY_MASTER.load(Ordering::Relaxed);
+    if sig == libc::SIGWINCH && m >= 0 {
+        crate::terminal::copy_window_size(1, m);
+        return;
+    }
+    let pid = TARGET.load(Ordering::Relaxed);
+    if pid > 0 {
+        // SAFETY: kill(2) is async-signal-safe; the pid is our own child's.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+extern "C" fn child_ended(_: libc::c_int) {
+    let fd = CHLD_PIPE.load(Ordering::Relaxed);
+    if fd >= 0 {
+        // SAFETY: write(2) is async-signal-safe; one byte from a constant.
+        unsafe { libc::write(fd, [0u8].as_ptr().cast(), 1) };
+    }
+}
+
+fn set_handler(sig: libc::c_int, handler: extern "C" fn(libc::c_int), flags: libc::c_int) {
+    // SAFETY: a zeroed sigaction with an async-signal-safe handler; the handlers only read
+    // atomics and call kill(2), ioctl(2) or write(2).
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = handler as *const () as usize;
+        sa.sa_flags = libc::SA_RESTART | flags;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(sig, &sa, std::ptr::null_mut());
+    }
+}
+
+/// Pass signals on to `pid`, as docker run's signal proxy does. A signal confine was started
+/// with ignored (nohup) stays ignored for confine, as a shell leaves it.
+fn forward_signals(pid: libc::pid_t) {
+    TARGET.store(pid, Ordering::Relaxed);
+    for sig in forwarded_signals() {
+        // SAFETY: reads the current disposition into a struct we own.
+        let ignored = unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+        };
+        if !ignored {
+            set_handler(sig, forward, 0);
+        }
+    }
+}
+
+/// Every signal blocked for the guard's life (across clone, so that no handler of confine's
+/// runs in a child before it has reset them).
+struct Blocked(libc::sigset_t);
+
+impl Blocked {
+    fn all() -> Blocked {
+        // SAFETY: sigset manipulation on local structs and the calling thread's mask.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut saved: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut saved);
+            Blocked(saved)
+        }
+    }
+}
+
+impl Drop for Blocked {
+    fn drop(&mut self) {
+        // SAFETY: restoring the mask saved above.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.0, std::ptr::null_mut()) };
+    }
+}
+
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut p = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array, which we then own.
+    if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptors owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) })
+}
+
+fn wait_for(pid: libc::pid_t) -> io::Result<i32> {
+    let mut st = 0;
+    loop {
+        // SAFETY: waiting for our own child.
+        let r = unsafe { libc::waitpid(pid, &mut st, 0) };
+        if r == pid {
+            return Ok(st);
+        }
+        if errno() != libc::EINTR {
+            return Err(io::Error::last_os_error());
+        }
+    }
+}
+
+/// Start `cmd` under `c`, wait for it, and report how it ended.
+pub fn spawn(cmd: &Command, c: &Confinement) -> io::Result<Outcome> {
+    let ptrs = |v: &[CString]| -> Vec<*const libc::c_char> {
+        v.iter()
+            .map(|a| a.as_ptr())
+            .chain([std::ptr::null()])
+            .collect()
+    };
+    let candidates: Vec<*const libc::c_char> = cmd.candidates.iter().map(|p| p.as_ptr()).collect();
+    let argv = ptrs(cmd.argv);
+    let mut envp = ptrs(cmd.envp);
+    // LISTEN_PID=<10 digits, NUL-padded> and the terminating NUL, filled in by the child
+    let mut listen = b"LISTEN_PID=".to_vec();
+    listen.extend([0u8; 11]);
+    let listen_slot = if cmd.listen_pid {
+        envp.insert(envp.len() - 1, listen.as_ptr().cast());
+        // SAFETY: the digits start right after the 11-byte prefix, inside `listen`.
+        Some((unsafe { listen.as_mut_ptr().add(11) }, 10))
+    } else {
+        None
+    };
+    let mut term = Setup::new(c.terminal)?;
+    let mut args = ChildArgs {
+        candidates: &candidates,
+        argv: &argv,
+        envp: &envp,
+        c,
+        seccomp: c.seccomp.as_ref().map(|(p, f)| (Prepared::new(p), *f)),
+        aa_value: c
+            .apparmor_exec
+            .as_ref()
+            .map(|n| format!("exec {n}").into_bytes()),
+        stdio: term.child_stdio,
+        controlling_tty: term.controlling,
+        parent: 0,
+        listen_pid: listen_slot,
+        report: AtomicU64::new(0),
+    };
+    PTY_MASTER.store(term.master().unwrap_or(-1), Ordering::Relaxed);
+    let outcome = match &c.namespace {
+        Some(ns) => run_in_namespace(ns, &args, &mut term),
+        None => {
+            // SAFETY: getpid takes no argument.
+            args.parent = unsafe { libc::getpid() };
+            run_directly(&args, &mut term)
+        }
+    };
+    term.restore();
+    outcome
+}
+
+fn run_directly(args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
+    let (chld_r, chld_w) = pipe()?;
+    let pid = {
+        let _blocked = Blocked::all();
+        let pid = match launch(args) {
+            Ok(pid) => pid,
+            Err((stage, e)) => return Ok(Outcome::Failed(stage, e)),
+        };
+        forward_signals(pid);
+        if term.relays() {
+            CHLD_PIPE.store(chld_w.as_raw_fd(), Ordering::Relaxed);
+            set_handler(libc::SIGCHLD, child_ended, libc::SA_NOCLDSTOP);
+        }
+        pid
+    };
+    term.close_child_side();
+    if term.relays() {
+        term.relay(chld_r.as_raw_fd());
+    }
+    let st = wait_for(pid)?;
+    CHLD_PIPE.store(-1, Ordering::Relaxed);
+    drop(chld_w);
+    Ok(Outcome::from_wait_status(st))
+}
+
+fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
+    let (status_r, status_w) = pipe()?;
+    let (life_r, life_w) = pipe()?;
+    let flags = libc::CLONE_NEWNS | if ns.pid { libc::CLONE_NEWPID } else { 0 };
+    let pid = {
+        let _blocked = Blocked::all();
+        let pid = fork_with(flags).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("creating the pid and mount namespaces: {e}"),
+            )
+        })?;
+        if pid == 0 {
+            drop(status_r);
+            drop(life_w);
+            init::init_main(ns, args, status_w.as_raw_fd(), life_r.as_raw_fd());
+        }
+        forward_signals(pid);
+        pid
+    };
+    drop(status_w);
+    drop(life_r);
+    term.close_child_side();
+    let reap = |pid| -> io::Result<Outcome> { Ok(Outcome::from_wait_status(wait_for(pid)?)) };
+    match init::receive(status_r.as_raw_fd())? {
+        Some([init::MSG_STARTED, ..]) => {}
+        Some([init::MSG_FAILED, stage, e]) => {
+            wait_for(pid)?;
+            return Ok(Outcome::Failed(
+                Stage::from_u8(stage as u8).unwrap_or(Stage::Namespace),
+                io::Error::from_raw_os_error(e as i32),
+            ));
+        }
+        _ => return reap(pid),
+    }
+    if term.relays() {
+        term.relay(status_r.as_raw_fd());
+    }
+    let end = init::receive(status_r.as_raw_fd())?;
+    let init_status = wait_for(pid)?;
+    drop(life_w);
+    Ok(match end {
+        Some([init::MSG_EXITED, st, _]) => Outcome::from_wait_status(st as i32),
+        // the init was killed from outside, and the namespace with it
+        _ => Outcome::from_wait_status(init_status),
+    })
+}
+
+/// fork(2) with extra clone flags (new namespaces for the child).
+fn fork_with(flags: libc::c_int) -> io::Result<libc::pid_t> {
+    // SAFETY: a raw clone without CLONE_VM and with no new stack behaves as fork: the child
+    // gets a copy of the address space and returns 0 on the same (copied) stack. confine is
+    // single-threaded here, so no lock is held by another thread in the copy.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (flags | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as libc::pid_t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn forwards_all_but_chld_pipe_urg() {
+        let s = super::forwarded_signals();
+        for sig in [
+            libc::SIGCHLD,
+            libc::SIGPIPE,
+            libc::SIGURG,
+            libc::SIGKILL,
+            libc::SIGSTOP,
+        ] {
+            assert!(!s.contains(&sig), "{sig}");
+        }
+        for sig in [
+            libc::SIGALRM,
+            libc::SIGVTALRM,
+            libc::SIGCONT,
+            libc::SIGTERM,
+            libc::SIGRTMIN(),
+            libc::SIGRTMAX(),
+        ] {
+            assert!(s.contains(&sig), "{sig}");
+        }
+    }
+}
