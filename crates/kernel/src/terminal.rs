@@ -55,7 +55,7 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 
 /// A new pseudo-terminal: the master, and its slave opened through the master (TIOCGPTPEER),
 /// both close-on-exec, neither a controlling terminal of confine.
-fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
+pub fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
     // SAFETY: open on a NUL-terminated path; the descriptor is then ours.
     let m = check(unsafe {
         libc::open(
@@ -77,6 +77,14 @@ fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
     })?;
     // SAFETY: a fresh descriptor.
     Ok((master, unsafe { OwnedFd::from_raw_fd(s) }))
+}
+
+/// The bytes waiting to be read on terminal `fd` (TIOCINQ): what a TIOCSTI would have left.
+pub fn input_pending(fd: RawFd) -> io::Result<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: TIOCINQ writes an int we own.
+    check(unsafe { libc::ioctl(fd, libc::TIOCINQ, &mut n) })?;
+    Ok(n as usize)
 }
 
 /// Copy the caller's window size (from `from`, a terminal) to `to`. Async-signal-safe.

@@ -1,0 +1,645 @@
+//! The ways out a security review found in `confine run` (issue 13), each tried for real by a
+//! static attacker program (tests/escape/attack.rs) under confine: the terminal (TIOCSTI), ids
+//! that wrap to root, ptrace/kill/mem of processes outside, leaked descriptors and environment,
+//! writable /proc/sys, signals and lifetime, supplementary groups; and unprivileged and nested
+//! use. Where it shows that the attack is real, the same attack is run once without confine or
+//! with the explicit opt-out. Every confine run is bounded by a timeout.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const CONFINE: &str = env!("CARGO_BIN_EXE_confine");
+
+/// The attacker, built once into a private directory others can enter (the unprivileged
+/// tests run it as uid 65534).
+fn attack() -> &'static Path {
+    static BIN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &BIN.get_or_init(|| {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let bin = dir.path().join("attack");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/escape/attack.rs");
+        let o = Command::new("rustc")
+            .args(["-O", "-C", "target-feature=+crt-static", "-o"])
+            .arg(&bin)
+            .arg(src)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (dir, bin)
+    })
+    .1
+}
+
+fn a() -> &'static str {
+    attack().to_str().unwrap()
+}
+
+/// Run with a 30 s timeout (coreutils timeout kills it).
+fn run(cmd: &mut Command) -> Output {
+    let mut c = Command::new("timeout");
+    c.arg("-s").arg("KILL").arg("30").arg(cmd.get_program());
+    c.args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.stdin(Stdio::null()).output().unwrap()
+}
+
+fn confine(args: &[&str]) -> Output {
+    run(Command::new(CONFINE).args(args))
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A background process of `uid` to attack; killed on drop.
+struct Victim(Child);
+
+impl Victim {
+    fn new(uid: u32) -> Victim {
+        let c = Command::new("setpriv")
+            .arg(format!("--reuid={uid}"))
+            .arg(format!("--regid={uid}"))
+            .args(["--clear-groups", "sleep", "120"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        Victim(c)
+    }
+    fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+}
+
+impl Drop for Victim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+// --- row 1: the terminal ---------------------------------------------------------------
+
+/// Run `args` with a new pty's slave as standard input and controlling terminal (setsid -c),
+/// the way an interactive shell runs a command; returns the output and the bytes left waiting
+/// in the terminal's input (what a shell would read next).
+fn on_terminal(args: &[&str]) -> (Output, usize) {
+    let (master, slave) = confine_kernel::terminal::open_pty().unwrap();
+    let slave = std::fs::File::from(slave);
+    let o = Command::new("timeout")
+        .args(["-s", "KILL", "30", "setsid", "-w", "-c"])
+        .args(args)
+        .stdin(slave.try_clone().unwrap())
+        .output()
+        .unwrap();
+    let pending = confine_kernel::terminal::input_pending(slave.as_raw_fd()).unwrap();
+    drop(master);
+    (o, pending)
+}
+
+#[test]
+fn tiocsti_cannot_reach_the_callers_terminal() {
+    // the attack is real on this kernel: without confine, the line lands in the terminal
+    let (o, pending) = on_terminal(&[a(), "tiocsti", "id\n"]);
+    assert_eq!(out(&o).trim(), "tiocsti ok");
+    assert_eq!(pending, 3);
+    // the review's reproduction: its own session, no controlling terminal → EPERM
+    let (o, pending) = on_terminal(&[
+        CONFINE,
+        "run",
+        "--user",
+        "65534",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--",
+        a(),
+        "tiocsti",
+        "id\n",
+    ]);
+    assert_eq!(out(&o).trim(), "tiocsti EPERM", "{}", err(&o));
+    assert_eq!(pending, 0);
+    // with CAP_SYS_ADMIN TIOCSTI works on any terminal: confine relays pipes instead
+    for extra in [&["--cap-add", "SYS_ADMIN"][..], &["--privileged"]] {
+        let mut args = vec![CONFINE, "run"];
+        args.extend(extra);
+        args.extend(["--", a(), "tiocsti", "id\n"]);
+        let (o, pending) = on_terminal(&args);
+        assert_eq!(out(&o).trim(), "tiocsti ENOTTY", "{extra:?}: {}", err(&o));
+        assert_eq!(pending, 0, "{extra:?}");
+    }
+    // -t: a new pty of its own; what it injects stays there
+    let (o, pending) = on_terminal(&[CONFINE, "run", "-t", "--", a(), "tiocsti", "id\n"]);
+    assert!(out(&o).contains("tiocsti ok"), "{}", err(&o));
+    assert_eq!(pending, 0);
+}
+
+#[test]
+fn interactive_shell_with_job_control() {
+    let (master, slave) = confine_kernel::terminal::open_pty().unwrap();
+    let slave = std::fs::File::from(slave);
+    let mut child = Command::new("timeout")
+        .args([
+            "-s", "KILL", "30", "setsid", "-w", "-c", CONFINE, "run", "-it",
+        ])
+        .args(["--", "bash", "--norc", "--noprofile", "-i"])
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(slave);
+    let mut m = std::fs::File::from(master);
+    let mut reader = m.try_clone().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    std::thread::spawn(move || {
+        let mut b = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut b) {
+            if n == 0 {
+                break;
+            }
+            s2.lock().unwrap().extend_from_slice(&b[..n]);
+        }
+    });
+    m.write_all(b"sleep 77 &\njobs\ntty\nkill %1\nexit 7\n")
+        .unwrap();
+    let st = child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    let mut e = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut e).unwrap();
+    assert_eq!(st.code(), Some(7), "{text}\n{e}");
+    assert!(!text.contains("no job control"), "{text}");
+    assert!(
+        text.contains("Running") && text.contains("sleep 77"),
+        "{text}"
+    );
+    assert!(text.contains("/dev/pts/"), "{text}");
+}
+
+// --- row 2: ids ------------------------------------------------------------------------
+
+#[test]
+fn ids_that_would_wrap_to_root_are_refused() {
+    for user in [
+        "4294967295",
+        "2147483648",
+        "1000:4294967295",
+        "1000:2147483648",
+    ] {
+        let o = confine(&["run", "--user", user, "--", "id", "-u"]);
+        assert_eq!(o.status.code(), Some(125), "{user}: {}", out(&o));
+        assert!(err(&o).contains("out of range"), "{user}: {}", err(&o));
+        assert!(o.stdout.is_empty());
+    }
+    let o = confine(&["run", "--group-add", "4294967295", "--", "id"]);
+    assert_eq!(o.status.code(), Some(125));
+    let o = confine(&["run", "--user", "2147483647", "--", "id", "-u"]);
+    assert_eq!(out(&o).trim(), "2147483647", "{}", err(&o));
+    for (args, what) in [
+        (&["--user", ""][..], "--user"),
+        (&["--security-opt", "seccomp"], "seccomp"),
+        (&["--security-opt", "apparmor="], "apparmor"),
+    ] {
+        let mut v = vec!["run"];
+        v.extend(args);
+        v.extend(["--", "true"]);
+        let o = confine(&v);
+        assert_eq!(o.status.code(), Some(125));
+        assert!(
+            err(&o).contains(what) && err(&o).contains("empty"),
+            "{args:?}: {}",
+            err(&o)
+        );
+    }
+}
+
+// --- row 3: other processes ------------------------------------------------------------
+
+fn ptrace_lines(o: &Output) -> Vec<String> {
+    out(o).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn cannot_trace_or_signal_processes_outside() {
+    let v = Victim::new(1000);
+    // the opt-out shows the attack is real: same uid, no isolation
+    let o = confine(&[
+        "run",
+        "--user",
+        "1000",
+        "--unsafe-share-processes",
+        "--",
+        a(),
+        "ptrace",
+        &v.pid(),
+    ]);
+    assert!(
+        ptrace_lines(&o).contains(&"ptrace_attach ok".into()),
+        "{}",
+        out(&o)
+    );
+    // root confine: the pid namespace hides it
+    let o = confine(&["run", "--user", "1000", "--", a(), "ptrace", &v.pid()]);
+    let l = ptrace_lines(&o);
+    for want in [
+        "ptrace_attach ESRCH",
+        "kill0 ESRCH",
+        "mem_write ENOENT",
+        "environ_read ENOENT",
+        "process_vm_readv ESRCH",
+    ] {
+        assert!(l.contains(&want.to_string()), "{want}: {l:?} {}", err(&o));
+    }
+    // unprivileged confine: the Landlock domain refuses it
+    let v = Victim::new(65534);
+    let o = run(Command::new("setpriv").args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        CONFINE,
+        "run",
+        "--",
+        a(),
+        "ptrace",
+        &v.pid(),
+    ]));
+    let l = ptrace_lines(&o);
+    for want in [
+        "ptrace_attach EPERM",
+        "kill0 EPERM",
+        "mem_write EACCES",
+        "environ_read EACCES",
+        "process_vm_readv EPERM",
+    ] {
+        assert!(l.contains(&want.to_string()), "{want}: {l:?} {}", err(&o));
+    }
+    // even granted SYS_PTRACE, the command cannot reach confine's init (pid 1)
+    let o = confine(&["run", "--cap-add", "SYS_PTRACE", "--", a(), "ptrace", "1"]);
+    let l = ptrace_lines(&o);
+    assert!(l.contains(&"ptrace_attach EPERM".into()), "{l:?}");
+    assert!(l.contains(&"mem_write EACCES".into()), "{l:?}");
+}
+
+// --- row 4: descriptors ----------------------------------------------------------------
+
+fn secret() -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(b"secret-bytes").unwrap();
+    f
+}
+
+#[test]
+fn inherited_descriptors_are_closed() {
+    let s = secret();
+    let p = s.path().to_str().unwrap();
+    let sh = |script: &str| run(Command::new("bash").arg("-c").arg(script));
+    let o = sh(&format!(
+        "exec 7<{p} 251<{p}; exec {CONFINE} run --user 1000 -- {} fds",
+        a()
+    ));
+    assert_eq!(out(&o).trim(), "fds []", "{}", err(&o));
+    let o = sh(&format!(
+        "exec 3<{p} 4<{p} 9<{p}; exec {CONFINE} run --preserve-fds 2 -- {} fds",
+        a()
+    ));
+    assert_eq!(out(&o).trim(), "fds [3,4]", "{}", err(&o));
+    // runc's socket activation: LISTEN_FDS for confine's own pid come first
+    let o = sh(&format!(
+        "exec 3<{p} 4<{p}; LISTEN_PID=$$ LISTEN_FDS=1 exec {CONFINE} run -- sh -c 'echo $LISTEN_FDS $LISTEN_PID; cat <&3; echo; {} fds'",
+        a()
+    ));
+    assert_eq!(out(&o), "1 2\nsecret-bytes\nfds [3]\n", "{}", err(&o));
+}
+
+// --- row 5: environment ----------------------------------------------------------------
+
+#[test]
+fn environment_starts_clean() {
+    let o = run(Command::new(CONFINE)
+        .env("SECRET_TOKEN", "x")
+        .args(["run", "--env", "A=1", "--", "env"]));
+    let text = out(&o);
+    assert!(!text.contains("SECRET_TOKEN"), "{text}");
+    let mut names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, _)| k)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["A", "HOME", "HOSTNAME", "PATH"], "{text}");
+    assert!(text.contains("HOME=/root\n"));
+    let o = confine(&["run", "--user", "nobody", "--", "sh", "-c", "echo $HOME"]);
+    assert_eq!(out(&o).trim(), "/nonexistent", "{}", err(&o));
+    let o = confine(&["run", "-t", "--", "sh", "-c", "echo $TERM"]);
+    assert!(out(&o).contains("xterm"), "{}", out(&o));
+    // docker's env-file rules
+    let dir = tempfile::tempdir().unwrap();
+    for (text, want) in [
+        ("=x\n", "line 1: no variable name"),
+        (
+            "A=1\nexport B=2\n",
+            "line 2: variable `export B` contains white space",
+        ),
+        ("A = b\n", "white space"),
+        ("A=\u{0}\n", ""),
+    ] {
+        let f = dir.path().join("env");
+        std::fs::write(&f, text).unwrap();
+        let o = confine(&["run", "--env-file", f.to_str().unwrap(), "--", "true"]);
+        if want.is_empty() {
+            assert_eq!(o.status.code(), Some(125), "{text:?}");
+        } else {
+            assert_eq!(o.status.code(), Some(125), "{text:?}");
+            assert!(err(&o).contains(want), "{text:?}: {}", err(&o));
+        }
+    }
+    let f = dir.path().join("bad-utf8");
+    std::fs::write(&f, b"A=1\nB=\xff\n").unwrap();
+    let o = confine(&["run", "--env-file", f.to_str().unwrap(), "--", "true"]);
+    assert!(err(&o).contains("line 2: not UTF-8"), "{}", err(&o));
+    // hostile inputs: refused at once, no hang, no memory
+    for hostile in ["/dev/zero", "/proc/self/fd/0"] {
+        let t = Instant::now();
+        let o = run(Command::new("prlimit").arg("--as=1073741824").args([
+            CONFINE,
+            "run",
+            "--env-file",
+            hostile,
+            "--",
+            "true",
+        ]));
+        assert_eq!(o.status.code(), Some(125), "{hostile}: {}", err(&o));
+        assert!(t.elapsed() < Duration::from_secs(10));
+    }
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let o = confine(&["run", "--env-file", fifo.to_str().unwrap(), "--", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(err(&o).contains("not a regular file"), "{}", err(&o));
+}
+
+#[test]
+fn command_lookup_follows_execvp() {
+    let dir = tempfile::tempdir().unwrap();
+    let denied = dir.path().join("denied");
+    std::fs::create_dir(&denied).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&denied, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // a directory the user cannot search is skipped, the next one is used
+    let path = format!("PATH={}:/usr/bin:/bin", denied.display());
+    let o = confine(&["run", "--user", "1000", "--env", &path, "--", "true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = confine(&["run", "--", "/tmp"]);
+    assert_eq!(o.status.code(), Some(126));
+    assert!(err(&o).contains("is a directory"));
+    let o = confine(&["run", "--", "no-such-command-here"]);
+    assert_eq!(o.status.code(), Some(127));
+    assert!(err(&o).contains("executable file not found in $PATH"));
+}
+
+// --- row 6: /proc/sys ------------------------------------------------------------------
+
+#[test]
+fn proc_sys_is_read_only_for_root() {
+    let o = confine(&[
+        "run",
+        "--",
+        a(),
+        "paths",
+        "/proc/sys/kernel/core_pattern",
+        "/proc/kcore",
+    ]);
+    let text = out(&o);
+    assert!(
+        text.contains("/proc/sys/kernel/core_pattern read=ok write=EROFS"),
+        "{text} {}",
+        err(&o)
+    );
+    assert!(!text.contains("/proc/kcore read=ok"), "{text}");
+    let o = confine(&[
+        "run",
+        "--security-opt",
+        "systempaths=unconfined",
+        "--",
+        a(),
+        "paths",
+        "/proc/sys/kernel/core_pattern",
+    ]);
+    assert!(out(&o).contains("write=ok"), "{}", out(&o));
+}
+
+// --- row 7: signals and lifetime -------------------------------------------------------
+
+fn pids_with_arg(marker: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| c.split(|&b| b == 0).any(|w| w == marker.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+fn gone_within(marker: &str, d: Duration) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < d {
+        if pids_with_arg(marker).is_empty() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn kill(pid: u32, sig: &str) {
+    assert!(Command::new("kill")
+        .args(["-s", sig, &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+}
+
+#[test]
+fn every_signal_is_forwarded_and_the_command_dies_with_confine() {
+    let script = "for s in ALRM VTALRM USR1 CONT 37 HUP; do trap \"echo got $s\" $s; done; echo ready; while :; do sleep 0.05; done";
+    for unprivileged in [false, true] {
+        let mut cmd = if unprivileged {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", CONFINE]);
+            c
+        } else {
+            Command::new(CONFINE)
+        };
+        let marker = format!("confine-signal-test-{unprivileged}");
+        let mut child = cmd
+            .args(["run", "--", "sh", "-c", script, &marker])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // setpriv execs confine: the child's pid is confine's
+        let pid = child.id();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().unwrap().unwrap(), "ready");
+        for (sig, name) in [
+            ("ALRM", "ALRM"),
+            ("VTALRM", "VTALRM"),
+            ("USR1", "USR1"),
+            ("CONT", "CONT"),
+            ("37", "37"),
+            ("HUP", "HUP"),
+        ] {
+            kill(pid, sig);
+            assert_eq!(
+                lines.next().unwrap().unwrap(),
+                format!("got {name}"),
+                "unprivileged={unprivileged}"
+            );
+        }
+        assert!(!pids_with_arg(&marker).is_empty());
+        kill(pid, "KILL");
+        let _ = child.wait();
+        assert!(
+            gone_within(&marker, Duration::from_secs(5)),
+            "the command outlived confine (unprivileged={unprivileged})"
+        );
+    }
+}
+
+// --- row 8: groups ---------------------------------------------------------------------
+
+#[test]
+fn supplementary_groups_as_runc_sets_them() {
+    // every user of this machine's passwd file: the groups inside are those `id -G NAME`
+    // (glibc, NSS) reports for the user
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let mut checked = 0;
+    for name in passwd.lines().filter_map(|l| l.split(':').next()).take(40) {
+        let want = Command::new("id").args(["-G", name]).output().unwrap();
+        if !want.status.success() {
+            continue;
+        }
+        let mut want: Vec<String> = out(&want).split_whitespace().map(String::from).collect();
+        let o = confine(&["run", "--user", name, "--", "id", "-G"]);
+        let mut got: Vec<String> = out(&o).split_whitespace().map(String::from).collect();
+        want.sort();
+        want.dedup();
+        got.sort();
+        got.dedup();
+        assert_eq!(got, want, "{name}: {}", err(&o));
+        checked += 1;
+    }
+    assert!(checked > 5);
+}
+
+// --- item 8: unprivileged and nested ---------------------------------------------------
+
+fn status_of(o: &Output, key: &str) -> String {
+    out(o)
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn unprivileged_and_nested_use() {
+    let o = run(Command::new("setpriv").args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        CONFINE,
+        "run",
+        "--",
+        "cat",
+        "/proc/self/status",
+    ]));
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(status_of(&o, "NoNewPrivs"), "1");
+    assert_eq!(status_of(&o, "Seccomp"), "2");
+    assert!(status_of(&o, "Uid").starts_with("65534"));
+    assert_eq!(
+        err(&o).matches("setting no_new_privs").count(),
+        1,
+        "{}",
+        err(&o)
+    );
+    // another uid needs CAP_SETUID: refused, named
+    let o = run(Command::new("setpriv").args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        CONFINE,
+        "run",
+        "--user",
+        "1000",
+        "--",
+        "true",
+    ]));
+    assert_eq!(o.status.code(), Some(125));
+    assert!(err(&o).contains("CAP_SETUID"), "{}", err(&o));
+    // nested, as another user and as root (the outer confine made /proc/sys read-only)
+    let o = confine(&[
+        "run",
+        "--",
+        CONFINE,
+        "run",
+        "--user",
+        "1000",
+        "--",
+        "cat",
+        "/proc/self/status",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(status_of(&o, "Seccomp_filters"), "2");
+    let o = confine(&[
+        "run",
+        "--",
+        CONFINE,
+        "run",
+        "--",
+        a(),
+        "paths",
+        "/proc/sys/kernel/core_pattern",
+    ]);
+    assert!(out(&o).contains("write=EROFS"), "{} {}", out(&o), err(&o));
+    // without those protections inherited, a root command is refused without the privilege
+    let o = confine(&[
+        "run",
+        "--security-opt",
+        "systempaths=unconfined",
+        "--",
+        CONFINE,
+        "run",
+        "--",
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(err(&o).contains("/proc/sys writable"), "{}", err(&o));
+}
