@@ -136,6 +136,8 @@ fn apparmor_in_a_real_kernel() {
     assert!(get(&b, "firmware_dir").out.contains("Permission denied"));
     assert_ne!(get(&b, "firmware_dir").rc, 0);
     ok(&b, "firmware_unconfined");
+    assert!(failed(&b, "printk_readonly", 1).contains("Read-only file system"));
+    assert_eq!(ok(&b, "firmware_masked").trim(), "");
     assert!(get(&b, "mount").rc != 0, "{}", get(&b, "mount").out);
     assert!(get(&b, "mount").out.contains("Permission denied"));
     ok(&b, "mount_unconfined");

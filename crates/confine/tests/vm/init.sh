@@ -39,19 +39,26 @@ else
   check label confine run -- cat /proc/self/attr/apparmor/current
   check label_legacy confine run -- cat /proc/self/attr/current
   check seccomp confine run -- grep -E '^(Seccomp|NoNewPrivs|CapEff)' /proc/self/status
-  check printk confine run -- sh -c 'echo 7 > /proc/sys/kernel/printk'
-  check printk_unconfined confine run --apparmor unconfined -- sh -c 'echo 4 > /proc/sys/kernel/printk'
-  check firmware confine run -- cat /sys/firmware/memmap/0/type
-  check firmware_dir confine run -- ls /sys/firmware/acpi/
-  check firmware_unconfined confine run --apparmor unconfined -- cat /sys/firmware/memmap/0/type
+  # systempaths=unconfined: /proc/sys writable and /sys/firmware unmasked, so that the only
+  # difference between each pair is the AppArmor profile
+  check printk confine run --security-opt systempaths=unconfined -- sh -c 'echo 7 > /proc/sys/kernel/printk'
+  check printk_unconfined confine run --security-opt systempaths=unconfined --apparmor unconfined -- sh -c 'echo 4 > /proc/sys/kernel/printk'
+  check firmware confine run --security-opt systempaths=unconfined -- cat /sys/firmware/memmap/0/type
+  check firmware_dir confine run --security-opt systempaths=unconfined -- ls /sys/firmware/acpi/
+  check firmware_unconfined confine run --security-opt systempaths=unconfined --apparmor unconfined -- cat /sys/firmware/memmap/0/type
+  # and by default, Docker's read-only and masked paths come first
+  check printk_readonly confine run --apparmor unconfined -- sh -c 'echo 4 > /proc/sys/kernel/printk'
+  check firmware_masked confine run --apparmor unconfined -- ls -A /sys/firmware
   check mount confine run --cap-add SYS_ADMIN -- mount -t tmpfs none /mnt
   check mount_unconfined confine run --cap-add SYS_ADMIN --apparmor unconfined -- mount -t tmpfs none /mnt
   umount /mnt 2>/dev/null
   # inspect a confined process from outside
-  confine run -- sh -c 'echo $$ > /tmp/target.pid; exec sleep 60' &
+  # (the command is pid 2 of its own namespace: its pid here is the child of confine's init)
+  confine run -- sh -c 'touch /tmp/target.ready; exec sleep 60' &
   runner=$!
-  while [ ! -s /tmp/target.pid ]; do sleep 0.1; done
-  target=$(cat /tmp/target.pid)
+  while [ ! -e /tmp/target.ready ]; do sleep 0.1; done
+  init=$(cat /proc/$runner/task/$runner/children)
+  target=$(cat /proc/$init/task/$init/children)
   check inspect confine inspect "$target"
   check inspect_json confine inspect --json "$target"
   kill "$target" 2>/dev/null

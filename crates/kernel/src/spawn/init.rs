@@ -70,7 +70,7 @@ fn set_up(ns: &Namespace) -> Result<(), (Stage, io::Error)> {
         step(mounts::readonly_path(p))?;
     }
     if ns.sys_readonly {
-        step(mounts::set_readonly_recursive(c"/sys"))?;
+        step(mounts::readonly_path(c"/sys"))?;
     }
     Ok(())
 }
