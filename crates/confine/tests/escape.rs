@@ -643,3 +643,44 @@ fn unprivileged_and_nested_use() {
     assert_eq!(o.status.code(), Some(125));
     assert!(err(&o).contains("/proc/sys writable"), "{}", err(&o));
 }
+
+// --- item 9: fail-open warnings --------------------------------------------------------
+
+#[test]
+fn profiles_that_confine_nothing_or_deny_execve_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let empty = write("empty.json", "{}");
+    let o = confine(&[
+        "run",
+        "--seccomp",
+        &empty,
+        "--",
+        "grep",
+        "Seccomp:",
+        "/proc/self/status",
+    ]);
+    assert!(err(&o).contains("confines nothing"), "{}", err(&o));
+    assert!(out(&o).contains('0'), "{}", out(&o));
+    let allow = write("allow.json", r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#);
+    let o = confine(&["run", "--seccomp", &allow, "--", "true"]);
+    assert!(err(&o).contains("allows every syscall"), "{}", err(&o));
+    let no_exec = write(
+        "noexec.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    for nnp in [false, true] {
+        let mut args = vec!["run", "--seccomp", &no_exec];
+        if nnp {
+            args.extend(["--security-opt", "no-new-privileges"]);
+        }
+        args.extend(["--", "true"]);
+        let o = confine(&args);
+        assert_eq!(o.status.code(), Some(125));
+        assert!(err(&o).contains("denies execve"), "{}", err(&o));
+    }
+}

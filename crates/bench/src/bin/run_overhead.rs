@@ -53,6 +53,36 @@ fn main() {
     let ours = median_ms(n, || {
         ok(Command::new(&confine).args(["run", "--", busybox, "true"]))
     });
+    // the cost of each isolation step: options that leave one out at a time
+    let steps: Vec<(&str, f64)> = [
+        (
+            "no /proc and /sys masks (`systempaths=unconfined`)",
+            &["--security-opt", "systempaths=unconfined"][..],
+        ),
+        (
+            "no pid namespace, no Landlock (`--unsafe-share-processes`)",
+            &["--unsafe-share-processes"],
+        ),
+        (
+            "neither: no namespace at all",
+            &[
+                "--unsafe-share-processes",
+                "--security-opt",
+                "systempaths=unconfined",
+            ],
+        ),
+    ]
+    .into_iter()
+    .map(|(label, opts)| {
+        let t = median_ms(n, || {
+            ok(Command::new(&confine)
+                .arg("run")
+                .args(opts)
+                .args(["--", busybox, "true"]))
+        });
+        (label, t)
+    })
+    .collect();
     // Further builds of confine to compare, given as LABEL=PATH arguments (for example the
     // static-pie build the README recommends).
     let others: Vec<(String, f64)> = std::env::args()
@@ -94,6 +124,13 @@ fn main() {
         ours - bare,
         ours / bare
     );
+    for (label, t) in &steps {
+        println!(
+            "| `confine run`, {label} | {t:.2} | +{:.2} ms | {:.1}× |",
+            t - bare,
+            t / bare
+        );
+    }
     for (label, t) in &others {
         println!(
             "| `confine run -- busybox true`, {label} | {t:.2} | +{:.2} ms | {:.1}× |",

@@ -137,7 +137,13 @@ fn seccomp_program(spec: &str, host: &Host) -> anyhow::Result<Option<(Vec<Insn>,
         .as_ref()
         .ok_or_else(|| anyhow!("seccomp profile {} has errors", source.label()))?;
     let r = match resolve(p, host) {
-        Resolution::Unconfined => return Ok(None),
+        Resolution::Unconfined => {
+            eprintln!(
+                "confine: warning: seccomp profile {} confines nothing (no defaultAction and no rules, as Docker reads it): the command runs without a seccomp filter",
+                source.label()
+            );
+            return Ok(None);
+        }
         Resolution::Filter(r) => r,
     };
     if r.rules
@@ -145,6 +151,16 @@ fn seccomp_program(spec: &str, host: &Host) -> anyhow::Result<Option<(Vec<Insn>,
         .any(|x| x.action == confine_profile::Action::Notify)
     {
         bail!("SCMP_ACT_NOTIFY needs a seccomp agent, which confine run does not provide yet");
+    }
+    if r.rules
+        .iter()
+        .all(|x| x.action == confine_profile::Action::Allow)
+        && r.default_action == confine_profile::Action::Allow
+    {
+        eprintln!(
+            "confine: warning: seccomp profile {} allows every syscall: the filter confines nothing",
+            source.label()
+        );
     }
     let policy = build(&r, Options::default())
         .with_context(|| format!("seccomp profile {}", source.label()))?;
@@ -377,7 +393,10 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
             if !no_new_privs {
                 bail!("cannot drop {extra} from the bounding set without CAP_SETPCAP; add --security-opt no-new-privileges");
             }
-            eprintln!("confine: note: the bounding set keeps {extra} (dropping needs CAP_SETPCAP); no_new_privs keeps the command from gaining them");
+            eprintln!(
+                "confine: note: the bounding set keeps {} capabilities Docker would drop (dropping needs CAP_SETPCAP); no_new_privs keeps the command from gaining them",
+                extra.0.count_ones()
+            );
         }
         None
     };
