@@ -53,12 +53,22 @@ else
   check mount_unconfined confine run --cap-add SYS_ADMIN --apparmor unconfined -- mount -t tmpfs none /mnt
   umount /mnt 2>/dev/null
   # inspect a confined process from outside
-  # (the command is pid 2 of its own namespace: its pid here is the child of confine's init)
-  confine run -- sh -c 'touch /tmp/target.ready; exec sleep 60' &
+  # (the command is pid 2 of its own namespace: here, the child of confine's init)
+  children() {
+    for st in /proc/[0-9]*/stat; do
+      read -r pid comm state ppid rest < "$st" 2>/dev/null && [ "$ppid" = "$1" ] && echo "$pid"
+    done
+  }
+  confine run -- sleep 61 2>/tmp/runner.err &
   runner=$!
-  while [ ! -e /tmp/target.ready ]; do sleep 0.1; done
-  init=$(cat /proc/$runner/task/$runner/children)
-  target=$(cat /proc/$init/task/$init/children)
+  target=
+  tries=0
+  while [ -z "$target" ] && [ $tries -lt 100 ]; do
+    sleep 0.1; tries=$((tries + 1))
+    init=$(children "$runner")
+    [ -n "$init" ] && target=$(children "$init")
+  done
+  [ -n "$target" ] || check runner_debug sh -c "echo runner $runner init $init; ps -o pid,ppid,args; cat /tmp/runner.err; exit 3"
   check inspect confine inspect "$target"
   check inspect_json confine inspect --json "$target"
   kill "$target" 2>/dev/null

@@ -3,12 +3,14 @@
 //! data prepared before the clone, and ends in execve or _exit.
 //!
 //! Steps, in order: signals to their defaults; its own session (and the new terminal as its
-//! controlling terminal with `-t`); standard descriptors; the AppArmor exec transition;
+//! controlling terminal with `-t`); standard descriptors; every descriptor above the kept ones
+//! marked close-on-exec (before any filter, as runc does, so a profile need not allow it);
+//! the AppArmor exec transition;
 //! no_new_privs when it must come first (unprivileged use); the Landlock domain; seccomp now
 //! when no_new_privs is not asked for (the filter must go in while CAP_SYS_ADMIN is still
 //! held, as in runc); bounding set, ambient set, groups, gid, uid, capability sets;
-//! no_new_privs and seccomp when asked for; the parent-death signal; every descriptor above the
-//! kept ones marked close-on-exec; working directory; execve along the search path. A failed
+//! no_new_privs and seccomp when asked for; the parent-death signal; working directory; execve
+//! along the search path. A failed
 //! step leaves its stage and errno in memory the parent reads, and the child exits before the
 //! command ever runs.
 //!
@@ -184,6 +186,18 @@ pub(super) extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             }
         }
     }
+    let keep = 3 + c.keep_fds;
+    for fd in 3..keep {
+        // SAFETY: fcntl on a descriptor the caller asked to pass on.
+        unsafe { libc::fcntl(fd as i32, libc::F_SETFD, 0) };
+    }
+    if cloexec_from(keep).is_err() {
+        fail(a, Stage::Descriptors, errno());
+    }
+    if let Some((p, len)) = a.listen_pid {
+        // SAFETY: getpid takes no argument.
+        write_decimal(p, len, unsafe { libc::getpid() } as u32);
+    }
     if let Some(v) = &a.aa_value {
         let aa_paths = [
             c"/proc/thread-self/attr/apparmor/exec",
@@ -270,23 +284,11 @@ pub(super) extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             }
         }
     }
-    let keep = 3 + c.keep_fds;
-    for fd in 3..keep {
-        // SAFETY: fcntl on a descriptor the caller asked to pass on.
-        unsafe { libc::fcntl(fd as i32, libc::F_SETFD, 0) };
-    }
-    if cloexec_from(keep).is_err() {
-        fail(a, Stage::Descriptors, errno());
-    }
     if let Some(dir) = &c.workdir {
         // SAFETY: chdir on a NUL-terminated path.
         if unsafe { libc::chdir(dir.as_ptr()) } != 0 {
             fail(a, Stage::Workdir, errno());
         }
-    }
-    if let Some((p, len)) = a.listen_pid {
-        // SAFETY: getpid takes no argument.
-        write_decimal(p, len, unsafe { libc::getpid() } as u32);
     }
     // execvp's rules: a missing entry or a directory that is not one goes on to the next;
     // permission denied is remembered and goes on; any other error stops the search.

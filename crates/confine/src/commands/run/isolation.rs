@@ -2,7 +2,8 @@
 //!
 //! * **With CAP_SYS_ADMIN** (root): new pid and mount namespaces with confine's init as pid 1
 //!   and a fresh /proc, Docker's masked and read-only paths, /sys read-only — and a Landlock
-//!   domain on top, which also keeps the command from tracing the init.
+//!   domain on top (ABI 6: scopes only), which also keeps a command granted SYS_PTRACE from
+//!   tracing the init.
 //! * **Without** (an ordinary user, or `confine run` inside `confine run`): a Landlock domain
 //!   with scopes (ABI 6, Linux 6.12): no ptrace, /proc/PID/mem, process_vm_* or signals across
 //!   its edge. no_new_privs is set, since seccomp and Landlock need it without CAP_SYS_ADMIN.
@@ -149,15 +150,22 @@ pub fn plan(
             },
             sys_readonly: system_paths,
         });
-        let landlock = if share_processes || !cover.ptrace {
-            if !share_processes
-                && Capability::parse("SYS_PTRACE").is_ok_and(|c| granted.contains(c))
-            {
+        // ABI 6's scopes change nothing else; before it, a domain must handle a file right,
+        // which also forbids mounts — taken only when the command may trace (SYS_PTRACE), to
+        // keep it from the init
+        let may_trace = Capability::parse("SYS_PTRACE").is_ok_and(|c| granted.contains(c));
+        let landlock = if share_processes {
+            None
+        } else if cover.signals {
+            Some(ruleset(abi)?)
+        } else if may_trace {
+            if !cover.ptrace {
                 bail!("this kernel has no Landlock, which keeps a command granted SYS_PTRACE from tracing confine's init; drop SYS_PTRACE, or give --unsafe-share-processes");
             }
-            None
-        } else {
+            eprintln!("confine: note: Landlock ABI {abi} (before 6) keeps the command from tracing confine's init only with a domain that also forbids mount(2)");
             Some(ruleset(abi)?)
+        } else {
+            None
         };
         return Ok(Plan {
             namespace,
