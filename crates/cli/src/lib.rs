@@ -3,7 +3,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 /// Confine any Linux process the way Docker confines a container, and show what was done.
@@ -109,8 +109,8 @@ pub enum CompileFormat {
 #[derive(Debug, Args)]
 pub struct CompileArgs {
     /// Profile: a path, `-` for standard input, or `docker-default` (the builtin)
-    #[arg(value_name = "PROFILE", default_value = "docker-default")]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", default_value = "docker-default", value_hint = ValueHint::FilePath)]
+    pub profile: PathBuf,
     /// The host to resolve for.
     #[command(flatten)]
     pub host: HostArgs,
@@ -132,10 +132,11 @@ pub struct CompileArgs {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Profile (path, `-` or `docker-default`); ignored with --bpf
-    #[arg(long, value_name = "PROFILE", default_value = "docker-default")]
-    pub profile: String,
-    /// Evaluate a compiled program (raw struct sock_filter bytes) instead of a profile
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "PROFILE", default_value = "docker-default", value_hint = ValueHint::FilePath)]
+    pub profile: PathBuf,
+    /// Evaluate a compiled program (raw struct sock_filter bytes, `-` for standard input)
+    /// instead of a profile
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub bpf: Option<PathBuf>,
     /// The syscall: a name, or a number (decimal or 0x…) of --arch
     #[arg(value_name = "SYSCALL")]
@@ -165,11 +166,11 @@ pub struct EvalArgs {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The first profile (path, `-` or `docker-default`)
-    #[arg(value_name = "A")]
-    pub a: String,
+    #[arg(value_name = "A", value_hint = ValueHint::FilePath)]
+    pub a: PathBuf,
     /// The second profile
-    #[arg(value_name = "B")]
-    pub b: String,
+    #[arg(value_name = "B", value_hint = ValueHint::FilePath)]
+    pub b: PathBuf,
     /// The host both are resolved for.
     #[command(flatten)]
     pub host: HostArgs,
@@ -182,8 +183,8 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 pub struct DisasmArgs {
     /// The program file, or `-` for standard input
-    #[arg(value_name = "FILE")]
-    pub file: String,
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
     /// One JSON object per instruction (JSON Lines)
     #[arg(long)]
     pub json: bool,
@@ -224,8 +225,8 @@ pub enum ResolveFormat {
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
     /// Profile: a path, `-` for standard input, or `docker-default` (the builtin)
-    #[arg(value_name = "PROFILE", default_value = "docker-default")]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", default_value = "docker-default", value_hint = ValueHint::FilePath)]
+    pub profile: PathBuf,
     /// The host to resolve for.
     #[command(flatten)]
     pub host: HostArgs,
@@ -244,8 +245,8 @@ pub struct ResolveArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Profiles: paths, `-` for standard input, or `docker-default`
-    #[arg(value_name = "PROFILE", required = true)]
-    pub profiles: Vec<String>,
+    #[arg(value_name = "PROFILE", required = true, value_hint = ValueHint::FilePath)]
+    pub profiles: Vec<PathBuf>,
     /// The host used to find syscall names unknown on every covered architecture.
     #[command(flatten)]
     pub host: HostArgs,
@@ -410,9 +411,10 @@ pub struct LoadArgs {
     #[arg(
         value_name = "FILE",
         required_unless_present = "default",
-        conflicts_with = "default"
+        conflicts_with = "default",
+        value_hint = ValueHint::FilePath
     )]
-    pub file: Option<String>,
+    pub file: Option<PathBuf>,
     /// Load docker-default rendered for this host
     #[arg(long)]
     pub default: bool,
@@ -443,8 +445,8 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct ApparmorCompileArgs {
     /// The profile file, or `-` for standard input
-    #[arg(value_name = "FILE")]
-    pub file: String,
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
     /// A kernel features file (as captured from /sys/kernel/security/apparmor/features)
     #[arg(long, value_name = "FILE")]
     pub features: PathBuf,
@@ -478,8 +480,8 @@ pub struct InspectArgs {
     /// Say whether the running filters decide as PROFILE (a path, or builtin) resolved for this
     /// host and the process's capabilities would, and list the differences (exit 1 when they
     /// differ). Implies --syscalls
-    #[arg(long, value_name = "PROFILE")]
-    pub compare: Option<String>,
+    #[arg(long, value_name = "PROFILE", value_hint = ValueHint::FilePath)]
+    pub compare: Option<PathBuf>,
     /// Show capability masks and namespace inodes in hex as well
     #[arg(long)]
     pub hex: bool,

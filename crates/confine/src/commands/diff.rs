@@ -98,8 +98,8 @@ pub fn run(a: confine_cli::DiffArgs) -> anyhow::Result<Outcome> {
                 text.push_str(&format!(
                     "{:<10} {name}({nr}): {}: {da}  {}: {db}",
                     arch.kernel_name(),
-                    a.a,
-                    a.b
+                    a.a.display(),
+                    a.b.display()
                 ));
                 if da == db || da.starts_with("depends") || db.starts_with("depends") {
                     let e = differing[0];

@@ -18,7 +18,7 @@ use confine_inspect::filters::{self, ArchView, Difference};
 use confine_inspect::{ns, Process};
 use confine_profile::{load, resolve, Host, Resolution, Source};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// Facts about the machine, read once.
@@ -116,7 +116,7 @@ fn why_no_filters() -> Option<String> {
 }
 
 /// confine's compilation of a profile for this host and a process's capabilities.
-fn compile_for(spec: &str, caps: CapSet) -> anyhow::Result<Vec<Insn>> {
+fn compile_for(spec: &Path, caps: CapSet) -> anyhow::Result<Vec<Insn>> {
     let host = Host {
         arch: Arch::native(),
         caps,
@@ -150,20 +150,20 @@ type StackKey = (Vec<Vec<Insn>>, u64);
 #[derive(Default)]
 struct Decoder {
     decoded: HashMap<Vec<Vec<Insn>>, Rc<Vec<ArchView>>>,
-    reference: HashMap<(String, u64), Result<Vec<Insn>, String>>,
+    reference: HashMap<(PathBuf, u64), Result<Vec<Insn>, String>>,
     identified: HashMap<StackKey, Option<String>>,
     compared: HashMap<StackKey, Result<Vec<Difference>, String>>,
 }
 
 impl Decoder {
-    fn reference(&mut self, spec: &str, caps: u64) -> Result<Vec<Insn>, String> {
+    fn reference(&mut self, spec: &Path, caps: u64) -> Result<Vec<Insn>, String> {
         self.reference
-            .entry((spec.to_string(), caps))
+            .entry((spec.to_path_buf(), caps))
             .or_insert_with(|| compile_for(spec, CapSet(caps)).map_err(|e| format!("{e:#}")))
             .clone()
     }
 
-    fn view(&mut self, pid: u32, caps: u64, compare: Option<&str>) -> Result<SeccompView, String> {
+    fn view(&mut self, pid: u32, caps: u64, compare: Option<&Path>) -> Result<SeccompView, String> {
         let filters =
             confine_kernel::ptrace::seccomp_filters_with_flags(pid as i32).map_err(|e| match e
                 .raw_os_error()
@@ -203,7 +203,7 @@ impl Decoder {
                         r
                     }
                 };
-                Some((spec.to_string(), r?))
+                Some((spec.display().to_string(), r?))
             }
         };
         Ok(SeccompView {
@@ -217,7 +217,7 @@ impl Decoder {
     /// Known programs: confine's own compilation of docker-default for this host and the
     /// process's capabilities (exactly), or a filter that decides like it.
     fn identify(&mut self, stack: &[Vec<Insn>], caps: u64) -> Option<String> {
-        let reference = self.reference("builtin", caps).ok()?;
+        let reference = self.reference(Path::new("builtin"), caps).ok()?;
         let caps_text = if CapSet(caps) == CapSet::docker_default() {
             "Docker's default capabilities".to_string()
         } else {
