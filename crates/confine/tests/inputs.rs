@@ -162,6 +162,7 @@ fn a_fifo_is_refused_wherever_a_file_is_read() {
         vec!["seccomp", "disasm", p],
         vec!["apparmor", "compile", p, "--features", f],
         vec!["apparmor", "compile", "/etc/hostname", "--features", p],
+        vec!["inspect", "--compare", p],
     ] {
         refused(&args, None, 2, &named);
     }

@@ -156,6 +156,81 @@ fn a_process_under_confine_run_is_identified() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("differences"));
 }
 
+/// `--compare` (issue 13): an unreadable or wrong profile is bad input (exit 2, before any
+/// process is read); a profile that resolves to no filter (`{}`) differs from a filtered
+/// process (exit 1, the differences listed); a process without a filter differs from a
+/// profile that installs one, and the report says so.
+#[test]
+fn compare_exit_codes_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let empty = write("empty.json", "{}");
+    let bad = write("bad.json", r#"{"defaultAction": "SCMP_ACT_NOPE"}"#);
+    let missing = dir.path().join("missing.json");
+    let missing = missing.to_str().unwrap();
+    let filtered = start(Command::new(env!("CARGO_BIN_EXE_confine")).args([
+        "run",
+        "--",
+        "sh",
+        "-c",
+        "echo up; exec sleep 60",
+    ]));
+    let filtered = pid_of_sleeper(&filtered).to_string();
+    let plain = start(Command::new("sh").args(["-c", "echo up; exec sleep 60"]));
+    let plain = plain.0.id().to_string();
+
+    // before: exit 0, the error shown as "unreadable" in the report
+    for (p, want) in [
+        (missing, "cannot read seccomp profile"),
+        (bad.as_str(), "unknown action `SCMP_ACT_NOPE`"),
+    ] {
+        let o = confine(&["inspect", "--compare", p, &filtered]);
+        assert_eq!(o.status.code(), Some(2), "{p}");
+        assert!(o.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&o.stderr).contains(want), "{p}");
+    }
+
+    // before: `{}` against a filtered process was "unreadable" and exit 0
+    let o = confine(&["inspect", "--compare", &empty, &filtered]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("compared with {empty}: "))
+            && out.contains(" differences: the profile resolves to no filter"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    x86_64 mount: running ERRNO(EPERM) / profile ALLOW\n"),
+        "{out}"
+    );
+    let v = &json_of(&["inspect", "--json", "--compare", &empty, &filtered])[0];
+    assert_eq!(v["seccomp"]["decoded"]["compared"]["equivalent"], false);
+
+    // before: exit 1 with no line saying why
+    let o = confine(&["inspect", "--compare", "builtin", &plain]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("  none: seccomp is disabled (every syscall is allowed)\n")
+            && out.contains(": the process has no seccomp filter (every syscall is allowed); the profile installs one\n")
+            && out.contains("    x86_64 uselib: running ALLOW / profile ERRNO(EPERM)\n"),
+        "{out}"
+    );
+    // a process without a filter and a profile without one decide alike
+    let o = confine(&["inspect", "--compare", &empty, &plain]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("equivalent"));
+    // the --all table names the processes that differ
+    let o = confine(&["inspect", "--all", "--compare", &empty]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&format!("  {filtered}: differs on ")), "{out}");
+}
+
 const STACKED: &str = r#"
 import errno, os, sys, seccomp
 f = seccomp.SyscallFilter(seccomp.ALLOW)

@@ -326,6 +326,17 @@ fn syscalls(sc: &Result<super::SeccompView, String>, style: &Style) -> String {
         }
         Ok(v) => v,
     };
+    if v.filters.is_empty() {
+        let _ = writeln!(
+            out,
+            "  none: {}",
+            if v.strict {
+                "seccomp strict mode (only read, write, _exit and sigreturn are allowed)"
+            } else {
+                "seccomp is disabled (every syscall is allowed)"
+            }
+        );
+    }
     for (i, f) in v.filters.iter().enumerate() {
         let flags = match f.flags {
             Some(0) => "no flags".to_string(),
@@ -391,27 +402,53 @@ fn syscalls(sc: &Result<super::SeccompView, String>, style: &Style) -> String {
             }
         }
     }
-    if let Some((spec, diffs)) = &v.compared {
-        if diffs.is_empty() {
+    if let Some(c) = &v.compared {
+        out.push_str(&compared(c));
+    }
+    out
+}
+
+/// The `compared with PROFILE` lines.
+pub fn compared(c: &Result<super::Compared, String>) -> String {
+    let mut out = String::new();
+    let c = match c {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(out, "  not compared: {e}");
+            return out;
+        }
+    };
+    let spec = &c.profile;
+    let note = c
+        .note
+        .as_deref()
+        .map(|n| format!(": {n}"))
+        .unwrap_or_default();
+    if c.equivalent {
+        let _ = writeln!(
+            out,
+            "  compared with {spec}: equivalent (every syscall decided alike){note}"
+        );
+    } else if c.differences.is_empty() {
+        let _ = writeln!(out, "  compared with {spec}: differs{note}");
+    } else {
+        let _ = writeln!(
+            out,
+            "  compared with {spec}: {} differences{note}",
+            c.differences.len()
+        );
+        for d in &c.differences {
+            let name = d
+                .name
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("#{}", d.nr));
             let _ = writeln!(
                 out,
-                "  compared with {spec}: equivalent (every syscall decided alike)"
+                "    {} {name}: running {} / profile {}",
+                d.arch.kernel_name(),
+                d.left,
+                d.right
             );
-        } else {
-            let _ = writeln!(out, "  compared with {spec}: {} differences", diffs.len());
-            for d in diffs {
-                let name = d
-                    .name
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("#{}", d.nr));
-                let _ = writeln!(
-                    out,
-                    "    {} {name}: running {} / profile {}",
-                    d.arch.kernel_name(),
-                    d.left,
-                    d.right
-                );
-            }
         }
     }
     out
