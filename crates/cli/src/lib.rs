@@ -82,7 +82,9 @@ pub enum SeccompCommand {
     Eval(EvalArgs),
     /// Compare two profiles: the syscalls whose verdict differs on each architecture.
     ///
-    /// Exit 0 when they decide alike, 1 when they differ.
+    /// Where a verdict depends on arguments, an example argument vector is shown as `seccomp
+    /// eval` reads it (hex with 0x, decimal below 10). Exit 0 when they decide alike, 1 when
+    /// they differ.
     Diff(DiffArgs),
     /// Disassemble a raw seccomp program (`struct sock_filter` bytes, host byte order).
     ///

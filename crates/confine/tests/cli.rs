@@ -413,3 +413,51 @@ fn a_missing_profile_is_reported_once() {
     assert!(e.contains("cannot read seccomp profile"), "{e}");
     assert_eq!(e.matches("os error 2").count(), 1, "{e}");
 }
+
+/// `seccomp diff` prints example arguments as `seccomp eval` reads them (issue 13: it printed
+/// 131072 as `20000`, which `eval` reads as decimal 20000 and allows): evaluating the example
+/// gives the verdicts the diff line states.
+#[test]
+fn diff_examples_read_back_into_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = dir.path().join("admin.json");
+    let o = confine(&[
+        "seccomp",
+        "resolve",
+        "--cap-add",
+        "SYS_ADMIN",
+        "-o",
+        admin.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = confine(&["seccomp", "diff", "docker-default", admin.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.contains(" clone(") && l.contains("e.g. args ["))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.ends_with("(e.g. args [0x20000, 0, 0, 0, 0, 0]: ERRNO(EPERM) vs ALLOW)"),
+        "{line}"
+    );
+    let args = line
+        .split_once("e.g. args [")
+        .unwrap()
+        .1
+        .split_once(']')
+        .unwrap()
+        .0;
+    let args: Vec<&str> = args.split(", ").collect();
+    for (profile, want) in [
+        ("docker-default", "ERRNO(EPERM)"),
+        (admin.to_str().unwrap(), "ALLOW"),
+    ] {
+        let mut a = vec!["seccomp", "eval", "--profile", profile, "clone"];
+        a.extend(&args);
+        let o = confine(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let first = stdout(&o).lines().next().unwrap_or_default().to_string();
+        assert!(first.ends_with(&format!(": {want}")), "{profile}: {first}");
+    }
+}
