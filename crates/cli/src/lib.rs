@@ -487,7 +487,8 @@ pub struct InspectArgs {
     /// Show capability masks and namespace inodes in hex as well
     #[arg(long)]
     pub hex: bool,
-    /// Colour: auto (only on a terminal, never with NO_COLOR set), always, never
+    /// Colour: auto (only on a terminal, never with a non-empty NO_COLOR or with TERM unset or
+    /// dumb), always, never
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
     /// The procfs to read (for example a private mount with hidepid=, or a saved copy)

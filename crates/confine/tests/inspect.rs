@@ -533,3 +533,31 @@ fn threads_that_differ_are_shown() {
     let text = String::from_utf8(confine(&["inspect", "--threads", &pid]).stdout).unwrap();
     assert!(text.contains("  thread "), "{text}");
 }
+
+/// `--color auto` on a real terminal (script(1) gives confine a pty): colour unless NO_COLOR is
+/// non-empty or TERM is dumb (issue 13: an empty NO_COLOR turned colour off, TERM=dumb did not).
+#[test]
+fn colour_follows_no_color_and_term_on_a_terminal() {
+    let run = |env: &[(&str, &str)]| -> bool {
+        let mut c = Command::new("script");
+        c.args([
+            "-qec",
+            &format!("{} inspect", env!("CARGO_BIN_EXE_confine")),
+            "/dev/null",
+        ])
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.stdin(Stdio::null()).output().unwrap();
+        assert!(o.status.success(), "{env:?}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("confinement"), "{env:?}: {out}");
+        out.contains("\x1b[")
+    };
+    assert!(run(&[]));
+    assert!(run(&[("NO_COLOR", "")]));
+    assert!(!run(&[("NO_COLOR", "1")]));
+    assert!(!run(&[("TERM", "dumb")]));
+}

@@ -123,6 +123,18 @@ impl Style {
     }
 }
 
+/// `--color auto`: colour only on a terminal, when `NO_COLOR` is unset or empty
+/// (no-color.org), and when `TERM` is set and not `dumb` (as clap colours its own help and
+/// errors).
+fn colour_auto(
+    tty: bool,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
+    tty && no_color.is_none_or(|v| v.is_empty())
+        && term.is_some_and(|t| !t.is_empty() && t != "dumb")
+}
+
 fn host_facts() -> HostFacts {
     let d = super::apparmor::detect();
     HostFacts {
@@ -497,7 +509,11 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
             "never" => false,
             _ => {
                 use std::io::IsTerminal;
-                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                colour_auto(
+                    std::io::stdout().is_terminal(),
+                    std::env::var_os("NO_COLOR").as_deref(),
+                    std::env::var_os("TERM").as_deref(),
+                )
             }
         },
     };
@@ -593,4 +609,22 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour_auto;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_needs_a_terminal_no_no_color_and_a_term_that_is_not_dumb() {
+        let xterm = Some(OsStr::new("xterm-256color"));
+        assert!(colour_auto(true, None, xterm));
+        // NO_COLOR counts only when non-empty
+        assert!(colour_auto(true, Some(OsStr::new("")), xterm));
+        assert!(!colour_auto(true, Some(OsStr::new("1")), xterm));
+        assert!(!colour_auto(true, None, Some(OsStr::new("dumb"))));
+        assert!(!colour_auto(true, None, None));
+        assert!(!colour_auto(false, None, xterm));
+    }
 }
