@@ -491,9 +491,20 @@ pub struct InspectArgs {
     /// dumb), always, never
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
-    /// The procfs to read (for example a private mount with hidepid=, or a saved copy)
-    #[arg(long = "proc", value_name = "DIR", default_value = "/proc")]
+    /// The procfs to read, for example a private mount with hidepid= (it must be a procfs:
+    /// anything else is an error)
+    #[arg(long = "proc", value_name = "DIR", default_value = "/proc", value_hint = ValueHint::DirPath)]
     pub proc_root: PathBuf,
+    /// Read a saved copy of a procfs instead (PID/status, cmdline, cgroup, attr/…): every
+    /// file must be a regular file of at most 16 MiB; the live filters cannot be read, so not
+    /// with --syscalls or --compare
+    #[arg(
+        long = "proc-copy",
+        value_name = "DIR",
+        value_hint = ValueHint::DirPath,
+        conflicts_with_all = ["proc_root", "syscalls", "compare"]
+    )]
+    pub proc_copy: Option<PathBuf>,
     /// The active LSMs, comma-separated, when reading a saved procfs from another machine
     /// [default: this kernel's]
     #[arg(long, value_name = "LIST")]

@@ -340,7 +340,7 @@ fn saved_snapshots_render_field_by_field() {
     // the seed's redis-server, verbatim status, AppArmor docker-default, in Docker
     let v = &json_of(&[
         "inspect",
-        "--proc",
+        "--proc-copy",
         r,
         "--lsm",
         "capability,apparmor",
@@ -362,9 +362,10 @@ fn saved_snapshots_render_field_by_field() {
     assert_eq!(v["uid"], serde_json::json!([999, 999, 999, 999]));
     assert_eq!(v["container"]["runtime"], "docker");
     assert_eq!(v["cmdline"], "redis-server *:6379");
-    let text =
-        String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "apparmor", "4711"]).stdout)
-            .unwrap();
+    let text = String::from_utf8(
+        confine(&["inspect", "--proc-copy", r, "--lsm", "apparmor", "4711"]).stdout,
+    )
+    .unwrap();
     assert!(
         text.contains("  apparmor      docker-default (enforce)\n"),
         "{text}"
@@ -376,7 +377,7 @@ fn saved_snapshots_render_field_by_field() {
     // SELinux container_t under CRI-O (Podman's 11 default caps), SELinux active
     let v = &json_of(&[
         "inspect",
-        "--proc",
+        "--proc-copy",
         r,
         "--lsm",
         "capability,selinux",
@@ -398,7 +399,7 @@ fn saved_snapshots_render_field_by_field() {
     // an old kernel without NoNewPrivs / Seccomp_filters, and a non-UTF-8 name
     let v = &json_of(&[
         "inspect",
-        "--proc",
+        "--proc-copy",
         r,
         "--lsm",
         "capability",
@@ -409,9 +410,10 @@ fn saved_snapshots_render_field_by_field() {
     assert_eq!(v["seccomp"]["filters"], Value::Null);
     assert_eq!(v["capabilities"]["ambient"], Value::Null);
     assert_eq!(v["comm"], "sl\u{fffd}eep");
-    let text =
-        String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "capability", "6000"]).stdout)
-            .unwrap();
+    let text = String::from_utf8(
+        confine(&["inspect", "--proc-copy", r, "--lsm", "capability", "6000"]).stdout,
+    )
+    .unwrap();
     assert!(
         text.contains("  no_new_privs  not shown by this kernel\n"),
         "{text}"
@@ -419,9 +421,10 @@ fn saved_snapshots_render_field_by_field() {
     assert!(text.contains("  ambient       not shown by this kernel\n"));
 
     // the table groups by container
-    let t =
-        String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "apparmor", "--all"]).stdout)
-            .unwrap();
+    let t = String::from_utf8(
+        confine(&["inspect", "--proc-copy", r, "--lsm", "apparmor", "--all"]).stdout,
+    )
+    .unwrap();
     let heads: Vec<&str> = t.lines().filter(|l| !l.starts_with(' ')).collect();
     assert_eq!(
         heads,
@@ -560,4 +563,109 @@ fn colour_follows_no_color_and_term_on_a_terminal() {
     assert!(run(&[("NO_COLOR", "")]));
     assert!(!run(&[("NO_COLOR", "1")]));
     assert!(!run(&[("TERM", "dumb")]));
+}
+
+/// A zombie (exited, not reaped) is called one (issue 13: it was reported as a kernel thread
+/// with an empty command and namespaces "not exposed by this kernel").
+#[test]
+fn a_zombie_is_called_a_zombie() {
+    // never waited for until the end: the child stays a zombie of this test process
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .contains("State:\tZ")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pid} never became a zombie"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let o = confine(&["inspect", &pid.to_string()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let v = &json_of(&["inspect", "--json", &pid.to_string()])[0];
+    let all = confine(&["inspect", "--all"]);
+    child.wait().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        out.starts_with(&format!("process {pid}  true (zombie)\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  state         zombie: exited, not yet reaped by its parent {}",
+            std::process::id()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("  command       none (zombie)\n"), "{out}");
+    assert!(
+        out.contains("  executable    none (zombie: exited, not yet reaped)\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("kernel thread") && !out.contains("not exposed by this kernel"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  mnt           none (zombie: released at exit)\n"),
+        "{out}"
+    );
+    assert_eq!(v["state"], "zombie");
+    assert_eq!(v["exe"]["unknown"], "none (zombie: exited, not yet reaped)");
+    let table = String::from_utf8_lossy(&all.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.trim_start().starts_with(&format!("{pid} ")) && l.contains("true <zombie>")),
+        "{table}"
+    );
+}
+
+/// `--proc DIR` must be a procfs (statfs f_type PROC_SUPER_MAGIC); a saved copy is read with
+/// --proc-copy, where a FIFO planted in the copy is refused by type instead of blocking.
+#[test]
+fn proc_must_be_a_procfs_and_a_copy_is_read_safely() {
+    let copy = tempfile::tempdir().unwrap();
+    let d = copy.path().to_str().unwrap();
+    let o = confine(&["inspect", "--proc", d, "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains(&format!("--proc {d}: not a procfs (filesystem type 0x"))
+            && e.contains("use --proc-copy DIR"),
+        "{e}"
+    );
+    // --syscalls would ptrace live processes that merely share the copy's numbers
+    let o = confine(&["inspect", "--proc-copy", d, "--syscalls", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    // a copy whose status is a FIFO that nobody writes to; run under a timeout and a 1 GiB
+    // address-space limit so that a regression fails instead of hanging
+    std::fs::create_dir(copy.path().join("7")).unwrap();
+    let fifo = copy.path().join("7/status");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let o = Command::new("timeout")
+        .args(["20", "prlimit", "--as=1073741824", "--"])
+        .arg(env!("CARGO_BIN_EXE_confine"))
+        .args(["inspect", "--proc-copy", d, "7"])
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(124), "confine hung on a FIFO");
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains(&format!(
+            "cannot read the status of process 7: {}: is a FIFO (named pipe), not a regular file",
+            fifo.display()
+        )),
+        "{e}"
+    );
 }

@@ -4,6 +4,7 @@
 //! `#![forbid(unsafe_code)]`.
 #![deny(missing_docs)]
 
+pub mod fs;
 pub mod process;
 pub mod ptrace;
 pub mod raw;

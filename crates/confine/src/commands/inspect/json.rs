@@ -50,6 +50,7 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
         "pid": p.pid,
         "ppid": s.ppid,
         "comm": s.name,
+        "state": s.state_words(),
         "cmdline": p.cmdline,
         "exe": err_or(&p.exe),
         "uid": s.uid,

@@ -135,6 +135,20 @@ fn colour_auto(
         && term.is_some_and(|t| !t.is_empty() && t != "dumb")
 }
 
+/// `--proc DIR` must be a mounted procfs (statfs f_type PROC_SUPER_MAGIC): pids found there
+/// are the kernel's, and --syscalls reads the live process of the same number.
+fn procfs_check(root: &Path) -> anyhow::Result<()> {
+    use confine_kernel::fs::{filesystem_type, PROC_SUPER_MAGIC};
+    let t = filesystem_type(root).with_context(|| format!("--proc {}", root.display()))?;
+    if t != PROC_SUPER_MAGIC {
+        bail!(
+            "--proc {}: not a procfs (filesystem type {t:#x}, a procfs is {PROC_SUPER_MAGIC:#x}); for a saved copy of one, use --proc-copy DIR",
+            root.display()
+        );
+    }
+    Ok(())
+}
+
 fn host_facts() -> HostFacts {
     let d = super::apparmor::detect();
     HostFacts {
@@ -399,8 +413,7 @@ fn thread_differences(root: &Path, pid: u32) -> Vec<(u32, Vec<String>)> {
         return Vec::new();
     };
     let read = |tid: u32| {
-        std::fs::read_to_string(root.join(format!("{pid}/task/{tid}/status")))
-            .ok()
+        confine_inspect::read_text(&root.join(format!("{pid}/task/{tid}/status")))
             .map(|t| confine_inspect::Status::parse(&t))
     };
     let Some(main) = read(pid) else {
@@ -469,7 +482,14 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
             .as_ref()
             .is_some_and(|l| l.iter().any(|m| m == n))
     };
-    let root = a.proc_root.clone();
+    let root = match &a.proc_copy {
+        Some(copy) => copy.clone(),
+        None => {
+            let root = a.proc_root.clone();
+            procfs_check(&root)?;
+            root
+        }
+    };
     // the profile first: an unreadable or wrong profile is bad input whatever the processes
     let compare_name = a.compare.as_ref().map(|p| p.display().to_string());
     let against = match &a.compare {

@@ -117,12 +117,27 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_name
         out,
         "{}",
         style.head(&format!(
-            "process {}  {}",
+            "process {}  {}{}",
             p.pid,
-            s.name.as_deref().unwrap_or("?")
+            s.name.as_deref().unwrap_or("?"),
+            if s.is_zombie() { " (zombie)" } else { "" }
         ))
     );
-    let mut cmd = p.cmdline.clone().unwrap_or_else(|| "unreadable".into());
+    if s.is_zombie() {
+        line(
+            &mut out,
+            "state",
+            format!(
+                "zombie: exited, not yet reaped by its parent{}; what follows is what the kernel kept",
+                s.ppid.map(|p| format!(" {p}")).unwrap_or_default()
+            ),
+        );
+    }
+    let mut cmd = match &p.cmdline {
+        Some(c) if c.is_empty() && s.is_zombie() => "none (zombie)".into(),
+        Some(c) => c.clone(),
+        None => "unreadable".into(),
+    };
     if cmd.chars().count() > 100 {
         cmd = cmd.chars().take(99).collect::<String>() + "…";
     }
@@ -302,6 +317,7 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_name
                     n.verdict.basis()
                 ),
                 Ok(i) => format!("{:<8} {i} (by {})", n.verdict.short(), n.verdict.basis()),
+                Err(e) if e.starts_with("none") => e.clone(),
                 Err(e) => format!("unknown ({e})"),
             };
             line(&mut out, n.kind, v);
