@@ -298,6 +298,76 @@ fn help_version_completions_man() {
     assert!(page.contains("CONFINE SECCOMP RESOLVE") && page.contains("\\-\\-cap\\-add"));
 }
 
+/// The man page is one page: it refers to no other confine page (issue 13: its SUBCOMMANDS
+/// section named confine-seccomp(1) and others that do not exist), and every subcommand it
+/// lists has its section in the page.
+#[test]
+fn the_man_page_refers_only_to_its_own_sections() {
+    let o = confine(&["man"]);
+    assert!(o.status.success());
+    let page = stdout(&o);
+    assert!(!page.contains("(1)"), "refers to another page");
+    let sections: Vec<&str> = page
+        .lines()
+        .filter_map(|l| l.strip_prefix(".SH "))
+        .map(|t| t.trim_matches('"'))
+        .collect();
+    let listed: Vec<&str> = page
+        .lines()
+        .filter_map(|l| l.strip_prefix("\\fBconfine "))
+        .map(|l| l.split_once("\\fR").unwrap().0)
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "seccomp",
+            "run",
+            "apparmor",
+            "inspect",
+            "completions",
+            "man"
+        ]
+    );
+    for name in listed {
+        let title = format!("CONFINE {}", name.to_uppercase());
+        assert!(
+            sections.contains(&title.as_str()),
+            "{title} in {sections:?}"
+        );
+        assert!(
+            page.contains(&format!("See the section {title} ")),
+            "{title}"
+        );
+    }
+    for sub in ["SECCOMP EVAL", "APPARMOR LOAD"] {
+        assert!(
+            sections.contains(&format!("CONFINE {sub}").as_str()),
+            "{sub}"
+        );
+    }
+    // and man(1) renders it without warnings, when man is installed
+    if let Ok(mut man) = Command::new("man")
+        .args(["--warnings", "-l", "-"])
+        .env("MANWIDTH", "80")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        man.stdin
+            .take()
+            .unwrap()
+            .write_all(page.as_bytes())
+            .unwrap();
+        let o = man.wait_with_output().unwrap();
+        assert!(
+            o.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
 /// A two-rule profile on which libseccomp 2.5.4's tree merge loops forever (found by the
 /// random differential test): confine refuses it with a located error instead of hanging.
 #[test]
