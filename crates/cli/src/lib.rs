@@ -3,8 +3,48 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use std::ffi::OsStr;
 use std::path::PathBuf;
+
+/// The value parser of `--cap-add`/`--cap-drop`: takes any UTF-8 string as before (confine
+/// reads capability names itself: any case, `CAP_` optional, comma-separated lists, `ALL`, and
+/// reports unknown names with its own message), and offers shell completion the names of
+/// confine-abi's capability table, bare (`SYS_ADMIN`, as Docker documents them) and with the
+/// prefix (`CAP_SYS_ADMIN`), plus `ALL`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CapabilityNames;
+
+impl CapabilityNames {
+    /// The completion candidates: `ALL`, the bare names, then the prefixed ones.
+    pub fn candidates() -> Vec<String> {
+        let bare = || confine_abi::Capability::known().filter_map(|c| c.short_name());
+        std::iter::once("ALL".to_string())
+            .chain(bare().map(str::to_string))
+            .chain(bare().map(|n| format!("CAP_{n}")))
+            .collect()
+    }
+}
+
+impl TypedValueParser for CapabilityNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            Self::candidates().into_iter().map(PossibleValue::new),
+        ))
+    }
+}
 
 /// Confine any Linux process the way Docker confines a container, and show what was done.
 ///
@@ -207,10 +247,10 @@ pub struct HostArgs {
     #[arg(long, value_name = "SET", default_value = "docker-default")]
     pub caps: String,
     /// Add a capability, as `docker run --cap-add` (ALL for every capability)
-    #[arg(long = "cap-add", value_name = "CAP")]
+    #[arg(long = "cap-add", value_name = "CAP", value_parser = CapabilityNames, hide_possible_values = true)]
     pub cap_add: Vec<String>,
     /// Drop a capability, as `docker run --cap-drop` (ALL for every capability)
-    #[arg(long = "cap-drop", value_name = "CAP")]
+    #[arg(long = "cap-drop", value_name = "CAP", value_parser = CapabilityNames, hide_possible_values = true)]
     pub cap_drop: Vec<String>,
 }
 
@@ -293,10 +333,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "apparmor")]
     pub apparmor_file: Option<PathBuf>,
     /// Add a capability (ALL for every capability confine itself holds)
-    #[arg(long = "cap-add", value_name = "CAP")]
+    #[arg(long = "cap-add", value_name = "CAP", value_parser = CapabilityNames, hide_possible_values = true)]
     pub cap_add: Vec<String>,
     /// Drop a capability (ALL for every capability)
-    #[arg(long = "cap-drop", value_name = "CAP")]
+    #[arg(long = "cap-drop", value_name = "CAP", value_parser = CapabilityNames, hide_possible_values = true)]
     pub cap_drop: Vec<String>,
     /// Every capability confine holds, no seccomp, no AppArmor (unless a profile is given)
     #[arg(long)]
@@ -348,6 +388,26 @@ mod tests {
     #[test]
     fn definitions_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn capability_candidates_are_the_abi_table_and_all() {
+        let c = CapabilityNames::candidates();
+        let known = confine_abi::Capability::known().count();
+        assert_eq!(c.len(), 1 + 2 * known);
+        assert_eq!(c[0], "ALL");
+        for n in &c[1..] {
+            assert!(confine_abi::Capability::parse(n).is_ok(), "{n}");
+        }
+        assert!(c.iter().any(|n| n == "SYS_ADMIN") && c.iter().any(|n| n == "CAP_SYS_ADMIN"));
+        // the parser itself refuses nothing: confine reports unknown names in its own words
+        let cmd = Cli::command();
+        for v in ["cap_fly", "sys_admin,Net_Admin", "all"] {
+            let got = CapabilityNames
+                .parse_ref(&cmd, None, OsStr::new(v))
+                .unwrap();
+            assert_eq!(got, v);
+        }
     }
 }
 

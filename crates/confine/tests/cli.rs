@@ -531,3 +531,46 @@ fn diff_examples_read_back_into_eval() {
         assert!(first.ends_with(&format!(": {want}")), "{profile}: {first}");
     }
 }
+
+/// Shell completion offers capability names for --cap-add/--cap-drop (of `run` and of the host
+/// flags), taken from confine's capability table; what is accepted is unchanged: any case, with
+/// or without CAP_, lists, ALL, and unknown names refused in confine's words.
+#[test]
+fn capability_names_complete_and_parse_as_before() {
+    for sh in ["bash", "zsh", "fish"] {
+        let out = stdout(&confine(&["completions", sh]));
+        for name in ["ALL", "NET_ADMIN", "CAP_NET_ADMIN", "CHECKPOINT_RESTORE"] {
+            assert!(out.contains(name), "{sh}: {name}");
+        }
+    }
+    let bash = stdout(&confine(&["completions", "bash"]));
+    let cap_add_lines: Vec<&str> = bash
+        .split("--cap-add)")
+        .skip(1)
+        .filter_map(|s| s.lines().nth(1))
+        .collect();
+    // run, resolve, check, compile, eval and diff
+    assert!(cap_add_lines.len() >= 6, "{}", cap_add_lines.len());
+    assert!(cap_add_lines
+        .iter()
+        .all(|l| l.contains("compgen -W \"ALL CHOWN DAC_OVERRIDE")));
+    let o = confine(&[
+        "seccomp",
+        "resolve",
+        "--arch",
+        "amd64",
+        "--cap-add",
+        "sys_admin,Cap_Net_Admin",
+        "--cap-drop",
+        "CAP_chown",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = confine(&["seccomp", "resolve", "--cap-add", "CAP_FLY"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(
+        "--cap-add/--cap-drop: unknown capability `CAP_FLY` (expected a name such as CAP_NET_ADMIN or net_admin)"
+    ));
+    // the 40-odd names are for completion, not for --help
+    let help = stdout(&confine(&["seccomp", "resolve", "--help"]));
+    assert!(!help.contains("CAP_CHECKPOINT_RESTORE"), "{help}");
+}
