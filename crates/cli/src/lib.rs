@@ -106,6 +106,9 @@ pub enum SeccompCommand {
     Resolve(ResolveArgs),
     /// Check profiles: every error and warning, with file, line, column and rule.
     ///
+    /// Each profile is also compiled for the host, which reports what `confine run` would meet
+    /// there: a program over the kernel's 4096 instructions, a rule libseccomp refuses, filter
+    /// flags the kernel lacks, execve denied. A profile that confines nothing is a warning.
     /// Exit 0 when clean (warnings allowed), 1 when there are warnings and --strict is given,
     /// 2 when any profile has an error or cannot be read.
     Check(CheckArgs),
