@@ -282,6 +282,10 @@ fn non_utf8_paths_are_accepted() {
         let o = confine_limited(&args, None);
         assert!(o.status.success(), "{args:?}: {}", stderr(&o));
     }
+    // confine itself has no filter: it differs from the profile (exit 1), which was read
+    let o = confine_limited(&with(&["inspect", "--compare"], &profile, &[]), None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("compared with "));
     let f = features();
     let o = confine_limited(
         &with(
