@@ -55,14 +55,32 @@ fn start(cmd: &mut Command) -> Guard {
 }
 
 fn pid_of_sleeper(g: &Guard) -> u32 {
-    // the sleeper is the child itself or, under confine run, its only child
-    let me = g.0.id();
-    let kids =
-        std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
-    kids.split_whitespace()
-        .next()
-        .map(|k| k.parse().unwrap())
-        .unwrap_or(me)
+    // the sleeper is the child itself or a descendant (under confine run: its child, or the
+    // child of confine's init in the command's pid namespace); it may still be exec'ing
+    let comm = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let children = |pid: u32| -> Vec<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|k| k.parse().unwrap())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut todo = vec![g.0.id()];
+        while let Some(p) = todo.pop() {
+            if comm(p).trim() == "sleep" {
+                return p;
+            }
+            todo.extend(children(p));
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no sleep under {}",
+            g.0.id()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 fn verdict<'a>(v: &'a Value, arch: &str, name: &str) -> &'a Value {
@@ -83,7 +101,8 @@ fn verdict<'a>(v: &'a Value, arch: &str, name: &str) -> &'a Value {
 #[test]
 fn a_plain_process_matches_proc() {
     let g = start(Command::new("sh").args(["-c", "echo up; exec sleep 60"]));
-    let pid = g.0.id();
+    // once it has exec'd: before, `comm` could still read `sh`
+    let pid = pid_of_sleeper(&g);
     let v = &json_of(&["inspect", "--json", &pid.to_string()])[0];
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let field = |k: &str| {
