@@ -80,6 +80,17 @@ impl Capability {
             .ok_or_else(|| CapError::Unknown(s.to_string()))
     }
 
+    /// Every capability confine knows by name, in number order (CAP_CHOWN … the last).
+    pub fn known() -> impl Iterator<Item = Capability> {
+        (0..=LAST_KNOWN).map(Capability)
+    }
+
+    /// The name without the `CAP_` prefix, as `docker run --cap-add` documents it
+    /// (`SYS_ADMIN`), or `None` for a number without a name.
+    pub fn short_name(self) -> Option<&'static str> {
+        NAMES.get(self.0 as usize).copied()
+    }
+
     /// The canonical name, `CAP_SYS_ADMIN`, or `cap_N` for a number without a name.
     pub fn name(self) -> String {
         match NAMES.get(self.0 as usize) {

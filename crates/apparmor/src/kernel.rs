@@ -110,9 +110,14 @@ pub fn label_of(proc_root: &Path, pid: Option<u32>, apparmor_enabled: bool) -> L
     }
     let mut last = LabelState::NoLsm;
     for p in paths {
-        match std::fs::read(&p) {
+        // through confine-input: under a saved copy of a procfs, a FIFO or a device is refused
+        // by type instead of blocking
+        match confine_input::read(&p, confine_input::MAX_TEXT_BYTES) {
             Ok(b) => return LabelState::Label(parse_label(&String::from_utf8_lossy(&b))),
             Err(e) => {
+                let Some(e) = e.io_error() else {
+                    return LabelState::Error(e.to_string());
+                };
                 last = match (e.kind(), e.raw_os_error()) {
                     (_, Some(22)) => LabelState::NoLsm, // EINVAL
                     (io::ErrorKind::NotFound, _) => {

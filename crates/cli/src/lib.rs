@@ -3,8 +3,48 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use std::ffi::OsStr;
 use std::path::PathBuf;
+
+/// The value parser of `--cap-add`/`--cap-drop`: takes any UTF-8 string as before (confine
+/// reads capability names itself: any case, `CAP_` optional, comma-separated lists, `ALL`, and
+/// reports unknown names with its own message), and offers shell completion the names of
+/// confine-abi's capability table, bare (`SYS_ADMIN`, as Docker documents them) and with the
+/// prefix (`CAP_SYS_ADMIN`), plus `ALL`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CapabilityNames;
+
+impl CapabilityNames {
+    /// The completion candidates: `ALL`, the bare names, then the prefixed ones.
+    pub fn candidates() -> Vec<String> {
+        let bare = || confine_abi::Capability::known().filter_map(|c| c.short_name());
+        std::iter::once("ALL".to_string())
+            .chain(bare().map(str::to_string))
+            .chain(bare().map(|n| format!("CAP_{n}")))
+            .collect()
+    }
+}
+
+impl TypedValueParser for CapabilityNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            Self::candidates().into_iter().map(PossibleValue::new),
+        ))
+    }
+}
 
 /// Confine any Linux process the way Docker confines a container, and show what was done.
 ///
@@ -66,6 +106,9 @@ pub enum SeccompCommand {
     Resolve(ResolveArgs),
     /// Check profiles: every error and warning, with file, line, column and rule.
     ///
+    /// Each profile is also compiled for the host, which reports what `confine run` would meet
+    /// there: a program over the kernel's 4096 instructions, a rule libseccomp refuses, filter
+    /// flags the kernel lacks, execve denied. A profile that confines nothing is a warning.
     /// Exit 0 when clean (warnings allowed), 1 when there are warnings and --strict is given,
     /// 2 when any profile has an error or cannot be read.
     Check(CheckArgs),
@@ -82,7 +125,9 @@ pub enum SeccompCommand {
     Eval(EvalArgs),
     /// Compare two profiles: the syscalls whose verdict differs on each architecture.
     ///
-    /// Exit 0 when they decide alike, 1 when they differ.
+    /// Where a verdict depends on arguments, an example argument vector is shown as `seccomp
+    /// eval` reads it (hex with 0x, decimal below 10). Exit 0 when they decide alike, 1 when
+    /// they differ.
     Diff(DiffArgs),
     /// Disassemble a raw seccomp program (`struct sock_filter` bytes, host byte order).
     ///
@@ -109,8 +154,8 @@ pub enum CompileFormat {
 #[derive(Debug, Args)]
 pub struct CompileArgs {
     /// Profile: a path, `-` for standard input, or `docker-default` (the builtin)
-    #[arg(value_name = "PROFILE", default_value = "docker-default")]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", default_value = "docker-default", value_hint = ValueHint::FilePath)]
+    pub profile: PathBuf,
     /// The host to resolve for.
     #[command(flatten)]
     pub host: HostArgs,
@@ -132,10 +177,11 @@ pub struct CompileArgs {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Profile (path, `-` or `docker-default`); ignored with --bpf
-    #[arg(long, value_name = "PROFILE", default_value = "docker-default")]
-    pub profile: String,
-    /// Evaluate a compiled program (raw struct sock_filter bytes) instead of a profile
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "PROFILE", default_value = "docker-default", value_hint = ValueHint::FilePath)]
+    pub profile: PathBuf,
+    /// Evaluate a compiled program (raw struct sock_filter bytes, `-` for standard input)
+    /// instead of a profile
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub bpf: Option<PathBuf>,
     /// The syscall: a name, or a number (decimal or 0x…) of --arch
     #[arg(value_name = "SYSCALL")]
@@ -165,11 +211,11 @@ pub struct EvalArgs {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The first profile (path, `-` or `docker-default`)
-    #[arg(value_name = "A")]
-    pub a: String,
+    #[arg(value_name = "A", value_hint = ValueHint::FilePath)]
+    pub a: PathBuf,
     /// The second profile
-    #[arg(value_name = "B")]
-    pub b: String,
+    #[arg(value_name = "B", value_hint = ValueHint::FilePath)]
+    pub b: PathBuf,
     /// The host both are resolved for.
     #[command(flatten)]
     pub host: HostArgs,
@@ -182,8 +228,8 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 pub struct DisasmArgs {
     /// The program file, or `-` for standard input
-    #[arg(value_name = "FILE")]
-    pub file: String,
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
     /// One JSON object per instruction (JSON Lines)
     #[arg(long)]
     pub json: bool,
@@ -204,10 +250,10 @@ pub struct HostArgs {
     #[arg(long, value_name = "SET", default_value = "docker-default")]
     pub caps: String,
     /// Add a capability, as `docker run --cap-add` (ALL for every capability)
-    #[arg(long = "cap-add", value_name = "CAP")]
+    #[arg(long = "cap-add", value_name = "CAP", value_parser = CapabilityNames, hide_possible_values = true)]
     pub cap_add: Vec<String>,
     /// Drop a capability, as `docker run --cap-drop` (ALL for every capability)
-    #[arg(long = "cap-drop", value_name = "CAP")]
+    #[arg(long = "cap-drop", value_name = "CAP", value_parser = CapabilityNames, hide_possible_values = true)]
     pub cap_drop: Vec<String>,
 }
 
@@ -224,8 +270,8 @@ pub enum ResolveFormat {
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
     /// Profile: a path, `-` for standard input, or `docker-default` (the builtin)
-    #[arg(value_name = "PROFILE", default_value = "docker-default")]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", default_value = "docker-default", value_hint = ValueHint::FilePath)]
+    pub profile: PathBuf,
     /// The host to resolve for.
     #[command(flatten)]
     pub host: HostArgs,
@@ -244,8 +290,8 @@ pub struct ResolveArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Profiles: paths, `-` for standard input, or `docker-default`
-    #[arg(value_name = "PROFILE", required = true)]
-    pub profiles: Vec<String>,
+    #[arg(value_name = "PROFILE", required = true, value_hint = ValueHint::FilePath)]
+    pub profiles: Vec<PathBuf>,
     /// The host used to find syscall names unknown on every covered architecture.
     #[command(flatten)]
     pub host: HostArgs,
@@ -290,10 +336,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "apparmor")]
     pub apparmor_file: Option<PathBuf>,
     /// Add a capability (ALL for every capability confine itself holds)
-    #[arg(long = "cap-add", value_name = "CAP")]
+    #[arg(long = "cap-add", value_name = "CAP", value_parser = CapabilityNames, hide_possible_values = true)]
     pub cap_add: Vec<String>,
     /// Drop a capability (ALL for every capability)
-    #[arg(long = "cap-drop", value_name = "CAP")]
+    #[arg(long = "cap-drop", value_name = "CAP", value_parser = CapabilityNames, hide_possible_values = true)]
     pub cap_drop: Vec<String>,
     /// Every capability confine holds, no seccomp, no AppArmor (unless a profile is given)
     #[arg(long)]
@@ -360,6 +406,26 @@ mod tests {
     fn definitions_are_consistent() {
         Cli::command().debug_assert();
     }
+
+    #[test]
+    fn capability_candidates_are_the_abi_table_and_all() {
+        let c = CapabilityNames::candidates();
+        let known = confine_abi::Capability::known().count();
+        assert_eq!(c.len(), 1 + 2 * known);
+        assert_eq!(c[0], "ALL");
+        for n in &c[1..] {
+            assert!(confine_abi::Capability::parse(n).is_ok(), "{n}");
+        }
+        assert!(c.iter().any(|n| n == "SYS_ADMIN") && c.iter().any(|n| n == "CAP_SYS_ADMIN"));
+        // the parser itself refuses nothing: confine reports unknown names in its own words
+        let cmd = Cli::command();
+        for v in ["cap_fly", "sys_admin,Net_Admin", "all"] {
+            let got = CapabilityNames
+                .parse_ref(&cmd, None, OsStr::new(v))
+                .unwrap();
+            assert_eq!(got, v);
+        }
+    }
 }
 
 /// `confine apparmor …`
@@ -424,9 +490,10 @@ pub struct LoadArgs {
     #[arg(
         value_name = "FILE",
         required_unless_present = "default",
-        conflicts_with = "default"
+        conflicts_with = "default",
+        value_hint = ValueHint::FilePath
     )]
-    pub file: Option<String>,
+    pub file: Option<PathBuf>,
     /// Load docker-default rendered for this host
     #[arg(long)]
     pub default: bool,
@@ -457,8 +524,8 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct ApparmorCompileArgs {
     /// The profile file, or `-` for standard input
-    #[arg(value_name = "FILE")]
-    pub file: String,
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
     /// A kernel features file (as captured from /sys/kernel/security/apparmor/features)
     #[arg(long, value_name = "FILE")]
     pub features: PathBuf,
@@ -492,17 +559,29 @@ pub struct InspectArgs {
     /// Say whether the running filters decide as PROFILE (a path, or builtin) resolved for this
     /// host and the process's capabilities would, and list the differences (exit 1 when they
     /// differ). Implies --syscalls
-    #[arg(long, value_name = "PROFILE")]
-    pub compare: Option<String>,
+    #[arg(long, value_name = "PROFILE", value_hint = ValueHint::FilePath)]
+    pub compare: Option<PathBuf>,
     /// Show capability masks and namespace inodes in hex as well
     #[arg(long)]
     pub hex: bool,
-    /// Colour: auto (only on a terminal, never with NO_COLOR set), always, never
+    /// Colour: auto (only on a terminal, never with a non-empty NO_COLOR or with TERM unset or
+    /// dumb), always, never
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
-    /// The procfs to read (for example a private mount with hidepid=, or a saved copy)
-    #[arg(long = "proc", value_name = "DIR", default_value = "/proc")]
+    /// The procfs to read, for example a private mount with hidepid= (it must be a procfs:
+    /// anything else is an error)
+    #[arg(long = "proc", value_name = "DIR", default_value = "/proc", value_hint = ValueHint::DirPath)]
     pub proc_root: PathBuf,
+    /// Read a saved copy of a procfs instead (PID/status, cmdline, cgroup, attr/…): every
+    /// file must be a regular file of at most 16 MiB; the live filters cannot be read, so not
+    /// with --syscalls or --compare
+    #[arg(
+        long = "proc-copy",
+        value_name = "DIR",
+        value_hint = ValueHint::DirPath,
+        conflicts_with_all = ["proc_root", "syscalls", "compare"]
+    )]
+    pub proc_copy: Option<PathBuf>,
     /// The active LSMs, comma-separated, when reading a saved procfs from another machine
     /// [default: this kernel's]
     #[arg(long, value_name = "LIST")]

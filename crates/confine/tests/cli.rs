@@ -196,7 +196,8 @@ fn check_exit_codes_and_json() {
     assert_eq!(o.status.code(), Some(1));
     let dir = tempfile::tempdir().unwrap();
     let clean = dir.path().join("clean.json");
-    std::fs::write(&clean, r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]}"#).unwrap();
+    // (with execve: a profile that denies it gets a warning, as no command could start)
+    std::fs::write(&clean, r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "write", "execve"], "action": "SCMP_ACT_ALLOW"}]}"#).unwrap();
     let o = confine(&["seccomp", "check", "--strict", clean.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let bad = dir.path().join("bad.json");
@@ -296,6 +297,76 @@ fn help_version_completions_man() {
         &page[..200]
     );
     assert!(page.contains("CONFINE SECCOMP RESOLVE") && page.contains("\\-\\-cap\\-add"));
+}
+
+/// The man page is one page: it refers to no other confine page (issue 13: its SUBCOMMANDS
+/// section named confine-seccomp(1) and others that do not exist), and every subcommand it
+/// lists has its section in the page.
+#[test]
+fn the_man_page_refers_only_to_its_own_sections() {
+    let o = confine(&["man"]);
+    assert!(o.status.success());
+    let page = stdout(&o);
+    assert!(!page.contains("(1)"), "refers to another page");
+    let sections: Vec<&str> = page
+        .lines()
+        .filter_map(|l| l.strip_prefix(".SH "))
+        .map(|t| t.trim_matches('"'))
+        .collect();
+    let listed: Vec<&str> = page
+        .lines()
+        .filter_map(|l| l.strip_prefix("\\fBconfine "))
+        .map(|l| l.split_once("\\fR").unwrap().0)
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "seccomp",
+            "run",
+            "apparmor",
+            "inspect",
+            "completions",
+            "man"
+        ]
+    );
+    for name in listed {
+        let title = format!("CONFINE {}", name.to_uppercase());
+        assert!(
+            sections.contains(&title.as_str()),
+            "{title} in {sections:?}"
+        );
+        assert!(
+            page.contains(&format!("See the section {title} ")),
+            "{title}"
+        );
+    }
+    for sub in ["SECCOMP EVAL", "APPARMOR LOAD"] {
+        assert!(
+            sections.contains(&format!("CONFINE {sub}").as_str()),
+            "{sub}"
+        );
+    }
+    // and man(1) renders it without warnings, when man is installed
+    if let Ok(mut man) = Command::new("man")
+        .args(["--warnings", "-l", "-"])
+        .env("MANWIDTH", "80")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        man.stdin
+            .take()
+            .unwrap()
+            .write_all(page.as_bytes())
+            .unwrap();
+        let o = man.wait_with_output().unwrap();
+        assert!(
+            o.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }
 
 /// A two-rule profile on which libseccomp 2.5.4's tree merge loops forever (found by the
@@ -412,4 +483,210 @@ fn a_missing_profile_is_reported_once() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("cannot read seccomp profile"), "{e}");
     assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+}
+
+/// `seccomp diff` prints example arguments as `seccomp eval` reads them (issue 13: it printed
+/// 131072 as `20000`, which `eval` reads as decimal 20000 and allows): evaluating the example
+/// gives the verdicts the diff line states.
+#[test]
+fn diff_examples_read_back_into_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = dir.path().join("admin.json");
+    let o = confine(&[
+        "seccomp",
+        "resolve",
+        "--cap-add",
+        "SYS_ADMIN",
+        "-o",
+        admin.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = confine(&["seccomp", "diff", "docker-default", admin.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.contains(" clone(") && l.contains("e.g. args ["))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.ends_with("(e.g. args [0x20000, 0, 0, 0, 0, 0]: ERRNO(EPERM) vs ALLOW)"),
+        "{line}"
+    );
+    let args = line
+        .split_once("e.g. args [")
+        .unwrap()
+        .1
+        .split_once(']')
+        .unwrap()
+        .0;
+    let args: Vec<&str> = args.split(", ").collect();
+    for (profile, want) in [
+        ("docker-default", "ERRNO(EPERM)"),
+        (admin.to_str().unwrap(), "ALLOW"),
+    ] {
+        let mut a = vec!["seccomp", "eval", "--profile", profile, "clone"];
+        a.extend(&args);
+        let o = confine(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let first = stdout(&o).lines().next().unwrap_or_default().to_string();
+        assert!(first.ends_with(&format!(": {want}")), "{profile}: {first}");
+    }
+}
+
+/// Shell completion offers capability names for --cap-add/--cap-drop (of `run` and of the host
+/// flags), taken from confine's capability table; what is accepted is unchanged: any case, with
+/// or without CAP_, lists, ALL, and unknown names refused in confine's words.
+#[test]
+fn capability_names_complete_and_parse_as_before() {
+    for sh in ["bash", "zsh", "fish"] {
+        let out = stdout(&confine(&["completions", sh]));
+        for name in ["ALL", "NET_ADMIN", "CAP_NET_ADMIN", "CHECKPOINT_RESTORE"] {
+            assert!(out.contains(name), "{sh}: {name}");
+        }
+    }
+    let bash = stdout(&confine(&["completions", "bash"]));
+    let cap_add_lines: Vec<&str> = bash
+        .split("--cap-add)")
+        .skip(1)
+        .filter_map(|s| s.lines().nth(1))
+        .collect();
+    // run, resolve, check, compile, eval and diff
+    assert!(cap_add_lines.len() >= 6, "{}", cap_add_lines.len());
+    assert!(cap_add_lines
+        .iter()
+        .all(|l| l.contains("compgen -W \"ALL CHOWN DAC_OVERRIDE")));
+    let o = confine(&[
+        "seccomp",
+        "resolve",
+        "--arch",
+        "amd64",
+        "--cap-add",
+        "sys_admin,Cap_Net_Admin",
+        "--cap-drop",
+        "CAP_chown",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = confine(&["seccomp", "resolve", "--cap-add", "CAP_FLY"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(
+        "--cap-add/--cap-drop: unknown capability `CAP_FLY` (expected a name such as CAP_NET_ADMIN or net_admin)"
+    ));
+    // the 40-odd names are for completion, not for --help
+    let help = stdout(&confine(&["seccomp", "resolve", "--help"]));
+    assert!(!help.contains("CAP_CHECKPOINT_RESTORE"), "{help}");
+}
+
+/// `seccomp check` warns about a profile that confines nothing (issue 13, item 9), located;
+/// `--strict` makes it exit 1.
+#[test]
+fn check_warns_when_a_profile_confines_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, json, at, words) in [
+        ("empty.json", "{}", "1:1", "with no defaultAction and no rules, Docker runs the container without seccomp (an empty profile is not a strict one)"),
+        ("allow.json", "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\"\n}", "2:20", "defaultAction is SCMP_ACT_ALLOW and there are no rules, so the filter denies no syscall"),
+        (
+            "allow-rules.json",
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_LOG"}, {"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#,
+            "1:19",
+            "defaultAction is SCMP_ACT_ALLOW and every rule allows too, so the filter denies no syscall (SCMP_ACT_LOG only logs)",
+        ),
+    ] {
+        let p = profile(&dir, name, json);
+        let o = confine(&["seccomp", "check", &p]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stdout(&o));
+        let want = format!("{p}:{at}: warning: the profile confines nothing: {words} [confines-nothing]");
+        assert!(stdout(&o).contains(&want), "{name}: {}", stdout(&o));
+        let o = confine(&["seccomp", "check", "--strict", &p]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+    }
+    // one rule that denies is enough
+    let p = profile(
+        &dir,
+        "one.json",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]}"#,
+    );
+    let o = confine(&["seccomp", "check", "--strict", &p]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+/// `seccomp check` compiles for the host and reports what `confine run` would meet there: a
+/// program over 4096 instructions and a rule libseccomp refuses (errors), filter flags the
+/// kernel lacks and a denied execve (warnings).
+#[test]
+fn check_reports_what_confine_run_would_refuse_on_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |args: &[&str]| {
+        let mut a = vec!["seccomp", "check", "--arch", "amd64"];
+        a.extend(args);
+        confine(&a)
+    };
+    // 3,000 argument values for one syscall: more than the kernel's 4096 instructions
+    let rules: Vec<String> = (0..3000)
+        .map(|i| format!(r#"{{"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{{"index": 0, "value": {i}, "op": "SCMP_CMP_EQ"}}]}}"#))
+        .collect();
+    let long = profile(
+        &dir,
+        "long.json",
+        &format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{{"names": ["execve"], "action": "SCMP_ACT_ALLOW"}}, {}]}}"#,
+            rules.join(", ")
+        ),
+    );
+    let o = check(&[&long]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!("{long}:1:1: error: the compiled program has "))
+            && stdout(&o).contains(" instructions; the kernel accepts at most 4096 per filter"),
+        "{}",
+        stdout(&o)
+    );
+
+    // flags: LOG needs 4.14, and SPEC_ALLOW (runc's default when no flags are set) 4.17
+    let log = profile(
+        &dir,
+        "log.json",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_LOG"], "syscalls": [{"names": ["execve"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    );
+    let o = check(&["--kernel", "4.4", &log]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("warning: filter flag SECCOMP_FILTER_FLAG_LOG needs Linux 4.14; kernel 4.4 refuses it (EINVAL), so confine run would fail to install the filter [kernel-flag]"), "{}", stdout(&o));
+    let o = check(&["--strict", "--kernel", "4.14", &log]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = check(&["--kernel", "4.16", "docker-default"]);
+    assert!(
+        stdout(&o).contains(
+            "filter flag SECCOMP_FILTER_FLAG_SPEC_ALLOW needs Linux 4.17; kernel 4.16 refuses it"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = check(&["--kernel", "6.8", "docker-default"]);
+    assert!(!stdout(&o).contains("[kernel-flag]"), "{}", stdout(&o));
+
+    // execve denied: located at the rule that denies it
+    let noexec = profile(
+        &dir,
+        "noexec.json",
+        "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [\n  {\"names\": [\"mount\"], \"action\": \"SCMP_ACT_ERRNO\"},\n  {\"names\": [\"execve\"], \"action\": \"SCMP_ACT_KILL_PROCESS\"}\n]}",
+    );
+    let o = check(&["--strict", &noexec]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains(&format!("{noexec}:3:3: warning: rule 1 (execve): execve on x86_64 is KILL_PROCESS: a command run with this profile (confine run, docker run) could never start [denies-execve]")), "{}", stdout(&o));
+
+    // a rule libseccomp refuses (EEXIST): before, check said "ok" and only compile failed
+    let ipc = profile(
+        &dir,
+        "ipc.json",
+        r#"{"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[
+{"names":["ipc"],"action":"SCMP_ACT_ALLOW","args":[{"index":3,"value":1,"op":"SCMP_CMP_EQ"},{"index":2,"value":3,"op":"SCMP_CMP_GE"}]},
+{"names":["ipc"],"action":"SCMP_ACT_TRAP","args":[{"index":2,"value":2114060288,"op":"SCMP_CMP_GT"}]}]}"#,
+    );
+    let o = check(&[&ipc]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stdout(&o).contains(&format!("{ipc}:3:1: error: rule 1 (ipc): conflicts on "))
+            && stdout(&o).contains("(EEXIST)"),
+        "{}",
+        stdout(&o)
+    );
 }

@@ -396,7 +396,7 @@ fn environment_starts_clean() {
         .success());
     let o = confine(&["run", "--env-file", fifo.to_str().unwrap(), "--", "true"]);
     assert_eq!(o.status.code(), Some(125));
-    assert!(err(&o).contains("not a regular file"), "{}", err(&o));
+    assert!(err(&o).contains("FIFO"), "{}", err(&o));
 }
 
 #[test]
@@ -668,7 +668,7 @@ fn profiles_that_confine_nothing_or_deny_execve_are_named() {
     assert!(out(&o).contains('0'), "{}", out(&o));
     let allow = write("allow.json", r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#);
     let o = confine(&["run", "--seccomp", &allow, "--", "true"]);
-    assert!(err(&o).contains("allows every syscall"), "{}", err(&o));
+    assert!(err(&o).contains("confines nothing"), "{}", err(&o));
     let no_exec = write(
         "noexec.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve"],"action":"SCMP_ACT_ERRNO"}]}"#,

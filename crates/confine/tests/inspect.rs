@@ -55,14 +55,32 @@ fn start(cmd: &mut Command) -> Guard {
 }
 
 fn pid_of_sleeper(g: &Guard) -> u32 {
-    // the sleeper is the child itself or, under confine run, its only child
-    let me = g.0.id();
-    let kids =
-        std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
-    kids.split_whitespace()
-        .next()
-        .map(|k| k.parse().unwrap())
-        .unwrap_or(me)
+    // the sleeper is the child itself or a descendant (under confine run: its child, or the
+    // child of confine's init in the command's pid namespace); it may still be exec'ing
+    let comm = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let children = |pid: u32| -> Vec<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|k| k.parse().unwrap())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut todo = vec![g.0.id()];
+        while let Some(p) = todo.pop() {
+            if comm(p).trim() == "sleep" {
+                return p;
+            }
+            todo.extend(children(p));
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no sleep under {}",
+            g.0.id()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 fn verdict<'a>(v: &'a Value, arch: &str, name: &str) -> &'a Value {
@@ -83,7 +101,8 @@ fn verdict<'a>(v: &'a Value, arch: &str, name: &str) -> &'a Value {
 #[test]
 fn a_plain_process_matches_proc() {
     let g = start(Command::new("sh").args(["-c", "echo up; exec sleep 60"]));
-    let pid = g.0.id();
+    // once it has exec'd: before, `comm` could still read `sh`
+    let pid = pid_of_sleeper(&g);
     let v = &json_of(&["inspect", "--json", &pid.to_string()])[0];
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let field = |k: &str| {
@@ -154,6 +173,81 @@ fn a_process_under_confine_run_is_identified() {
     let o = confine(&["inspect", "--compare", p.to_str().unwrap(), &pid]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("differences"));
+}
+
+/// `--compare` (issue 13): an unreadable or wrong profile is bad input (exit 2, before any
+/// process is read); a profile that resolves to no filter (`{}`) differs from a filtered
+/// process (exit 1, the differences listed); a process without a filter differs from a
+/// profile that installs one, and the report says so.
+#[test]
+fn compare_exit_codes_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let empty = write("empty.json", "{}");
+    let bad = write("bad.json", r#"{"defaultAction": "SCMP_ACT_NOPE"}"#);
+    let missing = dir.path().join("missing.json");
+    let missing = missing.to_str().unwrap();
+    let filtered = start(Command::new(env!("CARGO_BIN_EXE_confine")).args([
+        "run",
+        "--",
+        "sh",
+        "-c",
+        "echo up; exec sleep 60",
+    ]));
+    let filtered = pid_of_sleeper(&filtered).to_string();
+    let plain = start(Command::new("sh").args(["-c", "echo up; exec sleep 60"]));
+    let plain = plain.0.id().to_string();
+
+    // before: exit 0, the error shown as "unreadable" in the report
+    for (p, want) in [
+        (missing, "cannot read seccomp profile"),
+        (bad.as_str(), "unknown action `SCMP_ACT_NOPE`"),
+    ] {
+        let o = confine(&["inspect", "--compare", p, &filtered]);
+        assert_eq!(o.status.code(), Some(2), "{p}");
+        assert!(o.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&o.stderr).contains(want), "{p}");
+    }
+
+    // before: `{}` against a filtered process was "unreadable" and exit 0
+    let o = confine(&["inspect", "--compare", &empty, &filtered]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("compared with {empty}: "))
+            && out.contains(" differences: the profile resolves to no filter"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    x86_64 mount: running ERRNO(EPERM) / profile ALLOW\n"),
+        "{out}"
+    );
+    let v = &json_of(&["inspect", "--json", "--compare", &empty, &filtered])[0];
+    assert_eq!(v["seccomp"]["decoded"]["compared"]["equivalent"], false);
+
+    // before: exit 1 with no line saying why
+    let o = confine(&["inspect", "--compare", "builtin", &plain]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("  none: seccomp is disabled (every syscall is allowed)\n")
+            && out.contains(": the process has no seccomp filter (every syscall is allowed); the profile installs one\n")
+            && out.contains("    x86_64 uselib: running ALLOW / profile ERRNO(EPERM)\n"),
+        "{out}"
+    );
+    // a process without a filter and a profile without one decide alike
+    let o = confine(&["inspect", "--compare", &empty, &plain]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("equivalent"));
+    // the --all table names the processes that differ
+    let o = confine(&["inspect", "--all", "--compare", &empty]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&format!("  {filtered}: differs on ")), "{out}");
 }
 
 const STACKED: &str = r#"
@@ -265,7 +359,7 @@ fn saved_snapshots_render_field_by_field() {
     // the seed's redis-server, verbatim status, AppArmor docker-default, in Docker
     let v = &json_of(&[
         "inspect",
-        "--proc",
+        "--proc-copy",
         r,
         "--lsm",
         "capability,apparmor",
@@ -287,9 +381,10 @@ fn saved_snapshots_render_field_by_field() {
     assert_eq!(v["uid"], serde_json::json!([999, 999, 999, 999]));
     assert_eq!(v["container"]["runtime"], "docker");
     assert_eq!(v["cmdline"], "redis-server *:6379");
-    let text =
-        String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "apparmor", "4711"]).stdout)
-            .unwrap();
+    let text = String::from_utf8(
+        confine(&["inspect", "--proc-copy", r, "--lsm", "apparmor", "4711"]).stdout,
+    )
+    .unwrap();
     assert!(
         text.contains("  apparmor      docker-default (enforce)\n"),
         "{text}"
@@ -301,7 +396,7 @@ fn saved_snapshots_render_field_by_field() {
     // SELinux container_t under CRI-O (Podman's 11 default caps), SELinux active
     let v = &json_of(&[
         "inspect",
-        "--proc",
+        "--proc-copy",
         r,
         "--lsm",
         "capability,selinux",
@@ -323,7 +418,7 @@ fn saved_snapshots_render_field_by_field() {
     // an old kernel without NoNewPrivs / Seccomp_filters, and a non-UTF-8 name
     let v = &json_of(&[
         "inspect",
-        "--proc",
+        "--proc-copy",
         r,
         "--lsm",
         "capability",
@@ -334,9 +429,10 @@ fn saved_snapshots_render_field_by_field() {
     assert_eq!(v["seccomp"]["filters"], Value::Null);
     assert_eq!(v["capabilities"]["ambient"], Value::Null);
     assert_eq!(v["comm"], "sl\u{fffd}eep");
-    let text =
-        String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "capability", "6000"]).stdout)
-            .unwrap();
+    let text = String::from_utf8(
+        confine(&["inspect", "--proc-copy", r, "--lsm", "capability", "6000"]).stdout,
+    )
+    .unwrap();
     assert!(
         text.contains("  no_new_privs  not shown by this kernel\n"),
         "{text}"
@@ -344,9 +440,10 @@ fn saved_snapshots_render_field_by_field() {
     assert!(text.contains("  ambient       not shown by this kernel\n"));
 
     // the table groups by container
-    let t =
-        String::from_utf8(confine(&["inspect", "--proc", r, "--lsm", "apparmor", "--all"]).stdout)
-            .unwrap();
+    let t = String::from_utf8(
+        confine(&["inspect", "--proc-copy", r, "--lsm", "apparmor", "--all"]).stdout,
+    )
+    .unwrap();
     let heads: Vec<&str> = t.lines().filter(|l| !l.starts_with(' ')).collect();
     assert_eq!(
         heads,
@@ -457,4 +554,137 @@ fn threads_that_differ_are_shown() {
     assert!(d.contains(&"Seccomp_filters: 0 (main thread: 1)"), "{d:?}");
     let text = String::from_utf8(confine(&["inspect", "--threads", &pid]).stdout).unwrap();
     assert!(text.contains("  thread "), "{text}");
+}
+
+/// `--color auto` on a real terminal (script(1) gives confine a pty): colour unless NO_COLOR is
+/// non-empty or TERM is dumb (issue 13: an empty NO_COLOR turned colour off, TERM=dumb did not).
+#[test]
+fn colour_follows_no_color_and_term_on_a_terminal() {
+    let run = |env: &[(&str, &str)]| -> bool {
+        let mut c = Command::new("script");
+        c.args([
+            "-qec",
+            &format!("{} inspect", env!("CARGO_BIN_EXE_confine")),
+            "/dev/null",
+        ])
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.stdin(Stdio::null()).output().unwrap();
+        assert!(o.status.success(), "{env:?}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("confinement"), "{env:?}: {out}");
+        out.contains("\x1b[")
+    };
+    assert!(run(&[]));
+    assert!(run(&[("NO_COLOR", "")]));
+    assert!(!run(&[("NO_COLOR", "1")]));
+    assert!(!run(&[("TERM", "dumb")]));
+}
+
+/// A zombie (exited, not reaped) is called one (issue 13: it was reported as a kernel thread
+/// with an empty command and namespaces "not exposed by this kernel").
+#[test]
+fn a_zombie_is_called_a_zombie() {
+    // never waited for until the end: the child stays a zombie of this test process
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .contains("State:\tZ")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pid} never became a zombie"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let o = confine(&["inspect", &pid.to_string()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let v = &json_of(&["inspect", "--json", &pid.to_string()])[0];
+    let all = confine(&["inspect", "--all"]);
+    child.wait().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        out.starts_with(&format!("process {pid}  true (zombie)\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  state         zombie: exited, not yet reaped by its parent {}",
+            std::process::id()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("  command       none (zombie)\n"), "{out}");
+    assert!(
+        out.contains("  executable    none (zombie: exited, not yet reaped)\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("kernel thread") && !out.contains("not exposed by this kernel"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  mnt           none (zombie: released at exit)\n"),
+        "{out}"
+    );
+    assert_eq!(v["state"], "zombie");
+    assert_eq!(v["exe"]["unknown"], "none (zombie: exited, not yet reaped)");
+    let table = String::from_utf8_lossy(&all.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.trim_start().starts_with(&format!("{pid} ")) && l.contains("true <zombie>")),
+        "{table}"
+    );
+}
+
+/// `--proc DIR` must be a procfs (statfs f_type PROC_SUPER_MAGIC); a saved copy is read with
+/// --proc-copy, where a FIFO planted in the copy is refused by type instead of blocking.
+#[test]
+fn proc_must_be_a_procfs_and_a_copy_is_read_safely() {
+    let copy = tempfile::tempdir().unwrap();
+    let d = copy.path().to_str().unwrap();
+    let o = confine(&["inspect", "--proc", d, "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains(&format!("--proc {d}: not a procfs (filesystem type 0x"))
+            && e.contains("use --proc-copy DIR"),
+        "{e}"
+    );
+    // --syscalls would ptrace live processes that merely share the copy's numbers
+    let o = confine(&["inspect", "--proc-copy", d, "--syscalls", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    // a copy whose status is a FIFO that nobody writes to; run under a timeout and a 1 GiB
+    // address-space limit so that a regression fails instead of hanging
+    std::fs::create_dir(copy.path().join("7")).unwrap();
+    let fifo = copy.path().join("7/status");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let o = Command::new("timeout")
+        .args(["20", "prlimit", "--as=1073741824", "--"])
+        .arg(env!("CARGO_BIN_EXE_confine"))
+        .args(["inspect", "--proc-copy", d, "7"])
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(124), "confine hung on a FIFO");
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains(&format!(
+            "cannot read the status of process 7: {}: is a FIFO (named pipe), not a regular file",
+            fifo.display()
+        )),
+        "{e}"
+    );
 }

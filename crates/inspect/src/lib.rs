@@ -61,21 +61,39 @@ pub enum InspectError {
     /// No such process (or it exited while being read).
     #[error("no process {0}")]
     Gone(u32),
-    /// status unreadable.
-    #[error("cannot read /proc/{pid}/status: {reason}")]
+    /// status unreadable (or, in a saved copy, not a regular file).
+    #[error("cannot read the status of process {pid}: {reason}")]
     Read {
         /// The process.
         pid: u32,
         /// Why (in the message, so not also a `source` that a chain would repeat).
-        reason: std::io::Error,
+        reason: confine_input::InputError,
     },
 }
 
-fn reason(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
+/// The largest file read under the procfs root. A real procfs never comes near it; a saved
+/// copy (`confine inspect --proc-copy`) is read through confine-input, so a FIFO or a device
+/// planted there is refused by type rather than read.
+pub const MAX_FILE_BYTES: u64 = confine_input::MAX_TEXT_BYTES;
+
+/// Read a file under the procfs root: regular files only, at most [`MAX_FILE_BYTES`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>, confine_input::InputError> {
+    confine_input::read(path, MAX_FILE_BYTES)
+}
+
+/// [`read_file`] as lossy UTF-8 text.
+pub fn read_text(path: &Path) -> Option<String> {
+    read_file(path)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+fn reason(e: &confine_input::InputError) -> String {
+    match e.io_error().and_then(|e| e.raw_os_error()) {
         Some(13) | Some(1) => "permission denied".into(),
         Some(2) | Some(3) => "process exited".into(),
-        _ => e.to_string(),
+        Some(_) => e.io_error().map(|e| e.to_string()).unwrap_or_default(),
+        None => e.to_string(),
     }
 }
 
@@ -83,13 +101,16 @@ fn reason(e: &std::io::Error) -> String {
 /// other field records why it could not be read.
 pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process, InspectError> {
     let dir = proc_root.join(pid.to_string());
-    let text = std::fs::read(dir.join("status")).map_err(|e| match e.raw_os_error() {
-        Some(2) | Some(3) => InspectError::Gone(pid),
-        _ => InspectError::Read { pid, reason: e },
+    let text = read_file(&dir.join("status")).map_err(|e| {
+        match e.io_error().and_then(|e| e.raw_os_error()) {
+            Some(2) | Some(3) => InspectError::Gone(pid),
+            _ => InspectError::Read { pid, reason: e },
+        }
     })?;
     let status = Status::parse(&String::from_utf8_lossy(&text));
+    let zombie = status.is_zombie();
     let cmdline = if o.details {
-        std::fs::read(dir.join("cmdline")).ok().map(|b| {
+        read_file(&dir.join("cmdline")).ok().map(|b| {
             let parts: Vec<String> = b
                 .split(|&c| c == 0)
                 .filter(|p| !p.is_empty())
@@ -104,15 +125,19 @@ pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process, InspectE
         std::fs::read_link(dir.join("exe"))
             .map(|p| p.to_string_lossy().into_owned())
             .map_err(|e| match e.raw_os_error() {
+                // a zombie has released its memory, executable included
+                Some(2) if zombie => "none (zombie: exited, not yet reaped)".to_string(),
                 // the process is still there: kernel threads have no executable
                 Some(2) if dir.is_dir() => "none (kernel thread)".to_string(),
-                _ => reason(&e),
+                Some(13) | Some(1) => "permission denied".into(),
+                Some(3) => "process exited".into(),
+                _ => e.to_string(),
             })
     } else {
         Err("not read".into())
     };
     let selinux = o.selinux_active.then(|| {
-        std::fs::read(dir.join("attr/current"))
+        read_file(&dir.join("attr/current"))
             .map(|b| {
                 String::from_utf8_lossy(&b)
                     .trim_end_matches(['\0', '\n'])
@@ -122,11 +147,7 @@ pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process, InspectE
     });
     let map = |f: &str| {
         o.details
-            .then(|| {
-                std::fs::read_to_string(dir.join(f))
-                    .ok()
-                    .map(|t| ids::parse_map(&t))
-            })
+            .then(|| read_text(&dir.join(f)).map(|t| ids::parse_map(&t)))
             .flatten()
     };
     Ok(Process {
@@ -137,14 +158,21 @@ pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process, InspectE
         apparmor: label_of(proc_root, Some(pid), o.apparmor_enabled),
         selinux,
         namespaces: match &o.namespaces {
-            Some(r) => ns::read(proc_root, pid, r),
+            Some(r) => {
+                let mut v = ns::read(proc_root, pid, r);
+                if zombie {
+                    // the kernel drops a zombie's namespaces at exit (only pid and user stay)
+                    for n in v.iter_mut().filter(|n| n.inode.is_err()) {
+                        n.inode = Err("none (zombie: released at exit)".into());
+                    }
+                }
+                v
+            }
             None => Vec::new(),
         },
         uid_map: map("uid_map"),
         gid_map: map("gid_map"),
-        container: std::fs::read_to_string(dir.join("cgroup"))
-            .ok()
-            .and_then(|t| container::from_cgroup_file(&t)),
+        container: read_text(&dir.join("cgroup")).and_then(|t| container::from_cgroup_file(&t)),
     })
 }
 

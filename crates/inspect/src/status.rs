@@ -31,6 +31,8 @@ impl SeccompMode {
 pub struct Status {
     /// `Name:` (the comm), with the kernel's escapes as printed.
     pub name: Option<String>,
+    /// `State:`, the letter (`R`, `S`, `Z`, …).
+    pub state: Option<char>,
     /// `PPid:`
     pub ppid: Option<u32>,
     /// `TracerPid:`
@@ -68,6 +70,28 @@ fn ids(v: &str) -> Option<[u32; 4]> {
 }
 
 impl Status {
+    /// The process has exited and its parent has not reaped it yet (`State: Z`): its
+    /// executable, command line and most namespaces are gone.
+    pub fn is_zombie(&self) -> bool {
+        self.state == Some('Z')
+    }
+
+    /// `State:` in words, as fs/proc/array.c names the letters.
+    pub fn state_words(&self) -> Option<&'static str> {
+        Some(match self.state? {
+            'R' => "running",
+            'S' => "sleeping",
+            'D' => "disk sleep",
+            'T' => "stopped",
+            't' => "tracing stop",
+            'X' => "dead",
+            'Z' => "zombie",
+            'P' => "parked",
+            'I' => "idle",
+            _ => "unknown",
+        })
+    }
+
     /// Parse the file's text.
     pub fn parse(text: &str) -> Status {
         let mut s = Status::default();
@@ -79,6 +103,7 @@ impl Status {
             let hex = || u64::from_str_radix(v, 16).ok();
             match k {
                 "Name" => s.name = Some(v.to_string()),
+                "State" => s.state = v.chars().next(),
                 "PPid" => s.ppid = v.parse().ok(),
                 "TracerPid" => s.tracer_pid = v.parse().ok(),
                 "Uid" => s.uid = ids(v),

@@ -4,6 +4,7 @@
 //! `#![forbid(unsafe_code)]`.
 #![deny(missing_docs)]
 
+pub mod fs;
 pub mod landlock;
 pub mod mounts;
 pub mod process;

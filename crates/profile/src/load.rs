@@ -3,24 +3,20 @@
 use crate::builtin;
 use crate::json::LineIndex;
 use crate::parse::{parse_profile, Parsed, MAX_PROFILE_BYTES};
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+/// The largest profile read (16 MiB; the parser refuses larger ones too).
+const LIMIT: u64 = MAX_PROFILE_BYTES as u64;
 
 /// An error reading a profile's bytes (parse errors are diagnostics, not this).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
-    /// The file could not be read.
-    #[error("cannot read seccomp profile {path}: {reason}")]
-    Read {
-        /// The path.
-        path: PathBuf,
-        /// The I/O error (in the message, so not also a `source` that a chain would repeat).
-        reason: std::io::Error,
-    },
-    /// The input is larger than 16 MiB.
-    #[error("seccomp profile {0} is larger than 16 MiB")]
-    TooLarge(String),
+    /// The file could not be read: missing, not a regular file (a FIFO, a device, a
+    /// directory), or larger than 16 MiB.
+    #[error("cannot read seccomp profile {0}")]
+    Input(confine_input::InputError),
 }
 
 /// A profile source as given on the command line.
@@ -35,13 +31,16 @@ pub enum Source {
 }
 
 impl Source {
-    /// `docker-default`/`builtin` → builtin, `-` → stdin, anything else a path (write
-    /// `./docker-default` for a file of that name).
-    pub fn from_arg(s: &str) -> Source {
-        match s {
-            "docker-default" | "builtin" => Source::Builtin,
-            "-" => Source::Stdin,
-            p => Source::Path(PathBuf::from(p)),
+    /// `docker-default`/`builtin` → builtin, `-` → stdin, anything else a path, which need
+    /// not be UTF-8 (write `./docker-default` for a file of that name).
+    pub fn from_arg(s: impl AsRef<OsStr>) -> Source {
+        let s = s.as_ref();
+        if s == "docker-default" || s == "builtin" {
+            Source::Builtin
+        } else if s == "-" {
+            Source::Stdin
+        } else {
+            Source::Path(PathBuf::from(s))
         }
     }
 
@@ -55,20 +54,6 @@ impl Source {
     }
 }
 
-fn read_limited(r: impl Read, label: &str, path: &Path) -> Result<Vec<u8>, LoadError> {
-    let mut buf = Vec::new();
-    r.take(MAX_PROFILE_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|reason| LoadError::Read {
-            path: path.to_path_buf(),
-            reason,
-        })?;
-    if buf.len() > MAX_PROFILE_BYTES {
-        return Err(LoadError::TooLarge(label.to_string()));
-    }
-    Ok(buf)
-}
-
 /// Read and parse a profile.
 pub fn load(source: &Source) -> Result<Parsed, LoadError> {
     let label = source.label();
@@ -80,21 +65,8 @@ pub fn load(source: &Source) -> Result<Parsed, LoadError> {
                 lines: LineIndex::new(""),
             })
         }
-        Source::Stdin => read_limited(std::io::stdin().lock(), &label, Path::new("-"))?,
-        Source::Path(p) => {
-            let err = |reason| LoadError::Read {
-                path: p.clone(),
-                reason,
-            };
-            let f = std::fs::File::open(p).map_err(err)?;
-            if f.metadata().map_err(err)?.is_dir() {
-                return Err(err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    "is a directory",
-                )));
-            }
-            read_limited(f, &label, p)?
-        }
+        Source::Stdin => confine_input::read_stdin(LIMIT).map_err(LoadError::Input)?,
+        Source::Path(p) => confine_input::read(p, LIMIT).map_err(LoadError::Input)?,
     };
     Ok(parse_profile(&bytes, &label))
 }

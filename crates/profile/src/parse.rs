@@ -440,6 +440,7 @@ impl Cx<'_> {
         if default_action.is_none() && !syscalls.is_empty() {
             self.error("missing-default-action", da.map_or(node.at, |n| n.at), "defaultAction is missing or empty, but the profile has rules (runc refuses an empty action)".into());
         }
+        self.fail_open(node, da, default_action, &syscalls);
         if listener_path.is_none() {
             if let Some(r) = syscalls.iter().find(|r| r.action == Action::Notify) {
                 let at = r.at;
@@ -462,6 +463,40 @@ impl Cx<'_> {
             syscalls,
             format,
         })
+    }
+
+    /// Warn about a profile that confines nothing (fail-open): no defaultAction and no rules
+    /// (Docker then runs without seccomp), or a default that allows with every rule allowing
+    /// too. Only for a profile without errors, whose meaning is then certain.
+    fn fail_open(
+        &mut self,
+        node: &Node,
+        da: Option<&Node>,
+        default_action: Option<Action>,
+        rules: &[Rule],
+    ) {
+        if self.diags.iter().any(|d| d.severity == Severity::Error) {
+            return;
+        }
+        let allows = |a: Action| matches!(a, Action::Allow | Action::Log);
+        let message = match default_action {
+            None if rules.is_empty() => "the profile confines nothing: with no defaultAction and no rules, Docker runs the container without seccomp (an empty profile is not a strict one)".to_string(),
+            Some(a) if allows(a) && rules.iter().all(|r| allows(r.action)) => format!(
+                "the profile confines nothing: defaultAction is {a} and {}, so the filter denies no syscall{}",
+                if rules.is_empty() {
+                    "there are no rules"
+                } else {
+                    "every rule allows too"
+                },
+                if a == Action::Log || rules.iter().any(|r| r.action == Action::Log) {
+                    " (SCMP_ACT_LOG only logs)"
+                } else {
+                    ""
+                }
+            ),
+            _ => return,
+        };
+        self.warn("confines-nothing", da.map_or(node.at, |n| n.at), message);
     }
 
     fn action(&mut self, s: &str, at: usize) -> Option<Action> {

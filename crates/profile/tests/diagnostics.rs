@@ -321,3 +321,47 @@ fn shared_fixtures_parse() {
         .iter()
         .any(|d| d.code == "unknown-key" && d.message.contains("`defaultErrno`")));
 }
+
+/// A profile that confines nothing is a located warning (fail-open), not silence; one rule
+/// that denies, or an error elsewhere, means no such warning.
+#[test]
+fn a_profile_that_confines_nothing_is_a_warning() {
+    let d = one("{}", "confines-nothing", Severity::Warning);
+    assert_eq!((d.line, d.column, d.rule), (1, 1, None));
+    assert!(
+        d.message
+            .contains("Docker runs the container without seccomp"),
+        "{d:?}"
+    );
+    let d = one(
+        "{\"linux\": {\"seccomp\": {}}}",
+        "confines-nothing",
+        Severity::Warning,
+    );
+    assert_eq!((d.line, d.column), (1, 23));
+    let d = one(
+        "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\",\n  \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}]\n}",
+        "confines-nothing",
+        Severity::Warning,
+    );
+    assert_eq!((d.line, d.column), (2, 20));
+    assert!(d.message.contains("every rule allows too"), "{d:?}");
+    let d = one(
+        r#"{"defaultAction": "SCMP_ACT_LOG"}"#,
+        "confines-nothing",
+        Severity::Warning,
+    );
+    assert!(d.message.ends_with("(SCMP_ACT_LOG only logs)"), "{d:?}");
+    for quiet in [
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]}"#,
+        r#"{"defaultAction": "SCMP_ACT_ERRNO"}"#,
+        // an error already: its meaning is not certain
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOPE"}]}"#,
+    ] {
+        let (_, d) = diags(quiet);
+        assert!(
+            d.iter().all(|d| d.code != "confines-nothing"),
+            "{quiet}: {d:?}"
+        );
+    }
+}

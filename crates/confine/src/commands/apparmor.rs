@@ -10,7 +10,6 @@ use confine_apparmor::parser::{self, ParserError, ParserOptions};
 use confine_apparmor::template::{self, AbiChoice, Params};
 use confine_cli::{ApparmorCommand, ApparmorCompileArgs, LoadArgs, StatusArgs, TemplateArgs};
 use serde_json::json;
-use std::io::Read;
 use std::path::Path;
 
 /// Detection on this machine, with `lsm_list_modules(2)` when securityfs is not mounted.
@@ -52,16 +51,10 @@ fn parser_options(args: &TemplateArgs) -> ParserOptions {
     }
 }
 
-fn read_input(file: &str) -> anyhow::Result<String> {
-    if file == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading the profile from standard input")?;
-        Ok(s)
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))
-    }
+/// Read an AppArmor profile: a regular file of at most 16 MiB, or standard input for `-`.
+fn read_input(file: &Path) -> anyhow::Result<String> {
+    confine_input::read_text(file.as_os_str(), confine_input::MAX_TEXT_BYTES)
+        .map_err(|e| anyhow!("cannot read the AppArmor profile {e}"))
 }
 
 /// Load `text` (whose profiles the parser names) and check that the kernel lists each one.
@@ -122,6 +115,10 @@ pub fn run(cmd: ApparmorCommand) -> anyhow::Result<Outcome> {
 
 fn load(a: LoadArgs) -> anyhow::Result<Outcome> {
     let d = detect();
+    // before anything is read: without AppArmor there is nothing to load into
+    if let Some(why) = d.why_cannot_load() {
+        bail!("cannot load an AppArmor profile: {why}");
+    }
     let (text, label) = if a.default {
         (
             template::render(&params(&a.template)?),
@@ -132,8 +129,12 @@ fn load(a: LoadArgs) -> anyhow::Result<Outcome> {
             .file
             .as_deref()
             .expect("clap requires FILE without --default");
-        let label = if file == "-" { "standard input" } else { file };
-        (read_input(file)?, label.to_string())
+        let label = if file == Path::new("-") {
+            "standard input".to_string()
+        } else {
+            file.display().to_string()
+        };
+        (read_input(file)?, label)
     };
     let opts = parser_options(&a.template);
     let names = load_text(&text, a.complain, &opts, &d).with_context(|| label.clone())?;
@@ -224,13 +225,13 @@ fn status(a: StatusArgs) -> anyhow::Result<Outcome> {
 }
 
 fn compile(a: ApparmorCompileArgs) -> anyhow::Result<Outcome> {
+    // apparmor_parser reads the features file itself: it must not be a FIFO or a device either
+    confine_input::check_regular(&a.features)
+        .map_err(|e| anyhow!("cannot read the features file {e}"))?;
+    let text = read_input(&a.file)?;
     let parser_path = confine_apparmor::detect::find_parser().ok_or_else(|| {
         anyhow!("apparmor_parser was not found on PATH, in /sbin or in /usr/sbin (Debian: apt-get install apparmor)")
     })?;
-    if !a.features.is_file() {
-        bail!("cannot read the features file {}", a.features.display());
-    }
-    let text = read_input(&a.file)?;
     let opts = ParserOptions {
         base: a.apparmor_dir.clone(),
     };

@@ -2,13 +2,132 @@
 
 use super::unknown_names_warning;
 use crate::{host, output, Outcome};
+use confine_abi::SyscallTable;
+use confine_bpf::action::{self, describe};
+use confine_bpf::compile::policy::Leaf;
+use confine_bpf::compile::{build, optimize, CompileError, Options};
 use confine_cli::CheckArgs;
-use confine_profile::{load, resolve, Diagnostic, Resolution, Severity, Source};
+use confine_profile::{
+    load, resolve, Diagnostic, Flag, Host, KernelVersion, Parsed, Resolution, Resolved, Severity,
+    Source,
+};
 use serde_json::json;
+
+/// The first kernel that accepts each filter flag confine run passes (seccomp(2)).
+const FLAG_SINCE: [(Flag, u8, u8); 3] = [
+    (Flag::Log, 4, 14),
+    (Flag::SpecAllow, 4, 17),
+    (Flag::WaitKillableRecv, 5, 19),
+];
+
+/// What `confine run` would meet with this profile on the host, found by compiling it: a
+/// refusal of the compiler (libseccomp's EEXIST, a merge libseccomp loops on), a program over
+/// the kernel's 4096 instructions (errors); filter flags the kernel refuses, and `execve`
+/// denied, so that no command could start (warnings).
+fn for_this_host(
+    parsed: &Parsed,
+    r: &Resolved,
+    host: &Host,
+    kernel_words: &str,
+    file: &str,
+) -> anyhow::Result<Vec<Diagnostic>> {
+    // a diagnostic at a rule of the resolved profile (its source rule), or at the top
+    let at = |resolved_rule: Option<usize>, severity, code, message: String| {
+        let source = resolved_rule.and_then(|i| {
+            let src = r.rules.get(i)?.source_index;
+            Some((src, parsed.profile.as_ref()?.syscalls.get(src)?))
+        });
+        let pos = parsed.lines.pos(source.map_or(0, |(_, rule)| rule.at));
+        Diagnostic {
+            severity,
+            code,
+            file: file.to_string(),
+            line: pos.line,
+            column: pos.col,
+            rule: source.map(|(i, _)| i),
+            syscall: source.and_then(|(_, rule)| rule.names.first().cloned()),
+            message,
+        }
+    };
+    let refused = |e: CompileError| match e {
+        // the rule is named by the diagnostic itself, in the source's numbering
+        CompileError::Conflict { rule, ref name, .. }
+        | CompileError::SharedNode { rule, ref name, .. } => {
+            let text = e.to_string();
+            let text = text
+                .strip_prefix(&format!("rule {rule} ({name}) "))
+                .unwrap_or(&text)
+                .to_string();
+            at(Some(rule), Severity::Error, "compile", text)
+        }
+        e => at(
+            None,
+            Severity::Error,
+            "compile",
+            format!("{e} (confine run would refuse the profile on this host)"),
+        ),
+    };
+    let policy = match build(r, Options::default()) {
+        Ok(p) => p,
+        Err(e) => return Ok(vec![refused(e)]),
+    };
+    let mut out = Vec::new();
+    if let Err(e) = optimize::generate(&policy) {
+        out.push(refused(e));
+    }
+    for flag in &policy.flags {
+        let Some(&(_, major, minor)) = FLAG_SINCE.iter().find(|(f, _, _)| f == flag) else {
+            continue;
+        };
+        let since = KernelVersion {
+            kernel: major,
+            major: minor,
+        };
+        let implicit = if parsed.profile.as_ref().is_some_and(|p| p.flags.is_none()) {
+            " (added as runc adds it when a profile sets no flags; runc leaves it out on kernels without it, confine run does not)"
+        } else {
+            ""
+        };
+        if host.kernel < since {
+            out.push(at(None, Severity::Warning, "kernel-flag", format!(
+                "filter flag {flag} needs Linux {major}.{minor}; {kernel_words} refuses it (EINVAL), so confine run would fail to install the filter{implicit}"
+            )));
+        } else if *flag == Flag::WaitKillableRecv {
+            out.push(at(None, Severity::Warning, "kernel-flag", format!(
+                "filter flag {flag} is accepted only with a notification listener (SECCOMP_FILTER_FLAG_NEW_LISTENER), which confine run does not open: the kernel would refuse the filter (EINVAL)"
+            )));
+        }
+    }
+    let table = SyscallTable::for_arch(host.arch)?;
+    if let Some(nr) = table.number("execve") {
+        let audit = host.arch.audit_arch();
+        if let Leaf::Ret(v) = policy.leaf(audit, nr) {
+            if v != action::ALLOW && v != action::LOG {
+                let rule = policy.origin(host.arch, nr).map(|o| o.rule);
+                out.push(at(rule, Severity::Warning, "denies-execve", format!(
+                    "execve on {} is {}: a command run with this profile (confine run, docker run) could never start",
+                    host.arch.kernel_name(),
+                    describe(v)
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// Check every profile, print every finding.
 pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
     let host = host::from_args(&a.host)?;
+    let kernel_words = format!(
+        "{}kernel {}.{}",
+        if a.host.kernel.is_none() {
+            "the running "
+        } else {
+            ""
+        },
+        host.kernel.kernel,
+        host.kernel.major
+    );
     let (mut errors, mut warnings) = (0usize, 0usize);
     let mut text = String::new();
     for spec in &a.profiles {
@@ -30,6 +149,7 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
                 if let Some(p) = &parsed.profile {
                     if let Resolution::Filter(r) = resolve(p, &host) {
                         d.extend(unknown_names_warning(&parsed, &r, &label)?);
+                        d.extend(for_this_host(&parsed, &r, &host, &kernel_words, &label)?);
                     }
                 }
                 d

@@ -8,6 +8,7 @@ use confine_bpf::{cache, disasm, encode, Insn};
 use confine_cli::{CompileArgs, CompileFormat};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
 /// Compile a profile and write the program.
 pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
@@ -74,8 +75,9 @@ pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn c_array(prog: &[Insn], name: &str) -> String {
+fn c_array(prog: &[Insn], profile: &Path) -> String {
     let listing = disasm::disassemble(prog);
+    let name = profile.display().to_string().replace("*/", "* /");
     let mut s = format!(
         "/* seccomp program compiled by confine {} from {name} */\n#include <linux/filter.h>\n\nstatic struct sock_filter confine_filter[{}] = {{\n",
         env!("CARGO_PKG_VERSION"),

@@ -32,6 +32,19 @@ fn vectors(a: &Resolved, b: &Resolved) -> Vec<[u64; 6]> {
     out
 }
 
+/// Argument values as `seccomp eval` reads them back: decimal below 10 (the same in either
+/// base), otherwise hex with `0x`.
+fn args_words(args: &[u64; 6]) -> String {
+    let word = |v: &u64| {
+        if *v < 10 {
+            v.to_string()
+        } else {
+            format!("{v:#x}")
+        }
+    };
+    args.iter().map(word).collect::<Vec<_>>().join(", ")
+}
+
 fn show(p: &Policy, audit: u32, nr: u32) -> String {
     match p.leaf(audit, nr) {
         Leaf::Ret(v) => describe(v),
@@ -98,13 +111,14 @@ pub fn run(a: confine_cli::DiffArgs) -> anyhow::Result<Outcome> {
                 text.push_str(&format!(
                     "{:<10} {name}({nr}): {}: {da}  {}: {db}",
                     arch.kernel_name(),
-                    a.a,
-                    a.b
+                    a.a.display(),
+                    a.b.display()
                 ));
                 if da == db || da.starts_with("depends") || db.starts_with("depends") {
                     let e = differing[0];
                     text.push_str(&format!(
-                        "  (e.g. args {e:x?}: {} vs {})",
+                        "  (e.g. args [{}]: {} vs {})",
+                        args_words(e),
                         describe(pa.eval(audit, nr, e)),
                         describe(pb.eval(audit, nr, e))
                     ));

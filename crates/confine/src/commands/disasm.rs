@@ -5,37 +5,29 @@ use anyhow::{bail, Context};
 use confine_bpf::{decode, disasm, validate};
 use confine_cli::DisasmArgs;
 use serde_json::json;
-use std::io::Read;
+use std::path::Path;
 
 /// Largest input read: a valid program is at most 4096 × 8 bytes; a little more is read so that
 /// an overlong program is reported as such.
-const MAX_BYTES: u64 = 1 << 20;
+pub const MAX_BYTES: u64 = 1 << 20;
+
+/// Read a raw program: a regular file of at most 1 MiB, or standard input for `-`.
+pub fn read_program(file: &Path) -> anyhow::Result<Vec<u8>> {
+    confine_input::read_arg(file.as_os_str(), MAX_BYTES).map_err(|e| match e {
+        confine_input::InputError::TooLarge { .. } => {
+            anyhow::anyhow!("{e}; a seccomp program is at most 4096 instructions (32 KiB)")
+        }
+        e => anyhow::anyhow!("cannot read the seccomp program {e}"),
+    })
+}
 
 /// Check and disassemble a raw program.
 pub fn run(a: DisasmArgs) -> anyhow::Result<Outcome> {
-    let mut bytes = Vec::new();
-    if a.file == "-" {
-        std::io::stdin()
-            .lock()
-            .take(MAX_BYTES + 1)
-            .read_to_end(&mut bytes)?;
-    } else {
-        std::fs::File::open(&a.file)
-            .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
-            .with_context(|| format!("cannot read {}", a.file))?;
-    }
-    if bytes.len() as u64 > MAX_BYTES {
-        bail!(
-            "{}: larger than 1 MiB; a seccomp program is at most 4096 instructions (32 KiB)",
-            a.file
-        );
-    }
-    let prog = decode(&bytes).with_context(|| a.file.clone())?;
+    let bytes = read_program(&a.file)?;
+    let name = a.file.display().to_string();
+    let prog = decode(&bytes).with_context(|| name.clone())?;
     if let Err(e) = validate(&prog) {
-        bail!(
-            "{}: the kernel would refuse this program (EINVAL): {e}",
-            a.file
-        );
+        bail!("{name}: the kernel would refuse this program (EINVAL): {e}");
     }
     let text = disasm::disassemble(&prog);
     let out = if a.json {

@@ -56,9 +56,12 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
     );
     let (prog, origin, depends) = match &a.bpf {
         Some(path) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            (decode(&bytes)?, None, None)
+            let bytes = super::disasm::read_program(path)?;
+            (
+                decode(&bytes).with_context(|| path.display().to_string())?,
+                None,
+                None,
+            )
         }
         None => {
             let Some((resolved, policy)) = profile_policy(&a.profile, &host, !a.no_enosys_stub)?

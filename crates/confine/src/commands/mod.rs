@@ -13,11 +13,12 @@ pub mod run;
 pub mod syscalls;
 
 use confine_profile::{Diagnostic, Parsed, Resolved, Severity};
+use std::path::Path;
 
 /// Load, check and resolve a profile for the host: diagnostics go to stderr; `None` when the
 /// profile has errors (already reported) or disables seccomp.
 pub fn resolved_profile(
-    spec: &str,
+    spec: &Path,
     host: &confine_profile::Host,
 ) -> anyhow::Result<Option<(Parsed, Resolved)>> {
     let source = confine_profile::Source::from_arg(spec);
@@ -42,7 +43,7 @@ pub fn resolved_profile(
 
 /// `resolved_profile`, then the policy it compiles to, with or without runc's -ENOSYS stub.
 pub fn profile_policy(
-    spec: &str,
+    spec: &Path,
     host: &confine_profile::Host,
     enosys_stub: bool,
 ) -> anyhow::Result<Option<(Resolved, confine_bpf::compile::Policy)>> {

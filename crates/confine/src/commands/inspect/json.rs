@@ -50,6 +50,7 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
         "pid": p.pid,
         "ppid": s.ppid,
         "comm": s.name,
+        "state": s.state_words(),
         "cmdline": p.cmdline,
         "exe": err_or(&p.exe),
         "uid": s.uid,
@@ -130,14 +131,18 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
                         },
                     })).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
-                "compared": v.compared.as_ref().map(|(spec, d)| json!({
-                    "profile": spec,
-                    "equivalent": d.is_empty(),
-                    "differences": d.iter().map(|d| json!({
-                        "arch": d.arch.kernel_name(), "nr": d.nr, "name": d.name,
-                        "running": d.left, "profile": d.right,
-                    })).collect::<Vec<_>>(),
-                })),
+                "compared": v.compared.as_ref().map(|c| match c {
+                    Ok(c) => json!({
+                        "profile": c.profile,
+                        "equivalent": c.equivalent,
+                        "note": c.note,
+                        "differences": c.differences.iter().map(|d| json!({
+                            "arch": d.arch.kernel_name(), "nr": d.nr, "name": d.name,
+                            "running": d.left, "profile": d.right,
+                        })).collect::<Vec<_>>(),
+                    }),
+                    Err(e) => json!({"error": e}),
+                }),
             }),
         };
     }

@@ -15,8 +15,9 @@ use confine_bpf::compile::{build, optimize, Options as CompileOptions};
 use confine_bpf::Insn;
 use confine_cli::InspectArgs;
 use confine_inspect::filters::{self, ArchView, Difference};
+use confine_inspect::SeccompMode;
 use confine_inspect::{ns, Process};
-use confine_profile::{load, resolve, Host, Resolution, Source};
+use confine_profile::{load, resolve, Host, Profile, Resolution, Source};
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
@@ -37,14 +38,57 @@ pub struct HostFacts {
 
 /// The decoded filters of one process.
 pub struct SeccompView {
-    /// The programs, oldest first, with their flags.
+    /// The programs, oldest first, with their flags (none when seccomp is disabled or strict).
     pub filters: Vec<confine_kernel::ptrace::Filter>,
+    /// The process is in seccomp strict mode.
+    pub strict: bool,
     /// Verdicts per ABI (shared between processes with identical stacks).
     pub decoded: Rc<Vec<ArchView>>,
     /// What the stack was identified as.
     pub identified: Option<String>,
-    /// Differences from `--compare PROFILE`.
-    pub compared: Option<(String, Vec<Difference>)>,
+    /// With `--compare PROFILE`: the comparison, or why it could not be made.
+    pub compared: Option<Result<Compared, String>>,
+}
+
+/// The running filters judged against `--compare PROFILE`.
+#[derive(Clone, Debug)]
+pub struct Compared {
+    /// The profile as named on the command line.
+    pub profile: String,
+    /// Whether they decide alike on every syscall.
+    pub equivalent: bool,
+    /// Why they differ as a whole, beyond the list: the process has no filter, is in strict
+    /// mode, or the profile resolves to no filter.
+    pub note: Option<String>,
+    /// The syscalls decided differently (the running side first).
+    pub differences: Vec<Difference>,
+}
+
+/// The profile of `--compare`, read and checked once before any process is looked at.
+pub enum Against {
+    /// The builtin docker-default.
+    Builtin,
+    /// A profile from a file or standard input, without errors.
+    Profile(Box<Profile>),
+}
+
+/// A profile compiled for this host and one bounding set.
+#[derive(Clone)]
+struct Reference {
+    /// The program; `ret ALLOW` when the profile resolves to no filter.
+    prog: Vec<Insn>,
+    /// The profile resolves to no filter: Docker would run without seccomp.
+    unconfined: bool,
+}
+
+/// What a process without a filter decides: every call allowed.
+fn allow_all() -> Vec<Insn> {
+    vec![Insn {
+        code: 0x06, // BPF_RET | BPF_K
+        jt: 0,
+        jf: 0,
+        k: confine_bpf::action::ALLOW,
+    }]
 }
 
 /// Everything shown for one process.
@@ -77,6 +121,32 @@ impl Style {
             s.to_string()
         }
     }
+}
+
+/// `--color auto`: colour only on a terminal, when `NO_COLOR` is unset or empty
+/// (no-color.org), and when `TERM` is set and not `dumb` (as clap colours its own help and
+/// errors).
+fn colour_auto(
+    tty: bool,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
+    tty && no_color.is_none_or(|v| v.is_empty())
+        && term.is_some_and(|t| !t.is_empty() && t != "dumb")
+}
+
+/// `--proc DIR` must be a mounted procfs (statfs f_type PROC_SUPER_MAGIC): pids found there
+/// are the kernel's, and --syscalls reads the live process of the same number.
+fn procfs_check(root: &Path) -> anyhow::Result<()> {
+    use confine_kernel::fs::{filesystem_type, PROC_SUPER_MAGIC};
+    let t = filesystem_type(root).with_context(|| format!("--proc {}", root.display()))?;
+    if t != PROC_SUPER_MAGIC {
+        bail!(
+            "--proc {}: not a procfs (filesystem type {t:#x}, a procfs is {PROC_SUPER_MAGIC:#x}); for a saved copy of one, use --proc-copy DIR",
+            root.display()
+        );
+    }
+    Ok(())
 }
 
 fn host_facts() -> HostFacts {
@@ -115,30 +185,51 @@ fn why_no_filters() -> Option<String> {
     None
 }
 
+/// Read, check and print the diagnostics of the `--compare` profile; `None` when it has errors
+/// (already reported).
+fn against(spec: &Path) -> anyhow::Result<Option<Against>> {
+    let source = Source::from_arg(spec);
+    if source == Source::Builtin {
+        return Ok(Some(Against::Builtin));
+    }
+    let parsed = load(&source)?;
+    super::print_diagnostics(&parsed.diagnostics);
+    Ok(parsed.profile.map(|p| Against::Profile(Box::new(p))))
+}
+
 /// confine's compilation of a profile for this host and a process's capabilities.
-fn compile_for(spec: &str, caps: CapSet) -> anyhow::Result<Vec<Insn>> {
+fn compile_for(against: &Against, caps: CapSet) -> anyhow::Result<Reference> {
     let host = Host {
         arch: Arch::native(),
         caps,
         kernel: confine_profile::resolve::running_kernel()
             .ok_or_else(|| anyhow!("cannot read the running kernel's version"))?,
     };
-    let source = Source::from_arg(spec);
-    if matches!(source, Source::Builtin) {
-        if let Some((p, _)) = crate::precompiled::builtin(&host) {
-            return Ok(p.to_vec());
+    let builtin;
+    let profile = match against {
+        Against::Builtin => {
+            if let Some((p, _)) = crate::precompiled::builtin(&host) {
+                return Ok(Reference {
+                    prog: p.to_vec(),
+                    unconfined: false,
+                });
+            }
+            builtin = confine_profile::builtin::docker_default();
+            &builtin
         }
-    }
-    let parsed = load(&source)?;
-    let p = parsed
-        .profile
-        .as_ref()
-        .ok_or_else(|| anyhow!("seccomp profile {} has errors", source.label()))?;
-    match resolve(p, &host) {
-        Resolution::Unconfined => bail!("{} resolves to no filter (unconfined)", source.label()),
+        Against::Profile(p) => p,
+    };
+    match resolve(profile, &host) {
+        Resolution::Unconfined => Ok(Reference {
+            prog: allow_all(),
+            unconfined: true,
+        }),
         Resolution::Filter(r) => {
             let policy = build(&r, CompileOptions::default())?;
-            Ok(optimize::generate(&policy)?)
+            Ok(Reference {
+                prog: optimize::generate(&policy)?,
+                unconfined: false,
+            })
         }
     }
 }
@@ -150,39 +241,75 @@ type StackKey = (Vec<Vec<Insn>>, u64);
 #[derive(Default)]
 struct Decoder {
     decoded: HashMap<Vec<Vec<Insn>>, Rc<Vec<ArchView>>>,
-    reference: HashMap<(String, u64), Result<Vec<Insn>, String>>,
+    /// The builtin's compilation (for identification) per bounding set.
+    builtin: HashMap<u64, Result<Reference, String>>,
+    /// The `--compare` profile's compilation per bounding set.
+    reference: HashMap<u64, Result<Reference, String>>,
     identified: HashMap<StackKey, Option<String>>,
-    compared: HashMap<StackKey, Result<Vec<Difference>, String>>,
+    compared: HashMap<StackKey, Result<Compared, String>>,
 }
 
 impl Decoder {
-    fn reference(&mut self, spec: &str, caps: u64) -> Result<Vec<Insn>, String> {
-        self.reference
-            .entry((spec.to_string(), caps))
-            .or_insert_with(|| compile_for(spec, CapSet(caps)).map_err(|e| format!("{e:#}")))
+    fn builtin(&mut self, caps: u64) -> Result<Reference, String> {
+        self.builtin
+            .entry(caps)
+            .or_insert_with(|| {
+                compile_for(&Against::Builtin, CapSet(caps)).map_err(|e| format!("{e:#}"))
+            })
             .clone()
     }
 
-    fn view(&mut self, pid: u32, caps: u64, compare: Option<&str>) -> Result<SeccompView, String> {
-        let filters =
-            confine_kernel::ptrace::seccomp_filters_with_flags(pid as i32).map_err(|e| match e
-                .raw_os_error()
-            {
-                Some(1) | Some(13) => format!("permission denied reading the filters of {pid}"),
-                Some(3) => format!("process {pid} exited"),
-                _ => format!("reading the filters of {pid}: {e}"),
-            })?;
+    /// The process's filters (none when seccomp is disabled), decoded, identified and
+    /// compared with `compare`.
+    fn view(
+        &mut self,
+        pid: u32,
+        mode: SeccompMode,
+        caps: u64,
+        compare: Option<(&str, &Against)>,
+    ) -> Result<SeccompView, String> {
+        if mode == SeccompMode::Strict {
+            // no filter to decode: strict mode allows read, write, _exit and sigreturn only
+            return Ok(SeccompView {
+                filters: Vec::new(),
+                strict: true,
+                decoded: Rc::new(Vec::new()),
+                identified: None,
+                compared: compare.map(|(name, _)| Ok(Compared {
+                    profile: name.to_string(),
+                    equivalent: false,
+                    note: Some("the process is in seccomp strict mode (only read, write, _exit and sigreturn are allowed), which no profile installs".into()),
+                    differences: Vec::new(),
+                })),
+            });
+        }
+        let filters = if mode == SeccompMode::Filter {
+            confine_kernel::ptrace::seccomp_filters_with_flags(pid as i32).map_err(|e| {
+                match e.raw_os_error() {
+                    Some(1) | Some(13) => format!("permission denied reading the filters of {pid}"),
+                    Some(3) => format!("process {pid} exited"),
+                    _ => format!("reading the filters of {pid}: {e}"),
+                }
+            })?
+        } else {
+            Vec::new()
+        };
         let stack: Vec<Vec<Insn>> = filters.iter().map(|f| f.prog.clone()).collect();
-        let decoded = match self.decoded.get(&stack) {
-            Some(d) => d.clone(),
-            None => {
-                let d = Rc::new(filters::decode(&stack, Arch::native())?);
-                self.decoded.insert(stack.clone(), d.clone());
-                d
+        let decoded = if stack.is_empty() {
+            Rc::new(Vec::new())
+        } else {
+            match self.decoded.get(&stack) {
+                Some(d) => d.clone(),
+                None => {
+                    let d = Rc::new(filters::decode(&stack, Arch::native())?);
+                    self.decoded.insert(stack.clone(), d.clone());
+                    d
+                }
             }
         };
         let key = (stack.clone(), caps);
         let identified = match self.identified.get(&key) {
+            _ if stack.is_empty() => None,
             Some(i) => i.clone(),
             None => {
                 let i = self.identify(&stack, caps);
@@ -190,34 +317,67 @@ impl Decoder {
                 i
             }
         };
-        let compared = match compare {
-            None => None,
-            Some(spec) => {
-                let r = match self.compared.get(&key) {
-                    Some(r) => r.clone(),
-                    None => {
-                        let r = self
-                            .reference(spec, caps)
-                            .and_then(|p| filters::compare(&stack, &[p], Arch::native()));
-                        self.compared.insert(key.clone(), r.clone());
-                        r
-                    }
-                };
-                Some((spec.to_string(), r?))
+        let compared = compare.map(|(name, against)| match self.compared.get(&key) {
+            Some(r) => r.clone(),
+            None => {
+                let r = self.compare(&stack, caps, name, against);
+                self.compared.insert(key.clone(), r.clone());
+                r
             }
-        };
+        });
         Ok(SeccompView {
             filters,
+            strict: false,
             decoded,
             identified,
             compared,
         })
     }
 
+    /// Compare a stack (empty: no filter) with the profile compiled for `caps`.
+    fn compare(
+        &mut self,
+        stack: &[Vec<Insn>],
+        caps: u64,
+        name: &str,
+        against: &Against,
+    ) -> Result<Compared, String> {
+        let reference = self
+            .reference
+            .entry(caps)
+            .or_insert_with(|| compile_for(against, CapSet(caps)).map_err(|e| format!("{e:#}")))
+            .clone()
+            .map_err(|e| format!("cannot compile {name} for this process: {e}"))?;
+        let running = if stack.is_empty() {
+            vec![allow_all()]
+        } else {
+            stack.to_vec()
+        };
+        let differences = filters::compare(&running, &[reference.prog], Arch::native())?;
+        let note = match (stack.is_empty(), reference.unconfined) {
+            (true, true) => None,
+            (true, false) => Some(
+                "the process has no seccomp filter (every syscall is allowed); the profile installs one"
+                    .to_string(),
+            ),
+            (false, true) => Some(
+                "the profile resolves to no filter (Docker runs without seccomp); the process has one"
+                    .to_string(),
+            ),
+            (false, false) => None,
+        };
+        Ok(Compared {
+            profile: name.to_string(),
+            equivalent: differences.is_empty(),
+            note,
+            differences,
+        })
+    }
+
     /// Known programs: confine's own compilation of docker-default for this host and the
     /// process's capabilities (exactly), or a filter that decides like it.
     fn identify(&mut self, stack: &[Vec<Insn>], caps: u64) -> Option<String> {
-        let reference = self.reference("builtin", caps).ok()?;
+        let reference = self.builtin(caps).ok()?.prog;
         let caps_text = if CapSet(caps) == CapSet::docker_default() {
             "Docker's default capabilities".to_string()
         } else {
@@ -253,8 +413,7 @@ fn thread_differences(root: &Path, pid: u32) -> Vec<(u32, Vec<String>)> {
         return Vec::new();
     };
     let read = |tid: u32| {
-        std::fs::read_to_string(root.join(format!("{pid}/task/{tid}/status")))
-            .ok()
+        confine_inspect::read_text(&root.join(format!("{pid}/task/{tid}/status")))
             .map(|t| confine_inspect::Status::parse(&t))
     };
     let Some(main) = read(pid) else {
@@ -323,8 +482,25 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
             .as_ref()
             .is_some_and(|l| l.iter().any(|m| m == n))
     };
-    let root = a.proc_root.clone();
-    let syscalls = a.syscalls || a.compare.is_some();
+    let root = match &a.proc_copy {
+        Some(copy) => copy.clone(),
+        None => {
+            let root = a.proc_root.clone();
+            procfs_check(&root)?;
+            root
+        }
+    };
+    // the profile first: an unreadable or wrong profile is bad input whatever the processes
+    let compare_name = a.compare.as_ref().map(|p| p.display().to_string());
+    let against = match &a.compare {
+        None => None,
+        Some(spec) => match against(spec)? {
+            Some(x) => Some(x),
+            None => return Ok(Outcome::BadInput),
+        },
+    };
+    let compare = compare_name.as_deref().zip(against.as_ref());
+    let syscalls = a.syscalls || compare.is_some();
     if syscalls {
         if let Some(why) = why_no_filters() {
             bail!("{why}");
@@ -353,7 +529,11 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
             "never" => false,
             _ => {
                 use std::io::IsTerminal;
-                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                colour_auto(
+                    std::io::stdout().is_terminal(),
+                    std::env::var_os("NO_COLOR").as_deref(),
+                    std::env::var_os("TERM").as_deref(),
+                )
             }
         },
     };
@@ -371,15 +551,21 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
                 continue;
             }
         };
-        let seccomp = (syscalls
-            && process.status.seccomp == Some(confine_inspect::SeccompMode::Filter))
-        .then(|| {
-            decoder.view(
-                pid,
-                process.status.cap_bnd.unwrap_or(0),
-                a.compare.as_deref(),
-            )
-        });
+        let caps = process.status.cap_bnd.unwrap_or(0);
+        let seccomp = match process.status.seccomp {
+            Some(SeccompMode::Filter) if syscalls => {
+                Some(decoder.view(pid, SeccompMode::Filter, caps, compare))
+            }
+            // without a filter there is nothing to decode, but a comparison to make
+            Some(m @ (SeccompMode::Disabled | SeccompMode::Strict)) if compare.is_some() => {
+                Some(decoder.view(pid, m, caps, compare))
+            }
+            m if compare.is_some() => Some(Err(format!(
+                "cannot compare: the seccomp mode of process {pid} is {}",
+                m.map_or("not shown by this kernel".to_string(), |m| m.name())
+            ))),
+            _ => None,
+        };
         let threads = if a.threads {
             thread_differences(&root, pid)
         } else {
@@ -414,16 +600,51 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         }
     }
     crate::output::emit(&out, None)?;
-    let differs = reports.iter().any(|r| {
-        matches!(&r.seccomp, Some(Ok(v)) if v.compared.as_ref().is_some_and(|(_, d)| !d.is_empty()))
-            || (a.compare.is_some()
-                && r.process.status.seccomp != Some(confine_inspect::SeccompMode::Filter))
-    });
-    Ok(if missing {
+    // with --compare, a process whose filters could not be compared is an error, not a finding
+    let compared = |r: &Report| match &r.seccomp {
+        Some(Ok(v)) => v.compared.clone(),
+        Some(Err(e)) => Some(Err(e.clone())),
+        None => None,
+    };
+    let mut failed = false;
+    let mut differs = false;
+    for r in reports.iter().filter(|_| compare.is_some()) {
+        match compared(r) {
+            Some(Ok(c)) => differs |= !c.equivalent,
+            Some(Err(e)) => {
+                eprintln!(
+                    "confine: process {}: not compared with {}: {e}",
+                    r.process.pid,
+                    compare_name.as_deref().unwrap_or_default()
+                );
+                failed = true;
+            }
+            None => {}
+        }
+    }
+    Ok(if missing || failed {
         Outcome::BadInput
     } else if differs {
         Outcome::Findings
     } else {
         Outcome::Clean
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour_auto;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_needs_a_terminal_no_no_color_and_a_term_that_is_not_dumb() {
+        let xterm = Some(OsStr::new("xterm-256color"));
+        assert!(colour_auto(true, None, xterm));
+        // NO_COLOR counts only when non-empty
+        assert!(colour_auto(true, Some(OsStr::new("")), xterm));
+        assert!(!colour_auto(true, Some(OsStr::new("1")), xterm));
+        assert!(!colour_auto(true, None, Some(OsStr::new("dumb"))));
+        assert!(!colour_auto(true, None, None));
+        assert!(!colour_auto(false, None, xterm));
+    }
 }

@@ -117,12 +117,27 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_name
         out,
         "{}",
         style.head(&format!(
-            "process {}  {}",
+            "process {}  {}{}",
             p.pid,
-            s.name.as_deref().unwrap_or("?")
+            s.name.as_deref().unwrap_or("?"),
+            if s.is_zombie() { " (zombie)" } else { "" }
         ))
     );
-    let mut cmd = p.cmdline.clone().unwrap_or_else(|| "unreadable".into());
+    if s.is_zombie() {
+        line(
+            &mut out,
+            "state",
+            format!(
+                "zombie: exited, not yet reaped by its parent{}; what follows is what the kernel kept",
+                s.ppid.map(|p| format!(" {p}")).unwrap_or_default()
+            ),
+        );
+    }
+    let mut cmd = match &p.cmdline {
+        Some(c) if c.is_empty() && s.is_zombie() => "none (zombie)".into(),
+        Some(c) => c.clone(),
+        None => "unreadable".into(),
+    };
     if cmd.chars().count() > 100 {
         cmd = cmd.chars().take(99).collect::<String>() + "…";
     }
@@ -302,6 +317,7 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_name
                     n.verdict.basis()
                 ),
                 Ok(i) => format!("{:<8} {i} (by {})", n.verdict.short(), n.verdict.basis()),
+                Err(e) if e.starts_with("none") => e.clone(),
                 Err(e) => format!("unknown ({e})"),
             };
             line(&mut out, n.kind, v);
@@ -326,6 +342,17 @@ fn syscalls(sc: &Result<super::SeccompView, String>, style: &Style) -> String {
         }
         Ok(v) => v,
     };
+    if v.filters.is_empty() {
+        let _ = writeln!(
+            out,
+            "  none: {}",
+            if v.strict {
+                "seccomp strict mode (only read, write, _exit and sigreturn are allowed)"
+            } else {
+                "seccomp is disabled (every syscall is allowed)"
+            }
+        );
+    }
     for (i, f) in v.filters.iter().enumerate() {
         let flags = match f.flags {
             Some(0) => "no flags".to_string(),
@@ -391,27 +418,53 @@ fn syscalls(sc: &Result<super::SeccompView, String>, style: &Style) -> String {
             }
         }
     }
-    if let Some((spec, diffs)) = &v.compared {
-        if diffs.is_empty() {
+    if let Some(c) = &v.compared {
+        out.push_str(&compared(c));
+    }
+    out
+}
+
+/// The `compared with PROFILE` lines.
+pub fn compared(c: &Result<super::Compared, String>) -> String {
+    let mut out = String::new();
+    let c = match c {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(out, "  not compared: {e}");
+            return out;
+        }
+    };
+    let spec = &c.profile;
+    let note = c
+        .note
+        .as_deref()
+        .map(|n| format!(": {n}"))
+        .unwrap_or_default();
+    if c.equivalent {
+        let _ = writeln!(
+            out,
+            "  compared with {spec}: equivalent (every syscall decided alike){note}"
+        );
+    } else if c.differences.is_empty() {
+        let _ = writeln!(out, "  compared with {spec}: differs{note}");
+    } else {
+        let _ = writeln!(
+            out,
+            "  compared with {spec}: {} differences{note}",
+            c.differences.len()
+        );
+        for d in &c.differences {
+            let name = d
+                .name
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("#{}", d.nr));
             let _ = writeln!(
                 out,
-                "  compared with {spec}: equivalent (every syscall decided alike)"
+                "    {} {name}: running {} / profile {}",
+                d.arch.kernel_name(),
+                d.left,
+                d.right
             );
-        } else {
-            let _ = writeln!(out, "  compared with {spec}: {} differences", diffs.len());
-            for d in diffs {
-                let name = d
-                    .name
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("#{}", d.nr));
-                let _ = writeln!(
-                    out,
-                    "    {} {name}: running {} / profile {}",
-                    d.arch.kernel_name(),
-                    d.left,
-                    d.right
-                );
-            }
         }
     }
     out

@@ -34,7 +34,11 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
     // distinct filter stacks, numbered in order of appearance (decoded once each)
     let mut stacks: Vec<(*const Vec<confine_inspect::filters::ArchView>, String)> = Vec::new();
     for r in reports {
-        if let Some(Ok(v)) = &r.seccomp {
+        if let Some(Ok(v)) = r
+            .seccomp
+            .as_ref()
+            .filter(|v| v.as_ref().is_ok_and(|v| !v.filters.is_empty()))
+        {
             let key = std::rc::Rc::as_ptr(&v.decoded);
             if !stacks.iter().any(|(k, _)| *k == key) {
                 let what = v.identified.clone().unwrap_or_else(|| {
@@ -55,6 +59,7 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
     }
     let filter_of = |r: &Report| -> String {
         match &r.seccomp {
+            Some(Ok(v)) if v.filters.is_empty() => String::new(),
             Some(Ok(v)) => {
                 let key = std::rc::Rc::as_ptr(&v.decoded);
                 let i = stacks.iter().position(|(k, _)| *k == key).unwrap_or(0);
@@ -90,7 +95,10 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
                 LabelState::Gone => "exited".into(),
                 LabelState::Error(_) => "?".into(),
             };
-            let comm: String = s.name.as_deref().unwrap_or("?").chars().take(16).collect();
+            let mut comm: String = s.name.as_deref().unwrap_or("?").chars().take(16).collect();
+            if s.is_zombie() {
+                comm.push_str(" <zombie>");
+            }
             let _ = writeln!(
                 out,
                 "{:>7} {:>7} {:>6} {:<16} {:<10} {:<4} {:<8} {:<8} {}",
@@ -121,6 +129,63 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
         for (i, (_, what)) in stacks.iter().enumerate() {
             let _ = writeln!(out, "  F{}: {what}", i + 1);
         }
+    }
+    out.push_str(&comparisons(reports, style));
+    out
+}
+
+/// With `--compare`: the processes that decide as the profile, counted, and every other one
+/// with the reason.
+fn comparisons(reports: &[Report], style: &Style) -> String {
+    let mut out = String::new();
+    let mut equivalent = 0;
+    let mut lines = Vec::new();
+    let mut profile = None;
+    for r in reports {
+        let c = match &r.seccomp {
+            Some(Ok(v)) => match &v.compared {
+                Some(c) => c,
+                None => continue,
+            },
+            Some(Err(e)) => {
+                lines.push(format!("  {}: not compared: {e}", r.process.pid));
+                continue;
+            }
+            None => continue,
+        };
+        match c {
+            Ok(c) if c.equivalent => {
+                profile.get_or_insert(c.profile.clone());
+                equivalent += 1;
+            }
+            Ok(c) => {
+                profile.get_or_insert(c.profile.clone());
+                let mut l = format!("  {}: differs", r.process.pid);
+                if !c.differences.is_empty() {
+                    l.push_str(&format!(" on {} syscalls", c.differences.len()));
+                }
+                if let Some(n) = &c.note {
+                    l.push_str(&format!(": {n}"));
+                }
+                lines.push(l);
+            }
+            Err(e) => lines.push(format!("  {}: not compared: {e}", r.process.pid)),
+        }
+    }
+    if equivalent == 0 && lines.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        style.head(&format!(
+            "compared with {}",
+            profile.as_deref().unwrap_or("the profile")
+        ))
+    );
+    let _ = writeln!(out, "  equivalent: {equivalent} processes");
+    for l in lines {
+        let _ = writeln!(out, "{l}");
     }
     out
 }

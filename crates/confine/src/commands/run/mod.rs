@@ -24,33 +24,16 @@ use confine_profile::{caps, load, resolve, Flag, Host, Resolution, Source};
 use isolation::Privilege;
 use options::SeccompChoice;
 use std::ffi::{CString, OsStr};
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// The largest file `run` reads (env files, /etc/passwd, /etc/group).
+/// The largest file `run` reads (env files, /etc/passwd, /etc/group, AppArmor files).
 const MAX_FILE: u64 = 16 << 20;
 
-/// Read a regular file of at most 16 MiB: a FIFO, a device or a larger file is an error,
-/// never a hang or an unbounded read.
-pub(crate) fn read_small_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::{Error, ErrorKind};
-    use std::os::unix::fs::OpenOptionsExt;
-    // non-blocking, so that opening a FIFO does not wait for a writer
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    let m = f.metadata()?;
-    if !m.is_file() {
-        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
-    }
-    let mut buf = Vec::new();
-    f.take(MAX_FILE + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > MAX_FILE {
-        return Err(Error::new(ErrorKind::InvalidInput, "larger than 16 MiB"));
-    }
-    Ok(buf)
+/// Read a regular file of at most 16 MiB (confine-input: a FIFO, a device or a larger file is
+/// an error naming it, never a hang or an unbounded read).
+pub(crate) fn read_small_file(path: &Path) -> Result<Vec<u8>, confine_input::InputError> {
+    confine_input::read(path, MAX_FILE)
 }
 
 /// The calls confine makes after the filter is in must pass it (runc has the same
@@ -134,13 +117,8 @@ fn seccomp_program(spec: &str, host: &Host) -> anyhow::Result<Option<(Vec<Insn>,
         .as_ref()
         .ok_or_else(|| anyhow!("seccomp profile {} has errors", source.label()))?;
     let r = match resolve(p, host) {
-        Resolution::Unconfined => {
-            eprintln!(
-                "confine: warning: seccomp profile {} confines nothing (no defaultAction and no rules, as Docker reads it): the command runs without a seccomp filter",
-                source.label()
-            );
-            return Ok(None);
-        }
+        // the profile's own diagnostics (printed above) say that it confines nothing
+        Resolution::Unconfined => return Ok(None),
         Resolution::Filter(r) => r,
     };
     if r.rules

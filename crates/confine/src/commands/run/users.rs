@@ -28,7 +28,11 @@ impl Db {
     pub fn read(path: &str) -> anyhow::Result<Db> {
         let text = match crate::commands::run::read_small_file(std::path::Path::new(path)) {
             Ok(t) => String::from_utf8_lossy(&t).into_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e)
+                if e.io_error().map(std::io::Error::kind) == Some(std::io::ErrorKind::NotFound) =>
+            {
+                String::new()
+            }
             Err(e) => return Err(e).with_context(|| format!("reading {path}")),
         };
         Ok(Db::parse(&text))
