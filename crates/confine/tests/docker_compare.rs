@@ -241,12 +241,18 @@ fn confine_run_matches_docker_run() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut our_pid = 0u32;
     while our_pid == 0 && Instant::now() < deadline {
-        let c = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", ours.id()))
-            .unwrap_or_default();
-        our_pid = c
-            .split_whitespace()
+        // the command is the child of confine's init, itself confine's child
+        let children = |pid: u32| -> Vec<u32> {
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect()
+        };
+        our_pid = children(ours.id())
+            .into_iter()
+            .flat_map(children)
             .next()
-            .and_then(|p| p.parse().ok())
             .unwrap_or(0);
         if our_pid != 0
             && !std::fs::read_to_string(format!("/proc/{our_pid}/comm"))

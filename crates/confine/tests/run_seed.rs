@@ -61,12 +61,18 @@ fn redis_under_confine_run() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", confine.id()))
-        .unwrap_or_default();
-    let redis: u32 = children
-        .split_whitespace()
+    // redis is the child of confine's init (pid 1 of its namespace), itself confine's child
+    let children = |pid: u32| -> Vec<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    let redis: u32 = children(confine.id())
+        .into_iter()
+        .flat_map(children)
         .next()
-        .and_then(|p| p.parse().ok())
         .unwrap_or(0);
     let status = std::fs::read_to_string(format!("/proc/{redis}/status")).unwrap_or_default();
     // stop it the way a supervisor would: signal confine, which passes the signal on
