@@ -45,6 +45,9 @@ fn run(cmd: &mut Command) -> Output {
     let mut c = Command::new("timeout");
     c.arg("-s").arg("KILL").arg("30").arg(cmd.get_program());
     c.args(cmd.get_args());
+    if let Some(d) = cmd.get_current_dir() {
+        c.current_dir(d);
+    }
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => c.env(k, v),
@@ -117,25 +120,22 @@ fn tiocsti_cannot_reach_the_callers_terminal() {
     let (o, pending) = on_terminal(&[a(), "tiocsti", "id\n"]);
     assert_eq!(out(&o).trim(), "tiocsti ok");
     assert_eq!(pending, 3);
-    // the review's reproduction: its own session, no controlling terminal → EPERM
-    let (o, pending) = on_terminal(&[
-        CONFINE,
-        "run",
-        "--user",
-        "65534",
-        "--cap-drop",
-        "ALL",
-        "--security-opt",
-        "no-new-privileges",
-        "--",
-        a(),
-        "tiocsti",
-        "id\n",
-    ]);
-    assert_eq!(out(&o).trim(), "tiocsti EPERM", "{}", err(&o));
-    assert_eq!(pending, 0);
-    // with CAP_SYS_ADMIN TIOCSTI works on any terminal: confine relays pipes instead
-    for extra in [&["--cap-add", "SYS_ADMIN"][..], &["--privileged"]] {
+    // the review's reproduction, and with CAP_SYS_ADMIN (for which TIOCSTI works on any
+    // terminal, session or not): the command never gets the caller's terminal, only /dev/null
+    // or pipes that confine relays, as docker run without -t
+    for extra in [
+        &[
+            "--user",
+            "65534",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges",
+        ][..],
+        &["--cap-add", "SYS_ADMIN"],
+        &["--privileged"],
+        &["-i", "--cap-add", "SYS_ADMIN"],
+    ] {
         let mut args = vec![CONFINE, "run"];
         args.extend(extra);
         args.extend(["--", a(), "tiocsti", "id\n"]);
@@ -448,6 +448,30 @@ fn proc_sys_is_read_only_for_root() {
         "/proc/sys/kernel/core_pattern",
     ]);
     assert!(out(&o).contains("write=ok"), "{}", out(&o));
+    // started in /proc or /sys, the command stands in the new mounts, not the host's beneath
+    let o = run(Command::new(CONFINE).current_dir("/proc").args([
+        "run",
+        "--",
+        a(),
+        "paths",
+        "sys/kernel/core_pattern",
+        "1/environ",
+    ]));
+    let text = out(&o);
+    assert!(
+        text.contains("sys/kernel/core_pattern read=ok write=EROFS"),
+        "{text} {}",
+        err(&o)
+    );
+    assert!(text.contains("1/environ read=EACCES"), "{text}");
+    let o = run(Command::new(CONFINE).current_dir("/sys/kernel").args([
+        "run",
+        "--",
+        a(),
+        "paths",
+        "mm/transparent_hugepage/enabled",
+    ]));
+    assert!(out(&o).contains("write=EROFS"), "{}", out(&o));
 }
 
 // --- row 7: signals and lifetime -------------------------------------------------------
@@ -487,7 +511,11 @@ fn kill(pid: u32, sig: &str) {
 #[test]
 fn every_signal_is_forwarded_and_the_command_dies_with_confine() {
     let script = "for s in ALRM VTALRM USR1 CONT 37 HUP; do trap \"echo got $s\" $s; done; echo ready; while :; do sleep 0.05; done";
-    for unprivileged in [false, true] {
+    for (unprivileged, extra) in [
+        (false, None),
+        (true, None),
+        (false, Some("--unsafe-share-processes")),
+    ] {
         let mut cmd = if unprivileged {
             let mut c = Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups", CONFINE]);
@@ -495,9 +523,11 @@ fn every_signal_is_forwarded_and_the_command_dies_with_confine() {
         } else {
             Command::new(CONFINE)
         };
-        let marker = format!("confine-signal-test-{unprivileged}");
+        let marker = format!("confine-signal-test-{unprivileged}-{extra:?}");
         let mut child = cmd
-            .args(["run", "--", "sh", "-c", script, &marker])
+            .arg("run")
+            .args(extra)
+            .args(["--", "sh", "-c", script, &marker])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -1,10 +1,12 @@
 //! The command's terminal: the caller's one is never handed over when it could be abused.
 //!
-//! * `Inherit`: the standard descriptors pass as they are; the command runs in its own session,
-//!   so a terminal among them is not its controlling terminal and TIOCSTI fails (EPERM) —
-//!   unless the command holds CAP_SYS_ADMIN, which is why confine then chooses `Relay`.
+//! * `Inherit`: the standard descriptors pass as they are (none is a terminal); the command
+//!   runs in its own session either way.
 //! * `Relay`: each standard descriptor that is a terminal is replaced by a pipe, and confine
-//!   copies between the pipe and the terminal, as `docker run` without `-t` does.
+//!   copies between the pipe and the terminal, as `docker run` without `-t` does: holding the
+//!   caller's terminal, even without it being the controlling one, a command could change its
+//!   line discipline (TIOCSETD), stop its output (TCOOFF), turn echo off, or with CAP_SYS_ADMIN
+//!   push input into it (TIOCSTI). Standard input is /dev/null unless `-i`.
 //! * `Pty`: a new pseudo-terminal (`docker run -t`) becomes the command's controlling terminal
 //!   on 0, 1 and 2; confine copies its output to standard output and, with `interactive`
 //!   (`-i`), standard input to it, with the caller's terminal in raw mode meanwhile.
@@ -22,8 +24,13 @@ pub enum Terminal {
     /// Pass them as they are (the command gets its own session).
     #[default]
     Inherit,
-    /// Replace those that are terminals by pipes relayed by confine.
-    Relay,
+    /// Replace those that are terminals by pipes relayed by confine; standard input, when a
+    /// terminal, is relayed only with `stdin` (`-i`), otherwise it is /dev/null (as `docker
+    /// run` without `-i`).
+    Relay {
+        /// Relay standard input (`-i`).
+        stdin: bool,
+    },
     /// A new pseudo-terminal; `interactive` relays standard input to it.
     Pty {
         /// Relay standard input (`-i`).
@@ -134,9 +141,16 @@ impl Setup {
         };
         match mode {
             Terminal::Inherit => {}
-            Terminal::Relay => {
+            Terminal::Relay { stdin } => {
                 for fd in 0..3 {
                     if !is_tty(fd) {
+                        continue;
+                    }
+                    if fd == 0 && !stdin {
+                        let null = std::fs::File::open("/dev/null")?;
+                        let null = OwnedFd::from(null);
+                        s.child_stdio[0] = null.as_raw_fd();
+                        s.child_side.push(null);
                         continue;
                     }
                     let (r, w) = pipe()?;

@@ -23,7 +23,7 @@ use super::{Confinement, Stage};
 use crate::process;
 use crate::seccomp::{install_prepared, InstallFlags, Prepared};
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 /// Everything the child needs, prepared by the parent: the child shares the parent's memory
 /// (CLONE_VM) and only reads this, except `report`, where a failed step leaves its stage and
@@ -42,7 +42,7 @@ pub(super) struct ChildArgs<'a> {
     pub controlling_tty: bool,
     /// Set PR_SET_PDEATHSIG and check that this pid is still the parent (0: the parent is the
     /// namespace's init, whose death ends the namespace).
-    pub parent: libc::pid_t,
+    pub parent: AtomicI32,
     /// The digits of `LISTEN_PID=` in the environment, filled with the child's pid.
     pub listen_pid: Option<(*mut u8, usize)>,
     /// 0 while nothing failed; otherwise `stage << 32 | errno`.
@@ -271,7 +271,8 @@ pub(super) extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             }
         }
     }
-    if a.parent != 0 {
+    let parent = a.parent.load(Ordering::SeqCst);
+    if parent != 0 {
         // After the id changes, which clear it. A parent that died before this point has
         // left us to another: then stop here.
         // SAFETY: prctl with integer arguments; getppid takes none.
@@ -279,7 +280,7 @@ pub(super) extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
                 fail(a, Stage::ParentDeath, errno());
             }
-            if libc::getppid() != a.parent {
+            if libc::getppid() != parent {
                 fail(a, Stage::ParentDeath, libc::ESRCH);
             }
         }

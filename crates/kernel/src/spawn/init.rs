@@ -108,6 +108,23 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
         // SAFETY: ends the init.
         unsafe { libc::_exit(125) };
     }
+    // The working directory, reached again through the new mounts: one under the old /proc or
+    // /sys would keep the host's mounts within the command's reach. When it is gone, `/`.
+    match std::env::current_dir() {
+        Ok(d) if std::env::set_current_dir(&d).is_ok() => {}
+        _ => {
+            let _ = std::env::set_current_dir("/");
+        }
+    }
+    // Without a pid namespace the init's death does not end the command: it gets its own
+    // parent-death signal.
+    if !ns.pid {
+        // SAFETY: getpid takes no argument.
+        args.parent.store(
+            unsafe { libc::getpid() },
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
     let child = match launch(args) {
         Ok(pid) => pid,
         Err((stage, e)) => {

@@ -323,7 +323,7 @@ pub fn spawn(cmd: &Command, c: &Confinement) -> io::Result<Outcome> {
         None
     };
     let mut term = Setup::new(c.terminal)?;
-    let mut args = ChildArgs {
+    let args = ChildArgs {
         candidates: &candidates,
         argv: &argv,
         envp: &envp,
@@ -335,7 +335,7 @@ pub fn spawn(cmd: &Command, c: &Confinement) -> io::Result<Outcome> {
             .map(|n| format!("exec {n}").into_bytes()),
         stdio: term.child_stdio,
         controlling_tty: term.controlling,
-        parent: 0,
+        parent: AtomicI32::new(0),
         listen_pid: listen_slot,
         report: AtomicU64::new(0),
     };
@@ -344,7 +344,8 @@ pub fn spawn(cmd: &Command, c: &Confinement) -> io::Result<Outcome> {
         Some(ns) => run_in_namespace(ns, &args, &mut term),
         None => {
             // SAFETY: getpid takes no argument.
-            args.parent = unsafe { libc::getpid() };
+            args.parent
+                .store(unsafe { libc::getpid() }, Ordering::SeqCst);
             run_directly(&args, &mut term)
         }
     };

@@ -12,7 +12,7 @@ mod users;
 use crate::precompiled;
 use crate::Outcome;
 use anyhow::{anyhow, bail, Context};
-use confine_abi::{Arch, CapSet, Capability, SyscallTable};
+use confine_abi::{Arch, CapSet, SyscallTable};
 use confine_bpf::compile::{build, optimize, Options};
 use confine_bpf::{Emulator, Insn, SeccompData};
 use confine_cli::RunArgs;
@@ -385,15 +385,15 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
         CapSets::default()
     });
 
-    // the terminal: never the caller's to a command that may hold CAP_SYS_ADMIN (TIOCSTI
-    // works on any terminal then, session or not)
-    let sys_admin = Capability::parse("SYS_ADMIN").is_ok_and(|c| granted.contains(c));
+    // the terminal: never the caller's (docker run gives pipes without -t, a new pty with it)
     let terminal = if a.tty {
         Terminal::Pty {
             interactive: a.interactive,
         }
-    } else if sys_admin && (0..3).any(is_tty) {
-        Terminal::Relay
+    } else if (0..3).any(is_tty) {
+        Terminal::Relay {
+            stdin: a.interactive,
+        }
     } else {
         Terminal::Inherit
     };

@@ -95,7 +95,8 @@ pub fn resolve(
     let (uid, mut gid, name, home) = match entry {
         Some(e) => (
             id("uid", Db::field(e, 2))?,
-            id("gid", Db::field(e, 3)).unwrap_or(0),
+            id("gid", Db::field(e, 3))
+                .with_context(|| format!("/etc/passwd entry of {}", Db::field(e, 0)))?,
             Some(Db::field(e, 0).to_string()),
             Some(Db::field(e, 5).to_string()).filter(|h| !h.is_empty()),
         ),
