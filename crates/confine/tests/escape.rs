@@ -267,7 +267,7 @@ fn cannot_trace_or_signal_processes_outside() {
     ] {
         assert!(l.contains(&want.to_string()), "{want}: {l:?} {}", err(&o));
     }
-    // unprivileged confine: the Landlock domain refuses it
+    // unprivileged confine: a user namespace, and the same pid namespace
     let v = Victim::new(65534);
     let o = run(Command::new("setpriv").args([
         "--reuid=65534",
@@ -281,6 +281,23 @@ fn cannot_trace_or_signal_processes_outside() {
         &v.pid(),
     ]));
     let l = ptrace_lines(&o);
+    for want in ["ptrace_attach ESRCH", "kill0 ESRCH", "mem_write ENOENT"] {
+        assert!(l.contains(&want.to_string()), "{want}: {l:?} {}", err(&o));
+    }
+    // where no namespace can be made (inside confine run, whose filter refuses it), the
+    // Landlock domain refuses it; the opt-out shows the victim is within reach otherwise
+    let script = format!(
+        "setpriv --reuid=1000 --regid=1000 --clear-groups sleep 100 & v=$!; \
+         {CONFINE} run --user 1000 {{}} -- {} ptrace $v; kill $v",
+        a()
+    );
+    let o = confine(&["run", "--", "sh", "-c", &script.replace("{}", "")]);
+    let l = ptrace_lines(&o);
+    assert!(
+        err(&o).contains("isolating the command with a Landlock domain"),
+        "{}",
+        err(&o)
+    );
     for want in [
         "ptrace_attach EPERM",
         "kill0 EPERM",
@@ -290,6 +307,15 @@ fn cannot_trace_or_signal_processes_outside() {
     ] {
         assert!(l.contains(&want.to_string()), "{want}: {l:?} {}", err(&o));
     }
+    let o = confine(&[
+        "run",
+        "--",
+        "sh",
+        "-c",
+        &script.replace("{}", "--unsafe-share-processes"),
+    ]);
+    let l = ptrace_lines(&o);
+    assert!(l.contains(&"kill0 ok".into()), "{l:?} {}", err(&o));
     // even granted SYS_PTRACE, the command cannot reach confine's init (pid 1)
     let o = confine(&["run", "--cap-add", "SYS_PTRACE", "--", a(), "ptrace", "1"]);
     let l = ptrace_lines(&o);
@@ -600,6 +626,7 @@ fn status_of(o: &Output, key: &str) -> String {
 
 #[test]
 fn unprivileged_and_nested_use() {
+    // an ordinary user: a user namespace with the same pid and mount namespaces as root's
     let o = run(Command::new("setpriv").args([
         "--reuid=65534",
         "--regid=65534",
@@ -607,19 +634,18 @@ fn unprivileged_and_nested_use() {
         CONFINE,
         "run",
         "--",
-        "cat",
-        "/proc/self/status",
+        "sh",
+        "-c",
+        "cat /proc/self/status; ls /proc | grep -c '^[0-9]'",
     ]));
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(status_of(&o, "NoNewPrivs"), "1");
     assert_eq!(status_of(&o, "Seccomp"), "2");
     assert!(status_of(&o, "Uid").starts_with("65534"));
-    assert_eq!(
-        err(&o).matches("setting no_new_privs").count(),
-        1,
-        "{}",
-        err(&o)
-    );
+    assert_eq!(status_of(&o, "CapEff"), "0000000000000000");
+    assert_eq!(status_of(&o, "CapBnd"), "00000000a80425fb");
+    let pids: u32 = out(&o).lines().last().unwrap().trim().parse().unwrap();
+    assert!(pids <= 5, "{pids} processes visible");
+    assert!(!err(&o).contains("no_new_privs"), "{}", err(&o));
     // another uid needs CAP_SETUID: refused, named
     let o = run(Command::new("setpriv").args([
         "--reuid=65534",
@@ -634,7 +660,8 @@ fn unprivileged_and_nested_use() {
     ]));
     assert_eq!(o.status.code(), Some(125));
     assert!(err(&o).contains("CAP_SETUID"), "{}", err(&o));
-    // nested, as another user and as root (the outer confine made /proc/sys read-only)
+    // nested: no namespace can be made inside (the outer filter refuses it), so a Landlock
+    // domain with no_new_privs, said once each
     let o = confine(&[
         "run",
         "--",
@@ -648,6 +675,20 @@ fn unprivileged_and_nested_use() {
     ]);
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(status_of(&o, "Seccomp_filters"), "2");
+    assert_eq!(status_of(&o, "NoNewPrivs"), "1");
+    assert_eq!(
+        err(&o).matches("setting no_new_privs").count(),
+        1,
+        "{}",
+        err(&o)
+    );
+    assert_eq!(
+        err(&o).matches("Landlock domain instead").count(),
+        1,
+        "{}",
+        err(&o)
+    );
+    // as root too: the outer confine made /proc/sys read-only
     let o = confine(&[
         "run",
         "--",

@@ -30,6 +30,9 @@ pub struct Namespace {
     pub readonly: Vec<CString>,
     /// /sys and every mount under it read-only.
     pub sys_readonly: bool,
+    /// A new user namespace too (unprivileged use), mapping this uid and gid to themselves:
+    /// the init then holds capabilities in it only, enough for the mounts.
+    pub user: Option<(u32, u32)>,
 }
 
 pub(super) const MSG_STARTED: u32 = 1;
@@ -59,6 +62,22 @@ pub(super) fn receive(fd: i32) -> io::Result<Option<[u32; 3]>> {
 
 fn set_up(ns: &Namespace) -> Result<(), (Stage, io::Error)> {
     let step = |r: io::Result<()>| r.map_err(|e| (Stage::Namespace, e));
+    if let Some((uid, gid)) = ns.user {
+        // an unprivileged process may map only its own ids, and a gid only once setgroups(2)
+        // is refused in the namespace (user_namespaces(7))
+        match std::fs::write("/proc/self/setgroups", "deny") {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err((Stage::Namespace, e)),
+            _ => {}
+        }
+        step(std::fs::write(
+            "/proc/self/uid_map",
+            format!("{uid} {uid} 1\n"),
+        ))?;
+        step(std::fs::write(
+            "/proc/self/gid_map",
+            format!("{gid} {gid} 1\n"),
+        ))?;
+    }
     step(mounts::make_private())?;
     if ns.pid {
         step(mounts::mount_proc())?;
@@ -90,7 +109,6 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
             // confine died before the parent-death signal was armed
             libc::_exit(125);
         }
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         libc::setsid();
     }
     // Every signal default and blocked: the init takes them with sigwaitinfo. Blocked signals
@@ -108,6 +126,10 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
         // SAFETY: ends the init.
         unsafe { libc::_exit(125) };
     }
+    // Not dumpable from here on (before, /proc/self/uid_map must stay the caller's to write):
+    // its /proc files become root's and ptrace needs CAP_SYS_PTRACE over it.
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     // The working directory, reached again through the new mounts: one under the old /proc or
     // /sys would keep the host's mounts within the command's reach. When it is gone, `/`.
     match std::env::current_dir() {

@@ -150,7 +150,7 @@ impl Stage {
             Stage::NoNewPrivs => "setting no_new_privs",
             Stage::Workdir => "changing to the working directory",
             Stage::Exec => "executing the command",
-            Stage::Clone => "creating the process",
+            Stage::Clone => "creating the process (and its namespaces)",
             Stage::Namespace => "setting up /proc and /sys in the new mount namespace",
             Stage::Session => "starting a new session for the command",
             Stage::Landlock => "entering the Landlock domain",
@@ -381,15 +381,19 @@ fn run_directly(args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
 fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
     let (status_r, status_w) = pipe()?;
     let (life_r, life_w) = pipe()?;
-    let flags = libc::CLONE_NEWNS | if ns.pid { libc::CLONE_NEWPID } else { 0 };
+    let flags = libc::CLONE_NEWNS
+        | if ns.pid { libc::CLONE_NEWPID } else { 0 }
+        | if ns.user.is_some() {
+            libc::CLONE_NEWUSER
+        } else {
+            0
+        };
     let pid = {
         let _blocked = Blocked::all();
-        let pid = fork_with(flags).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("creating the pid and mount namespaces: {e}"),
-            )
-        })?;
+        let pid = match fork_with(flags) {
+            Ok(pid) => pid,
+            Err(e) => return Ok(Outcome::Failed(Stage::Clone, e)),
+        };
         if pid == 0 {
             drop(status_r);
             drop(life_w);

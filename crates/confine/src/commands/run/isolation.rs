@@ -4,9 +4,12 @@
 //!   and a fresh /proc, Docker's masked and read-only paths, /sys read-only — and a Landlock
 //!   domain on top (ABI 6: scopes only), which also keeps a command granted SYS_PTRACE from
 //!   tracing the init.
-//! * **Without** (an ordinary user, or `confine run` inside `confine run`): a Landlock domain
-//!   with scopes (ABI 6, Linux 6.12): no ptrace, /proc/PID/mem, process_vm_* or signals across
-//!   its edge. no_new_privs is set, since seccomp and Landlock need it without CAP_SYS_ADMIN.
+//! * **Without** (an ordinary user): the same in a new user namespace that maps the caller's
+//!   ids to themselves, as rootless Docker and bubblewrap do.
+//! * **Where no user namespace can be had** (`confine run` inside `confine run`, whose filter
+//!   refuses it, or a kernel that does): a Landlock domain with scopes (ABI 6, Linux 6.12): no
+//!   ptrace, /proc/PID/mem, process_vm_* or signals across its edge. no_new_privs is set,
+//!   since seccomp and Landlock need it without CAP_SYS_ADMIN.
 //!   A command that would run as root is refused unless /proc/sys is already read-only (an
 //!   outer confine did it) or `systempaths=unconfined` is given.
 //!
@@ -120,7 +123,8 @@ pub fn protections_inherited() -> bool {
 }
 
 /// Choose the isolation. `granted` is the command's bounding set; `root_command` whether it
-/// runs as uid 0; `filters` whether a seccomp filter goes in.
+/// runs as uid 0; `filters` whether a seccomp filter goes in; `landlock_only` after a user
+/// namespace could not be set up.
 pub fn plan(
     who: &Privilege,
     share_processes: bool,
@@ -128,6 +132,7 @@ pub fn plan(
     granted: CapSet,
     root_command: bool,
     filters: bool,
+    landlock_only: bool,
 ) -> anyhow::Result<Plan> {
     let abi = confine_kernel::process::landlock_abi().unwrap_or(0);
     let cover = Coverage::for_abi(abi);
@@ -149,6 +154,7 @@ pub fn plan(
                 Vec::new()
             },
             sys_readonly: system_paths,
+            user: None,
         });
         // ABI 6's scopes change nothing else; before it, a domain must handle a file right,
         // which also forbids mounts — taken only when the command may trace (SYS_PTRACE), to
@@ -170,6 +176,34 @@ pub fn plan(
         return Ok(Plan {
             namespace,
             landlock,
+            no_new_privs_first: false,
+        });
+    }
+    // an ordinary user: a user namespace makes the same pid and mount namespaces possible
+    // (as rootless Docker and bubblewrap do); where it cannot be had (nested, or refused by the
+    // kernel), the caller asks again with `landlock_only`
+    if !share_processes && !landlock_only {
+        return Ok(Plan {
+            namespace: Some(Namespace {
+                pid: true,
+                masked: if system_paths {
+                    cstrings(masked_paths())
+                } else {
+                    Vec::new()
+                },
+                readonly: if system_paths {
+                    cstrings(READONLY_PATHS.map(String::from))
+                } else {
+                    Vec::new()
+                },
+                sys_readonly: system_paths,
+                user: Some((who.uid, who.gid)),
+            }),
+            landlock: if cover.signals {
+                Some(ruleset(abi)?)
+            } else {
+                None
+            },
             no_new_privs_first: false,
         });
     }

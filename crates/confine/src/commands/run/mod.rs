@@ -343,48 +343,6 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
     };
     let root_command = user.uid == 0;
 
-    let plan = isolation::plan(
-        &who,
-        a.unsafe_share_processes,
-        !opts.system_paths_unconfined,
-        granted,
-        root_command,
-        seccomp.is_some(),
-    )?;
-    let no_new_privs = opts.no_new_privs || plan.no_new_privs_first;
-    if plan.no_new_privs_first && !opts.no_new_privs {
-        eprintln!("confine: note: setting no_new_privs: without CAP_SYS_ADMIN the seccomp filter and the Landlock domain need it");
-    }
-    if let Some((prog, _)) = &seccomp {
-        check_after_install(prog, host.arch, !no_new_privs)?;
-    }
-    // the bounding set: dropping needs CAP_SETPCAP; without it (unprivileged use) it stays,
-    // and no_new_privs keeps the command from gaining what it holds
-    let bounding = if who.has("SETPCAP") {
-        Some(granted.0)
-    } else {
-        let extra = CapSet(held.0 & !granted.0);
-        if !extra.is_empty() {
-            if !no_new_privs {
-                bail!("cannot drop {extra} from the bounding set without CAP_SETPCAP; add --security-opt no-new-privileges");
-            }
-            eprintln!(
-                "confine: note: the bounding set keeps {} capabilities Docker would drop (dropping needs CAP_SETPCAP); no_new_privs keeps the command from gaining them",
-                extra.0.count_ones()
-            );
-        }
-        None
-    };
-    let caps = Some(if root_command {
-        CapSets {
-            effective: granted.0,
-            permitted: granted.0,
-            inheritable: 0,
-        }
-    } else {
-        CapSets::default()
-    });
-
     // the terminal: never the caller's (docker run gives pipes without -t, a new pty with it)
     let terminal = if a.tty {
         Terminal::Pty {
@@ -428,49 +386,108 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
         super::apparmor::load_text(text, false, &Default::default(), &super::apparmor::detect())
             .with_context(|| format!("loading AppArmor profile {}", file.display()))?;
     }
-    let confinement = Confinement {
-        apparmor_exec: aa.profile,
-        seccomp,
-        no_new_privs,
-        no_new_privs_first: plan.no_new_privs_first,
-        landlock: plan.landlock,
-        bounding,
-        last_cap,
-        caps,
-        ids,
-        workdir,
-        namespace: plan.namespace,
-        keep_fds,
-        terminal,
-    };
     let command = Command {
         candidates: &candidates,
         argv: &argv,
         envp: &envp,
         listen_pid: listen > 0,
     };
-    match spawn(&command, &confinement)? {
-        Ended::Exited(c) => Ok(Outcome::Code(c as u8)),
-        Ended::Signaled(s) => Ok(Outcome::Code((128 + s) as u8)),
-        Ended::Failed(Stage::Exec, e) => {
-            let name = cmd.to_string_lossy();
-            let (code, why) = match e.raw_os_error() {
-                Some(libc::ENOENT) if cmd.as_bytes().contains(&b'/') => {
-                    (127, "no such file or directory".to_string())
-                }
-                Some(libc::ENOENT) => (127, "executable file not found in $PATH".to_string()),
-                Some(libc::EACCES) if candidates.len() == 1 && Path::new(cmd).is_dir() => {
-                    (126, "is a directory".to_string())
-                }
-                Some(libc::EACCES) => (126, "permission denied".to_string()),
-                _ => (126, e.to_string()),
-            };
-            eprintln!("confine: {name}: {why}");
-            Ok(Outcome::Code(code))
+    // an unprivileged run tries a user namespace first, then a Landlock domain alone
+    let mut landlock_only = false;
+    loop {
+        let plan = isolation::plan(
+            &who,
+            a.unsafe_share_processes,
+            !opts.system_paths_unconfined,
+            granted,
+            root_command,
+            seccomp.is_some(),
+            landlock_only,
+        )?;
+        let no_new_privs = opts.no_new_privs || plan.no_new_privs_first;
+        if plan.no_new_privs_first && !opts.no_new_privs {
+            eprintln!("confine: note: setting no_new_privs: without CAP_SYS_ADMIN the seccomp filter and the Landlock domain need it");
         }
-        Ended::Failed(stage, e) => bail!(
-            "cannot apply the confinement: {} failed: {e}; the command did not run",
-            stage.describe()
-        ),
+        if let Some((prog, _)) = &seccomp {
+            check_after_install(prog, host.arch, !no_new_privs)?;
+        }
+        // the bounding set: dropping needs CAP_SETPCAP (in a user namespace, the init's); without
+        // it it stays, and no_new_privs keeps the command from gaining what it holds
+        let in_userns = plan.namespace.as_ref().is_some_and(|n| n.user.is_some());
+        let bounding = if who.has("SETPCAP") || in_userns {
+            Some(granted.0)
+        } else {
+            let extra = CapSet(held.0 & !granted.0);
+            if !extra.is_empty() {
+                if !no_new_privs {
+                    bail!("cannot drop {extra} from the bounding set without CAP_SETPCAP; add --security-opt no-new-privileges");
+                }
+                eprintln!(
+                    "confine: note: the bounding set keeps {} capabilities Docker would drop (dropping needs CAP_SETPCAP); no_new_privs keeps the command from gaining them",
+                    extra.0.count_ones()
+                );
+            }
+            None
+        };
+        let caps = Some(if root_command {
+            CapSets {
+                effective: granted.0,
+                permitted: granted.0,
+                inheritable: 0,
+            }
+        } else {
+            CapSets::default()
+        });
+
+        let confinement = Confinement {
+            apparmor_exec: aa.profile.clone(),
+            seccomp: seccomp.clone(),
+            no_new_privs,
+            no_new_privs_first: plan.no_new_privs_first,
+            landlock: plan.landlock,
+            bounding,
+            last_cap,
+            caps,
+            ids: ids.clone(),
+            workdir: workdir.clone(),
+            namespace: plan.namespace,
+            keep_fds,
+            terminal,
+        };
+        let outcome = spawn(&command, &confinement)?;
+        if let (Ended::Failed(stage @ (Stage::Clone | Stage::Namespace), e), true) =
+            (&outcome, in_userns)
+        {
+            eprintln!(
+                "confine: note: no user namespace here ({} failed: {e}): isolating the command with a Landlock domain instead",
+                stage.describe()
+            );
+            landlock_only = true;
+            continue;
+        }
+        return match outcome {
+            Ended::Exited(c) => Ok(Outcome::Code(c as u8)),
+            Ended::Signaled(s) => Ok(Outcome::Code((128 + s) as u8)),
+            Ended::Failed(Stage::Exec, e) => {
+                let name = cmd.to_string_lossy();
+                let (code, why) = match e.raw_os_error() {
+                    Some(libc::ENOENT) if cmd.as_bytes().contains(&b'/') => {
+                        (127, "no such file or directory".to_string())
+                    }
+                    Some(libc::ENOENT) => (127, "executable file not found in $PATH".to_string()),
+                    Some(libc::EACCES) if candidates.len() == 1 && Path::new(cmd).is_dir() => {
+                        (126, "is a directory".to_string())
+                    }
+                    Some(libc::EACCES) => (126, "permission denied".to_string()),
+                    _ => (126, e.to_string()),
+                };
+                eprintln!("confine: {name}: {why}");
+                Ok(Outcome::Code(code))
+            }
+            Ended::Failed(stage, e) => bail!(
+                "cannot apply the confinement: {} failed: {e}; the command did not run",
+                stage.describe()
+            ),
+        };
     }
 }
