@@ -143,6 +143,32 @@ fn tiocsti_cannot_reach_the_callers_terminal() {
         assert_eq!(out(&o).trim(), "tiocsti ENOTTY", "{extra:?}: {}", err(&o));
         assert_eq!(pending, 0, "{extra:?}");
     }
+    // the caller's terminal by its path: a new devpts instance hides the host's terminals
+    // (docker gives a container its own /dev/pts), even from a command with CAP_SYS_ADMIN
+    let (master, slave) = confine_kernel::terminal::open_pty().unwrap();
+    let slave = std::fs::File::from(slave);
+    let path = std::fs::read_link(format!("/proc/self/fd/{}", slave.as_raw_fd())).unwrap();
+    let path = path.to_str().unwrap();
+    let direct = run(Command::new(a()).args(["tiocsti-path", path, "x"]));
+    assert_eq!(
+        out(&direct).trim(),
+        "tiocsti ok",
+        "the attack works outside"
+    );
+    let _ = confine_kernel::terminal::input_pending(slave.as_raw_fd());
+    for extra in [
+        &["--cap-add", "SYS_ADMIN"][..],
+        &["-t", "--cap-add", "SYS_ADMIN"],
+    ] {
+        let before = confine_kernel::terminal::input_pending(slave.as_raw_fd()).unwrap();
+        let mut args = vec!["run"];
+        args.extend(extra);
+        args.extend(["--", a(), "tiocsti-path", path, "id\n"]);
+        let o = confine(&args);
+        let after = confine_kernel::terminal::input_pending(slave.as_raw_fd()).unwrap();
+        assert_eq!(after, before, "{extra:?}: {} {}", out(&o), err(&o));
+    }
+    drop(master);
     // -t: a new pty of its own; what it injects stays there
     let (o, pending) = on_terminal(&[CONFINE, "run", "-t", "--", a(), "tiocsti", "id\n"]);
     assert!(out(&o).contains("tiocsti ok"), "{}", err(&o));

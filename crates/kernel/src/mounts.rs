@@ -1,6 +1,6 @@
-//! The mount steps of a private mount namespace, as runc takes them for a container's /proc
-//! and /sys: nothing propagates back (`/` becomes recursively private first), a fresh procfs
-//! for the new pid namespace, read-only bind mounts over `readonlyPaths`, `/dev/null` or an
+//! The mount steps of a private mount namespace, as runc takes them for a container's /proc,
+//! /sys and /dev/pts: nothing propagates back (`/` becomes recursively private first), a fresh
+//! procfs for the new pid namespace, a new devpts instance, read-only bind mounts over `readonlyPaths`, `/dev/null` or an
 //! empty read-only tmpfs over `maskedPaths`, and /sys read-only with everything under it.
 //!
 //! These run in the namespace's first process, after clone and before the command is started;
@@ -43,6 +43,33 @@ fn mount(
     let p = |s: Option<&CStr>| s.map_or(std::ptr::null(), CStr::as_ptr);
     // SAFETY: NUL-terminated strings or NULL, no data argument; the kernel copies them.
     check(unsafe { libc::mount(p(src), target.as_ptr(), p(fstype), flags, std::ptr::null()) })
+}
+
+/// Mount a new devpts instance on /dev/pts and its `ptmx` over /dev/ptmx, as runc does for a
+/// container: the host's terminals (the caller's among them) are no longer reachable by path,
+/// and a pty opened afterwards belongs to the new instance. Skipped when /dev/pts is missing.
+pub fn mount_devpts() -> io::Result<()> {
+    let data = c"newinstance,ptmxmode=0666,mode=0620";
+    // SAFETY: NUL-terminated strings and data; the kernel copies them.
+    let r = check(unsafe {
+        libc::mount(
+            c"devpts".as_ptr(),
+            c"/dev/pts".as_ptr(),
+            c"devpts".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NOEXEC,
+            data.as_ptr().cast(),
+        )
+    });
+    match r {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+        Err(e) => Err(e),
+        Ok(()) => skip_missing(mount(
+            Some(c"/dev/pts/ptmx"),
+            c"/dev/ptmx",
+            None,
+            libc::MS_BIND,
+        )),
+    }
 }
 
 /// Make every mount of the calling process's (new) mount namespace recursively private, so

@@ -125,11 +125,15 @@ pub struct Setup {
     flows: Vec<Flow>,
     master: Option<RawFd>,
     saved: Option<libc::termios>,
+    interactive: bool,
+    winsize: Option<libc::winsize>,
 }
 
 impl Setup {
-    /// Prepare `mode`. Nothing is relayed until [`Setup::relay`].
-    pub fn new(mode: Terminal) -> io::Result<Setup> {
+    /// Prepare `mode`. Nothing is relayed until [`Setup::relay`]. With `deferred`, a pty is
+    /// not opened here: the namespace's init opens it from its own devpts instance and hands
+    /// the master over ([`Setup::attach_master`]).
+    pub fn new(mode: Terminal, deferred: bool) -> io::Result<Setup> {
         let mut s = Setup {
             child_stdio: [-1; 3],
             controlling: false,
@@ -138,6 +142,8 @@ impl Setup {
             flows: Vec::new(),
             master: None,
             saved: None,
+            interactive: false,
+            winsize: None,
         };
         match mode {
             Terminal::Inherit => {}
@@ -177,47 +183,67 @@ impl Setup {
                 }
             }
             Terminal::Pty { interactive } => {
-                let (master, slave) = open_pty()?;
-                let m = master.as_raw_fd();
+                s.controlling = true;
+                s.interactive = interactive;
                 for fd in [1, 0, 2] {
-                    if is_tty(fd) {
-                        copy_window_size(fd, m);
+                    // SAFETY: TIOCGWINSZ writes a winsize we own.
+                    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+                    if is_tty(fd) && unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 {
+                        s.winsize = Some(ws);
                         break;
                     }
                 }
-                s.child_stdio = [slave.as_raw_fd(); 3];
-                s.controlling = true;
-                s.child_side.push(slave);
-                s.flows.push(Flow {
-                    from: m,
-                    to: 1,
-                    close_to: None,
-                    open: true,
-                });
-                if interactive {
-                    s.flows.push(Flow {
-                        from: 0,
-                        to: m,
-                        close_to: None,
-                        open: true,
-                    });
-                    if is_tty(0) {
-                        // SAFETY: tcgetattr/tcsetattr on standard input with structs we own.
-                        unsafe {
-                            let mut t: libc::termios = std::mem::zeroed();
-                            if libc::tcgetattr(0, &mut t) == 0 {
-                                s.saved = Some(t);
-                                libc::cfmakeraw(&mut t);
-                                libc::tcsetattr(0, libc::TCSANOW, &t);
-                            }
-                        }
+                if !deferred {
+                    let (master, slave) = open_pty()?;
+                    if let Some(ws) = &s.winsize {
+                        // SAFETY: TIOCSWINSZ reads a winsize we own.
+                        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, ws) };
                     }
+                    s.child_stdio = [slave.as_raw_fd(); 3];
+                    s.child_side.push(slave);
+                    s.attach_master(master);
                 }
-                s.master = Some(m);
-                s.parent_side.push(master);
             }
         }
         Ok(s)
+    }
+
+    /// The window size of the caller's terminal, for a new pty.
+    pub fn winsize(&self) -> Option<libc::winsize> {
+        self.winsize
+    }
+
+    /// Relay through the pty whose master this is: its output to standard output, with `-i`
+    /// standard input to it (the caller's terminal in raw mode meanwhile).
+    pub fn attach_master(&mut self, master: OwnedFd) {
+        let m = master.as_raw_fd();
+        self.flows.push(Flow {
+            from: m,
+            to: 1,
+            close_to: None,
+            open: true,
+        });
+        if self.interactive {
+            self.flows.push(Flow {
+                from: 0,
+                to: m,
+                close_to: None,
+                open: true,
+            });
+            if is_tty(0) {
+                // SAFETY: tcgetattr/tcsetattr on standard input with structs we own.
+                unsafe {
+                    let mut t: libc::termios = std::mem::zeroed();
+                    if libc::tcgetattr(0, &mut t) == 0 {
+                        self.saved = Some(t);
+                        libc::cfmakeraw(&mut t);
+                        libc::tcsetattr(0, libc::TCSANOW, &t);
+                    }
+                }
+            }
+        }
+        self.master = Some(m);
+        self.parent_side.push(master);
     }
 
     /// The pty master, for window-size changes.

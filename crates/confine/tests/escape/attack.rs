@@ -5,6 +5,8 @@
 //! only open with O_WRONLY and close.
 //!
 //! * `tiocsti TEXT` — push TEXT into the terminal on fd 0 (ioctl TIOCSTI)
+//! * `tiocsti-path PATH TEXT` — open the terminal PATH (as another of the caller's terminals
+//!   would be reached through /dev/pts) and push TEXT into it
 //! * `ptrace PID` — PTRACE_ATTACH (then detach), kill(PID, 0), open /proc/PID/mem for writing,
 //!   process_vm_readv of one byte
 //! * `paths PATH...` — for each path: open for reading, open for writing
@@ -83,6 +85,26 @@ fn main() {
             for b in text.bytes() {
                 // SAFETY: TIOCSTI reads one byte from a valid pointer.
                 r = unsafe { ioctl(0, TIOCSTI, &b) } as i64;
+                if r < 0 {
+                    break;
+                }
+            }
+            report("tiocsti", r);
+        }
+        Some("tiocsti-path") => {
+            let c = cpath(&args[1]);
+            const O_RDWR: i32 = 2;
+            const O_NOCTTY: i32 = 0o400;
+            // SAFETY: a NUL-terminated path.
+            let fd = unsafe { open(c.as_ptr(), O_RDWR | O_NOCTTY | O_CLOEXEC, 0) };
+            if fd < 0 {
+                report("open", -1);
+                return;
+            }
+            let mut r = 0;
+            for b in args.get(2).map_or("id\n", String::as_str).bytes() {
+                // SAFETY: TIOCSTI reads one byte from a valid pointer.
+                r = unsafe { ioctl(fd, TIOCSTI, &b) } as i64;
                 if r < 0 {
                     break;
                 }

@@ -36,8 +36,11 @@ pub(super) struct ChildArgs<'a> {
     pub c: &'a Confinement,
     pub seccomp: Option<(Prepared, InstallFlags)>,
     pub aa_value: Option<Vec<u8>>,
-    /// Descriptors to put at 0, 1, 2 (-1: keep what is there).
-    pub stdio: [i32; 3],
+    /// Descriptors to put at 0, 1, 2 (-1: keep what is there); the init sets them to the
+    /// pty it opens.
+    pub stdio: [AtomicI32; 3],
+    /// The window size for a pty the init opens.
+    pub winsize: Option<libc::winsize>,
     /// Make the terminal at `stdio[0]` the controlling terminal (a new pty).
     pub controlling_tty: bool,
     /// Set PR_SET_PDEATHSIG and check that this pid is still the parent (0: the parent is the
@@ -177,10 +180,11 @@ pub(super) extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         if libc::setsid() < 0 {
             fail(a, Stage::Session, errno());
         }
-        if a.controlling_tty && libc::ioctl(a.stdio[0], libc::TIOCSCTTY, 0) != 0 {
+        let stdio = a.stdio.each_ref().map(|f| f.load(Ordering::SeqCst));
+        if a.controlling_tty && libc::ioctl(stdio[0], libc::TIOCSCTTY, 0) != 0 {
             fail(a, Stage::Session, errno());
         }
-        for (target, &fd) in a.stdio.iter().enumerate() {
+        for (target, &fd) in stdio.iter().enumerate() {
             if fd >= 0 && libc::dup2(fd, target as i32) < 0 {
                 fail(a, Stage::Session, errno());
             }

@@ -18,6 +18,8 @@ use super::Stage;
 use crate::mounts;
 use std::ffi::CString;
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::Ordering;
 
 /// What the init sets up in the new mount namespace.
 #[derive(Clone, Debug, Default)]
@@ -39,23 +41,101 @@ pub(super) const MSG_STARTED: u32 = 1;
 pub(super) const MSG_FAILED: u32 = 2;
 pub(super) const MSG_EXITED: u32 = 3;
 
-fn send(fd: i32, msg: [u32; 3]) {
-    // SAFETY: writes 12 bytes from a local array; a pipe write this small is atomic.
-    unsafe { libc::write(fd, msg.as_ptr().cast(), 12) };
+pub(super) const MSG_PTY: u32 = 4;
+
+/// The channel from the init to confine: a SOCK_SEQPACKET pair (messages keep their bounds,
+/// a descriptor can travel with one, end of file when the init is gone), close-on-exec.
+pub(super) fn channel() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut p = [0; 2];
+    // SAFETY: socketpair writes two descriptors into the array, which we then own.
+    if unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            p.as_mut_ptr(),
+        )
+    } != 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptors owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) })
 }
 
-/// Read one message; None at end of file (the init is gone).
-pub(super) fn receive(fd: i32) -> io::Result<Option<[u32; 3]>> {
-    let mut m = [0u32; 3];
+/// Room for one descriptor's control message, aligned for cmsghdr.
+#[repr(C)]
+union Control {
+    buf: [u8; 64],
+    _align: libc::cmsghdr,
+}
+
+fn send(fd: RawFd, msg: [u32; 3], pass: Option<RawFd>) {
+    let mut iov = libc::iovec {
+        iov_base: msg.as_ptr() as *mut libc::c_void,
+        iov_len: 12,
+    };
+    let mut control = Control { buf: [0; 64] };
+    // SAFETY: msghdr points at a local iovec and control buffer that outlive the call; the
+    // CMSG macros stay within the buffer (CMSG_SPACE of one int is far below 64 bytes).
+    unsafe {
+        let mut m: libc::msghdr = std::mem::zeroed();
+        m.msg_iov = &mut iov;
+        m.msg_iovlen = 1;
+        if let Some(pass) = pass {
+            m.msg_control = control.buf.as_mut_ptr().cast();
+            m.msg_controllen = libc::CMSG_SPACE(4) as _;
+            let c = libc::CMSG_FIRSTHDR(&m);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(4) as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>(), pass);
+        }
+        libc::sendmsg(fd, &m, libc::MSG_NOSIGNAL);
+    }
+}
+
+/// Read one message and the descriptor that came with it; None at end of file (the init is
+/// gone).
+pub(super) fn receive(fd: RawFd) -> io::Result<Option<([u32; 3], Option<OwnedFd>)>> {
+    let mut msg = [0u32; 3];
     loop {
-        // SAFETY: reads at most 12 bytes into a local array.
-        let n = unsafe { libc::read(fd, m.as_mut_ptr().cast(), 12) };
-        match n {
-            12 => return Ok(Some(m)),
-            0 => return Ok(None),
-            n if n < 0 && errno() == libc::EINTR => continue,
-            n if n < 0 => return Err(io::Error::last_os_error()),
-            _ => return Err(io::Error::from_raw_os_error(libc::EPROTO)),
+        let mut iov = libc::iovec {
+            iov_base: msg.as_mut_ptr().cast(),
+            iov_len: 12,
+        };
+        let mut control = Control { buf: [0; 64] };
+        // SAFETY: as in `send`; the kernel writes at most 12 bytes and the control buffer's
+        // length, and a received descriptor becomes ours.
+        unsafe {
+            let mut m: libc::msghdr = std::mem::zeroed();
+            m.msg_iov = &mut iov;
+            m.msg_iovlen = 1;
+            m.msg_control = control.buf.as_mut_ptr().cast();
+            m.msg_controllen = std::mem::size_of::<Control>() as _;
+            let n = libc::recvmsg(fd, &mut m, libc::MSG_CMSG_CLOEXEC);
+            if n < 0 {
+                if errno() == libc::EINTR {
+                    continue;
+                }
+                return Err(io::Error::last_os_error());
+            }
+            if n == 0 {
+                return Ok(None);
+            }
+            if n != 12 {
+                return Err(io::Error::from_raw_os_error(libc::EPROTO));
+            }
+            let mut passed = None;
+            let c = libc::CMSG_FIRSTHDR(&m);
+            if !c.is_null()
+                && (*c).cmsg_level == libc::SOL_SOCKET
+                && (*c).cmsg_type == libc::SCM_RIGHTS
+            {
+                let f = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<RawFd>());
+                passed = Some(OwnedFd::from_raw_fd(f));
+            }
+            return Ok(Some((msg, passed)));
         }
     }
 }
@@ -82,6 +162,7 @@ fn set_up(ns: &Namespace) -> Result<(), (Stage, io::Error)> {
     if ns.pid {
         step(mounts::mount_proc())?;
     }
+    step(mounts::mount_devpts())?;
     for p in &ns.masked {
         step(mounts::mask_path(p))?;
     }
@@ -122,6 +203,7 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
                 stage as u32,
                 e.raw_os_error().unwrap_or(0) as u32,
             ],
+            None,
         );
         // SAFETY: ends the init.
         unsafe { libc::_exit(125) };
@@ -147,6 +229,37 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
             std::sync::atomic::Ordering::SeqCst,
         );
     }
+    // -t: the command's terminal comes from the new devpts instance (its name resolves
+    // inside), and its master goes to confine
+    let mut pty_slave = None;
+    if args.controlling_tty && args.stdio[0].load(Ordering::SeqCst) < 0 {
+        match crate::terminal::open_pty() {
+            Ok((master, slave)) => {
+                if let Some(ws) = &args.winsize {
+                    // SAFETY: TIOCSWINSZ reads a winsize we own.
+                    unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, ws) };
+                }
+                send(status, [MSG_PTY, 0, 0], Some(master.as_raw_fd()));
+                for s in &args.stdio {
+                    s.store(slave.as_raw_fd(), Ordering::SeqCst);
+                }
+                pty_slave = Some(slave);
+            }
+            Err(e) => {
+                send(
+                    status,
+                    [
+                        MSG_FAILED,
+                        Stage::Session as u32,
+                        e.raw_os_error().unwrap_or(0) as u32,
+                    ],
+                    None,
+                );
+                // SAFETY: ends the init.
+                unsafe { libc::_exit(125) };
+            }
+        }
+    }
     let child = match launch(args) {
         Ok(pid) => pid,
         Err((stage, e)) => {
@@ -157,12 +270,13 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
                     stage as u32,
                     e.raw_os_error().unwrap_or(0) as u32,
                 ],
+                None,
             );
             // SAFETY: ends the init.
             unsafe { libc::_exit(125) };
         }
     };
-    send(status, [MSG_STARTED, child as u32, 0]);
+    send(status, [MSG_STARTED, child as u32, 0], None);
     // The init keeps nothing of the caller's: no terminal, no pipe end of the command's.
     // SAFETY: open, dup2, close on integers and a NUL-terminated path.
     unsafe {
@@ -172,8 +286,9 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
                 libc::dup2(null, fd);
             }
         }
-        for &fd in &args.stdio {
-            if fd > 2 {
+        for fd in &args.stdio {
+            let fd = fd.load(Ordering::SeqCst);
+            if fd > 2 && pty_slave.as_ref().is_none_or(|s| s.as_raw_fd() != fd) {
                 libc::close(fd);
             }
         }
@@ -181,6 +296,7 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
             libc::close(null);
         }
     }
+    drop(pty_slave);
     supervise(child, status)
 }
 
@@ -209,7 +325,7 @@ fn supervise(child: libc::pid_t, status: i32) -> ! {
                     break;
                 }
                 if pid == child {
-                    send(status, [MSG_EXITED, st as u32, 0]);
+                    send(status, [MSG_EXITED, st as u32, 0], None);
                     libc::_exit(0);
                 }
             }

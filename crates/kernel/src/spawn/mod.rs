@@ -322,7 +322,7 @@ pub fn spawn(cmd: &Command, c: &Confinement) -> io::Result<Outcome> {
     } else {
         None
     };
-    let mut term = Setup::new(c.terminal)?;
+    let mut term = Setup::new(c.terminal, c.namespace.is_some())?;
     let args = ChildArgs {
         candidates: &candidates,
         argv: &argv,
@@ -333,7 +333,8 @@ pub fn spawn(cmd: &Command, c: &Confinement) -> io::Result<Outcome> {
             .apparmor_exec
             .as_ref()
             .map(|n| format!("exec {n}").into_bytes()),
-        stdio: term.child_stdio,
+        stdio: term.child_stdio.map(AtomicI32::new),
+        winsize: term.winsize(),
         controlling_tty: term.controlling,
         parent: AtomicI32::new(0),
         listen_pid: listen_slot,
@@ -379,7 +380,7 @@ fn run_directly(args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
 }
 
 fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
-    let (status_r, status_w) = pipe()?;
+    let (status_r, status_w) = init::channel()?;
     let (life_r, life_w) = pipe()?;
     let flags = libc::CLONE_NEWNS
         | if ns.pid { libc::CLONE_NEWPID } else { 0 }
@@ -406,21 +407,27 @@ fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::R
     drop(life_r);
     term.close_child_side();
     let reap = |pid| -> io::Result<Outcome> { Ok(Outcome::from_wait_status(wait_for(pid)?)) };
-    match init::receive(status_r.as_raw_fd())? {
-        Some([init::MSG_STARTED, ..]) => {}
-        Some([init::MSG_FAILED, stage, e]) => {
-            wait_for(pid)?;
-            return Ok(Outcome::Failed(
-                Stage::from_u8(stage as u8).unwrap_or(Stage::Namespace),
-                io::Error::from_raw_os_error(e as i32),
-            ));
+    loop {
+        match init::receive(status_r.as_raw_fd())? {
+            Some(([init::MSG_PTY, ..], Some(master))) => {
+                PTY_MASTER.store(master.as_raw_fd(), Ordering::Relaxed);
+                term.attach_master(master);
+            }
+            Some(([init::MSG_STARTED, ..], _)) => break,
+            Some(([init::MSG_FAILED, stage, e], _)) => {
+                wait_for(pid)?;
+                return Ok(Outcome::Failed(
+                    Stage::from_u8(stage as u8).unwrap_or(Stage::Namespace),
+                    io::Error::from_raw_os_error(e as i32),
+                ));
+            }
+            _ => return reap(pid),
         }
-        _ => return reap(pid),
     }
     if term.relays() {
         term.relay(status_r.as_raw_fd());
     }
-    let end = init::receive(status_r.as_raw_fd())?;
+    let end = init::receive(status_r.as_raw_fd())?.map(|(m, _)| m);
     let init_status = wait_for(pid)?;
     drop(life_w);
     Ok(match end {
