@@ -83,6 +83,23 @@ fn main() {
         (label, t)
     })
     .collect();
+    // without root: a user namespace (the same pid and mount namespaces), measured against
+    // setpriv starting the command bare as the same user
+    let as_nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    let unprivileged = Path::new("/usr/bin/setpriv").exists().then(|| {
+        let base = median_ms(n, || {
+            ok(Command::new("setpriv")
+                .args(as_nobody)
+                .args([busybox, "true"]))
+        });
+        let t = median_ms(n, || {
+            ok(Command::new("setpriv")
+                .args(as_nobody)
+                .arg(&confine)
+                .args(["run", "--", busybox, "true"]))
+        });
+        (base, t)
+    });
     // Further builds of confine to compare, given as LABEL=PATH arguments (for example the
     // static-pie build the README recommends).
     let others: Vec<(String, f64)> = std::env::args()
@@ -129,6 +146,13 @@ fn main() {
             "| `confine run`, {label} | {t:.2} | +{:.2} ms | {:.1}× |",
             t - bare,
             t / bare
+        );
+    }
+    if let Some((base, t)) = unprivileged {
+        println!(
+            "| `confine run` as uid 65534 (user namespace), against `setpriv … busybox true` at {base:.2} ms | {t:.2} | +{:.2} ms | {:.1}× |",
+            t - base,
+            t / base
         );
     }
     for (label, t) in &others {
