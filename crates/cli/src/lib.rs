@@ -323,10 +323,10 @@ pub struct RunArgs {
     /// Security options as in docker run: seccomp=PROFILE|builtin|unconfined,
     /// apparmor=NAME|unconfined, no-new-privileges[=true|false]
     #[arg(long = "security-opt", value_name = "OPT")]
-    pub security_opt: Vec<String>,
+    pub security_opt: Vec<std::ffi::OsString>,
     /// Seccomp profile: a path, `builtin` or `unconfined` (same as --security-opt seccomp=)
     #[arg(long, value_name = "PROFILE")]
-    pub seccomp: Option<String>,
+    pub seccomp: Option<std::ffi::OsString>,
     /// AppArmor profile name or `unconfined` (same as --security-opt apparmor=)
     #[arg(long, value_name = "NAME")]
     pub apparmor: Option<String>,

@@ -766,6 +766,31 @@ fn profiles_that_confine_nothing_or_deny_execve_are_named() {
     let allow = write("allow.json", r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#);
     let o = confine(&["run", "--seccomp", &allow, "--", "true"]);
     assert!(err(&o).contains("confines nothing"), "{}", err(&o));
+    // a profile path that is not UTF-8, both ways docker takes it
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let odd = dir
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"docker-\xff.json"));
+        std::fs::write(&odd, r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["execve","exit_group","brk","mmap","arch_prctl","set_tid_address","set_robust_list","rseq","prlimit64","mprotect","munmap","getrandom","read","write","close","openat","newfstatat","fstat","exit","rt_sigaction","rt_sigprocmask","ioctl","pread64","access","getuid","getgid","geteuid","getegid","getpid","getppid","futex","uname","readlink","sigaltstack","fcntl","lseek","statx","brk","capget","capset","prctl","setgroups","setresuid","setresgid","chdir","getcwd","close_range"],"action":"SCMP_ACT_ALLOW"}]}"#).unwrap();
+        let mut opt = std::ffi::OsString::from("seccomp=");
+        opt.push(&odd);
+        for args in [
+            vec![
+                std::ffi::OsString::from("--seccomp"),
+                odd.clone().into_os_string(),
+            ],
+            vec!["--security-opt".into(), opt],
+        ] {
+            let o = run(Command::new(CONFINE).arg("run").args(&args).args([
+                "--security-opt",
+                "no-new-privileges",
+                "--",
+                "/bin/true",
+            ]));
+            assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err(&o));
+        }
+    }
     let no_exec = write(
         "noexec.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve"],"action":"SCMP_ACT_ERRNO"}]}"#,

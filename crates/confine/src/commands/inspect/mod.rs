@@ -611,8 +611,9 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     for r in reports.iter().filter(|_| compare.is_some()) {
         match compared(r) {
             Some(Ok(c)) => differs |= !c.equivalent,
-            // with --all, a process that ended during the scan is no failure
-            Some(Err(_)) if a.all && !root.join(r.process.pid.to_string()).exists() => {}
+            // with --all, a process that ended during the scan (gone, or a zombie: its filters
+            // were released with it) is no failure
+            Some(Err(_)) if a.all && has_ended(&root, r.process.pid) => {}
             Some(Err(e)) => {
                 eprintln!(
                     "confine: process {}: not compared with {}: {e}",
@@ -631,6 +632,23 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// Whether process `pid` is gone or a zombie now (its state in `stat`, after the command name).
+fn has_ended(root: &Path, pid: u32) -> bool {
+    match std::fs::read(root.join(pid.to_string()).join("stat")) {
+        Err(_) => true,
+        Ok(b) => {
+            let after = b
+                .iter()
+                .rposition(|&c| c == b')')
+                .map_or(&b[..0], |i| &b[i + 1..]);
+            matches!(
+                after.iter().find(|c| !c.is_ascii_whitespace()),
+                Some(b'Z' | b'X')
+            )
+        }
+    }
 }
 
 #[cfg(test)]

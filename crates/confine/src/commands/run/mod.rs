@@ -94,7 +94,7 @@ fn check_after_install(prog: &[Insn], arch: Arch, before_ids: bool) -> anyhow::R
 /// The program and install flags for a `--security-opt seccomp=` value, or None when the
 /// profile resolves to no filter. The builtin profile with Docker's default capabilities comes
 /// ready from build time (crate::precompiled); everything else is compiled here.
-fn seccomp_program(spec: &str, host: &Host) -> anyhow::Result<Option<(Vec<Insn>, InstallFlags)>> {
+fn seccomp_program(spec: &OsStr, host: &Host) -> anyhow::Result<Option<(Vec<Insn>, InstallFlags)>> {
     let source = Source::from_arg(spec);
     if matches!(source, Source::Builtin) {
         if let Some((prog, f)) = precompiled::builtin(host) {
@@ -126,16 +126,6 @@ fn seccomp_program(spec: &str, host: &Host) -> anyhow::Result<Option<(Vec<Insn>,
         .any(|x| x.action == confine_profile::Action::Notify)
     {
         bail!("SCMP_ACT_NOTIFY needs a seccomp agent, which confine run does not provide yet");
-    }
-    if r.rules
-        .iter()
-        .all(|x| x.action == confine_profile::Action::Allow)
-        && r.default_action == confine_profile::Action::Allow
-    {
-        eprintln!(
-            "confine: warning: seccomp profile {} allows every syscall: the filter confines nothing",
-            source.label()
-        );
     }
     let policy = build(&r, Options::default())
         .with_context(|| format!("seccomp profile {}", source.label()))?;
@@ -303,7 +293,7 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
     // seccomp: docker's choice of profile
     let profile = match (&opts.seccomp, a.privileged) {
         (SeccompChoice::Unconfined, _) | (SeccompChoice::Default, true) => None,
-        (SeccompChoice::Default, false) => Some("builtin".to_string()),
+        (SeccompChoice::Default, false) => Some(std::ffi::OsString::from("builtin")),
         (SeccompChoice::Profile(p), _) => Some(p.clone()),
     };
     let host = Host {

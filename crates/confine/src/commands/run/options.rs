@@ -1,7 +1,9 @@
 //! `--security-opt` and its shorthands, read as `docker run` reads them.
 
-use anyhow::bail;
+use anyhow::{anyhow, bail};
 use confine_cli::RunArgs;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 /// The seccomp profile asked for.
 pub enum SeccompChoice {
@@ -9,8 +11,8 @@ pub enum SeccompChoice {
     Default,
     /// No filter.
     Unconfined,
-    /// A path, `builtin` or `-`.
-    Profile(String),
+    /// A path (any bytes), `builtin` or `-`.
+    Profile(OsString),
 }
 
 /// The security options of one run.
@@ -22,12 +24,11 @@ pub struct SecurityOptions {
     pub system_paths_unconfined: bool,
 }
 
-fn seccomp_value(v: &str) -> anyhow::Result<SeccompChoice> {
-    Ok(match v {
-        "" => bail!("--security-opt seccomp: the profile is empty (give seccomp=PATH, seccomp=builtin or seccomp=unconfined)"),
-        "unconfined" => SeccompChoice::Unconfined,
-        "builtin" => SeccompChoice::Profile("builtin".into()),
-        p => SeccompChoice::Profile(p.into()),
+fn seccomp_value(v: &OsStr) -> anyhow::Result<SeccompChoice> {
+    Ok(match v.as_bytes() {
+        b"" => bail!("--security-opt seccomp: the profile is empty (give seccomp=PATH, seccomp=builtin or seccomp=unconfined)"),
+        b"unconfined" => SeccompChoice::Unconfined,
+        _ => SeccompChoice::Profile(v.to_os_string()),
     })
 }
 
@@ -47,14 +48,23 @@ pub fn parse(a: &RunArgs) -> anyhow::Result<SecurityOptions> {
         no_new_privs: false,
         system_paths_unconfined: false,
     };
-    for opt in &a.security_opt {
-        // Docker takes `key=value` and the older `key:value`
-        let (k, v) = match opt.split_once(['=', ':']) {
-            Some((k, v)) => (k, Some(v)),
-            None => (opt.as_str(), None),
+    for raw in &a.security_opt {
+        // Docker takes `key=value` and the older `key:value`; a seccomp path may be any bytes
+        let b = raw.as_bytes();
+        let (k, v) = match b.iter().position(|&c| c == b'=' || c == b':') {
+            Some(i) => (&b[..i], Some(OsStr::from_bytes(&b[i + 1..]))),
+            None => (b, None),
         };
+        if k == b"seccomp" {
+            o.seccomp = seccomp_value(v.unwrap_or_default())?;
+            continue;
+        }
+        let opt = raw
+            .to_str()
+            .ok_or_else(|| anyhow!("--security-opt `{}`: not UTF-8", raw.to_string_lossy()))?;
+        let k = std::str::from_utf8(k).unwrap_or_default();
+        let v = v.map(|v| v.to_str().unwrap_or_default());
         match (k, v) {
-            ("seccomp", v) => o.seccomp = seccomp_value(v.unwrap_or(""))?,
             ("apparmor", v) => o.apparmor = Some(apparmor_value(v.unwrap_or(""))?),
             ("no-new-privileges", None | Some("true")) => o.no_new_privs = true,
             ("no-new-privileges", Some("false")) => o.no_new_privs = false,
