@@ -10,68 +10,15 @@
 //! probe (tests/probe/probe.rs), whose output (status lines, errno of harmless calls) must be
 //! the same in the container and under `confine run`.
 
+#[path = "support/docker.rs"]
+mod docker_support;
 use confine_abi::syscalls::UNKNOWN_TO_LIBSECCOMP_2_5_4;
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::{Emulator, Insn, SeccompData};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use docker_support::{build_static, docker, import_busybox, start_dockerd};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Daemon {
-    child: Child,
-    sock: String,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn docker(d: &Daemon, args: &[&str]) -> std::process::Output {
-    Command::new("docker")
-        .env("DOCKER_HOST", &d.sock)
-        .args(args)
-        .output()
-        .expect("docker client")
-}
-
-fn start_dockerd(dir: &Path) -> Daemon {
-    let sock = format!("unix://{}/docker.sock", dir.display());
-    let log = std::fs::File::create(dir.join("dockerd.log")).unwrap();
-    let child = Command::new("dockerd")
-        .arg("--host")
-        .arg(&sock)
-        .arg("--data-root")
-        .arg(dir.join("root"))
-        .arg("--exec-root")
-        .arg(dir.join("exec"))
-        .arg("--pidfile")
-        .arg(dir.join("docker.pid"))
-        .args([
-            "--iptables=false",
-            "--ip6tables=false",
-            "--bridge=none",
-            "--storage-driver=vfs",
-        ])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("dockerd (Debian's docker.io; .ci/run installs it)");
-    let d = Daemon { child, sock };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if docker(&d, &["version"]).status.success() {
-            return d;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!(
-        "dockerd did not come up: {}",
-        std::fs::read_to_string(dir.join("dockerd.log")).unwrap_or_default()
-    );
-}
 
 fn status_lines(pid: u32) -> Vec<String> {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -99,50 +46,16 @@ fn confine_run_matches_docker_run() {
     let dir = tempfile::tempdir().unwrap();
     let d = start_dockerd(dir.path());
 
-    // a tiny image: busybox-static and its applets
-    let root = dir.path().join("rootfs");
-    for sub in ["bin", "proc", "sys", "dev", "etc", "tmp"] {
-        std::fs::create_dir_all(root.join(sub)).unwrap();
-    }
-    std::fs::copy("/usr/bin/busybox", root.join("bin/busybox")).expect("Debian's busybox-static");
-    for applet in ["sh", "sleep", "cat"] {
-        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
-    }
-    // our static syscall probe (tests/probe/probe.rs), built here with rustc, std only
+    // a tiny image: busybox-static, its applets, and our static syscall probe
+    // (tests/probe/probe.rs), built here with rustc, std only
     let probe = dir.path().join("probe");
-    let built = Command::new("rustc")
-        .args([
-            "--edition",
-            "2021",
-            "-O",
-            "-C",
-            "target-feature=+crt-static",
-            "-o",
-        ])
-        .arg(&probe)
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/probe/probe.rs"))
-        .output()
-        .expect("rustc");
-    assert!(
-        built.status.success(),
-        "building the probe: {}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    std::fs::copy(&probe, root.join("bin/probe")).unwrap();
-    let tar = dir.path().join("rootfs.tar");
-    assert!(Command::new("tar")
-        .arg("-C")
-        .arg(&root)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap()
-        .success());
-    assert!(
-        docker(&d, &["import", tar.to_str().unwrap(), "confine-probe:1"])
-            .status
-            .success()
+    build_static("probe/probe.rs", &probe);
+    import_busybox(
+        &d,
+        dir.path(),
+        &["sh", "sleep", "cat"],
+        &[(&probe, "bin/probe")],
+        "confine-probe:1",
     );
 
     // the probe, in a container and under confine run: same status lines, same errnos

@@ -20,13 +20,14 @@
 //! image (no pull), and stops the daemon by pid when done.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+#[path = "support/docker.rs"]
+mod docker_support;
+use docker_support::{build_static, docker, import_busybox, start_dockerd, Daemon};
 
 const CONFINE: &str = env!("CARGO_BIN_EXE_confine");
-const DOCKERD: &str = "/usr/sbin/dockerd";
-const DOCKER: &str = "/usr/bin/docker";
 const IMAGE: &str = "confine-paths:1";
 
 /// runc's `maskedPaths` as current moby sets them (`oci/defaults.go`), without the
@@ -141,97 +142,6 @@ fn paths() -> Vec<String> {
         .chain(ALSO.iter().map(|s| s.to_string()))
         .filter(|p| seen.insert(p.clone()))
         .collect()
-}
-
-struct Daemon {
-    child: Child,
-    sock: String,
-    root: PathBuf,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        // SIGTERM first: dockerd then unmounts the bind mount it made of its data root in the
-        // host's mount namespace (SIGKILL would leave it behind), and stops its containerd.
-        let pid = self.child.id() as u64;
-        confine_kernel::raw::syscall6(
-            libc::SYS_kill as u64,
-            [pid, libc::SIGTERM as u64, 0, 0, 0, 0],
-        );
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        let root = self.root.to_string_lossy().into_owned();
-        if mounts(&String::from_utf8_lossy(&host_mountinfo()))
-            .iter()
-            .any(|m| m.point == root)
-        {
-            if let Ok(c) = std::ffi::CString::new(root) {
-                confine_kernel::raw::syscall6(
-                    libc::SYS_umount2 as u64,
-                    [c.as_ptr() as u64, libc::MNT_DETACH as u64, 0, 0, 0, 0],
-                );
-            }
-        }
-    }
-}
-
-fn docker(d: &Daemon, args: &[&str]) -> Output {
-    Command::new(DOCKER)
-        .env("DOCKER_HOST", &d.sock)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("/usr/bin/docker (Debian's docker.io)")
-}
-
-fn start_dockerd(dir: &Path) -> Daemon {
-    let sock = format!("unix://{}/docker.sock", dir.display());
-    let log = std::fs::File::create(dir.join("dockerd.log")).unwrap();
-    let child = Command::new(DOCKERD)
-        .arg("--host")
-        .arg(&sock)
-        .arg("--data-root")
-        .arg(dir.join("root"))
-        .arg("--exec-root")
-        .arg(dir.join("exec"))
-        .arg("--pidfile")
-        .arg(dir.join("docker.pid"))
-        .args([
-            "--iptables=false",
-            "--ip6tables=false",
-            "--bridge=none",
-            "--storage-driver=vfs",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("/usr/sbin/dockerd (Debian's docker.io; .ci/run installs it)");
-    let d = Daemon {
-        child,
-        sock,
-        root: dir.join("root"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if docker(&d, &["version"]).status.success() {
-            return d;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!(
-        "dockerd did not come up: {}",
-        std::fs::read_to_string(dir.join("dockerd.log")).unwrap_or_default()
-    );
 }
 
 /// Whether AppArmor is an active LSM here (then Docker and confine both apply docker-default).
@@ -413,24 +323,7 @@ fn table(head: [&str; 4], rows: &[[String; 4]]) -> String {
 fn proc_and_sys_as_in_docker_run() {
     let dir = tempfile::tempdir().unwrap();
     let attack = dir.path().join("attack");
-    let built = Command::new("rustc")
-        .args([
-            "--edition",
-            "2021",
-            "-O",
-            "-C",
-            "target-feature=+crt-static",
-            "-o",
-        ])
-        .arg(&attack)
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/escape/attack.rs"))
-        .output()
-        .expect("rustc");
-    assert!(
-        built.status.success(),
-        "building the attacker: {}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    build_static("escape/attack.rs", &attack);
     let attack_s = attack.to_str().unwrap();
     let paths = paths();
     let path_args: Vec<&str> = paths.iter().map(String::as_str).collect();
@@ -452,26 +345,13 @@ fn proc_and_sys_as_in_docker_run() {
 
     // the container: busybox-static and the attacker, imported (no pull)
     let d = start_dockerd(dir.path());
-    let root = dir.path().join("rootfs");
-    for sub in ["bin", "proc", "sys", "dev", "etc", "tmp"] {
-        std::fs::create_dir_all(root.join(sub)).unwrap();
-    }
-    std::fs::copy("/usr/bin/busybox", root.join("bin/busybox")).expect("Debian's busybox-static");
-    for applet in ["sh", "cat"] {
-        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
-    }
-    std::fs::copy(&attack, root.join("attack")).unwrap();
-    let tar = dir.path().join("rootfs.tar");
-    assert!(Command::new("tar")
-        .arg("-C")
-        .arg(&root)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap()
-        .success());
-    in_container(&d, &["import", tar.to_str().unwrap(), IMAGE]);
+    import_busybox(
+        &d,
+        dir.path(),
+        &["sh", "cat"],
+        &[(&attack, "attack")],
+        IMAGE,
+    );
     let server = in_container(&d, &["version", "--format", "{{.Server.Version}}"]);
     let mut args = vec!["run", "--rm", IMAGE, "/attack", "paths"];
     args.extend(&path_args);

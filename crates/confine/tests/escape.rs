@@ -69,6 +69,13 @@ fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `confine ARGS` as uid and gid 65534, without capabilities (setpriv).
+fn confine_as_nobody(args: &[&str]) -> Output {
+    run(Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", CONFINE])
+        .args(args))
+}
+
 /// A background process of `uid` to attack; killed on drop.
 struct Victim(Child);
 
@@ -295,17 +302,7 @@ fn cannot_trace_or_signal_processes_outside() {
     }
     // unprivileged confine: a user namespace, and the same pid namespace
     let v = Victim::new(65534);
-    let o = run(Command::new("setpriv").args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        CONFINE,
-        "run",
-        "--",
-        a(),
-        "ptrace",
-        &v.pid(),
-    ]));
+    let o = confine_as_nobody(&["run", "--", a(), "ptrace", &v.pid()]);
     let l = ptrace_lines(&o);
     for want in ["ptrace_attach ESRCH", "kill0 ESRCH", "mem_write ENOENT"] {
         assert!(l.contains(&want.to_string()), "{want}: {l:?} {}", err(&o));
@@ -673,17 +670,7 @@ fn unprivileged_and_nested_use() {
     assert!(pids <= 5, "{pids} processes visible");
     assert!(!err(&o).contains("no_new_privs"), "{}", err(&o));
     // another uid needs CAP_SETUID: refused, named
-    let o = run(Command::new("setpriv").args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        CONFINE,
-        "run",
-        "--user",
-        "1000",
-        "--",
-        "true",
-    ]));
+    let o = confine_as_nobody(&["run", "--user", "1000", "--", "true"]);
     assert_eq!(o.status.code(), Some(125));
     assert!(err(&o).contains("CAP_SETUID"), "{}", err(&o));
     // nested: no namespace can be made inside (the outer filter refuses it), so a Landlock

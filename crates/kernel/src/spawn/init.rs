@@ -175,6 +175,21 @@ fn set_up(ns: &Namespace) -> Result<(), (Stage, io::Error)> {
     Ok(())
 }
 
+/// Report a failed step to confine and end the init (nothing of the command ran).
+fn fail_init(status: RawFd, stage: Stage, e: &io::Error) -> ! {
+    send(
+        status,
+        [
+            MSG_FAILED,
+            stage as u32,
+            e.raw_os_error().unwrap_or(0) as u32,
+        ],
+        None,
+    );
+    // SAFETY: ends the init without running anything of confine's.
+    unsafe { libc::_exit(125) }
+}
+
 /// The init's life; never returns. `status` is the write end of the message pipe, `life` the
 /// read end of a pipe whose write end only confine holds (end of file: confine is gone).
 pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32) -> ! {
@@ -196,17 +211,7 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
     // from confine reach a namespace init even without a handler.
     reset_signals(true);
     if let Err((stage, e)) = set_up(ns) {
-        send(
-            status,
-            [
-                MSG_FAILED,
-                stage as u32,
-                e.raw_os_error().unwrap_or(0) as u32,
-            ],
-            None,
-        );
-        // SAFETY: ends the init.
-        unsafe { libc::_exit(125) };
+        fail_init(status, stage, &e);
     }
     // Not dumpable from here on (before, /proc/self/uid_map must stay the caller's to write):
     // its /proc files become root's and ptrace needs CAP_SYS_PTRACE over it.
@@ -246,34 +251,14 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
                 pty_slave = Some(slave);
             }
             Err(e) => {
-                send(
-                    status,
-                    [
-                        MSG_FAILED,
-                        Stage::Session as u32,
-                        e.raw_os_error().unwrap_or(0) as u32,
-                    ],
-                    None,
-                );
-                // SAFETY: ends the init.
-                unsafe { libc::_exit(125) };
+                fail_init(status, Stage::Session, &e);
             }
         }
     }
     let child = match launch(args) {
         Ok(pid) => pid,
         Err((stage, e)) => {
-            send(
-                status,
-                [
-                    MSG_FAILED,
-                    stage as u32,
-                    e.raw_os_error().unwrap_or(0) as u32,
-                ],
-                None,
-            );
-            // SAFETY: ends the init.
-            unsafe { libc::_exit(125) };
+            fail_init(status, stage, &e);
         }
     };
     send(status, [MSG_STARTED, child as u32, 0], None);

@@ -104,6 +104,25 @@ fn cstrings(v: impl IntoIterator<Item = String>) -> Vec<CString> {
     v.into_iter().filter_map(|s| CString::new(s).ok()).collect()
 }
 
+/// A namespace with a new pid namespace or not, Docker's /proc and /sys protections or not,
+/// in a new user namespace mapping `user` or not.
+fn namespace(pid: bool, system_paths: bool, user: Option<(u32, u32)>) -> Namespace {
+    let paths = |v: Vec<String>| {
+        if system_paths {
+            cstrings(v)
+        } else {
+            Vec::new()
+        }
+    };
+    Namespace {
+        pid,
+        masked: paths(masked_paths()),
+        readonly: paths(READONLY_PATHS.map(String::from).to_vec()),
+        sys_readonly: system_paths,
+        user,
+    }
+}
+
 /// Whether Docker's /proc and /sys protections already hold here (set up by an outer
 /// confine or container runtime).
 pub fn protections_inherited() -> bool {
@@ -141,21 +160,8 @@ pub fn plan(
             .with_context(|| format!("creating a Landlock ruleset (ABI {abi})"))
     };
     if who.has("SYS_ADMIN") {
-        let namespace = (!share_processes || system_paths).then(|| Namespace {
-            pid: !share_processes,
-            masked: if system_paths {
-                cstrings(masked_paths())
-            } else {
-                Vec::new()
-            },
-            readonly: if system_paths {
-                cstrings(READONLY_PATHS.map(String::from))
-            } else {
-                Vec::new()
-            },
-            sys_readonly: system_paths,
-            user: None,
-        });
+        let namespace = (!share_processes || system_paths)
+            .then(|| namespace(!share_processes, system_paths, None));
         // ABI 6's scopes change nothing else; before it, a domain must handle a file right,
         // which also forbids mounts — taken only when the command may trace (SYS_PTRACE), to
         // keep it from the init
@@ -184,21 +190,7 @@ pub fn plan(
     // kernel), the caller asks again with `landlock_only`
     if !share_processes && !landlock_only {
         return Ok(Plan {
-            namespace: Some(Namespace {
-                pid: true,
-                masked: if system_paths {
-                    cstrings(masked_paths())
-                } else {
-                    Vec::new()
-                },
-                readonly: if system_paths {
-                    cstrings(READONLY_PATHS.map(String::from))
-                } else {
-                    Vec::new()
-                },
-                sys_readonly: system_paths,
-                user: Some((who.uid, who.gid)),
-            }),
+            namespace: Some(namespace(true, system_paths, Some((who.uid, who.gid)))),
             landlock: if cover.signals {
                 Some(ruleset(abi)?)
             } else {
