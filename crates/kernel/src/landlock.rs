@@ -119,6 +119,12 @@ impl Ruleset {
     }
 }
 
+impl AsRawFd for Ruleset {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

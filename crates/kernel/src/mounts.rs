@@ -11,7 +11,7 @@
 //!   (`AT_RECURSIVE`, `MOUNT_ATTR_RDONLY`, Linux 5.12)
 //! * runc libcontainer/rootfs_linux.go (`maskPath`, `readonlyPath`)
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::io;
 
 const AT_RECURSIVE: libc::c_uint = 0x8000;
@@ -182,5 +182,109 @@ pub fn is_masked(path: &CStr) -> io::Result<bool> {
             Ok(empty && is_readonly(path)? == Some(true))
         }
         _ => Ok(false),
+    }
+}
+
+/// The filesystem types that expose the host's processes, kernel settings or terminals.
+const KERNEL_FS: [&str; 13] = [
+    "proc",
+    "sysfs",
+    "devpts",
+    "cgroup",
+    "cgroup2",
+    "debugfs",
+    "tracefs",
+    "securityfs",
+    "bpf",
+    "configfs",
+    "efivarfs",
+    "binfmt_misc",
+    "fusectl",
+];
+
+/// Undo mountinfo's octal escapes (`\040` for a space, …).
+fn unescape(field: &str) -> Vec<u8> {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The mount points, from `mountinfo` text, of the kernel filesystems ([`KERNEL_FS`]) other
+/// than /proc, /sys, /dev/pts and what lies under /proc and /sys (which the new procfs and the
+/// read-only /sys take care of).
+pub fn kernel_mounts_in(mountinfo: &str) -> Vec<CString> {
+    mountinfo
+        .lines()
+        .filter_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let fstype = right.split(' ').next()?;
+            let point = unescape(left.split(' ').nth(4)?);
+            let p = point.as_slice();
+            let handled = [&b"/proc"[..], b"/sys", b"/dev/pts"].contains(&p)
+                || p.starts_with(b"/proc/")
+                || p.starts_with(b"/sys/");
+            (KERNEL_FS.contains(&fstype) && !handled)
+                .then(|| CString::new(point).ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// [`kernel_mounts_in`] for the calling process's mount namespace.
+pub fn kernel_mounts_elsewhere() -> io::Result<Vec<CString>> {
+    Ok(kernel_mounts_in(&std::fs::read_to_string(
+        "/proc/self/mountinfo",
+    )?))
+}
+
+/// Hide what is mounted at `path` under an empty read-only tmpfs (a path already hidden by
+/// an earlier cover is skipped).
+pub fn cover(path: &CStr) -> io::Result<()> {
+    skip_missing(mount(
+        Some(c"tmpfs"),
+        path,
+        Some(c"tmpfs"),
+        libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_mounts_outside_proc_and_sys_are_found() {
+        let info = "\
+22 1 0:21 / /proc rw,nosuid - proc proc rw
+23 1 0:22 / /sys rw - sysfs sysfs rw
+24 23 0:23 / /sys/fs/cgroup rw - tmpfs tmpfs rw
+25 1 0:24 / /dev/pts rw - devpts devpts rw
+26 1 0:21 / /srv/chroot/x/proc rw - proc proc rw
+27 1 0:24 / /srv/chroot/x/dev/pts rw - devpts devpts rw
+28 1 0:25 / /mnt/my\\040dir rw - sysfs sysfs rw
+29 22 0:26 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw
+30 1 8:1 / /home rw - ext4 /dev/sda1 rw
+";
+        let got: Vec<String> = kernel_mounts_in(info)
+            .into_iter()
+            .map(|c| c.into_string().unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            ["/srv/chroot/x/proc", "/srv/chroot/x/dev/pts", "/mnt/my dir"]
+        );
     }
 }

@@ -261,8 +261,7 @@ impl Setup {
         self.child_side.clear();
     }
 
-    /// Copy until `end` becomes readable (the command ended), then copy what the command left
-    /// in the pipes or the pty.
+    /// Copy until `end` becomes readable (the command ended).
     pub fn relay(&mut self, end: RawFd) {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -289,61 +288,84 @@ impl Setup {
             }
             for (k, &i) in idx.iter().enumerate() {
                 if fds[k + 1].revents != 0 {
-                    self.pump(i, &mut buf, false);
+                    self.pump(i, &mut buf, None);
                 }
             }
             if fds[0].revents != 0 {
                 break;
             }
         }
-        // what the command wrote before it ended
-        for i in 0..self.flows.len() {
-            if self.flows[i].from != 0 && self.flows[i].open {
-                self.pump(i, &mut buf, true);
-            }
-        }
     }
 
-    /// Move what is readable on flow `i`; with `drain`, everything without blocking.
-    fn pump(&mut self, i: usize, buf: &mut [u8], drain: bool) {
-        let f = &mut self.flows[i];
-        if drain {
-            // SAFETY: fcntl on a descriptor of ours.
+    /// Once the command has ended (and whatever it left behind is killed): copy what is queued
+    /// in the pipes or the pty at this moment, and no more, so that nothing left writing can
+    /// keep confine copying.
+    pub fn drain(&mut self) {
+        let mut buf = vec![0u8; 64 * 1024];
+        for i in 0..self.flows.len() {
+            let f = &self.flows[i];
+            if f.from == 0 || !f.open {
+                continue;
+            }
+            let mut queued: libc::c_int = 0;
+            // SAFETY: fcntl on a descriptor of ours; FIONREAD writes an int we own.
             unsafe {
                 let fl = libc::fcntl(f.from, libc::F_GETFL);
                 libc::fcntl(f.from, libc::F_SETFL, fl | libc::O_NONBLOCK);
+                if libc::ioctl(f.from, libc::FIONREAD, &mut queued) != 0 {
+                    queued = 0;
+                }
             }
+            self.pump(i, &mut buf, Some(queued.max(0) as usize));
         }
-        loop {
+    }
+
+    /// Move what is readable on flow `i`: one read, or with `limit` up to that many bytes
+    /// without blocking. When the destination fails, what is read is dropped, so that the
+    /// command never blocks on a full pipe or pty.
+    fn pump(&mut self, i: usize, buf: &mut [u8], limit: Option<usize>) {
+        let f = &mut self.flows[i];
+        let mut left = limit.unwrap_or(buf.len());
+        while left > 0 {
+            let want = left.min(buf.len());
             // SAFETY: read into a buffer we own.
-            let n = unsafe { libc::read(f.from, buf.as_mut_ptr().cast(), buf.len()) };
+            let n = unsafe { libc::read(f.from, buf.as_mut_ptr().cast(), want) };
             if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;
             }
             if n <= 0 {
-                // end of file, EIO (the pty's last slave closed) or nothing more to drain
-                if n == 0 || !drain {
+                // end of file, EIO (the pty's last slave closed) or, draining, nothing more
+                if n == 0 || limit.is_none() {
                     f.open = false;
                     f.close_to = None;
                 }
                 return;
             }
+            let n = n as usize;
             let mut off = 0;
-            while off < n as usize {
+            while off < n && f.to >= 0 {
                 // SAFETY: write from the part of the buffer just read.
-                let w = unsafe { libc::write(f.to, buf[off..].as_ptr().cast(), n as usize - off) };
+                let w = unsafe { libc::write(f.to, buf[off..].as_ptr().cast(), n - off) };
                 if w < 0 {
                     if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                         continue;
                     }
-                    f.open = false;
-                    return;
+                    // the destination is gone: the caller's input stays unread; the
+                    // command's output is still read, and dropped
+                    f.to = -1;
+                    f.close_to = None;
+                    if f.from == 0 {
+                        f.open = false;
+                        return;
+                    }
+                    break;
                 }
                 off += w as usize;
             }
-            if !drain {
+            if limit.is_none() {
                 return;
             }
+            left -= n;
         }
     }
 

@@ -4,8 +4,8 @@
 //!
 //! Steps, in order: signals to their defaults; its own session (and the new terminal as its
 //! controlling terminal with `-t`); standard descriptors; every descriptor above the kept ones
-//! marked close-on-exec (before any filter, as runc does, so a profile need not allow it);
-//! the AppArmor exec transition;
+//! marked close-on-exec (before any filter, as runc does, so a profile need not allow it); a
+//! new session keyring; the AppArmor exec transition;
 //! no_new_privs when it must come first (unprivileged use); the Landlock domain; seccomp now
 //! when no_new_privs is not asked for (the filter must go in while CAP_SYS_ADMIN is still
 //! held, as in runc); bounding set, ambient set, groups, gid, uid, capability sets;
@@ -201,6 +201,16 @@ pub(super) extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     if let Some((p, len)) = a.listen_pid {
         // SAFETY: getpid takes no argument.
         write_decimal(p, len, unsafe { libc::getpid() } as u32);
+    }
+    // A session keyring of its own, as runc gives each container: the caller's (and the keys
+    // in it) stay out of reach, whatever user the command runs as. ENOSYS: no keyrings;
+    // EPERM: a filter already refuses keyctl (nested in confine run or a container), to the
+    // command as well.
+    // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes integers and a null name.
+    if unsafe { libc::syscall(libc::SYS_keyctl, 1 as libc::c_long, 0usize) } < 0
+        && !matches!(errno(), libc::ENOSYS | libc::EPERM)
+    {
+        fail(a, Stage::Keyring, errno());
     }
     if let Some(v) = &a.aa_value {
         let aa_paths = [

@@ -159,6 +159,11 @@ fn set_up(ns: &Namespace) -> Result<(), (Stage, io::Error)> {
         ))?;
     }
     step(mounts::make_private())?;
+    // other mounts of the host's procfs, sysfs, devpts or control filesystems (a chroot's
+    // /proc, say) would give back what the new mounts take away
+    for point in mounts::kernel_mounts_elsewhere().map_err(|e| (Stage::Namespace, e))? {
+        step(mounts::cover(&point))?;
+    }
     if ns.pid {
         step(mounts::mount_proc())?;
     }
@@ -173,6 +178,45 @@ fn set_up(ns: &Namespace) -> Result<(), (Stage, io::Error)> {
         step(mounts::readonly_path(c"/sys"))?;
     }
     Ok(())
+}
+
+/// Close every open descriptor not in `keep` (listed from /proc/self/fd, which is still the
+/// caller's procfs here).
+fn close_all_but(keep: &[RawFd]) {
+    let open: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(d) => d
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect(),
+        Err(_) => return,
+    };
+    for fd in open {
+        if !keep.contains(&fd) {
+            // SAFETY: closing a descriptor number of our own (the directory's own one is
+            // already closed, or fails harmlessly with EBADF).
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
+/// Whether the working directory is on a filesystem the new mounts replace or hide (procfs,
+/// sysfs, devpts, cgroup, and the kernel's other control filesystems).
+fn cwd_on_kernel_fs() -> bool {
+    const KERNEL_FS: [u64; 12] = [
+        0x9fa0,      // proc
+        0x6265_6572, // sysfs
+        0x1cd1,      // devpts
+        0x0027_e0eb, // cgroup
+        0x6367_7270, // cgroup2
+        0x6462_6720, // debugfs
+        0x7472_6163, // tracefs
+        0x7363_6673, // securityfs
+        0xcafe_4a11, // bpf
+        0x6265_6570, // configfs
+        0xde5e_81e4, // efivarfs
+        0x4249_4e4d, // binfmt_misc
+    ];
+    crate::fs::filesystem_type(std::path::Path::new(".")).map_or(true, |t| KERNEL_FS.contains(&t))
 }
 
 /// Report a failed step to confine and end the init (nothing of the command ran).
@@ -210,6 +254,14 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
     // Every signal default and blocked: the init takes them with sigwaitinfo. Blocked signals
     // from confine reach a namespace init even without a handler.
     reset_signals(true);
+    // The init holds only what it and the command need: not confine's ends of the relay
+    // pipes (the command would never see the end of its input), nor the caller's other
+    // descriptors.
+    let mut keep: Vec<RawFd> = vec![0, 1, 2, status, life];
+    keep.extend(args.stdio.iter().map(|f| f.load(Ordering::SeqCst)));
+    keep.extend(args.c.landlock.as_ref().map(|r| r.as_raw_fd()));
+    keep.extend((3..3 + args.c.keep_fds).map(|f| f as RawFd));
+    close_all_but(&keep);
     if let Err((stage, e)) = set_up(ns) {
         fail_init(status, stage, &e);
     }
@@ -217,17 +269,23 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
     // its /proc files become root's and ptrace needs CAP_SYS_PTRACE over it.
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
-    // The working directory, reached again through the new mounts: one under the old /proc or
-    // /sys would keep the host's mounts within the command's reach. When it is gone, `/`.
-    match std::env::current_dir() {
-        Ok(d) if std::env::set_current_dir(&d).is_ok() => {}
-        _ => {
-            let _ = std::env::set_current_dir("/");
+    // The working directory, reached again through the new mounts when it is on one of the
+    // filesystems they replace: one under the old /proc or /sys would keep the host's mounts
+    // within the command's reach. Only then: a path elsewhere could change meanwhile (a
+    // symlink swapped in by another user). When it is gone, `/`.
+    if cwd_on_kernel_fs() {
+        match std::env::current_dir() {
+            Ok(d) if std::env::set_current_dir(&d).is_ok() => {}
+            _ => {
+                let _ = std::env::set_current_dir("/");
+            }
         }
     }
     // Without a pid namespace the init's death does not end the command: it gets its own
     // parent-death signal.
     if !ns.pid {
+        // SAFETY: prctl with integer arguments: the command's orphans become the init's.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
         // SAFETY: getpid takes no argument.
         args.parent.store(
             unsafe { libc::getpid() },
@@ -243,6 +301,11 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
                 if let Some(ws) = &args.winsize {
                     // SAFETY: TIOCSWINSZ reads a winsize we own.
                     unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, ws) };
+                }
+                if let Some((_, gid, uid)) = &args.c.ids {
+                    // the terminal belongs to the user the command runs as, as in docker run -t
+                    // SAFETY: fchown on a descriptor of ours.
+                    unsafe { libc::fchown(slave.as_raw_fd(), *uid, *gid) };
                 }
                 send(status, [MSG_PTY, 0, 0], Some(master.as_raw_fd()));
                 for s in &args.stdio {
@@ -310,6 +373,9 @@ fn supervise(child: libc::pid_t, status: i32) -> ! {
                     break;
                 }
                 if pid == child {
+                    // without a pid namespace, the command's orphans (the init is their
+                    // subreaper) end with it, as they would with the namespace
+                    super::kill_descendants();
                     send(status, [MSG_EXITED, st as u32, 0], None);
                     libc::_exit(0);
                 }

@@ -112,6 +112,8 @@ pub enum Stage {
     ParentDeath = 14,
     /// Marking descriptors close-on-exec.
     Descriptors = 15,
+    /// Joining a new session keyring.
+    Keyring = 16,
 }
 
 impl Stage {
@@ -133,6 +135,7 @@ impl Stage {
             Landlock,
             ParentDeath,
             Descriptors,
+            Keyring,
         ]
         .into_iter()
         .find(|s| *s as u8 == b)
@@ -156,6 +159,7 @@ impl Stage {
             Stage::Landlock => "entering the Landlock domain",
             Stage::ParentDeath => "arming the parent-death signal",
             Stage::Descriptors => "closing inherited descriptors",
+            Stage::Keyring => "joining a new session keyring",
         }
     }
 }
@@ -249,6 +253,49 @@ fn forward_signals(pid: libc::pid_t) {
         };
         if !ignored {
             set_handler(sig, forward, 0);
+        }
+    }
+}
+
+/// Once the command has been reaped: no more forwarding (its pid may be another process's
+/// soon), and confine's signals take their default actions again.
+fn stop_forwarding() {
+    TARGET.store(0, Ordering::Relaxed);
+    for sig in forwarded_signals() {
+        // SAFETY: a zeroed sigaction is SIG_DFL with an empty mask.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig, std::ptr::null(), &mut old);
+            if old.sa_sigaction == forward as *const () as usize {
+                sa.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
+/// Kill and reap every remaining child of the calling process (a subreaper: the command's
+/// orphans), repeatedly, since a dying one may leave orphans of its own.
+pub(super) fn kill_descendants() {
+    // SAFETY: getpid takes no argument.
+    let me = unsafe { libc::getpid() };
+    let children = format!("/proc/{me}/task/{me}/children");
+    for _ in 0..64 {
+        let pids: Vec<libc::pid_t> = std::fs::read_to_string(&children)
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        if pids.is_empty() {
+            return;
+        }
+        for pid in pids {
+            // SAFETY: SIGKILL to a child of ours, then reaping it.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, std::ptr::null_mut(), 0);
+            }
         }
     }
 }
@@ -356,6 +403,9 @@ pub fn spawn(cmd: &Command, c: &Confinement) -> io::Result<Outcome> {
 
 fn run_directly(args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
     let (chld_r, chld_w) = pipe()?;
+    // orphans of the command become confine's, to be killed when it ends
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     let pid = {
         let _blocked = Blocked::all();
         let pid = match launch(args) {
@@ -374,8 +424,12 @@ fn run_directly(args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
         term.relay(chld_r.as_raw_fd());
     }
     let st = wait_for(pid)?;
+    stop_forwarding();
     CHLD_PIPE.store(-1, Ordering::Relaxed);
     drop(chld_w);
+    // what the command left running (confine is their subreaper) ends with it
+    kill_descendants();
+    term.drain();
     Ok(Outcome::from_wait_status(st))
 }
 
@@ -429,6 +483,8 @@ fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::R
     }
     let end = init::receive(status_r.as_raw_fd())?.map(|(m, _)| m);
     let init_status = wait_for(pid)?;
+    stop_forwarding();
+    term.drain();
     drop(life_w);
     Ok(match end {
         Some([init::MSG_EXITED, st, _]) => Outcome::from_wait_status(st as i32),

@@ -404,6 +404,22 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
         // the bounding set: dropping needs CAP_SETPCAP (in a user namespace, the init's); without
         // it it stays, and no_new_privs keeps the command from gaining what it holds
         let in_userns = plan.namespace.as_ref().is_some_and(|n| n.user.is_some());
+        // a user namespace maps only the caller's own ids: other ids or groups (root without
+        // CAP_SYS_ADMIN, say) need the Landlock path, where CAP_SETUID can change them
+        let ids = match (&ids, in_userns) {
+            (Some((groups, gid, uid)), true) => {
+                if (*uid, *gid) != (who.uid, who.gid) || !groups.is_empty() {
+                    eprintln!(
+                        "confine: note: a user namespace would map only {}:{}, not {uid}:{gid} and its groups: isolating the command with a Landlock domain instead",
+                        who.uid, who.gid
+                    );
+                    landlock_only = true;
+                    continue;
+                }
+                None
+            }
+            (ids, _) => ids.clone(),
+        };
         let bounding = if who.has("SETPCAP") || in_userns {
             Some(granted.0)
         } else {
@@ -438,7 +454,7 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
             bounding,
             last_cap,
             caps,
-            ids: ids.clone(),
+            ids,
             workdir: workdir.clone(),
             namespace: plan.namespace,
             keep_fds,
