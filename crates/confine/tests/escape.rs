@@ -1,9 +1,9 @@
 //! The ways out a security review found in `confine run` (issue 13), each tried for real by a
 //! static attacker program (tests/escape/attack.rs) under confine: the terminal (TIOCSTI), ids
 //! that wrap to root, ptrace/kill/mem of processes outside, leaked descriptors and environment,
-//! writable /proc/sys, signals and lifetime, supplementary groups; and unprivileged and nested
-//! use. Where it shows that the attack is real, the same attack is run once without confine or
-//! with the explicit opt-out. Every confine run is bounded by a timeout.
+//! writable /proc/sys, signals and lifetime, supplementary groups (the other modes:
+//! escape_modes.rs). Where it shows that the attack is real, the same attack is run once
+//! without confine or with the explicit opt-out. Every confine run is bounded by a timeout.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::AsRawFd;
