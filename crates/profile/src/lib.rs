@@ -13,6 +13,7 @@ pub mod builtin;
 pub mod caps;
 pub mod diag;
 pub mod emit;
+mod failopen;
 pub mod json;
 pub mod load;
 pub mod model;

@@ -478,23 +478,8 @@ impl Cx<'_> {
         if self.diags.iter().any(|d| d.severity == Severity::Error) {
             return;
         }
-        let allows = |a: Action| matches!(a, Action::Allow | Action::Log);
-        let message = match default_action {
-            None if rules.is_empty() => "the profile confines nothing: with no defaultAction and no rules, Docker runs the container without seccomp (an empty profile is not a strict one)".to_string(),
-            Some(a) if allows(a) && rules.iter().all(|r| allows(r.action)) => format!(
-                "the profile confines nothing: defaultAction is {a} and {}, so the filter denies no syscall{}",
-                if rules.is_empty() {
-                    "there are no rules"
-                } else {
-                    "every rule allows too"
-                },
-                if a == Action::Log || rules.iter().any(|r| r.action == Action::Log) {
-                    " (SCMP_ACT_LOG only logs)"
-                } else {
-                    ""
-                }
-            ),
-            _ => return,
+        let Some(message) = crate::failopen::confines_nothing(default_action, rules) else {
+            return;
         };
         self.warn("confines-nothing", da.map_or(node.at, |n| n.at), message);
     }
