@@ -317,3 +317,31 @@ fn root_without_cap_sys_admin_runs() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert_eq!(out(&o).trim(), "0");
 }
+
+// --- the third review -----------------------------------------------------------------
+
+#[test]
+fn a_plain_directory_inside_proc_does_not_lead_back_to_it() {
+    // a tmpfs mounted inside /proc/sys: from there, `..` led to the host's writable /proc/sys
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pattern");
+    std::fs::write(&file, b"").unwrap();
+    let script = format!(
+        "mount -t tmpfs t /proc/sys/fs/binfmt_misc && mount --bind /proc/sys/kernel/core_pattern {f} \
+         && cd /proc/sys/fs/binfmt_misc && \
+         {CONFINE} run -- sh -c '{a} paths ../../kernel/core_pattern; wc -c < {f}'",
+        f = file.display(),
+        a = a()
+    );
+    let o = run(Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(&script));
+    let text = out(&o);
+    assert!(
+        text.contains("../../kernel/core_pattern read=ok write=EROFS"),
+        "{text} {}",
+        err(&o)
+    );
+    // a kernel file bound onto a regular file is covered too (by /dev/null)
+    assert_eq!(text.lines().last().map(str::trim), Some("0"), "{text}");
+}

@@ -222,43 +222,97 @@ fn unescape(field: &str) -> Vec<u8> {
     out
 }
 
-/// The mount points, from `mountinfo` text, of the kernel filesystems ([`KERNEL_FS`]) other
-/// than /proc, /sys, /dev/pts and what lies under /proc and /sys (which the new procfs and the
-/// read-only /sys take care of).
-pub fn kernel_mounts_in(mountinfo: &str) -> Vec<CString> {
-    mountinfo
-        .lines()
+/// One line of mountinfo: the mount's id, its parent's, and where it is mounted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MountEntry {
+    /// The mount id.
+    pub id: u64,
+    /// The parent mount's id.
+    pub parent: u64,
+    /// The mount point, unescaped.
+    pub point: CString,
+    /// The filesystem type.
+    pub fstype: String,
+}
+
+/// Parse mountinfo text.
+pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
+    text.lines()
         .filter_map(|l| {
             let (left, right) = l.split_once(" - ")?;
-            let fstype = right.split(' ').next()?;
-            let point = unescape(left.split(' ').nth(4)?);
-            let p = point.as_slice();
+            let mut f = left.split(' ');
+            let id = f.next()?.parse().ok()?;
+            let parent = f.next()?.parse().ok()?;
+            let point = CString::new(unescape(f.nth(2)?)).ok()?;
+            let fstype = right.split(' ').next()?.to_string();
+            Some(MountEntry {
+                id,
+                parent,
+                point,
+                fstype,
+            })
+        })
+        .collect()
+}
+
+/// The mounts, from `mountinfo` text, of the kernel filesystems ([`KERNEL_FS`]) other than
+/// /proc, /sys, /dev/pts and what lies under /proc and /sys (which the new procfs and the
+/// read-only /sys take care of).
+pub fn kernel_mounts_in(mountinfo: &str) -> Vec<MountEntry> {
+    parse_mountinfo(mountinfo)
+        .into_iter()
+        .filter(|m| {
+            let p = m.point.to_bytes();
             let handled = [&b"/proc"[..], b"/sys", b"/dev/pts"].contains(&p)
                 || p.starts_with(b"/proc/")
                 || p.starts_with(b"/sys/");
-            (KERNEL_FS.contains(&fstype) && !handled)
-                .then(|| CString::new(point).ok())
-                .flatten()
+            KERNEL_FS.contains(&m.fstype.as_str()) && !handled
         })
         .collect()
 }
 
 /// [`kernel_mounts_in`] for the calling process's mount namespace.
-pub fn kernel_mounts_elsewhere() -> io::Result<Vec<CString>> {
+pub fn kernel_mounts_elsewhere() -> io::Result<Vec<MountEntry>> {
     Ok(kernel_mounts_in(&std::fs::read_to_string(
         "/proc/self/mountinfo",
     )?))
 }
 
-/// Hide what is mounted at `path` under an empty read-only tmpfs (a path already hidden by
-/// an earlier cover is skipped).
+/// Hide what is mounted at `path`: an empty read-only tmpfs over a directory, /dev/null over a
+/// file (a path already hidden by an earlier cover is skipped).
 pub fn cover(path: &CStr) -> io::Result<()> {
-    skip_missing(mount(
-        Some(c"tmpfs"),
-        path,
-        Some(c"tmpfs"),
-        libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-    ))
+    mask_path(path)
+}
+
+/// Whether every mount of `kernel` is covered — something is mounted right on it at its mount
+/// point — or lies under a covered one, by the table as it is now (`mountinfo` text).
+pub fn all_covered(kernel: &[MountEntry], mountinfo: &str) -> bool {
+    let now = parse_mountinfo(mountinfo);
+    let covered = |m: &MountEntry| now.iter().any(|c| c.parent == m.id && c.point == m.point);
+    let by_id = |id: u64| now.iter().find(|m| m.id == id);
+    kernel.iter().all(|m| {
+        let mut cur = Some(m.clone());
+        for _ in 0..4096 {
+            match cur {
+                Some(ref x) if covered(x) => return true,
+                Some(ref x) if x.parent != x.id => cur = by_id(x.parent).cloned(),
+                _ => return false,
+            }
+        }
+        false
+    })
+}
+
+/// [`all_covered`] for the calling process's mount namespace, as an error when one is open.
+pub fn check_covered(kernel: &[MountEntry]) -> io::Result<()> {
+    if all_covered(kernel, &std::fs::read_to_string("/proc/self/mountinfo")?) {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::Other,
+            "a mount of procfs, sysfs or devpts outside /proc and /sys could not be covered",
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -278,13 +332,40 @@ mod tests {
 29 22 0:26 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw
 30 1 8:1 / /home rw - ext4 /dev/sda1 rw
 ";
-        let got: Vec<String> = kernel_mounts_in(info)
-            .into_iter()
-            .map(|c| c.into_string().unwrap())
+        let found = kernel_mounts_in(info);
+        let got: Vec<String> = found
+            .iter()
+            .map(|m| m.point.to_str().unwrap().to_string())
             .collect();
         assert_eq!(
             got,
             ["/srv/chroot/x/proc", "/srv/chroot/x/dev/pts", "/mnt/my dir"]
         );
+        // nothing covered yet
+        assert!(!all_covered(&found, info));
+        // covered right on each mount point (the third, under the first, by its parent)
+        let after = format!(
+            "{info}40 26 0:30 / /srv/chroot/x/proc ro - tmpfs tmpfs ro\n\
+             41 27 0:31 / /srv/chroot/x/dev/pts ro - tmpfs tmpfs ro\n"
+        );
+        assert!(!all_covered(&found, &after), "/mnt/my dir is still open");
+        let after = format!("{after}42 28 0:32 / /mnt/my\\040dir ro - tmpfs tmpfs ro\n");
+        assert!(all_covered(&found, &after));
+        // a cover that landed elsewhere (a symlink swapped in) does not count
+        let swapped = format!(
+            "{info}40 1 0:30 / /home/alice/elsewhere ro - tmpfs tmpfs ro\n\
+             41 27 0:31 / /srv/chroot/x/dev/pts ro - tmpfs tmpfs ro\n\
+             42 28 0:32 / /mnt/my\\040dir ro - tmpfs tmpfs ro\n"
+        );
+        assert!(!all_covered(&found, &swapped));
+        // a kernel mount under a covered one counts as covered
+        let nested = "\
+26 1 0:21 / /srv/c/proc rw - proc proc rw
+27 26 0:26 / /srv/c/proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw
+";
+        let found = kernel_mounts_in(nested);
+        assert_eq!(found.len(), 2);
+        let after = format!("{nested}40 26 0:30 / /srv/c/proc ro - tmpfs tmpfs ro\n");
+        assert!(all_covered(&found, &after));
     }
 }

@@ -161,9 +161,13 @@ fn set_up(ns: &Namespace) -> Result<(), (Stage, io::Error)> {
     step(mounts::make_private())?;
     // other mounts of the host's procfs, sysfs, devpts or control filesystems (a chroot's
     // /proc, say) would give back what the new mounts take away
-    for point in mounts::kernel_mounts_elsewhere().map_err(|e| (Stage::Namespace, e))? {
-        step(mounts::cover(&point))?;
+    let kernel = mounts::kernel_mounts_elsewhere().map_err(|e| (Stage::Namespace, e))?;
+    for m in &kernel {
+        step(mounts::cover(&m.point))?;
     }
+    // each of them is covered, or lies under a covered one: a path changed between reading
+    // the table and mounting (a parent renamed, a symlink swapped in) would leave one open
+    step(mounts::check_covered(&kernel))?;
     if ns.pid {
         step(mounts::mount_proc())?;
     }
@@ -199,9 +203,11 @@ fn close_all_but(keep: &[RawFd]) {
     }
 }
 
-/// Whether the working directory is on a filesystem the new mounts replace or hide (procfs,
-/// sysfs, devpts, cgroup, and the kernel's other control filesystems).
-fn cwd_on_kernel_fs() -> bool {
+/// Whether the working directory, or any directory above it, is on a filesystem the new
+/// mounts replace or hide (procfs, sysfs, devpts, cgroup, and the kernel's other control
+/// filesystems): from a plain directory mounted inside one, `..` would lead back into it.
+/// Walked upwards from the directory itself (`..`, `../..`, …) up to the root.
+fn cwd_under_kernel_fs() -> bool {
     const KERNEL_FS: [u64; 12] = [
         0x9fa0,      // proc
         0x6265_6572, // sysfs
@@ -216,7 +222,26 @@ fn cwd_on_kernel_fs() -> bool {
         0xde5e_81e4, // efivarfs
         0x4249_4e4d, // binfmt_misc
     ];
-    crate::fs::filesystem_type(std::path::Path::new(".")).map_or(true, |t| KERNEL_FS.contains(&t))
+    use std::os::unix::fs::MetadataExt;
+    let root = match std::fs::metadata("/") {
+        Ok(m) => (m.dev(), m.ino()),
+        Err(_) => return true,
+    };
+    let mut dir = std::path::PathBuf::from(".");
+    for _ in 0..256 {
+        match crate::fs::filesystem_type(&dir) {
+            Ok(t) if KERNEL_FS.contains(&t) => return true,
+            Ok(_) => {}
+            Err(_) => return true,
+        }
+        match std::fs::metadata(&dir) {
+            Ok(m) if (m.dev(), m.ino()) == root => return false,
+            Ok(_) => {}
+            Err(_) => return true,
+        }
+        dir.push("..");
+    }
+    true
 }
 
 /// Report a failed step to confine and end the init (nothing of the command ran).
@@ -262,6 +287,8 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
     keep.extend(args.c.landlock.as_ref().map(|r| r.as_raw_fd()));
     keep.extend((3..3 + args.c.keep_fds).map(|f| f as RawFd));
     close_all_but(&keep);
+    // looked at before the new mounts: `..` from the directory still walks the old ones
+    let reresolve_cwd = cwd_under_kernel_fs();
     if let Err((stage, e)) = set_up(ns) {
         fail_init(status, stage, &e);
     }
@@ -269,11 +296,11 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
     // its /proc files become root's and ptrace needs CAP_SYS_PTRACE over it.
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
-    // The working directory, reached again through the new mounts when it is on one of the
-    // filesystems they replace: one under the old /proc or /sys would keep the host's mounts
-    // within the command's reach. Only then: a path elsewhere could change meanwhile (a
+    // The working directory, reached again through the new mounts when it is on, or under, one
+    // of the filesystems they replace: one under the old /proc or /sys would keep the host's
+    // mounts within the command's reach. Only then: a path elsewhere could change meanwhile (a
     // symlink swapped in by another user). When it is gone, `/`.
-    if cwd_on_kernel_fs() {
+    if reresolve_cwd {
         match std::env::current_dir() {
             Ok(d) if std::env::set_current_dir(&d).is_ok() => {}
             _ => {

@@ -334,6 +334,31 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) })
 }
 
+/// Wait until `pid` has ended, stop forwarding signals to it while its pid is still taken
+/// (waitid with WNOWAIT leaves it unreaped), then reap it.
+fn wait_and_stop_forwarding(pid: libc::pid_t) -> io::Result<i32> {
+    loop {
+        // SAFETY: waitid writes a siginfo we own; WNOWAIT leaves the child to reap.
+        let r = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == 0 {
+            break;
+        }
+        if errno() != libc::EINTR {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    stop_forwarding();
+    wait_for(pid)
+}
+
 fn wait_for(pid: libc::pid_t) -> io::Result<i32> {
     let mut st = 0;
     loop {
@@ -423,8 +448,7 @@ fn run_directly(args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
     if term.relays() {
         term.relay(chld_r.as_raw_fd());
     }
-    let st = wait_for(pid)?;
-    stop_forwarding();
+    let st = wait_and_stop_forwarding(pid)?;
     CHLD_PIPE.store(-1, Ordering::Relaxed);
     drop(chld_w);
     // what the command left running (confine is their subreaper) ends with it
@@ -482,8 +506,7 @@ fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::R
         term.relay(status_r.as_raw_fd());
     }
     let end = init::receive(status_r.as_raw_fd())?.map(|(m, _)| m);
-    let init_status = wait_for(pid)?;
-    stop_forwarding();
+    let init_status = wait_and_stop_forwarding(pid)?;
     term.drain();
     drop(life_w);
     Ok(match end {
