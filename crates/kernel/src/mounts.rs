@@ -308,8 +308,7 @@ pub fn check_covered(kernel: &[MountEntry]) -> io::Result<()> {
     if all_covered(kernel, &std::fs::read_to_string("/proc/self/mountinfo")?) {
         Ok(())
     } else {
-        Err(io::Error::new(
-            io::ErrorKind::Other,
+        Err(io::Error::other(
             "a mount of procfs, sysfs or devpts outside /proc and /sys could not be covered",
         ))
     }
