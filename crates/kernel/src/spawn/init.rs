@@ -167,14 +167,14 @@ fn set_up(ns: &Namespace) -> Result<(), (Stage, io::Error)> {
     }
     // each of them is covered, or lies under a covered one: a path changed between reading
     // the table and mounting (a parent renamed, a symlink swapped in) would leave one open
-    step(mounts::check_covered(&kernel))?;
+    if !kernel.is_empty() {
+        step(mounts::check_covered(&kernel))?;
+    }
     if ns.pid {
         step(mounts::mount_proc())?;
     }
     step(mounts::mount_devpts())?;
-    for p in &ns.masked {
-        step(mounts::mask_path(p))?;
-    }
+    step(mounts::mask_paths(&ns.masked))?;
     for p in &ns.readonly {
         step(mounts::readonly_path(p))?;
     }
