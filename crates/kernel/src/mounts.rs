@@ -274,9 +274,9 @@ pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
         .collect()
 }
 
-/// The mounts, from `mountinfo` text, of the kernel filesystems (procfs, sysfs, devpts, cgroup and the other control filesystems) other than
-/// /proc, /sys, /dev/pts and what lies under /proc and /sys (which the new procfs and the
-/// read-only /sys take care of).
+/// The mounts, from `mountinfo` text, of the kernel filesystems (procfs, sysfs, devpts,
+/// cgroup and the other control filesystems) other than /proc, /sys, /dev/pts and what lies
+/// under /proc and /sys (which the new procfs and the read-only /sys take care of).
 pub fn kernel_mounts_in(mountinfo: &str) -> Vec<MountEntry> {
     parse_mountinfo(mountinfo)
         .into_iter()
