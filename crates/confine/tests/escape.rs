@@ -96,39 +96,24 @@ fn tiocsti_cannot_reach_the_callers_terminal() {
 
 #[test]
 fn interactive_shell_with_job_control() {
-    let (master, slave) = confine_kernel::terminal::open_pty().unwrap();
-    let slave = std::fs::File::from(slave);
-    let mut child = Command::new("timeout")
-        .args([
-            "-s", "KILL", "30", "setsid", "-w", "-c", CONFINE, "run", "-it",
-        ])
-        .args(["--", "bash", "--norc", "--noprofile", "-i"])
-        .stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
+    let mut pty = OnPty::start(
+        &["run", "-it", "--", "bash", "--norc", "--noprofile", "-i"],
+        Stdio::piped(),
+        false,
+    );
+    pty.master
+        .write_all(b"sleep 77 &\njobs\ntty\nkill %1\nexit 7\n")
         .unwrap();
-    drop(slave);
-    let mut m = std::fs::File::from(master);
-    let mut reader = m.try_clone().unwrap();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let s2 = seen.clone();
-    std::thread::spawn(move || {
-        let mut b = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut b) {
-            if n == 0 {
-                break;
-            }
-            s2.lock().unwrap().extend_from_slice(&b[..n]);
-        }
-    });
-    m.write_all(b"sleep 77 &\njobs\ntty\nkill %1\nexit 7\n")
-        .unwrap();
-    let st = child.wait().unwrap();
+    let st = pty.child.wait().unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    let text = pty.output();
     let mut e = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut e).unwrap();
+    pty.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut e)
+        .unwrap();
     assert_eq!(st.code(), Some(7), "{text}\n{e}");
     assert!(!text.contains("no job control"), "{text}");
     assert!(

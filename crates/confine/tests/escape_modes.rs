@@ -4,7 +4,7 @@
 //! session keyring; orphans and the relay without a pid namespace; root without
 //! CAP_SYS_ADMIN). Every confine run is bounded by a timeout.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -234,44 +234,18 @@ fn what_the_command_leaves_behind_ends_with_it_without_a_pid_namespace() {
 /// feed `input` to the terminal, and return what came out and the exit status; None when it
 /// did not end within `limit`.
 fn on_pty(args: &[&str], input: &[u8], limit: Duration) -> Option<(String, i32)> {
-    let (master, slave) = confine_kernel::terminal::open_pty().unwrap();
-    let slave = std::fs::File::from(slave);
-    let mut child = Command::new("setsid")
-        .args(["-w", "-c", CONFINE])
-        .args(args)
-        .stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    drop(slave);
-    let mut m = std::fs::File::from(master);
-    let mut reader = m.try_clone().unwrap();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let s2 = seen.clone();
-    std::thread::spawn(move || {
-        let mut b = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut b) {
-            if n == 0 {
-                break;
-            }
-            s2.lock().unwrap().extend_from_slice(&b[..n]);
-            // a slow reader
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    });
+    let mut pty = OnPty::start(args, Stdio::null(), true);
     std::thread::sleep(Duration::from_millis(300));
-    m.write_all(input).unwrap();
+    pty.master.write_all(input).unwrap();
     let t = Instant::now();
     while t.elapsed() < limit {
-        if let Some(st) = child.try_wait().unwrap() {
-            let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
-            return Some((text, st.code().unwrap_or(-1)));
+        if let Some(st) = pty.child.try_wait().unwrap() {
+            return Some((pty.output(), st.code().unwrap_or(-1)));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    let _ = pty.child.kill();
+    let _ = pty.child.wait();
     None
 }
 

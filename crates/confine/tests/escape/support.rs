@@ -137,3 +137,55 @@ pub fn status_of(o: &Output, key: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// confine started with a new pty's slave as its standard input, output and controlling
+/// terminal (`setsid -w -c`, under a 30 s timeout), the way a shell on that terminal starts
+/// it; a thread collects what comes out on the master, optionally reading slowly.
+pub struct OnPty {
+    pub child: Child,
+    pub master: std::fs::File,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl OnPty {
+    pub fn start(confine_args: &[&str], stderr: Stdio, slow_reader: bool) -> OnPty {
+        use std::io::Read;
+        let (master, slave) = confine_kernel::terminal::open_pty().unwrap();
+        let slave = std::fs::File::from(slave);
+        let child = Command::new("timeout")
+            .args(["-s", "KILL", "30", "setsid", "-w", "-c", CONFINE])
+            .args(confine_args)
+            .stdin(slave.try_clone().unwrap())
+            .stdout(slave.try_clone().unwrap())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        drop(slave);
+        let master = std::fs::File::from(master);
+        let mut reader = master.try_clone().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        std::thread::spawn(move || {
+            let mut b = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut b) {
+                if n == 0 {
+                    break;
+                }
+                s2.lock().unwrap().extend_from_slice(&b[..n]);
+                if slow_reader {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        });
+        OnPty {
+            child,
+            master,
+            seen,
+        }
+    }
+
+    /// What came out so far.
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
+    }
+}
