@@ -52,7 +52,8 @@ pub fn is_tty(fd: RawFd) -> bool {
     unsafe { libc::isatty(fd) == 1 }
 }
 
-fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+/// A close-on-exec pipe: (read end, write end).
+pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut p = [0; 2];
     // SAFETY: pipe2 writes two descriptors into the array, which we then own.
     check(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) })?;

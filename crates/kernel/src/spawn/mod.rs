@@ -24,12 +24,12 @@ pub use init::Namespace;
 use crate::landlock::Ruleset;
 use crate::process::CapSets;
 use crate::seccomp::{InstallFlags, Prepared};
-use crate::terminal::{Setup, Terminal};
+use crate::terminal::{pipe, Setup, Terminal};
 use child::{errno, launch, ChildArgs};
 use confine_bpf::Insn;
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 /// What to apply before the command runs.
@@ -322,16 +322,6 @@ impl Drop for Blocked {
         // SAFETY: restoring the mask saved above.
         unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.0, std::ptr::null_mut()) };
     }
-}
-
-fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut p = [0; 2];
-    // SAFETY: pipe2 writes two descriptors into the array, which we then own.
-    if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fresh descriptors owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) })
 }
 
 /// Wait until `pid` has ended, stop forwarding signals to it while its pid is still taken
