@@ -7,8 +7,8 @@
 //! compiler produces at run time.
 
 use confine_abi::{Arch, CapSet};
-use confine_bpf::compile::{build, optimize, Options};
 use confine_profile::{builtin, resolve, Flag, Host, KernelVersion, Resolution};
+use confine_seccomp::{build, optimize, Options};
 use std::fmt::Write as _;
 
 fn main() {

@@ -1,7 +1,7 @@
 //! Where compile time goes: resolve, policy, code generation (median of 300 runs each).
 use confine_abi::{Arch, CapSet};
-use confine_bpf::compile::{build, optimize, Options};
 use confine_profile::{load, resolve, Host, KernelVersion, Resolution, Source};
+use confine_seccomp::{build, optimize, Options};
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> f64 {

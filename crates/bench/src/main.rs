@@ -11,12 +11,12 @@
 #![forbid(unsafe_code)]
 
 use confine_abi::{Arch, CapSet, SyscallTable};
-use confine_bpf::compile::policy::Leaf;
-use confine_bpf::compile::{build, optimize, reference, Options, Policy};
 use confine_bpf::insn::{class, op};
 use confine_bpf::{action, cache, decode, encode, Emulator, Insn, SeccompData};
 use confine_kernel::raw;
 use confine_profile::{load, resolve, Host, KernelVersion, Resolution, Resolved, Source};
+use confine_seccomp::policy::Leaf;
+use confine_seccomp::{build, optimize, reference, Options, Policy};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;

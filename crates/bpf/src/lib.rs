@@ -4,8 +4,8 @@
 #![forbid(unsafe_code)]
 
 pub mod action;
+pub mod asm;
 pub mod cache;
-pub mod compile;
 pub mod disasm;
 pub mod emu;
 pub mod explore;

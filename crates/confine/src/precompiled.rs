@@ -58,8 +58,8 @@ pub fn builtin(host: &Host) -> Option<(&'static [Insn], Flags)> {
 mod tests {
     use super::*;
     use confine_abi::Arch;
-    use confine_bpf::compile::{build, optimize, Options};
     use confine_profile::{builtin, Flag, KernelVersion};
+    use confine_seccomp::{build, optimize, Options};
 
     fn compiled(host: &Host) -> (Vec<Insn>, Vec<Flag>) {
         let p = build(&builtin::resolved_for(host), Options::default()).unwrap();

@@ -12,12 +12,12 @@
 //! A custom harness (`harness = false`): the test binary re-executes itself as the child.
 
 use confine_abi::{Arch, CapSet, SyscallTable};
-use confine_bpf::compile::asm::Asm;
-use confine_bpf::compile::{build, optimize, Options};
+use confine_bpf::asm::Asm;
 use confine_bpf::insn::{class, op};
 use confine_bpf::{action, decode, encode, Emulator, Insn, SeccompData};
 use confine_kernel::raw;
 use confine_profile::{Host, KernelVersion};
+use confine_seccomp::{build, optimize, Options};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -187,7 +187,7 @@ fn parent() {
 
 /// Remap `prog`'s verdicts, probe it in a confined child, compare with the emulator (and with
 /// `policy`, when the program is confine's). Returns the number of verdicts compared.
-fn run_live(what: &str, prog: &[Insn], policy: Option<&confine_bpf::compile::Policy>) -> usize {
+fn run_live(what: &str, prog: &[Insn], policy: Option<&confine_seccomp::Policy>) -> usize {
     // remap every return value to its own errno (4001, 4002, …)
     let mut codes: BTreeMap<u32, u32> = BTreeMap::new();
     for i in prog {

@@ -4,13 +4,13 @@ use super::unknown_names_warning;
 use crate::{host, output, Outcome};
 use confine_abi::SyscallTable;
 use confine_bpf::action::{self, describe};
-use confine_bpf::compile::policy::Leaf;
-use confine_bpf::compile::{build, optimize, CompileError, Options};
 use confine_cli::CheckArgs;
 use confine_profile::{
     load, resolve, Diagnostic, Flag, Host, KernelVersion, Parsed, Resolution, Resolved, Severity,
     Source,
 };
+use confine_seccomp::policy::Leaf;
+use confine_seccomp::{build, optimize, CompileError, Options};
 use serde_json::json;
 
 /// The first kernel that accepts each filter flag confine run passes (seccomp(2)).

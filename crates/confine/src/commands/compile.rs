@@ -3,9 +3,9 @@
 use super::profile_policy;
 use crate::{host, output, Outcome};
 use anyhow::{bail, Context};
-use confine_bpf::compile::{optimize, reference};
 use confine_bpf::{cache, disasm, encode, Insn};
 use confine_cli::{CompileArgs, CompileFormat};
+use confine_seccomp::{optimize, reference};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::path::Path;

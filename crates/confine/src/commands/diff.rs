@@ -4,9 +4,9 @@ use super::resolved_profile;
 use crate::{host, output, Outcome};
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::action::describe;
-use confine_bpf::compile::policy::Leaf;
-use confine_bpf::compile::{build, Options, Policy};
 use confine_profile::Resolved;
+use confine_seccomp::policy::Leaf;
+use confine_seccomp::{build, Options, Policy};
 use serde_json::json;
 use std::collections::BTreeSet;
 

@@ -4,10 +4,10 @@ use super::profile_policy;
 use crate::{host, output, Outcome};
 use anyhow::{bail, Context};
 use confine_abi::{Arch, SyscallTable};
-use confine_bpf::compile::optimize;
-use confine_bpf::compile::policy::Leaf;
 use confine_bpf::{action, cache, decode, Emulator, SeccompData};
 use confine_cli::EvalArgs;
+use confine_seccomp::optimize;
+use confine_seccomp::policy::Leaf;
 use serde_json::json;
 
 fn number(s: &str) -> Option<u64> {

@@ -46,12 +46,11 @@ pub fn profile_policy(
     spec: &Path,
     host: &confine_profile::Host,
     enosys_stub: bool,
-) -> anyhow::Result<Option<(Resolved, confine_bpf::compile::Policy)>> {
+) -> anyhow::Result<Option<(Resolved, confine_seccomp::Policy)>> {
     let Some((_, resolved)) = resolved_profile(spec, host)? else {
         return Ok(None);
     };
-    let policy =
-        confine_bpf::compile::build(&resolved, confine_bpf::compile::Options { enosys_stub })?;
+    let policy = confine_seccomp::build(&resolved, confine_seccomp::Options { enosys_stub })?;
     Ok(Some((resolved, policy)))
 }
 

@@ -13,7 +13,6 @@ use crate::precompiled;
 use crate::Outcome;
 use anyhow::{anyhow, bail, Context};
 use confine_abi::{Arch, CapSet, SyscallTable};
-use confine_bpf::compile::{build, optimize, Options};
 use confine_bpf::{Emulator, Insn, SeccompData};
 use confine_cli::RunArgs;
 use confine_kernel::process::{self, CapSets};
@@ -21,6 +20,7 @@ use confine_kernel::spawn::{spawn, Command, Confinement, Outcome as Ended, Stage
 use confine_kernel::terminal::{is_tty, Terminal};
 use confine_kernel::InstallFlags;
 use confine_profile::{caps, load, resolve, Flag, Host, Resolution, Source};
+use confine_seccomp::{build, optimize, Options};
 use isolation::Privilege;
 use options::SeccompChoice;
 use std::ffi::{CString, OsStr};

@@ -2,9 +2,9 @@
 //! every ABI of Docker's default, on boundary arguments.
 
 use confine_abi::{Arch, CapSet};
-use confine_bpf::compile::{build, reference, Options};
 use confine_bpf::{Emulator, SeccompData};
 use confine_profile::{Host, KernelVersion};
+use confine_seccomp::{build, reference, Options};
 
 fn docker(arch: Arch, caps: CapSet) -> confine_profile::Resolved {
     confine_profile::builtin::resolved_for(&Host {
@@ -119,8 +119,8 @@ fn programs_over_4096_instructions_are_a_clear_error() {
         Err(e) => assert!(e.to_string().contains("at most 4096"), "{e}"),
         Ok(prog) => panic!("{} instructions accepted", prog.len()),
     }
-    match confine_bpf::compile::optimize::generate(&p) {
-        Err(confine_bpf::compile::CompileError::TooLong(n)) => assert!(n > 4096),
+    match confine_seccomp::optimize::generate(&p) {
+        Err(confine_seccomp::CompileError::TooLong(n)) => assert!(n > 4096),
         other => panic!("expected TooLong, got {:?}", other.map(|p| p.len())),
     }
 }

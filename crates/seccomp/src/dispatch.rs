@@ -17,7 +17,7 @@
 //! Pieces keep their order, so every node is one `jge` at the first number of its right half.
 
 #[cfg(test)]
-use super::policy::Leaf;
+use crate::policy::Leaf;
 
 /// One leaf of the dispatch tree, covering the numbers from its start to the next piece's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 //! optimiser lays its dispatch over. runc's `-ENOSYS` stub is part of the decision here, as it
 //! is part of what runc installs.
 
-use super::policy::{ArchPolicy, Decision, Policy, RET_ENOSYS, X32_BIT};
-use super::tree::NodeId;
+use crate::policy::{ArchPolicy, Decision, Policy, RET_ENOSYS, X32_BIT};
+use crate::tree::NodeId;
 use confine_abi::Arch;
 
 /// What decides one (arch, nr) before arguments are looked at.

@@ -2,9 +2,13 @@
 //! ([`policy`], [`tree`]; what they decide per call and per number range: [`verdict`]) → a
 //! classic BPF program ([`optimize`], and [`reference`](mod@reference), the simple generator that the
 //! optimised one is checked against).
+//!
+//! It must not depend on the kernel crate (nothing here touches the running kernel) nor on the
+//! command line; the machine it targets (instructions, assembler, emulator) is `confine-bpf`'s.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod argranges;
-pub mod asm;
 mod dispatch;
 pub mod optimize;
 pub mod policy;
@@ -27,9 +31,9 @@ pub(crate) fn arg_offset(arch: Arch, arg: u8, hi: bool) -> u32 {
 /// The jump opcode that performs a tree node's comparison.
 pub(crate) fn jump_op(cmp: tree::Cmp) -> u16 {
     match cmp {
-        tree::Cmp::Eq | tree::Cmp::MaskedEq => crate::insn::op::JEQ,
-        tree::Cmp::Gt => crate::insn::op::JGT,
-        tree::Cmp::Ge => crate::insn::op::JGE,
+        tree::Cmp::Eq | tree::Cmp::MaskedEq => confine_bpf::insn::op::JEQ,
+        tree::Cmp::Gt => confine_bpf::insn::op::JGT,
+        tree::Cmp::Ge => confine_bpf::insn::op::JGE,
     }
 }
 

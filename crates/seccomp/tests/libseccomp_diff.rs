@@ -12,9 +12,9 @@
 mod support;
 
 use confine_abi::{Arch, CapSet, Capability, SyscallTable};
-use confine_bpf::compile::{build, reference, Options};
 use confine_bpf::{Emulator, SeccompData};
 use confine_profile::{load, resolve, Host, KernelVersion, Resolution, Resolved, Source};
+use confine_seccomp::{build, reference, Options};
 use std::path::Path;
 use support::{fixture, libseccomp, vectors, without};
 

@@ -21,13 +21,13 @@
 //! * a name an ABI lacks gets a pseudo-syscall tree there on ABIs without a rule hook: its rules
 //!   never reach the filter, but they can conflict (EEXIST) like any other.
 
-use super::tree::{Cond, Conflict, Forest, NodeId};
-pub use super::verdict::Leaf;
-use super::CompileError;
-use crate::action as ret;
+use crate::tree::{Cond, Conflict, Forest, NodeId};
+pub use crate::verdict::Leaf;
+use crate::CompileError;
 use confine_abi::mux::{multiplexed, mux_call};
 use confine_abi::syscalls::{NameId, NumbersById};
 use confine_abi::{Arch, SyscallTable};
+use confine_bpf::action as ret;
 use confine_profile::{Action, Flag, Resolved};
 use std::collections::BTreeMap;
 

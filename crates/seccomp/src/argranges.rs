@@ -14,8 +14,8 @@
 //! instructions for `AF_INET`; as ranges it takes 4. The optimiser keeps whichever layout has
 //! the shorter longest path.
 
-use super::dispatch::{self, Dispatch};
-use super::tree::{Cmp, Forest, NodeId};
+use crate::dispatch::{self, Dispatch};
+use crate::tree::{Cmp, Forest, NodeId};
 
 /// A leaf of a range tree over one word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,7 +231,7 @@ pub(crate) fn ranges(f: &Forest, root: NodeId, default: u32, bits64: bool) -> Op
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::compile::tree::Cond;
+    use crate::tree::Cond;
     use confine_profile::Operator;
 
     pub(crate) struct Rng(pub u64);

@@ -5,9 +5,9 @@
 mod support;
 
 use confine_abi::{Arch, CapSet, SyscallTable};
-use confine_bpf::compile::{build, optimize, policy::Leaf, reference, Options};
 use confine_bpf::{action, cache, Emulator, SeccompData};
 use confine_profile::{Host, KernelVersion};
+use confine_seccomp::{build, optimize, policy::Leaf, reference, Options};
 use support::{random_profile, Rng, NAMES};
 
 fn docker(arch: Arch, caps: CapSet) -> confine_profile::Resolved {
@@ -195,7 +195,7 @@ fn random_profiles_optimised_equals_policy() {
 /// start at 0 — for Docker's default and for random profiles, with and without the stub.
 #[test]
 fn intervals_are_the_maximal_runs_of_leaf() {
-    let check = |p: &confine_bpf::compile::Policy, what: &str| {
+    let check = |p: &confine_seccomp::Policy, what: &str| {
         let mut audits: Vec<u32> = p.arches.iter().map(|a| a.arch.audit_arch()).collect();
         audits.push(Arch::Riscv64.audit_arch());
         audits.dedup();

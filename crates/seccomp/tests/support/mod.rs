@@ -107,11 +107,11 @@ fn read_lib(r: &Resolved, bpf: &Path, v: &serde_json::Value) -> Lib {
         // byte-swap is one.
         let mut known: BTreeSet<u32> = [
             confine_bpf::action::KILL_THREAD,
-            confine_bpf::compile::policy::action_value(r.default_action, r.default_errno_ret),
+            confine_seccomp::policy::action_value(r.default_action, r.default_errno_ret),
         ]
         .into();
         for rule in &r.rules {
-            known.insert(confine_bpf::compile::policy::action_value(
+            known.insert(confine_seccomp::policy::action_value(
                 rule.action,
                 rule.errno_ret,
             ));

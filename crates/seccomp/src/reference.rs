@@ -2,12 +2,12 @@
 //! way libseccomp's linear mode does (a chain of `jeq nr` per architecture), every comparison
 //! reloading its word. The optimised generator is checked against it.
 
-use super::asm::{Asm, AsmError, Label};
-use super::policy::{Decision, Policy, RET_ENOSYS, X32_BIT};
-use super::tree::NodeId;
-use super::{arg_offset, jump_op, CompileError};
-use crate::insn::{op, Insn};
+use crate::policy::{Decision, Policy, RET_ENOSYS, X32_BIT};
+use crate::tree::NodeId;
+use crate::{arg_offset, jump_op, CompileError};
 use confine_abi::Arch;
+use confine_bpf::asm::{Asm, AsmError, Label};
+use confine_bpf::insn::{op, Insn};
 use std::collections::BTreeMap;
 
 struct Gen<'p> {
@@ -44,7 +44,7 @@ impl Gen<'_> {
             self.asm.ld(arg_offset(arch, n.arg, n.hi));
             if n.mask != u32::MAX {
                 self.asm.insn(Insn::stmt(
-                    crate::insn::class::ALU | op::AND | op::K,
+                    confine_bpf::insn::class::ALU | op::AND | op::K,
                     n.mask,
                 ));
             }

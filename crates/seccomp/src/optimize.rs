@@ -24,14 +24,14 @@
 //! Argument trees keep track of what the accumulator holds and skip reloads only where every
 //! way into a node leaves the right word in it.
 
-use super::argranges::{self, Ranges, WordLeaf};
-use super::asm::{Asm, AsmError, Label};
-use super::dispatch::{self, Node, Piece};
-use super::policy::{Leaf, Policy};
-use super::tree::{Cmp, NodeId};
-use super::{arg_offset, jump_op, CompileError};
-use crate::insn::{class, op, Insn};
+use crate::argranges::{self, Ranges, WordLeaf};
+use crate::dispatch::{self, Node, Piece};
+use crate::policy::{Leaf, Policy};
+use crate::tree::{Cmp, NodeId};
+use crate::{arg_offset, jump_op, CompileError};
 use confine_abi::Arch;
+use confine_bpf::asm::{Asm, AsmError, Label};
+use confine_bpf::insn::{class, op, Insn};
 use std::collections::BTreeMap;
 
 /// What the accumulator is known to hold: `(word offset, mask applied)`.
@@ -303,7 +303,7 @@ fn hot_intervals(p: &Policy, ivs: &[(u32, Leaf)]) -> Vec<bool> {
                     Leaf::Ret(v) => {
                         single
                             && v != p.default_action
-                            && v != crate::action::ALLOW
+                            && v != confine_bpf::action::ALLOW
                             && v != p.bad_arch_action
                     }
                 }
@@ -379,9 +379,9 @@ fn peephole(mut prog: Vec<Insn>) -> Vec<Insn> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::policy::{build, Decision, Options};
-    use crate::{Emulator, SeccompData};
+    use crate::policy::{build, Decision, Options};
     use confine_abi::CapSet;
+    use confine_bpf::{Emulator, SeccompData};
     use confine_profile::{Host, KernelVersion};
 
     /// Emit one argument tree alone, as `emit` lays it out, with its returns.
@@ -476,8 +476,8 @@ mod tests {
             };
             let p = Policy {
                 default_action: default,
-                bad_arch_action: crate::action::KILL_THREAD,
-                arches: vec![crate::compile::policy::ArchPolicy {
+                bad_arch_action: confine_bpf::action::KILL_THREAD,
+                arches: vec![crate::policy::ArchPolicy {
                     arch,
                     syscalls: vec![(0, Decision::Tree(t))],
                     bits64,

@@ -18,9 +18,9 @@
 mod support;
 
 use confine_abi::{Arch, SyscallTable};
-use confine_bpf::compile::{build, reference, CompileError, Options};
 use confine_bpf::{Emulator, SeccompData};
 use confine_profile::{Resolved, ResolvedRule};
+use confine_seccomp::{build, reference, CompileError, Options};
 use support::{libseccomp_batch, random_profile, Rng, NAMES};
 
 fn arg_vectors(r: &Resolved, rng: &mut Rng) -> Vec<[u64; 6]> {
