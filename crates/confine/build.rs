@@ -7,8 +7,7 @@
 //! compiler produces at run time.
 
 use confine_abi::{Arch, CapSet};
-use confine_profile::{builtin, resolve, Flag, Host, KernelVersion, Resolution};
-use confine_seccomp::{build, optimize, Options};
+use confine_profile::{builtin, Flag, Host, KernelVersion, Source};
 use std::fmt::Write as _;
 
 fn main() {
@@ -36,13 +35,11 @@ fn main() {
             caps: CapSet::docker_default(),
             kernel: k,
         };
-        let Resolution::Filter(r) = resolve(&builtin::docker_default(), &host) else {
-            panic!("docker-default always resolves to a filter");
-        };
-        let policy = build(&r, Options::default()).expect("the builtin profile compiles");
-        let prog = optimize::generate(&policy).expect("the builtin profile compiles");
+        let compiled = confine_seccomp::compile(&Source::Builtin, &host, Default::default())
+            .expect("the builtin profile compiles");
+        let (policy, prog) = (&compiled.policy, &compiled.program);
         let mut insns = String::new();
-        for i in &prog {
+        for i in prog {
             write!(
                 insns,
                 "Insn {{ code: {}, jt: {}, jf: {}, k: {} }}, ",

@@ -54,16 +54,43 @@ pub enum Arch {
     Riscv64,
 }
 
+/// One row of the table of ABI facts: everything confine knows about an architecture is here
+/// (adding one means a row, its syscall `.tsv` and a line in the table generator).
 struct Info {
+    /// libseccomp's `SCMP_ARCH_*` name.
     scmp: &'static str,
+    /// Docker's native name.
     native: &'static str,
+    /// The kernel's short name.
     kernel: &'static str,
+    /// Other spellings accepted on the command line.
     aliases: &'static [&'static str],
+    /// `AUDIT_ARCH_*`.
     audit: u32,
+    /// The syscall table's name.
     table: Option<&'static str>,
+    /// Byte order of 64-bit arguments in `seccomp_data`.
     little_endian: bool,
+    /// libseccomp compares 64-bit arguments in one piece (false: as two 32-bit words; x32 and
+    /// MIPS n32 are 32-bit there).
+    word64: bool,
+    /// The first syscall number of the ABI (x32's bit; MIPS's 4000/5000/6000).
+    syscall_base: u32,
+    /// libseccomp routes socket and SysV IPC calls through socketcall/ipc as well.
+    multiplexed: bool,
+    /// runc's -ENOSYS stub also answers syscall 0 (s390 and s390x, where 0 is not a syscall).
+    stub_zero: bool,
+    /// The kernel's signal count, `_NSIG`.
+    nsig: u16,
+    /// The ABIs a process of this native architecture can call the kernel with.
+    abis: &'static [Arch],
 }
 
+/// The kernel's x32 syscall bit (`__X32_SYSCALL_BIT`, arch/x86/include/uapi/asm/unistd.h):
+/// x32 numbers carry it, and x86_64's filter sees both ABIs under one audit value.
+pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+/// `__AUDIT_ARCH_LE` (include/uapi/linux/audit.h): the same number as the x32 bit, another fact.
 const LE: u32 = 0x4000_0000;
 const B64: u32 = 0x8000_0000;
 const N32: u32 = 0x2000_0000;
@@ -97,199 +124,352 @@ impl Arch {
     ];
 
     fn info(self) -> Info {
-        let i = |scmp, native, kernel, aliases, audit, table, little_endian| Info {
-            scmp,
-            native,
-            kernel,
-            aliases,
-            audit,
-            table,
-            little_endian,
-        };
         match self {
-            Arch::X86 => i(
-                "SCMP_ARCH_X86",
-                "x86",
-                "x86",
-                &["i386", "i686", "386"],
-                LE | 3,
-                Some("x86"),
-                true,
-            ),
-            Arch::X86_64 => i(
-                "SCMP_ARCH_X86_64",
-                "amd64",
-                "x86_64",
-                &["x86-64"],
-                B64 | LE | 62,
-                Some("x86_64"),
-                true,
-            ),
-            Arch::X32 => i(
-                "SCMP_ARCH_X32",
-                "x32",
-                "x32",
-                &[],
-                B64 | LE | 62,
-                Some("x32"),
-                true,
-            ),
-            Arch::Arm => i(
-                "SCMP_ARCH_ARM",
-                "arm",
-                "arm",
-                &["armv7l", "armhf", "armel"],
-                LE | 40,
-                Some("arm"),
-                true,
-            ),
-            Arch::Aarch64 => i(
-                "SCMP_ARCH_AARCH64",
-                "arm64",
-                "aarch64",
-                &[],
-                B64 | LE | 183,
-                Some("aarch64"),
-                true,
-            ),
-            Arch::Loongarch64 => i(
-                "SCMP_ARCH_LOONGARCH64",
-                "loong64",
-                "loongarch64",
-                &[],
-                B64 | LE | 258,
-                Some("loongarch64"),
-                true,
-            ),
-            Arch::M68k => i("SCMP_ARCH_M68K", "m68k", "m68k", &[], 4, None, false),
-            Arch::Mips => i(
-                "SCMP_ARCH_MIPS",
-                "mips",
-                "mips",
-                &[],
-                8,
-                Some("mips"),
-                false,
-            ),
-            Arch::Mips64 => i(
-                "SCMP_ARCH_MIPS64",
-                "mips64",
-                "mips64",
-                &[],
-                B64 | 8,
-                Some("mips64"),
-                false,
-            ),
-            Arch::Mips64N32 => i(
-                "SCMP_ARCH_MIPS64N32",
-                "mips64n32",
-                "mips64n32",
-                &[],
-                B64 | N32 | 8,
-                Some("mips64n32"),
-                false,
-            ),
-            Arch::Mipsel => i(
-                "SCMP_ARCH_MIPSEL",
-                "mipsel",
-                "mipsel",
-                &["mipsle"],
-                LE | 8,
-                Some("mips"),
-                true,
-            ),
-            Arch::Mipsel64 => i(
-                "SCMP_ARCH_MIPSEL64",
-                "mipsel64",
-                "mipsel64",
-                &["mips64le"],
-                B64 | LE | 8,
-                Some("mips64"),
-                true,
-            ),
-            Arch::Mipsel64N32 => i(
-                "SCMP_ARCH_MIPSEL64N32",
-                "mipsel64n32",
-                "mipsel64n32",
-                &["mips3l64n32"],
-                B64 | LE | N32 | 8,
-                Some("mips64n32"),
-                true,
-            ),
-            Arch::Ppc => i(
-                "SCMP_ARCH_PPC",
-                "ppc",
-                "ppc",
-                &["powerpc"],
-                20,
-                Some("ppc"),
-                false,
-            ),
-            Arch::Ppc64 => i(
-                "SCMP_ARCH_PPC64",
-                "ppc64",
-                "ppc64",
-                &["powerpc64"],
-                B64 | 21,
-                Some("ppc64"),
-                false,
-            ),
-            Arch::Ppc64le => i(
-                "SCMP_ARCH_PPC64LE",
-                "ppc64le",
-                "ppc64le",
-                &["powerpc64le"],
-                B64 | LE | 21,
-                Some("ppc64"),
-                true,
-            ),
-            Arch::S390 => i(
-                "SCMP_ARCH_S390",
-                "s390",
-                "s390",
-                &[],
-                22,
-                Some("s390"),
-                false,
-            ),
-            Arch::S390x => i(
-                "SCMP_ARCH_S390X",
-                "s390x",
-                "s390x",
-                &[],
-                B64 | 22,
-                Some("s390x"),
-                false,
-            ),
-            Arch::Sh => i("SCMP_ARCH_SH", "sh", "sh", &["shel"], LE | 42, None, true),
-            Arch::Sheb => i("SCMP_ARCH_SHEB", "sheb", "sheb", &[], 42, None, false),
-            Arch::Parisc => i(
-                "SCMP_ARCH_PARISC",
-                "parisc",
-                "parisc",
-                &["hppa"],
-                15,
-                None,
-                false,
-            ),
-            Arch::Parisc64 => i(
-                "SCMP_ARCH_PARISC64",
-                "parisc64",
-                "parisc64",
-                &["hppa64"],
-                B64 | 15,
-                None,
-                false,
-            ),
-            Arch::Riscv64 => i(
-                "SCMP_ARCH_RISCV64",
-                "riscv64",
-                "riscv64",
-                &[],
-                B64 | LE | 243,
-                Some("riscv64"),
-                true,
-            ),
+            Arch::X86 => Info {
+                scmp: "SCMP_ARCH_X86",
+                native: "x86",
+                kernel: "x86",
+                aliases: &["i386", "i686", "386"],
+                audit: LE | 3,
+                table: Some("x86"),
+                little_endian: true,
+                word64: false,
+                syscall_base: 0,
+                multiplexed: true,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::X86],
+            },
+            Arch::X86_64 => Info {
+                scmp: "SCMP_ARCH_X86_64",
+                native: "amd64",
+                kernel: "x86_64",
+                aliases: &["x86-64"],
+                audit: B64 | LE | 62,
+                table: Some("x86_64"),
+                little_endian: true,
+                word64: true,
+                syscall_base: 0,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::X86_64, Arch::X86, Arch::X32],
+            },
+            Arch::X32 => Info {
+                scmp: "SCMP_ARCH_X32",
+                native: "x32",
+                kernel: "x32",
+                aliases: &[],
+                audit: B64 | LE | 62,
+                table: Some("x32"),
+                little_endian: true,
+                word64: false,
+                syscall_base: X32_SYSCALL_BIT,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::X32],
+            },
+            Arch::Arm => Info {
+                scmp: "SCMP_ARCH_ARM",
+                native: "arm",
+                kernel: "arm",
+                aliases: &["armv7l", "armhf", "armel"],
+                audit: LE | 40,
+                table: Some("arm"),
+                little_endian: true,
+                word64: false,
+                syscall_base: 0,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Arm],
+            },
+            Arch::Aarch64 => Info {
+                scmp: "SCMP_ARCH_AARCH64",
+                native: "arm64",
+                kernel: "aarch64",
+                aliases: &[],
+                audit: B64 | LE | 183,
+                table: Some("aarch64"),
+                little_endian: true,
+                word64: true,
+                syscall_base: 0,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Aarch64, Arch::Arm],
+            },
+            Arch::Loongarch64 => Info {
+                scmp: "SCMP_ARCH_LOONGARCH64",
+                native: "loong64",
+                kernel: "loongarch64",
+                aliases: &[],
+                audit: B64 | LE | 258,
+                table: Some("loongarch64"),
+                little_endian: true,
+                word64: true,
+                syscall_base: 0,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Loongarch64],
+            },
+            Arch::M68k => Info {
+                scmp: "SCMP_ARCH_M68K",
+                native: "m68k",
+                kernel: "m68k",
+                aliases: &[],
+                audit: 4,
+                table: None,
+                little_endian: false,
+                word64: false,
+                syscall_base: 0,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::M68k],
+            },
+            Arch::Mips => Info {
+                scmp: "SCMP_ARCH_MIPS",
+                native: "mips",
+                kernel: "mips",
+                aliases: &[],
+                audit: 8,
+                table: Some("mips"),
+                little_endian: false,
+                word64: false,
+                syscall_base: 4000,
+                multiplexed: true,
+                stub_zero: false,
+                nsig: 128,
+                abis: &[Arch::Mips],
+            },
+            Arch::Mips64 => Info {
+                scmp: "SCMP_ARCH_MIPS64",
+                native: "mips64",
+                kernel: "mips64",
+                aliases: &[],
+                audit: B64 | 8,
+                table: Some("mips64"),
+                little_endian: false,
+                word64: true,
+                syscall_base: 5000,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 128,
+                abis: &[Arch::Mips64, Arch::Mips64N32, Arch::Mips],
+            },
+            Arch::Mips64N32 => Info {
+                scmp: "SCMP_ARCH_MIPS64N32",
+                native: "mips64n32",
+                kernel: "mips64n32",
+                aliases: &[],
+                audit: B64 | N32 | 8,
+                table: Some("mips64n32"),
+                little_endian: false,
+                word64: false,
+                syscall_base: 6000,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 128,
+                abis: &[Arch::Mips64N32],
+            },
+            Arch::Mipsel => Info {
+                scmp: "SCMP_ARCH_MIPSEL",
+                native: "mipsel",
+                kernel: "mipsel",
+                aliases: &["mipsle"],
+                audit: LE | 8,
+                table: Some("mips"),
+                little_endian: true,
+                word64: false,
+                syscall_base: 4000,
+                multiplexed: true,
+                stub_zero: false,
+                nsig: 128,
+                abis: &[Arch::Mipsel],
+            },
+            Arch::Mipsel64 => Info {
+                scmp: "SCMP_ARCH_MIPSEL64",
+                native: "mipsel64",
+                kernel: "mipsel64",
+                aliases: &["mips64le"],
+                audit: B64 | LE | 8,
+                table: Some("mips64"),
+                little_endian: true,
+                word64: true,
+                syscall_base: 5000,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 128,
+                abis: &[Arch::Mipsel64, Arch::Mipsel64N32, Arch::Mipsel],
+            },
+            Arch::Mipsel64N32 => Info {
+                scmp: "SCMP_ARCH_MIPSEL64N32",
+                native: "mipsel64n32",
+                kernel: "mipsel64n32",
+                aliases: &["mips3l64n32"],
+                audit: B64 | LE | N32 | 8,
+                table: Some("mips64n32"),
+                little_endian: true,
+                word64: false,
+                syscall_base: 6000,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 128,
+                abis: &[Arch::Mipsel64N32],
+            },
+            Arch::Ppc => Info {
+                scmp: "SCMP_ARCH_PPC",
+                native: "ppc",
+                kernel: "ppc",
+                aliases: &["powerpc"],
+                audit: 20,
+                table: Some("ppc"),
+                little_endian: false,
+                word64: false,
+                syscall_base: 0,
+                multiplexed: true,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Ppc],
+            },
+            Arch::Ppc64 => Info {
+                scmp: "SCMP_ARCH_PPC64",
+                native: "ppc64",
+                kernel: "ppc64",
+                aliases: &["powerpc64"],
+                audit: B64 | 21,
+                table: Some("ppc64"),
+                little_endian: false,
+                word64: true,
+                syscall_base: 0,
+                multiplexed: true,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Ppc64],
+            },
+            Arch::Ppc64le => Info {
+                scmp: "SCMP_ARCH_PPC64LE",
+                native: "ppc64le",
+                kernel: "ppc64le",
+                aliases: &["powerpc64le"],
+                audit: B64 | LE | 21,
+                table: Some("ppc64"),
+                little_endian: true,
+                word64: true,
+                syscall_base: 0,
+                multiplexed: true,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Ppc64le],
+            },
+            Arch::S390 => Info {
+                scmp: "SCMP_ARCH_S390",
+                native: "s390",
+                kernel: "s390",
+                aliases: &[],
+                audit: 22,
+                table: Some("s390"),
+                little_endian: false,
+                word64: false,
+                syscall_base: 0,
+                multiplexed: true,
+                stub_zero: true,
+                nsig: 64,
+                abis: &[Arch::S390],
+            },
+            Arch::S390x => Info {
+                scmp: "SCMP_ARCH_S390X",
+                native: "s390x",
+                kernel: "s390x",
+                aliases: &[],
+                audit: B64 | 22,
+                table: Some("s390x"),
+                little_endian: false,
+                word64: true,
+                syscall_base: 0,
+                multiplexed: true,
+                stub_zero: true,
+                nsig: 64,
+                abis: &[Arch::S390x, Arch::S390],
+            },
+            Arch::Sh => Info {
+                scmp: "SCMP_ARCH_SH",
+                native: "sh",
+                kernel: "sh",
+                aliases: &["shel"],
+                audit: LE | 42,
+                table: None,
+                little_endian: true,
+                word64: false,
+                syscall_base: 0,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Sh],
+            },
+            Arch::Sheb => Info {
+                scmp: "SCMP_ARCH_SHEB",
+                native: "sheb",
+                kernel: "sheb",
+                aliases: &[],
+                audit: 42,
+                table: None,
+                little_endian: false,
+                word64: false,
+                syscall_base: 0,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Sheb],
+            },
+            Arch::Parisc => Info {
+                scmp: "SCMP_ARCH_PARISC",
+                native: "parisc",
+                kernel: "parisc",
+                aliases: &["hppa"],
+                audit: 15,
+                table: None,
+                little_endian: false,
+                word64: false,
+                syscall_base: 0,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Parisc],
+            },
+            Arch::Parisc64 => Info {
+                scmp: "SCMP_ARCH_PARISC64",
+                native: "parisc64",
+                kernel: "parisc64",
+                aliases: &["hppa64"],
+                audit: B64 | 15,
+                table: None,
+                little_endian: false,
+                word64: true,
+                syscall_base: 0,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Parisc64],
+            },
+            Arch::Riscv64 => Info {
+                scmp: "SCMP_ARCH_RISCV64",
+                native: "riscv64",
+                kernel: "riscv64",
+                aliases: &[],
+                audit: B64 | LE | 243,
+                table: Some("riscv64"),
+                little_endian: true,
+                word64: true,
+                syscall_base: 0,
+                multiplexed: false,
+                stub_zero: false,
+                nsig: 64,
+                abis: &[Arch::Riscv64],
+            },
         }
     }
 
@@ -316,6 +496,63 @@ impl Arch {
     /// Whether the architecture stores 64-bit arguments little-endian.
     pub fn is_little_endian(self) -> bool {
         self.info().little_endian
+    }
+
+    /// Whether libseccomp compares 64-bit arguments in one piece on this ABI (false: as two
+    /// 32-bit words; x32 and MIPS n32 are 32-bit there).
+    pub fn libseccomp_word64(self) -> bool {
+        self.info().word64
+    }
+
+    /// The first syscall number of the ABI: [`X32_SYSCALL_BIT`] on x32, 4000/5000/6000 on
+    /// MIPS o32/n64/n32, 0 elsewhere.
+    pub fn syscall_base(self) -> u32 {
+        self.info().syscall_base
+    }
+
+    /// Whether libseccomp routes socket and SysV IPC calls through the socketcall/ipc
+    /// multiplexers too on this ABI.
+    pub fn multiplexed(self) -> bool {
+        self.info().multiplexed
+    }
+
+    /// Whether runc's -ENOSYS stub also answers syscall 0 (s390 and s390x).
+    pub fn stub_answers_zero(self) -> bool {
+        self.info().stub_zero
+    }
+
+    /// The kernel's signal count (`_NSIG`): 128 on MIPS, 64 elsewhere.
+    pub fn signal_count(self) -> u16 {
+        self.info().nsig
+    }
+
+    /// The ABIs a process of this native architecture can call the kernel with, the native
+    /// one first (x86_64: x86_64, x86, x32).
+    pub fn abis(self) -> &'static [Arch] {
+        self.info().abis
+    }
+
+    /// Whether `nr` as `seccomp_data.nr` on x86_64's audit value is an x32 call.
+    pub fn is_x32_number(nr: u32) -> bool {
+        nr & X32_SYSCALL_BIT != 0
+    }
+
+    /// The numbers diff, inspect, the benchmarks and the tests probe on this ABI: from its
+    /// base to 64 past the highest number its table has within 1000 of the base (ARM's private
+    /// calls at 0x0f0000 are left out). Empty without a table.
+    pub fn probe_range(self) -> std::ops::RangeInclusive<u32> {
+        let Ok(table) = crate::SyscallTable::for_arch(self) else {
+            #[allow(clippy::reversed_empty_ranges)]
+            return 1..=0;
+        };
+        let base = self.syscall_base();
+        let top = table
+            .entries()
+            .map(|e| e.0)
+            .filter(|&n| n >= base && n < base + 1000)
+            .max()
+            .unwrap_or(base);
+        base..=top + 64
     }
 
     /// The name of the syscall table this architecture uses, if confine has one.

@@ -14,6 +14,6 @@ pub mod errno;
 pub mod mux;
 pub mod syscalls;
 
-pub use arch::{Arch, ArchError};
+pub use arch::{Arch, ArchError, X32_SYSCALL_BIT};
 pub use caps::{CapError, CapSet, Capability};
 pub use syscalls::SyscallTable;

@@ -1,23 +1,6 @@
 //! The socketcall(2) and ipc(2) multiplexers: the call number of every socket and SysV IPC
-//! name (include/uapi/linux/net.h, include/uapi/linux/ipc.h), and the ABIs on which libseccomp
-//! also routes those names through the multiplexer.
-
-use crate::Arch;
-
-/// ABIs where libseccomp routes socket and IPC calls through the multiplexers too.
-pub fn multiplexed(arch: Arch) -> bool {
-    matches!(
-        arch,
-        Arch::X86
-            | Arch::S390
-            | Arch::S390x
-            | Arch::Ppc
-            | Arch::Ppc64
-            | Arch::Ppc64le
-            | Arch::Mips
-            | Arch::Mipsel
-    )
-}
+//! name (include/uapi/linux/net.h, include/uapi/linux/ipc.h). The ABIs on which libseccomp
+//! also routes those names through the multiplexer are in the ABI table ([`crate::Arch::multiplexed`]).
 
 /// The multiplexer (`socketcall` or `ipc`) and call number of a socket/IPC name, whatever the
 /// ABI. A `match`, not a table scan: the compiler asks it for every name of every rule.
@@ -71,14 +54,15 @@ pub fn mux_call(name: &str) -> Option<(&'static str, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Arch;
 
     #[test]
     fn calls_and_abis() {
         assert_eq!(mux_call("bind"), Some(("socketcall", 2)));
         assert_eq!(mux_call("shmat"), Some(("ipc", 21)));
         assert_eq!(mux_call("read"), None);
-        assert!(multiplexed(Arch::X86) && multiplexed(Arch::S390x));
-        assert!(!multiplexed(Arch::X86_64) && !multiplexed(Arch::Aarch64));
+        assert!(Arch::X86.multiplexed() && Arch::S390x.multiplexed());
+        assert!(!Arch::X86_64.multiplexed() && !Arch::Aarch64.multiplexed());
     }
 
     #[test]

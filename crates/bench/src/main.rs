@@ -14,23 +14,25 @@ use confine_abi::{Arch, CapSet, SyscallTable};
 use confine_bpf::insn::{class, op};
 use confine_bpf::{action, cache, decode, encode, Emulator, Insn, SeccompData};
 use confine_kernel::raw;
-use confine_profile::{load, resolve, Host, KernelVersion, Resolution, Resolved, Source};
+use confine_profile::{load, Host, KernelVersion, Parsed, Resolved, Source};
 use confine_seccomp::policy::Leaf;
-use confine_seccomp::{build, optimize, reference, Options, Policy};
+use confine_seccomp::{
+    compile_prepared, optimize, prepare_parsed, reference, Generator, Options, Policy,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 const X86_64: u32 = 0xc000_003e;
 const I386: u32 = 0x4000_0003;
-const X32_BIT: u32 = 0x4000_0000;
+use confine_abi::X32_SYSCALL_BIT as X32_BIT;
 
 fn main() {
     if let Ok(spec) = std::env::var("CONFINE_BENCH_CHILD") {
         child(&spec);
     }
     let quick = std::env::var("CONFINE_BENCH_QUICK").is_ok();
-    let profile = load(&Source::Builtin).unwrap().profile.unwrap();
+    let parsed = load(&Source::Builtin).unwrap();
     let host = Host {
         arch: Arch::X86_64,
         caps: CapSet::docker_default(),
@@ -39,25 +41,24 @@ fn main() {
             major: 8,
         },
     };
-    let Resolution::Filter(r) = resolve(&profile, &host) else {
-        unreachable!()
-    };
-    let policy = build(&r, Options::default()).unwrap();
+    let prepared = prepare_parsed("builtin".into(), parsed.clone(), &host).unwrap();
+    let policy = prepared.policy(Options::default()).unwrap();
+    let r = prepared.require_filter().unwrap();
     let dir = std::env::temp_dir().join(format!("confine-bench-{}", std::process::id()));
     std::fs::create_dir(&dir).expect("private temporary directory");
 
     let confine_prog = optimize::generate(&policy).unwrap();
     let confine_tree =
         optimize::generate_with(&policy, optimize::Tuning { lift_hot: false }).unwrap();
-    let (lib1, lib1_ms) = libseccomp(&r, &dir, 1);
-    let (lib2, lib2_ms) = libseccomp(&r, &dir, 2);
+    let (lib1, lib1_ms) = libseccomp(r, &dir, 1);
+    let (lib2, lib2_ms) = libseccomp(r, &dir, 2);
     let stub = reference::stub_prefix(&policy).unwrap();
     let with_stub = |p: &[Insn]| -> Vec<Insn> { stub.iter().chain(p).copied().collect() };
     let filters: Vec<(&str, Vec<Insn>, f64)> = vec![
         (
             "confine",
             confine_prog,
-            compile_ms(&profile, &host, if quick { 50 } else { 500 }),
+            compile_ms(&parsed, &host, if quick { 50 } else { 500 }),
         ),
         ("confine, pure range tree", confine_tree, f64::NAN),
         ("libseccomp opt 1 + runc stub", with_stub(&lib1), lib1_ms),
@@ -361,16 +362,14 @@ fn libseccomp(r: &Resolved, dir: &Path, opt: u32) -> (Vec<Insn>, f64) {
 }
 
 /// Median time of resolving and compiling the builtin profile in-process, in ms.
-fn compile_ms(profile: &confine_profile::Profile, host: &Host, n: usize) -> f64 {
+fn compile_ms(parsed: &Parsed, host: &Host, n: usize) -> f64 {
     let mut ts: Vec<f64> = (0..n)
         .map(|_| {
+            let parsed = parsed.clone();
             let t = Instant::now();
-            let Resolution::Filter(r) = resolve(profile, host) else {
-                unreachable!()
-            };
-            let p = build(&r, Options::default()).unwrap();
-            let prog = optimize::generate(&p).unwrap();
-            std::hint::black_box(prog);
+            let prepared = prepare_parsed("builtin".into(), parsed, host).unwrap();
+            let c = compile_prepared(prepared, Options::default(), Generator::Optimized).unwrap();
+            std::hint::black_box(c);
             t.elapsed().as_secs_f64() * 1000.0
         })
         .collect();

@@ -55,7 +55,7 @@ fn arch_of(audit: u32) -> Option<Arch> {
 
 fn syscall_name(arch: Option<u32>, nr: u32) -> Option<String> {
     let a = arch_of(arch?)?;
-    let a = if a == Arch::X86_64 && nr & 0x4000_0000 != 0 {
+    let a = if a == Arch::X86_64 && Arch::is_x32_number(nr) {
         Arch::X32
     } else {
         a

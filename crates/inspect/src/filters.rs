@@ -77,7 +77,7 @@ impl Verdict {
 /// One syscall's verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Syscall {
-    /// The number as the ABI reports it (x32 numbers carry 0x40000000).
+    /// The number as the ABI reports it (x32 numbers carry the x32 bit).
     pub nr: u32,
     /// Its name on this ABI.
     pub name: Option<&'static str>,
@@ -112,18 +112,6 @@ impl ArchView {
         }
         v.sort_by_key(|b| std::cmp::Reverse(b.1));
         v
-    }
-}
-
-/// The ABIs a process of `native` can call the kernel with.
-pub fn abis(native: Arch) -> Vec<Arch> {
-    match native {
-        Arch::X86_64 => vec![Arch::X86_64, Arch::X86, Arch::X32],
-        Arch::Aarch64 => vec![Arch::Aarch64, Arch::Arm],
-        Arch::S390x => vec![Arch::S390x, Arch::S390],
-        Arch::Mips64 => vec![Arch::Mips64, Arch::Mips64N32, Arch::Mips],
-        Arch::Mipsel64 => vec![Arch::Mipsel64, Arch::Mipsel64N32, Arch::Mipsel],
-        a => vec![a],
     }
 }
 
@@ -174,11 +162,11 @@ pub fn decode(filters: &[Vec<Insn>], native: Arch) -> Result<Vec<ArchView>, Stri
         .map(|(i, f)| Explorer::new(f).map_err(|e| format!("filter {i} is not valid: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::new();
-    for arch in abis(native) {
+    for &arch in native.abis() {
         let Ok(table) = SyscallTable::for_arch(arch) else {
             continue;
         };
-        let base = if arch == Arch::X32 { 0x4000_0000 } else { 0 };
+        let base = arch.syscall_base();
         let max = table.entries().map(|(n, _)| n).max().unwrap_or(base);
         let le = arch.is_little_endian();
         let at = |nr: u32| -> Verdict {

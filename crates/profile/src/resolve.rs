@@ -204,7 +204,7 @@ impl Resolved {
         let present = |n: &str| {
             tables.iter().any(|(arch, t)| {
                 t.number(n).is_some()
-                    || (confine_abi::mux::multiplexed(*arch)
+                    || (arch.multiplexed()
                         && confine_abi::mux::mux_call(n)
                             .is_some_and(|(m, _)| t.number(m).is_some()))
             })

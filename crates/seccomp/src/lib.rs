@@ -9,8 +9,11 @@
 #![forbid(unsafe_code)]
 
 mod argranges;
+pub mod diff;
 mod dispatch;
+pub mod explain;
 pub mod optimize;
+pub mod pipeline;
 pub mod policy;
 pub mod reference;
 pub mod tree;
@@ -37,6 +40,10 @@ pub(crate) fn jump_op(cmp: tree::Cmp) -> u16 {
     }
 }
 
+pub use pipeline::{
+    compile, compile_prepared, prepare, prepare_parsed, Compiled, Generator, PipelineError,
+    Prepared,
+};
 pub use policy::{build, Decision, Options, Policy};
 
 /// Why a profile cannot be compiled.

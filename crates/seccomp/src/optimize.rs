@@ -297,7 +297,7 @@ fn hot_intervals(p: &Policy, ivs: &[(u32, Leaf)]) -> Vec<bool> {
             let single = ivs
                 .get(i + 1)
                 .is_some_and(|n| u64::from(n.0) == u64::from(start) + 1);
-            start < super::policy::X32_BIT
+            start < confine_abi::X32_SYSCALL_BIT
                 && match leaf {
                     Leaf::Tree(arch, _) => arch != Arch::X32,
                     Leaf::Ret(v) => {

@@ -24,7 +24,7 @@
 use crate::tree::{Cond, Conflict, Forest, NodeId};
 pub use crate::verdict::Leaf;
 use crate::CompileError;
-use confine_abi::mux::{multiplexed, mux_call};
+use confine_abi::mux::mux_call;
 use confine_abi::syscalls::{NameId, NumbersById};
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::action as ret;
@@ -33,9 +33,6 @@ use std::collections::BTreeMap;
 
 /// `SECCOMP_RET_ERRNO | ENOSYS`, what runc's stub returns.
 pub const RET_ENOSYS: u32 = ret::ERRNO | 38;
-
-/// The kernel's x32 syscall bit.
-pub const X32_BIT: u32 = 0x4000_0000;
 
 /// Options that change what is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,29 +130,12 @@ pub fn action_value(action: Action, errno: Option<u32>) -> u32 {
     }
 }
 
-/// libseccomp's word size per ABI (x32 and MIPS n32 are 32-bit there).
-pub fn libseccomp_bits64(arch: Arch) -> bool {
-    matches!(
-        arch,
-        Arch::X86_64
-            | Arch::Aarch64
-            | Arch::Mips64
-            | Arch::Mipsel64
-            | Arch::Ppc64
-            | Arch::Ppc64le
-            | Arch::S390x
-            | Arch::Riscv64
-            | Arch::Loongarch64
-            | Arch::Parisc64
-    )
-}
-
 /// Whether libseccomp 2.5.4 adds a rule whose name the ABI lacks to a pseudo-syscall tree
 /// there: on every ABI without its own rule hook (the hooks of the multiplexing ABIs drop such
 /// rules). Found by probing: two conflicting `ipc` rules on an x86_64-only filter fail with
 /// EEXIST, on x86 they do not.
 fn pseudo_rules(arch: Arch) -> bool {
-    !multiplexed(arch)
+    !arch.multiplexed()
 }
 
 /// Whether libseccomp 2.5.4 resolves `name` at all (it gives names it knows a pseudo number on
@@ -300,7 +280,7 @@ impl Builder {
             }
             return Ok(());
         }
-        let bits64 = libseccomp_bits64(self.dbs[db].0);
+        let bits64 = self.dbs[db].0.libseccomp_word64();
         let chain = self.forest.chain(conds, action, bits64);
         let merged = self.merged.len() as u32;
         let (map, nr) = self.slot_map(db, slot);
@@ -441,7 +421,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
             let mut knows = None;
             for db in 0..tables.len() {
                 let arch = arches[db];
-                let mux = mux_any.filter(|_| multiplexed(arch));
+                let mux = mux_any.filter(|_| arch.multiplexed());
                 for g in &groups {
                     // a transaction: if any ABI refuses the rule, runc fails
                     let fail = |c| match c {
@@ -518,7 +498,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         }
         arch_policies.push(ArchPolicy {
             arch: *arch,
-            bits64: libseccomp_bits64(*arch),
+            bits64: arch.libseccomp_word64(),
             origins,
             syscalls,
         });
@@ -551,7 +531,7 @@ fn stub_thresholds(
         let Some(t) = arches.iter().position(|a| *a == arch).map(|i| &by_id[i]) else {
             continue;
         };
-        let mux = multiplexed(arch);
+        let mux = arch.multiplexed();
         let max = ids
             .iter()
             .filter(|(_, is_mux)| !(mux && *is_mux))

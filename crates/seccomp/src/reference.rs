@@ -2,10 +2,11 @@
 //! way libseccomp's linear mode does (a chain of `jeq nr` per architecture), every comparison
 //! reloading its word. The optimised generator is checked against it.
 
-use crate::policy::{Decision, Policy, RET_ENOSYS, X32_BIT};
+use crate::policy::{Decision, Policy, RET_ENOSYS};
 use crate::tree::NodeId;
 use crate::{arg_offset, jump_op, CompileError};
 use confine_abi::Arch;
+use confine_abi::X32_SYSCALL_BIT as X32_BIT;
 use confine_bpf::asm::{Asm, AsmError, Label};
 use confine_bpf::insn::{op, Insn};
 use std::collections::BTreeMap;
@@ -119,7 +120,7 @@ impl Gen<'_> {
                 }
             } else {
                 let (arch, m) = arches[0];
-                if matches!(arch, Arch::S390 | Arch::S390x) {
+                if arch.stub_answers_zero() {
                     let not0 = self.asm.label();
                     self.asm.jump(op::JEQ, 0, enosys, not0);
                     self.asm.bind(not0);

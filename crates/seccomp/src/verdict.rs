@@ -3,9 +3,10 @@
 //! optimiser lays its dispatch over. runc's `-ENOSYS` stub is part of the decision here, as it
 //! is part of what runc installs.
 
-use crate::policy::{ArchPolicy, Decision, Policy, RET_ENOSYS, X32_BIT};
+use crate::policy::{ArchPolicy, Decision, Policy, RET_ENOSYS};
 use crate::tree::NodeId;
 use confine_abi::Arch;
+use confine_abi::X32_SYSCALL_BIT as X32_BIT;
 
 /// What decides one (arch, nr) before arguments are looked at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -198,7 +199,7 @@ impl Stub {
         } else {
             Stub::Max {
                 max: first_max,
-                zero: matches!(first, Arch::S390 | Arch::S390x),
+                zero: first.stub_answers_zero(),
             }
         }
     }
@@ -206,7 +207,7 @@ impl Stub {
     fn at(self, nr: u32) -> Option<u32> {
         let max = match self {
             Stub::None => return None,
-            Stub::X86_64 { native, x32 } => match (native, x32, nr & X32_BIT != 0) {
+            Stub::X86_64 { native, x32 } => match (native, x32, Arch::is_x32_number(nr)) {
                 (_, Some(m), true) => m,
                 (Some(m), _, false) => m,
                 _ => return None,

@@ -1,14 +1,10 @@
 //! `confine seccomp check`
 
-use super::unknown_names_warning;
 use crate::{host, output, Outcome};
 use confine_abi::SyscallTable;
 use confine_bpf::action::{self, describe};
 use confine_cli::CheckArgs;
-use confine_profile::{
-    load, resolve, Diagnostic, Flag, Host, KernelVersion, Parsed, Resolution, Resolved, Severity,
-    Source,
-};
+use confine_profile::{Diagnostic, Flag, Host, KernelVersion, Parsed, Resolved, Severity, Source};
 use confine_seccomp::policy::Leaf;
 use confine_seccomp::{build, optimize, CompileError, Options};
 use serde_json::json;
@@ -133,7 +129,7 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
     for spec in &a.profiles {
         let source = Source::from_arg(spec);
         let label = source.label();
-        let diags: Vec<Diagnostic> = match load(&source) {
+        let diags: Vec<Diagnostic> = match confine_seccomp::prepare(&source, &host) {
             Err(e) => vec![Diagnostic {
                 severity: Severity::Error,
                 code: "read",
@@ -144,13 +140,16 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
                 syscall: None,
                 message: e.to_string(),
             }],
-            Ok(parsed) => {
-                let mut d = parsed.diagnostics.clone();
-                if let Some(p) = &parsed.profile {
-                    if let Resolution::Filter(r) = resolve(p, &host) {
-                        d.extend(unknown_names_warning(&parsed, &r, &label)?);
-                        d.extend(for_this_host(&parsed, &r, &host, &kernel_words, &label)?);
-                    }
+            Ok(prepared) => {
+                let mut d = prepared.diagnostics.clone();
+                if let Some(r) = prepared.resolved() {
+                    d.extend(for_this_host(
+                        &prepared.parsed,
+                        r,
+                        &host,
+                        &kernel_words,
+                        &label,
+                    )?);
                 }
                 d
             }

@@ -1,11 +1,11 @@
 //! `confine seccomp compile`
 
-use super::profile_policy;
+use super::prepared_filter;
 use crate::{host, output, Outcome};
 use anyhow::{bail, Context};
 use confine_bpf::{cache, disasm, encode, Insn};
 use confine_cli::{CompileArgs, CompileFormat};
-use confine_seccomp::{optimize, reference};
+use confine_seccomp::{compile_prepared, Generator, Options};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -13,14 +13,19 @@ use std::path::Path;
 /// Compile a profile and write the program.
 pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
     let host = host::from_args(&a.host)?;
-    let Some((_, policy)) = profile_policy(&a.profile, &host, !a.no_enosys_stub)? else {
+    let Some(prepared) = prepared_filter(&a.profile, &host)? else {
         return Ok(Outcome::BadInput);
     };
-    let prog = if a.reference {
-        reference::generate(&policy)?
-    } else {
-        optimize::generate(&policy)?
+    let options = Options {
+        enosys_stub: !a.no_enosys_stub,
     };
+    let generator = if a.reference {
+        Generator::Reference
+    } else {
+        Generator::Optimized
+    };
+    let compiled = compile_prepared(prepared, options, generator)?;
+    let (policy, prog) = (&compiled.policy, &compiled.program);
     let arches: Vec<_> = policy.arches.iter().map(|x| x.arch.kernel_name()).collect();
     eprintln!(
         "confine: {} instructions for {} ({}; runc's -ENOSYS stub {})",
@@ -35,7 +40,7 @@ pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
     );
     match a.format {
         CompileFormat::Raw => {
-            let bytes = encode(&prog);
+            let bytes = encode(prog);
             match &a.output {
                 Some(p) => std::fs::write(p, bytes)
                     .with_context(|| format!("cannot write {}", p.display()))?,
@@ -49,11 +54,11 @@ pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
                 }
             }
         }
-        CompileFormat::Disasm => output::emit(&disasm::disassemble(&prog), a.output.as_deref())?,
+        CompileFormat::Disasm => output::emit(&disasm::disassemble(prog), a.output.as_deref())?,
         CompileFormat::Json => {
             let native = policy.arches[0].arch;
             let cacheable = (0..1024u32)
-                .filter(|&nr| cache::is_const_allow(&prog, native.audit_arch(), nr))
+                .filter(|&nr| cache::is_const_allow(prog, native.audit_arch(), nr))
                 .count();
             let doc = json!({
                 "arches": arches,
@@ -70,7 +75,7 @@ pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
                 a.output.as_deref(),
             )?;
         }
-        CompileFormat::C => output::emit(&c_array(&prog, &a.profile), a.output.as_deref())?,
+        CompileFormat::C => output::emit(&c_array(prog, &a.profile), a.output.as_deref())?,
     }
     Ok(Outcome::Clean)
 }

@@ -1,13 +1,13 @@
 //! `confine seccomp eval`
 
-use super::profile_policy;
+use super::prepared_filter;
 use crate::{host, output, Outcome};
 use anyhow::{bail, Context};
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::{action, cache, decode, Emulator, SeccompData};
 use confine_cli::EvalArgs;
-use confine_seccomp::optimize;
-use confine_seccomp::policy::Leaf;
+use confine_seccomp::explain::{depends_on_arguments, explain};
+use confine_seccomp::{optimize, Options};
 use serde_json::json;
 
 fn number(s: &str) -> Option<u64> {
@@ -64,65 +64,19 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
             )
         }
         None => {
-            let Some((resolved, policy)) = profile_policy(&a.profile, &host, !a.no_enosys_stub)?
-            else {
+            let Some(prepared) = prepared_filter(&a.profile, &host)? else {
                 return Ok(Outcome::BadInput);
             };
-            let leaf = policy.leaf(arch.audit_arch(), nr);
-            let stub = policy.eval_stub(arch.audit_arch(), nr).is_some();
-            let origin = if stub {
-                Some(
-                    "runc's -ENOSYS stub: the number is above the highest the profile names"
-                        .to_string(),
-                )
-            } else if matches!(leaf, Leaf::Tree(..)) {
-                // several rules may meet in one argument tree: name them all
-                let rules: Vec<String> = resolved
-                    .rules
-                    .iter()
-                    .filter(|r| {
-                        name.as_deref()
-                            .is_some_and(|n| r.names.iter().any(|x| x == n))
-                    })
-                    .map(|r| {
-                        format!(
-                            "{} ({}{})",
-                            r.source_index,
-                            r.action,
-                            if r.args.is_empty() {
-                                String::new()
-                            } else {
-                                format!(", {} condition(s)", r.args.len())
-                            }
-                        )
-                    })
-                    .collect();
-                let matched = match leaf {
-                    Leaf::Tree(_, t) => policy.forest.eval(t, &args).is_some(),
-                    Leaf::Ret(_) => true,
-                };
-                Some(if matched {
-                    format!("the argument checks of rule(s) {}", rules.join(", "))
-                } else {
-                    format!(
-                        "the default action: no argument condition of rule(s) {} holds",
-                        rules.join(", ")
-                    )
-                })
-            } else {
-                policy.origin(arch, nr).map(|o| {
-                    let r = &resolved.rules[o.rule];
-                    format!(
-                        "rule {} ({}): {}",
-                        r.source_index, r.names[o.name], r.action
-                    )
-                })
-            };
-            let origin = origin.or_else(|| Some("no rule names it: the default action".into()));
+            let policy = prepared.policy(Options {
+                enosys_stub: !a.no_enosys_stub,
+            })?;
+            let resolved = prepared.require_filter()?;
+            let why = explain(&policy, resolved, arch, nr, name.as_deref(), &args);
+            let depends = depends_on_arguments(&policy, arch, nr);
             (
                 optimize::generate(&policy)?,
-                origin,
-                Some(matches!(leaf, Leaf::Tree(..))),
+                Some(why.to_string()),
+                Some(depends),
             )
         }
     };

@@ -16,8 +16,8 @@ use confine_cli::InspectArgs;
 use confine_inspect::filters::{self, ArchView, Difference};
 use confine_inspect::SeccompMode;
 use confine_inspect::{ns, Process};
-use confine_profile::{load, resolve, Host, Profile, Resolution, Source};
-use confine_seccomp::{build, optimize, Options as CompileOptions};
+use confine_profile::{load, Host, Parsed, Resolution, Source};
+use confine_seccomp::{compile_prepared, Generator, Options as CompileOptions};
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
@@ -68,8 +68,8 @@ pub struct Compared {
 pub enum Against {
     /// The builtin docker-default.
     Builtin,
-    /// A profile from a file or standard input, without errors.
-    Profile(Box<Profile>),
+    /// A profile from a file or standard input, without errors, and its name.
+    Profile(Box<Parsed>, String),
 }
 
 /// A profile compiled for this host and one bounding set.
@@ -194,7 +194,10 @@ fn against(spec: &Path) -> anyhow::Result<Option<Against>> {
     }
     let parsed = load(&source)?;
     super::print_diagnostics(&parsed.diagnostics);
-    Ok(parsed.profile.map(|p| Against::Profile(Box::new(p))))
+    if parsed.profile.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Against::Profile(Box::new(parsed), source.label())))
 }
 
 /// confine's compilation of a profile for this host and a process's capabilities.
@@ -205,8 +208,7 @@ fn compile_for(against: &Against, caps: CapSet) -> anyhow::Result<Reference> {
         kernel: confine_profile::resolve::running_kernel()
             .ok_or_else(|| anyhow!("cannot read the running kernel's version"))?,
     };
-    let builtin;
-    let profile = match against {
+    let prepared = match against {
         Against::Builtin => {
             if let Some((p, _)) = crate::precompiled::builtin(&host) {
                 return Ok(Reference {
@@ -214,24 +216,23 @@ fn compile_for(against: &Against, caps: CapSet) -> anyhow::Result<Reference> {
                     unconfined: false,
                 });
             }
-            builtin = confine_profile::builtin::docker_default();
-            &builtin
+            confine_seccomp::prepare(&Source::Builtin, &host)?
         }
-        Against::Profile(p) => p,
+        Against::Profile(parsed, label) => {
+            confine_seccomp::prepare_parsed(label.clone(), (**parsed).clone(), &host)?
+        }
     };
-    match resolve(profile, &host) {
-        Resolution::Unconfined => Ok(Reference {
+    if let Some(Resolution::Unconfined) = prepared.resolution {
+        return Ok(Reference {
             prog: allow_all(),
             unconfined: true,
-        }),
-        Resolution::Filter(r) => {
-            let policy = build(&r, CompileOptions::default())?;
-            Ok(Reference {
-                prog: optimize::generate(&policy)?,
-                unconfined: false,
-            })
-        }
+        });
     }
+    let compiled = compile_prepared(prepared, CompileOptions::default(), Generator::Optimized)?;
+    Ok(Reference {
+        prog: compiled.program,
+        unconfined: false,
+    })
 }
 
 /// A filter stack and the bounding set it is judged with.

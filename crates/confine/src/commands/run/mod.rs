@@ -19,8 +19,8 @@ use confine_kernel::process::{self, CapSets};
 use confine_kernel::spawn::{spawn, Command, Confinement, Outcome as Ended, Stage};
 use confine_kernel::terminal::{is_tty, Terminal};
 use confine_kernel::InstallFlags;
-use confine_profile::{caps, load, resolve, Flag, Host, Resolution, Source};
-use confine_seccomp::{build, optimize, Options};
+use confine_profile::{caps, Flag, Host, Resolution, Source};
+use confine_seccomp::{compile_prepared, Generator, Options};
 use isolation::Privilege;
 use options::SeccompChoice;
 use std::ffi::{CString, OsStr};
@@ -108,18 +108,15 @@ fn seccomp_program(spec: &OsStr, host: &Host) -> anyhow::Result<Option<(Vec<Insn
             return Ok(Some((prog.to_vec(), flags)));
         }
     }
-    let parsed = load(&source)?;
-    for d in &parsed.diagnostics {
+    let prepared = confine_seccomp::prepare(&source, host)?;
+    // the parser's own diagnostics; an unconfined profile's say that it confines nothing
+    for d in &prepared.parsed.diagnostics {
         eprintln!("{d}");
     }
-    let p = parsed
-        .profile
-        .as_ref()
-        .ok_or_else(|| anyhow!("seccomp profile {} has errors", source.label()))?;
-    let r = match resolve(p, host) {
-        // the profile's own diagnostics (printed above) say that it confines nothing
-        Resolution::Unconfined => return Ok(None),
-        Resolution::Filter(r) => r,
+    let r = match &prepared.resolution {
+        None => bail!("seccomp profile {} has errors", source.label()),
+        Some(Resolution::Unconfined) => return Ok(None),
+        Some(Resolution::Filter(r)) => r,
     };
     if r.rules
         .iter()
@@ -127,10 +124,8 @@ fn seccomp_program(spec: &OsStr, host: &Host) -> anyhow::Result<Option<(Vec<Insn
     {
         bail!("SCMP_ACT_NOTIFY needs a seccomp agent, which confine run does not provide yet");
     }
-    let policy = build(&r, Options::default())
-        .with_context(|| format!("seccomp profile {}", source.label()))?;
-    let prog = optimize::generate(&policy)
-        .with_context(|| format!("seccomp profile {}", source.label()))?;
+    let compiled = compile_prepared(prepared, Options::default(), Generator::Optimized)?;
+    let (policy, prog) = (compiled.policy, compiled.program);
     let flags = InstallFlags {
         log: policy.flags.contains(&Flag::Log),
         spec_allow: policy.flags.contains(&Flag::SpecAllow),
