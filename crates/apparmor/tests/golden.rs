@@ -6,10 +6,10 @@
 
 use confine_apparmor::parser::{self, ParserOptions};
 use confine_apparmor::template::{render, Params};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/apparmor")
+    confine_test_support::fixtures::dir().join("apparmor")
 }
 
 fn parser_path() -> PathBuf {

@@ -335,7 +335,7 @@ fn libseccomp(r: &Resolved, dir: &Path, opt: u32) -> (Vec<Insn>, f64) {
     .unwrap();
     let bpf = dir.join(format!("lib{opt}.bpf"));
     let script: PathBuf =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../bpf/tests/support/runc_libseccomp.py");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../seccomp/tests/support/runc_libseccomp.py");
     let timing = format!(
         "import runpy, sys, time, json\nsys.argv=['x','{j}','SCMP_ARCH_X86_64','{b}','{opt}']\nm=runpy.run_path('{s}', run_name='lib')\nprof=json.load(open('{j}'))\nts=[]\nfor _ in range(20):\n    t=time.perf_counter(); m['build'](prof,'SCMP_ARCH_X86_64','{b}',{opt}); ts.append(time.perf_counter()-t)\nts.sort(); print(ts[len(ts)//2]*1000)",
         j = json.display(),

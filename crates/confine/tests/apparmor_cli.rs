@@ -2,20 +2,9 @@
 //! compilation with a saved features file through the real apparmor_parser, and the messages
 //! and exit codes where AppArmor is missing. Loading for real is in apparmor_vm.rs.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn confine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn features() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/apparmor/kernel-6.1-debian.features")
-}
+use confine_test_support::fixtures::kernel_6_1_features as features;
+use confine_test_support::run::confine;
+use std::path::Path;
 
 fn host_has_apparmor() -> bool {
     Path::new("/sys/kernel/security/apparmor").exists()

@@ -1,31 +1,17 @@
 //! The `confine` binary end to end: outputs, exit codes, and nothing on stdout on error.
 
+use confine_test_support::run::confine_stdin;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+/// confine with standard input an empty pipe (not /dev/null, which confine would refuse as a
+/// device where it reads standard input).
 fn confine(args: &[&str]) -> Output {
     confine_stdin(args, None)
 }
 
-fn confine_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn confine");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/seccomp")
-        .join(name)
+    confine_test_support::fixtures::seccomp(name)
         .display()
         .to_string()
 }

@@ -3,6 +3,7 @@
 //! and the emulator's verdicts on that libseccomp program.
 
 use confine_bpf::{action, decode, Emulator, SeccompData};
+use confine_test_support::run::confine;
 use std::path::Path;
 use std::process::Command;
 
@@ -26,13 +27,6 @@ fn libseccomp_program(dir: &Path) -> std::path::PathBuf {
         .expect("/usr/bin/python3 with Debian's python3-seccomp (.ci/run installs it)");
     assert!(st.success(), "python3-seccomp failed to export a filter");
     out
-}
-
-fn confine(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 #[test]

@@ -15,8 +15,8 @@ mod docker_support;
 use confine_abi::syscalls::UNKNOWN_TO_LIBSECCOMP_2_5_4;
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::{Emulator, Insn, SeccompData};
+use confine_test_support::probe::DOCKER_ARG_VALUES;
 use docker_support::{build_static, docker, import_busybox, start_dockerd};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -41,8 +41,7 @@ fn only_filter(pid: u32) -> Vec<Insn> {
 
 #[test]
 fn confine_run_matches_docker_run() {
-    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/seccomp/docker-default.json");
+    let fixture = confine_test_support::fixtures::seccomp("docker-default.json");
     let dir = tempfile::tempdir().unwrap();
     let d = start_dockerd(dir.path());
 
@@ -207,19 +206,7 @@ fn confine_run_matches_docker_run() {
             .unwrap()
             + 64;
         for nr in base..=top {
-            for a0 in [
-                0u64,
-                1,
-                8,
-                38,
-                39,
-                40,
-                41,
-                0x20000,
-                0x20008,
-                0xffff_ffff,
-                0x7E02_0000,
-            ] {
+            for a0 in [0u64, 1].into_iter().chain(DOCKER_ARG_VALUES) {
                 let data = SeccompData {
                     nr,
                     arch: audit,

@@ -5,17 +5,11 @@
 //! a hidepid procfs in a private mount namespace.
 
 use confine_bpf::emu::{Emulator, SeccompData};
+use confine_test_support::run::confine;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-
-fn confine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::process::{Child, Command, Stdio};
 
 fn json_of(args: &[&str]) -> Vec<Value> {
     let o = confine(args);
@@ -105,13 +99,7 @@ fn a_plain_process_matches_proc() {
     let pid = pid_of_sleeper(&g);
     let v = &json_of(&["inspect", "--json", &pid.to_string()])[0];
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |k: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}:\t")))
-            .unwrap()
-            .to_string()
-    };
+    let field = |k: &str| confine_test_support::status::get(&status, k).unwrap();
     assert_eq!(v["pid"], pid);
     assert_eq!(v["comm"], "sleep");
     assert_eq!(v["capabilities"]["bounding"]["hex"], field("CapBnd"));

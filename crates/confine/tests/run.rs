@@ -1,15 +1,8 @@
 //! `confine run` for real: the confinement the command gets, read from its own
 //! /proc/self/status; exit codes as docker run; failing closed.
 
+use confine_test_support::run::confine;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn confine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn status(args: &[&str]) -> std::collections::BTreeMap<String, String> {
     let mut a = vec!["run"];
@@ -21,14 +14,7 @@ fn status(args: &[&str]) -> std::collections::BTreeMap<String, String> {
         "{a:?}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.to_string(), v.trim().to_string()))
-        })
-        .collect()
+    confine_test_support::status::parse(&String::from_utf8(o.stdout).unwrap())
 }
 
 fn get<'a>(s: &'a std::collections::BTreeMap<String, String>, k: &str) -> &'a str {

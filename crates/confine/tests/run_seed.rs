@@ -79,15 +79,7 @@ fn redis_under_confine_run() {
     unsafe_free_kill(confine.id());
     let exit = confine.wait().unwrap();
     assert!(pong, "redis-server did not answer PING under confine run");
-    let field = |k: &str| {
-        status
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix(&format!("{k}:"))
-                    .map(|v| v.trim().to_string())
-            })
-            .unwrap_or_default()
-    };
+    let field = |k: &str| confine_test_support::status::field(&status, k);
     assert_eq!(field("Seccomp"), "2", "{status}");
     assert_eq!(field("Seccomp_filters"), "1");
     assert_eq!(field("NoNewPrivs"), "0");

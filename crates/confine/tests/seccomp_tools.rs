@@ -1,13 +1,6 @@
 //! `confine seccomp compile | eval | diff` end to end.
 
-use std::process::Command;
-
-fn confine(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use confine_test_support::run::confine;
 
 fn out(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -76,14 +76,7 @@ fn status_of(user: &str) -> std::collections::BTreeMap<String, String> {
         "child {user}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.to_string(), v.trim().to_string()))
-        })
-        .collect()
+    confine_test_support::status::parse(&String::from_utf8(out.stdout).unwrap())
 }
 
 fn child(user: &str) -> ! {

@@ -16,8 +16,9 @@ use confine_bpf::asm::Asm;
 use confine_bpf::insn::{class, op};
 use confine_bpf::{action, decode, encode, Emulator, Insn, SeccompData};
 use confine_kernel::raw;
-use confine_profile::{Host, KernelVersion};
 use confine_seccomp::{build, optimize, Options};
+use confine_test_support::host::host;
+use confine_test_support::probe::DOCKER_ARG_VALUES;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -141,14 +142,7 @@ fn with_escape(body: &[Insn], report_len: u32) -> Vec<Insn> {
 
 fn parent() {
     let started = Instant::now();
-    let host = Host {
-        arch: Arch::X86_64,
-        caps: CapSet::docker_default(),
-        kernel: KernelVersion {
-            kernel: 6,
-            major: 8,
-        },
-    };
+    let host = host(Arch::X86_64, CapSet::docker_default());
     let r = confine_profile::builtin::resolved_for(&host);
     let policy = build(&r, Options::default()).unwrap();
     let prog = optimize::generate(&policy).unwrap();
@@ -163,7 +157,7 @@ fn parent() {
     )
     .unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../bpf/tests/support/runc_libseccomp.py");
+        .join("../seccomp/tests/support/runc_libseccomp.py");
     let st = Command::new("/usr/bin/python3")
         .arg(script)
         .arg(dir.join("p.json"))
@@ -209,18 +203,7 @@ fn run_live(what: &str, prog: &[Insn], policy: Option<&confine_seccomp::Policy>)
 
     // probes: every number of each ABI up to its highest + 64, on a few argument vectors
     let mut vectors: Vec<[u64; 6]> = vec![[0; 6]];
-    for v in [
-        8u64,
-        38,
-        39,
-        40,
-        41,
-        0x20000,
-        0x20008,
-        0xffff_ffff,
-        0x7E02_0000,
-        0x1_0000_0000,
-    ] {
+    for v in DOCKER_ARG_VALUES.into_iter().chain([0x1_0000_0000]) {
         vectors.push([v, 0, 0, 0, 0, 0]);
         vectors.push([0, v, 0, 0, 0, 0]);
     }

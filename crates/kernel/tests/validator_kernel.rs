@@ -10,6 +10,7 @@
 use confine_bpf::insn::{class, op};
 use confine_bpf::{action, decode, encode, validate, Insn};
 use confine_kernel::InstallError;
+use confine_test_support::rng::Rng;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -78,20 +79,6 @@ fn child_nnp() -> ! {
     }
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn random_program(rng: &mut Rng) -> Vec<Insn> {
     use class::*;
     use op::*;
@@ -134,14 +121,14 @@ fn random_program(rng: &mut Rng) -> Vec<Insn> {
         0x0007 | 0x40,
     ];
     let ks = [0u32, 1, 2, 3, 4, 6, 15, 16, 31, 32, 60, 62, 63, 64, 65, 100];
-    let len = 1 + rng.below(6) as usize;
+    let len = 1 + rng.below(6);
     let mut p: Vec<Insn> = (0..len)
         .map(|_| {
-            let code = codes[rng.below(codes.len() as u64) as usize];
+            let code = codes[rng.below(codes.len())];
             let k = if code == RET | K {
                 action::ALLOW
             } else {
-                ks[rng.below(ks.len() as u64) as usize]
+                ks[rng.below(ks.len())]
             };
             Insn {
                 code,

@@ -301,8 +301,7 @@ fn oci_config_json_takes_linux_seccomp() {
 
 #[test]
 fn shared_fixtures_parse() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/seccomp");
+    let dir = confine_test_support::fixtures::dir().join("seccomp");
     for f in ["docker-default.json", "docker-default-2025-05.json"] {
         let bytes = std::fs::read(dir.join(f)).unwrap();
         let p = parse_profile(&bytes, f);

@@ -3,7 +3,7 @@
 use confine_profile::{parse_profile, Severity};
 use proptest::prelude::*;
 
-const DOCKER: &[u8] = include_bytes!("../../../../shared/fixtures/seccomp/docker-default.json");
+use confine_test_support::fixtures::DOCKER_DEFAULT as DOCKER;
 
 fn check(bytes: &[u8]) {
     let p = parse_profile(bytes, "fuzz.json");

@@ -1,31 +1,15 @@
-//! The resolution figures of Docker's default profile (../shared/notes/seccomp-profiles.md §8),
-//! on both fixtures, and the builtin against the fixture.
+//! The resolution figures of Docker's default profile (the project's notes on seccomp profiles,
+//! §8), on both fixtures, and the builtin against the fixture.
 
 use confine_abi::{Arch, CapSet, Capability};
-use confine_profile::{load, resolve, Action, Host, KernelVersion, Resolution, Resolved, Source};
-use std::path::PathBuf;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/seccomp")
-        .join(name)
-}
+use confine_profile::{load, resolve, Action, Host, Resolution, Resolved, Source};
+use confine_test_support::fixtures::seccomp as fixture;
+use confine_test_support::host::with_kernel as host;
 
 fn profile(name: &str) -> confine_profile::Profile {
     let parsed = load(&Source::Path(fixture(name))).expect("fixture readable");
     assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
     parsed.profile.unwrap()
-}
-
-fn host(arch: Arch, caps: CapSet, k: (u8, u8)) -> Host {
-    Host {
-        arch,
-        caps,
-        kernel: KernelVersion {
-            kernel: k.0,
-            major: k.1,
-        },
-    }
 }
 
 fn resolved(p: &confine_profile::Profile, h: Host) -> Resolved {

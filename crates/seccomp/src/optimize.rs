@@ -12,7 +12,7 @@
 //!         ld [0]; dispatch tree; argument trees; returns
 //! ```
 //!
-//! The dispatch tree (`compile/dispatch.rs`) is a `jge` tree over the intervals of equal decision
+//! The dispatch tree (`dispatch.rs`) is a `jge` tree over the intervals of equal decision
 //! (runc's ENOSYS stub, the x32 split and unknown numbers are just more intervals), as shallow
 //! as possible, single numbers peeled with one `jeq`, and the calls that always run the filter
 //! (argument checks, single numbers with an action of their own) lifted towards the root.

@@ -6,27 +6,17 @@ mod support;
 
 use confine_abi::{Arch, CapSet, SyscallTable};
 use confine_bpf::{action, cache, Emulator, SeccompData};
-use confine_profile::{Host, KernelVersion};
 use confine_seccomp::{build, optimize, policy::Leaf, reference, Options};
+use confine_test_support::host::docker;
+use confine_test_support::probe::neighbours;
 use support::{random_profile, Rng, NAMES};
-
-fn docker(arch: Arch, caps: CapSet) -> confine_profile::Resolved {
-    confine_profile::builtin::resolved_for(&Host {
-        arch,
-        caps,
-        kernel: KernelVersion {
-            kernel: 6,
-            major: 8,
-        },
-    })
-}
 
 fn args_for(r: &confine_profile::Resolved) -> Vec<[u64; 6]> {
     let mut consts = vec![0u64, 1, 0xffff_ffff, 0x1_0000_0000, u64::MAX];
     for rule in &r.rules {
         for a in &rule.args {
             for v in [a.value, a.value_two] {
-                consts.extend([v.wrapping_sub(1), v, v.wrapping_add(1), v ^ (1 << 32)]);
+                consts.extend(neighbours(v));
             }
         }
     }

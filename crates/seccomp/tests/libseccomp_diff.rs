@@ -13,10 +13,12 @@ mod support;
 
 use confine_abi::{Arch, CapSet, Capability, SyscallTable};
 use confine_bpf::{Emulator, SeccompData};
-use confine_profile::{load, resolve, Host, KernelVersion, Resolution, Resolved, Source};
+use confine_profile::{load, resolve, Resolution, Resolved, Source};
 use confine_seccomp::{build, reference, Options};
+use confine_test_support::fixtures::seccomp as fixture;
+use confine_test_support::host::host;
 use std::path::Path;
-use support::{fixture, libseccomp, vectors, without};
+use support::{libseccomp, vectors, without};
 
 struct Tally {
     agree: usize,
@@ -105,17 +107,7 @@ fn compare(name: &str, r: &Resolved, dir: &Path, tally: &mut Tally) {
 
 fn resolved(file: &str, arch: Arch, caps: CapSet) -> Resolved {
     let p = load(&Source::Path(fixture(file))).unwrap().profile.unwrap();
-    match resolve(
-        &p,
-        &Host {
-            arch,
-            caps,
-            kernel: KernelVersion {
-                kernel: 6,
-                major: 8,
-            },
-        },
-    ) {
+    match resolve(&p, &host(arch, caps)) {
         Resolution::Filter(r) => r,
         Resolution::Unconfined => unreachable!(),
     }

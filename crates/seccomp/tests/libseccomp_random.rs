@@ -21,6 +21,7 @@ use confine_abi::{Arch, SyscallTable};
 use confine_bpf::{Emulator, SeccompData};
 use confine_profile::{Resolved, ResolvedRule};
 use confine_seccomp::{build, reference, CompileError, Options};
+use confine_test_support::probe::neighbours;
 use support::{libseccomp_batch, random_profile, Rng, NAMES};
 
 fn arg_vectors(r: &Resolved, rng: &mut Rng) -> Vec<[u64; 6]> {
@@ -28,7 +29,7 @@ fn arg_vectors(r: &Resolved, rng: &mut Rng) -> Vec<[u64; 6]> {
     for rule in &r.rules {
         for a in &rule.args {
             for v in [a.value, a.value_two, a.value & a.value_two] {
-                consts.extend([v.wrapping_sub(1), v, v.wrapping_add(1), v ^ (1 << 32)]);
+                consts.extend(neighbours(v));
             }
         }
     }

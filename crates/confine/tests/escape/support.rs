@@ -129,13 +129,9 @@ pub fn kill(pid: u32, sig: &str) {
         .success());
 }
 
+/// The value of the `key:` line of what `o` printed (`cat /proc/self/status`); empty without one.
 pub fn status_of(o: &Output, key: &str) -> String {
-    out(o)
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")))
-        .unwrap_or("")
-        .trim()
-        .to_string()
+    confine_test_support::status::field(&out(o), key)
 }
 
 /// confine started with a new pty's slave as its standard input, output and controlling
