@@ -175,7 +175,7 @@ pub(super) extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     let c = a.c;
     reset_signals(false);
 
-    // SAFETY (the block below): setsid, ioctl, dup2 and fcntl on integers the parent chose.
+    // SAFETY: setsid, ioctl, dup2 and fcntl on integers the parent chose.
     unsafe {
         if libc::setsid() < 0 {
             fail(a, Stage::Session, errno());
@@ -222,8 +222,10 @@ pub(super) extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             // SAFETY: open/write/close on a NUL-terminated path and a byte buffer.
             let fd = unsafe { libc::open(p.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
             if fd >= 0 {
+                // SAFETY: write reads `v.len()` bytes from `v`, alive for the call.
                 let n = unsafe { libc::write(fd, v.as_ptr().cast(), v.len()) };
                 let e = errno();
+                // SAFETY: closing the descriptor opened just above.
                 unsafe { libc::close(fd) };
                 if n != v.len() as isize {
                     fail(a, Stage::AppArmor, e);

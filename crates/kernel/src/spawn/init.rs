@@ -262,7 +262,7 @@ fn fail_init(status: RawFd, stage: Stage, e: &io::Error) -> ! {
 /// The init's life; never returns. `status` is the write end of the message pipe, `life` the
 /// read end of a pipe whose write end only confine holds (end of file: confine is gone).
 pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32) -> ! {
-    // SAFETY (the block): prctl, poll, setsid on integers and a local pollfd.
+    // SAFETY: prctl, poll, setsid on integers and a local pollfd.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
         let mut p = libc::pollfd {
@@ -376,7 +376,7 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
 }
 
 fn supervise(child: libc::pid_t, status: i32) -> ! {
-    // SAFETY (the loop): a full signal set built locally; sigwaitinfo writes a siginfo we own;
+    // SAFETY: a full signal set built locally; sigwaitinfo writes a siginfo we own;
     // kill and waitpid on our own children.
     unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
