@@ -32,6 +32,66 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
+/// Proof that the process had a single thread when it was made: [`spawn`] needs one, because
+/// it clones the command with CLONE_VM | CLONE_VFORK and forks the namespace's init (which
+/// then allocates), both only sound without other threads — one holding the allocator's lock
+/// at the fork would leave it held forever in the copy.
+///
+/// Obtained from [`SingleThreaded::check`], which counts the threads, or from
+/// [`SingleThreaded::assume`]. It is neither `Send` nor `Sync` (it stays on the thread that
+/// made it), not `Clone`, and [`spawn`] consumes it: take a new one right before each call, and
+/// start no thread in between.
+#[derive(Debug)]
+pub struct SingleThreaded {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl SingleThreaded {
+    /// The token, if the process has exactly one thread now (`Threads:` in
+    /// /proc/self/status); an error naming the count otherwise, or when the count cannot be
+    /// read.
+    ///
+    /// # References
+    /// * proc_pid_status(5) (`Threads`)
+    pub fn check() -> io::Result<SingleThreaded> {
+        let status = std::fs::read_to_string("/proc/self/status")?;
+        let threads = parse_threads(&status).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "no thread count in /proc/self/status",
+            )
+        })?;
+        if threads != 1 {
+            return Err(io::Error::other(format!(
+                "the process has {threads} threads; starting a command needs exactly one"
+            )));
+        }
+        // SAFETY: the process has one thread, the caller's, and the token cannot leave it.
+        Ok(unsafe { SingleThreaded::assume() })
+    }
+
+    /// The token, without a check.
+    ///
+    /// # Safety
+    ///
+    /// The process must have exactly one thread (the calling one), and must keep it so until
+    /// the token has been consumed by [`spawn`] and the call has returned: no thread may be
+    /// started, by the caller or by a library it calls, in between.
+    pub unsafe fn assume() -> SingleThreaded {
+        SingleThreaded {
+            _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+/// The value of the `Threads:` line of a /proc/PID/status text.
+fn parse_threads(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// What to apply before the command runs.
 #[derive(Debug, Default)]
 pub struct Confinement {
@@ -363,8 +423,9 @@ fn wait_for(pid: libc::pid_t) -> io::Result<i32> {
     }
 }
 
-/// Start `cmd` under `c`, wait for it, and report how it ended.
-pub fn spawn(cmd: &Command, c: &Confinement) -> io::Result<Outcome> {
+/// Start `cmd` under `c`, wait for it, and report how it ended. `_one` shows that the process
+/// is single-threaded (see [`SingleThreaded`]).
+pub fn spawn(cmd: &Command, c: &Confinement, _one: SingleThreaded) -> io::Result<Outcome> {
     let ptrs = |v: &[CString]| -> Vec<*const libc::c_char> {
         v.iter()
             .map(|a| a.as_ptr())
@@ -530,6 +591,25 @@ fn fork_with(flags: libc::c_int) -> io::Result<libc::pid_t> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn thread_count_is_read_from_status() {
+        let status = "Name:\tconfine\nTgid:\t7\nThreads:\t3\nSigQ:\t0/1\n";
+        assert_eq!(super::parse_threads(status), Some(3));
+        assert_eq!(super::parse_threads("Name:\tx\n"), None);
+        assert_eq!(super::parse_threads("Threads:\tmany\n"), None);
+    }
+
+    #[test]
+    fn check_refuses_a_second_thread() {
+        // a second thread (besides the harness's own), alive while the check runs
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || rx.recv());
+        let e = super::SingleThreaded::check().unwrap_err();
+        assert!(e.to_string().contains("threads"), "{e}");
+        drop(tx);
+        t.join().unwrap().unwrap_err();
+    }
+
     #[test]
     fn forwards_all_but_chld_pipe_urg() {
         let s = super::forwarded_signals();
