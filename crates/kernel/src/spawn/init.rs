@@ -13,7 +13,8 @@
 //! * pid_namespaces(7) (init's signal semantics, namespace teardown), mount_namespaces(7)
 //! * sigwaitinfo(2), prctl(2) (PR_SET_PDEATHSIG, PR_SET_DUMPABLE)
 
-use super::child::{errno, launch, reset_signals, ChildArgs};
+use super::child::{errno, launch, reset_signals};
+use super::steps::ChildArgs;
 use super::Stage;
 use crate::mounts;
 use std::ffi::CString;

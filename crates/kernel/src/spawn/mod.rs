@@ -8,6 +8,10 @@
 //!   (`child.rs`) as its only child and reports over a pipe.
 //! * **Without**: confine starts the command itself (`child.rs`).
 //!
+//! The command's process takes its steps in `steps.rs`, written once over a trait of kernel
+//! operations that `child.rs` implements with system calls (and the unit tests with a
+//! recording double).
+//!
 //! Either way confine passes on every signal it can catch but CHLD, PIPE and URG (as docker's
 //! signal proxy), relays the terminal when asked (`crate::terminal`), and the command cannot
 //! outlive confine: the init, or the command itself, has PR_SET_PDEATHSIG = SIGKILL.
@@ -18,6 +22,7 @@
 
 mod child;
 mod init;
+mod steps;
 
 pub use init::Namespace;
 
@@ -25,12 +30,13 @@ use crate::landlock::Ruleset;
 use crate::process::CapSets;
 use crate::seccomp::{InstallFlags, Prepared};
 use crate::terminal::{pipe, Setup, Terminal};
-use child::{errno, launch, ChildArgs};
+use child::{errno, launch};
 use confine_bpf::Insn;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use steps::{CStrArray, ChildArgs, ListenSlot};
 
 /// Proof that the process had a single thread when it was made: [`spawn`] needs one, because
 /// it clones the command with CLONE_VM | CLONE_VFORK and forks the namespace's init (which
@@ -426,30 +432,26 @@ fn wait_for(pid: libc::pid_t) -> io::Result<i32> {
 /// Start `cmd` under `c`, wait for it, and report how it ended. `_one` shows that the process
 /// is single-threaded (see [`SingleThreaded`]).
 pub fn spawn(cmd: &Command, c: &Confinement, _one: SingleThreaded) -> io::Result<Outcome> {
-    let ptrs = |v: &[CString]| -> Vec<*const libc::c_char> {
-        v.iter()
-            .map(|a| a.as_ptr())
-            .chain([std::ptr::null()])
-            .collect()
-    };
-    let candidates: Vec<*const libc::c_char> = cmd.candidates.iter().map(|p| p.as_ptr()).collect();
-    let argv = ptrs(cmd.argv);
-    let mut envp = ptrs(cmd.envp);
+    let argv = CStrArray::new(cmd.argv);
+    let mut envp = CStrArray::new(cmd.envp);
     // LISTEN_PID=<10 digits, NUL-padded> and the terminating NUL, filled in by the child
     let mut listen = b"LISTEN_PID=".to_vec();
     listen.extend([0u8; 11]);
     let listen_slot = if cmd.listen_pid {
-        envp.insert(envp.len() - 1, listen.as_ptr().cast());
-        // SAFETY: the digits start right after the 11-byte prefix, inside `listen`.
-        Some((unsafe { listen.as_mut_ptr().add(11) }, 10))
+        // SAFETY: `listen` is NUL-terminated (its last byte stays 0), outlives `envp` (declared
+        // before it), and only the child writes into it, before it executes the command.
+        unsafe { envp.push_raw(listen.as_ptr().cast()) };
+        // SAFETY: the 10 digits start right after the 11-byte prefix, inside `listen`, which
+        // outlives `args`; nothing borrows them meanwhile (`envp` holds a raw pointer).
+        Some(unsafe { ListenSlot::new(listen.as_mut_ptr().add(11), 10) })
     } else {
         None
     };
     let mut term = Setup::new(c.terminal, c.namespace.is_some())?;
     let args = ChildArgs {
-        candidates: &candidates,
-        argv: &argv,
-        envp: &envp,
+        candidates: cmd.candidates,
+        argv,
+        envp,
         c,
         seccomp: c.seccomp.as_ref().map(|(p, f)| (Prepared::new(p), *f)),
         aa_value: c
