@@ -13,7 +13,7 @@
 //! * runc libcontainer/standard_init_linux.go
 
 use super::steps::{self, CStrArray, ChildArgs, ChildOps, Errno, Executed};
-use super::Stage;
+use super::{SingleThreaded, Stage};
 use crate::landlock::Ruleset;
 use crate::process::{self, CapSets};
 use crate::seccomp::{install_prepared, InstallFlags, Prepared};
@@ -342,9 +342,12 @@ impl Drop for Stack {
 /// command has been executed (its pid) or a step failed (the stage and errno, the child
 /// already reaped). The caller blocks every signal around the call, so that no handler of its
 /// own runs in the child before the child has reset them.
-pub(super) fn launch(args: &ChildArgs) -> Result<libc::pid_t, (Stage, io::Error)> {
+pub(super) fn launch(
+    args: &ChildArgs,
+    _one: &SingleThreaded,
+) -> Result<libc::pid_t, (Stage, io::Error)> {
     let stack = Stack::new().map_err(|e| (Stage::Clone, e))?;
-    // SAFETY: the calling process is single-threaded here; the child runs `child_main` on its
+    // SAFETY: the calling process is single-threaded (`_one`); the child runs `child_main` on its
     // own stack with `args`, both alive until clone returns, which with CLONE_VFORK is after
     // the child has executed the command or exited.
     let pid = unsafe {

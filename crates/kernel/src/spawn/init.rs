@@ -15,7 +15,7 @@
 
 use super::child::{errno, launch, reset_signals};
 use super::steps::ChildArgs;
-use super::Stage;
+use super::{SingleThreaded, Stage};
 use crate::mounts;
 use std::ffi::CString;
 use std::io;
@@ -346,7 +346,9 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
             }
         }
     }
-    let child = match launch(args) {
+    // SAFETY: the init is a fork of confine: it has one thread, and starts none.
+    let one = unsafe { SingleThreaded::assume() };
+    let child = match launch(args, &one) {
         Ok(pid) => pid,
         Err((stage, e)) => {
             fail_init(status, stage, &e);

@@ -429,9 +429,9 @@ fn wait_for(pid: libc::pid_t) -> io::Result<i32> {
     }
 }
 
-/// Start `cmd` under `c`, wait for it, and report how it ended. `_one` shows that the process
+/// Start `cmd` under `c`, wait for it, and report how it ended. `one` shows that the process
 /// is single-threaded (see [`SingleThreaded`]).
-pub fn spawn(cmd: &Command, c: &Confinement, _one: SingleThreaded) -> io::Result<Outcome> {
+pub fn spawn(cmd: &Command, c: &Confinement, one: SingleThreaded) -> io::Result<Outcome> {
     let argv = CStrArray::new(cmd.argv);
     let mut envp = CStrArray::new(cmd.envp);
     // LISTEN_PID=<10 digits, NUL-padded> and the terminating NUL, filled in by the child
@@ -467,26 +467,26 @@ pub fn spawn(cmd: &Command, c: &Confinement, _one: SingleThreaded) -> io::Result
     };
     PTY_MASTER.store(term.master().unwrap_or(-1), Ordering::Relaxed);
     let outcome = match &c.namespace {
-        Some(ns) => run_in_namespace(ns, &args, &mut term),
+        Some(ns) => run_in_namespace(ns, &args, &mut term, &one),
         None => {
             // SAFETY: getpid takes no argument.
             args.parent
                 .store(unsafe { libc::getpid() }, Ordering::SeqCst);
-            run_directly(&args, &mut term)
+            run_directly(&args, &mut term, &one)
         }
     };
     term.restore();
     outcome
 }
 
-fn run_directly(args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
+fn run_directly(args: &ChildArgs, term: &mut Setup, one: &SingleThreaded) -> io::Result<Outcome> {
     let (chld_r, chld_w) = pipe()?;
     // orphans of the command become confine's, to be killed when it ends
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     let pid = {
         let _blocked = Blocked::all();
-        let pid = match launch(args) {
+        let pid = match launch(args, one) {
             Ok(pid) => pid,
             Err((stage, e)) => return Ok(Outcome::Failed(stage, e)),
         };
@@ -510,7 +510,12 @@ fn run_directly(args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
     Ok(Outcome::from_wait_status(st))
 }
 
-fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
+fn run_in_namespace(
+    ns: &Namespace,
+    args: &ChildArgs,
+    term: &mut Setup,
+    one: &SingleThreaded,
+) -> io::Result<Outcome> {
     let (status_r, status_w) = init::channel()?;
     let (life_r, life_w) = pipe()?;
     let flags = libc::CLONE_NEWNS
@@ -522,7 +527,7 @@ fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::R
         };
     let pid = {
         let _blocked = Blocked::all();
-        let pid = match fork_with(flags) {
+        let pid = match fork_with(flags, one) {
             Ok(pid) => pid,
             Err(e) => return Ok(Outcome::Failed(Stage::Clone, e)),
         };
@@ -570,10 +575,10 @@ fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::R
 }
 
 /// fork(2) with extra clone flags (new namespaces for the child).
-fn fork_with(flags: libc::c_int) -> io::Result<libc::pid_t> {
+fn fork_with(flags: libc::c_int, _one: &SingleThreaded) -> io::Result<libc::pid_t> {
     // SAFETY: a raw clone without CLONE_VM and with no new stack behaves as fork: the child
-    // gets a copy of the address space and returns 0 on the same (copied) stack. confine is
-    // single-threaded here, so no lock is held by another thread in the copy.
+    // gets a copy of the address space and returns 0 on the same (copied) stack. The process
+    // is single-threaded (`_one`), so no lock is held by another thread in the copy.
     let r = unsafe {
         libc::syscall(
             libc::SYS_clone,
