@@ -16,9 +16,10 @@ pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 pub fn filesystem_type(path: &Path) -> io::Result<u64> {
     let c = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: statfs is plain data, for which all-zero bytes are a valid value.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is a NUL-terminated string that outlives the call; `st` is plain data that
     // statfs fills in completely on success and that is read only then.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     let r = unsafe { libc::statfs(c.as_ptr(), &mut st) };
     if r != 0 {
         return Err(io::Error::last_os_error());

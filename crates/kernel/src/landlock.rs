@@ -105,6 +105,12 @@ impl Ruleset {
         })
     }
 
+    /// A stand-in holding any descriptor, for unit tests that never enforce it.
+    #[cfg(test)]
+    pub(crate) fn stand_in(fd: OwnedFd, abi: u32) -> Ruleset {
+        Ruleset { fd, abi }
+    }
+
     /// Enforce the ruleset on the calling thread (and what it executes). Needs no_new_privs or
     /// CAP_SYS_ADMIN at the moment of the call. Async-signal-safe.
     pub fn restrict_self(&self) -> io::Result<()> {

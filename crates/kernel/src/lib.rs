@@ -3,6 +3,9 @@
 //! comment saying why it is sound and a `# References` list; everything else in confine is
 //! `#![forbid(unsafe_code)]`.
 #![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![deny(clippy::missing_safety_doc)]
 
 pub mod fs;
 pub mod landlock;

@@ -164,8 +164,9 @@ pub fn mask_paths(paths: &[CString]) -> io::Result<()> {
 /// Whether the mount holding `path` is read-only (statvfs `ST_RDONLY`); None when the path
 /// does not exist.
 pub fn is_readonly(path: &CStr) -> io::Result<Option<bool>> {
-    // SAFETY: statvfs writes a plain struct we own; the path is NUL-terminated.
+    // SAFETY: statvfs is plain data, for which all-zero bytes are a valid value.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: statvfs writes a plain struct we own; the path is NUL-terminated.
     let r = unsafe { libc::statvfs(path.as_ptr(), &mut st) };
     if r != 0 {
         let e = io::Error::last_os_error();
@@ -181,8 +182,9 @@ pub fn is_readonly(path: &CStr) -> io::Result<Option<bool>> {
 /// Whether `path` is hidden as [`mask_path`] hides it: missing, the null device, or an empty
 /// read-only directory.
 pub fn is_masked(path: &CStr) -> io::Result<bool> {
-    // SAFETY: stat writes a plain struct we own; the path is NUL-terminated.
+    // SAFETY: stat is plain data, for which all-zero bytes are a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: stat writes a plain struct we own; the path is NUL-terminated.
     if unsafe { libc::stat(path.as_ptr(), &mut st) } != 0 {
         let e = io::Error::last_os_error();
         return if e.raw_os_error() == Some(libc::ENOENT) {

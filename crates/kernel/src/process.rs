@@ -224,8 +224,9 @@ pub fn active_lsms() -> io::Result<Vec<&'static str>> {
     #[cfg(target_arch = "x86_64")]
     const SYS_LSM_LIST_MODULES: libc::c_long = 461;
     #[cfg(not(target_arch = "x86_64"))]
-    const SYS_LSM_LIST_MODULES: libc::c_long = 461; // the same number on the generic table
-                                                    // SAFETY: the kernel writes at most `size` bytes into `ids` and updates `size`.
+    // the same number on the generic table
+    const SYS_LSM_LIST_MODULES: libc::c_long = 461;
+    // SAFETY: the kernel writes at most `size` bytes into `ids` and updates `size`.
     let n = unsafe {
         libc::syscall(
             SYS_LSM_LIST_MODULES,

@@ -51,6 +51,7 @@ pub fn seccomp_filters_with_flags(pid: i32) -> io::Result<Vec<Filter>> {
         return Err(last());
     }
     let result = (|| {
+        // SAFETY: PTRACE_INTERRUPT takes integer arguments; the tracee is ours (seized above).
         if unsafe { libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0usize, 0usize) } != 0 {
             return Err(last());
         }

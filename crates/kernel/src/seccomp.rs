@@ -107,6 +107,12 @@ impl Prepared {
                 .collect(),
         }
     }
+
+    /// The number of instructions.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.filter.len()
+    }
 }
 
 /// Install `prog` as a seccomp filter on the calling thread (all threads with `tsync`).

@@ -74,8 +74,9 @@ pub fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
     // SAFETY: a fresh descriptor.
     let master = unsafe { OwnedFd::from_raw_fd(m) };
     let unlock: libc::c_int = 0;
-    // SAFETY: TIOCSPTLCK reads an int; TIOCGPTPEER returns a new descriptor.
+    // SAFETY: TIOCSPTLCK reads an int we own, alive for the call.
     check(unsafe { libc::ioctl(m, libc::TIOCSPTLCK, &unlock) })?;
+    // SAFETY: TIOCGPTPEER takes integer flags and returns a new descriptor.
     let s = check(unsafe {
         libc::ioctl(
             m,
@@ -187,8 +188,9 @@ impl Setup {
                 s.controlling = true;
                 s.interactive = interactive;
                 for fd in [1, 0, 2] {
-                    // SAFETY: TIOCGWINSZ writes a winsize we own.
+                    // SAFETY: winsize is plain data; all-zero bytes are a valid value.
                     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+                    // SAFETY: TIOCGWINSZ writes a winsize we own.
                     if is_tty(fd) && unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 {
                         s.winsize = Some(ws);
                         break;

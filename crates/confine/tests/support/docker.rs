@@ -29,10 +29,14 @@ impl Drop for Daemon {
         // SIGTERM first: dockerd then unmounts the bind mount it made of its data root in the
         // host's mount namespace (SIGKILL would leave it behind), and stops its containerd.
         let pid = self.child.id() as u64;
-        confine_kernel::raw::syscall6(
-            libc::SYS_kill as u64,
-            [pid, libc::SIGTERM as u64, 0, 0, 0, 0],
-        );
+        // SAFETY: kill(2) takes integers only and signals the daemon, another process; nothing
+        // of this process's memory or state changes.
+        unsafe {
+            confine_kernel::raw::syscall6(
+                libc::SYS_kill as u64,
+                [pid, libc::SIGTERM as u64, 0, 0, 0, 0],
+            )
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -47,10 +51,14 @@ impl Drop for Daemon {
         let root = self.root.to_string_lossy().into_owned();
         if mount_points().contains(&root) {
             if let Ok(c) = std::ffi::CString::new(root) {
-                confine_kernel::raw::syscall6(
-                    libc::SYS_umount2 as u64,
-                    [c.as_ptr() as u64, libc::MNT_DETACH as u64, 0, 0, 0, 0],
-                );
+                // SAFETY: umount2(2) reads the NUL-terminated path from `c`, alive for the
+                // call; detaching the daemon's leftover mount changes no memory of ours.
+                unsafe {
+                    confine_kernel::raw::syscall6(
+                        libc::SYS_umount2 as u64,
+                        [c.as_ptr() as u64, libc::MNT_DETACH as u64, 0, 0, 0, 0],
+                    )
+                };
             }
         }
     }

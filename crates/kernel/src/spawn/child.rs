@@ -2,55 +2,24 @@
 //! single-threaded process, it makes no allocation and only async-signal-safe system calls on
 //! data prepared before the clone, and ends in execve or _exit.
 //!
-//! Steps, in order: signals to their defaults; its own session (and the new terminal as its
-//! controlling terminal with `-t`); standard descriptors; every descriptor above the kept ones
-//! marked close-on-exec (before any filter, as runc does, so a profile need not allow it); a
-//! new session keyring; the AppArmor exec transition;
-//! no_new_privs when it must come first (unprivileged use); the Landlock domain; seccomp now
-//! when no_new_privs is not asked for (the filter must go in while CAP_SYS_ADMIN is still
-//! held, as in runc); bounding set, ambient set, groups, gid, uid, capability sets;
-//! no_new_privs and seccomp when asked for; the parent-death signal; working directory; execve
-//! along the search path. A failed
-//! step leaves its stage and errno in memory the parent reads, and the child exits before the
-//! command ever runs.
+//! The steps themselves, and their order, are in `steps.rs`; this is [`Kernel`], the
+//! implementation of [`ChildOps`] that makes the system calls, the entry point `child_main`,
+//! and `launch`, which clones the process. A failed step leaves its stage and errno in memory
+//! the parent reads, and the child exits before the command ever runs.
 //!
 //! # References
 //! * clone(2) (CLONE_VM, CLONE_VFORK), execve(2), execvp(3) (search rules), setsid(2),
 //!   ioctl_tty(2) (TIOCSCTTY), close_range(2), prctl(2) (PR_SET_PDEATHSIG)
 //! * runc libcontainer/standard_init_linux.go
 
-use super::{Confinement, Stage};
-use crate::process;
+use super::steps::{self, CStrArray, ChildArgs, ChildOps, Errno, Executed};
+use super::{SingleThreaded, Stage};
+use crate::landlock::Ruleset;
+use crate::process::{self, CapSets};
 use crate::seccomp::{install_prepared, InstallFlags, Prepared};
+use std::ffi::CStr;
 use std::io;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-
-/// Everything the child needs, prepared by the parent: the child shares the parent's memory
-/// (CLONE_VM) and only reads this, except `report`, where a failed step leaves its stage and
-/// errno, and the LISTEN_PID slot.
-pub(super) struct ChildArgs<'a> {
-    /// Full paths to try in order, as execvp tries the directories of PATH.
-    pub candidates: &'a [*const libc::c_char],
-    pub argv: &'a [*const libc::c_char],
-    pub envp: &'a [*const libc::c_char],
-    pub c: &'a Confinement,
-    pub seccomp: Option<(Prepared, InstallFlags)>,
-    pub aa_value: Option<Vec<u8>>,
-    /// Descriptors to put at 0, 1, 2 (-1: keep what is there); the init sets them to the
-    /// pty it opens.
-    pub stdio: [AtomicI32; 3],
-    /// The window size for a pty the init opens.
-    pub winsize: Option<libc::winsize>,
-    /// Make the terminal at `stdio[0]` the controlling terminal (a new pty).
-    pub controlling_tty: bool,
-    /// Set PR_SET_PDEATHSIG and check that this pid is still the parent (0: the parent is the
-    /// namespace's init, whose death ends the namespace).
-    pub parent: AtomicI32,
-    /// The digits of `LISTEN_PID=` in the environment, filled with the child's pid.
-    pub listen_pid: Option<(*mut u8, usize)>,
-    /// 0 while nothing failed; otherwise `stage << 32 | errno`.
-    pub report: AtomicU64,
-}
+use std::sync::atomic::Ordering;
 
 pub(super) fn errno() -> i32 {
     io::Error::last_os_error()
@@ -145,23 +114,163 @@ fn cloexec_from(first: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// Write `n` in decimal into the `len` bytes at `p`, NUL-padded.
-fn write_decimal(p: *mut u8, len: usize, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// The real [`ChildOps`]: each method one system call (or two, for a fallback), on data the
+/// parent prepared; no allocation, no lock.
+pub(super) struct Kernel;
+
+/// The errno of a failed call that left it in `errno`.
+fn failed<T>(r: io::Result<T>) -> Result<T, Errno> {
+    r.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+}
+
+/// `Ok` for a zero return, else the errno.
+fn zero(r: libc::c_int) -> Result<(), Errno> {
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(errno())
     }
-    for k in 0..len {
-        let b = digits.get(i + k).copied().unwrap_or(0);
-        // SAFETY: `p` points at `len` writable bytes of a buffer that the parent keeps alive
-        // and does not touch until this child has executed the command (CLONE_VFORK).
-        unsafe { *p.add(k) = b };
+}
+
+impl ChildOps for Kernel {
+    fn reset_signals(&mut self) {
+        reset_signals(false);
+    }
+
+    fn setsid(&mut self) -> Result<(), Errno> {
+        // SAFETY: setsid takes no argument.
+        if unsafe { libc::setsid() } < 0 {
+            return Err(errno());
+        }
+        Ok(())
+    }
+
+    fn set_controlling_tty(&mut self, fd: i32) -> Result<(), Errno> {
+        // SAFETY: TIOCSCTTY takes an integer argument.
+        zero(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) })
+    }
+
+    fn dup2(&mut self, fd: i32, target: i32) -> Result<(), Errno> {
+        // SAFETY: dup2 on descriptor numbers the parent chose; the target is a standard one.
+        if unsafe { libc::dup2(fd, target) } < 0 {
+            return Err(errno());
+        }
+        Ok(())
+    }
+
+    fn keep_fd(&mut self, fd: i32) {
+        // SAFETY: fcntl on a descriptor the caller asked to pass on; EBADF for a closed one.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+    }
+
+    fn cloexec_from(&mut self, first: u32) -> Result<(), Errno> {
+        failed(cloexec_from(first))
+    }
+
+    fn getpid(&mut self) -> i32 {
+        // SAFETY: getpid takes no argument.
+        unsafe { libc::getpid() }
+    }
+
+    fn join_session_keyring(&mut self) -> Result<(), Errno> {
+        // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes integers and a null name.
+        if unsafe { libc::syscall(libc::SYS_keyctl, 1 as libc::c_long, 0usize) } < 0 {
+            return Err(errno());
+        }
+        Ok(())
+    }
+
+    fn open_attr(&mut self, path: &CStr) -> Result<i32, Errno> {
+        // SAFETY: open on a NUL-terminated path.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(errno());
+        }
+        Ok(fd)
+    }
+
+    fn write_attr(&mut self, fd: i32, value: &[u8]) -> Result<(), Errno> {
+        // SAFETY: write reads `value.len()` bytes from `value`, alive for the call.
+        let n = unsafe { libc::write(fd, value.as_ptr().cast(), value.len()) };
+        let e = errno();
+        if n != value.len() as isize {
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, fd: i32) {
+        // SAFETY: closing a descriptor this process opened (`open_attr`).
+        unsafe { libc::close(fd) };
+    }
+
+    fn set_no_new_privs(&mut self) -> Result<(), Errno> {
+        failed(crate::seccomp::set_no_new_privs())
+    }
+
+    fn landlock_restrict_self(&mut self, ruleset: &Ruleset) -> Result<(), Errno> {
+        failed(ruleset.restrict_self())
+    }
+
+    fn install_seccomp(&mut self, prog: &Prepared, flags: InstallFlags) -> Result<(), Errno> {
+        install_prepared(prog, flags)
+            .map(drop)
+            .map_err(|e| install_errno(&e))
+    }
+
+    fn bounding_has(&mut self, cap: u8) -> bool {
+        process::bounding_has(cap).unwrap_or(false)
+    }
+
+    fn bounding_drop(&mut self, cap: u8) -> Result<(), Errno> {
+        failed(process::bounding_drop(cap))
+    }
+
+    fn ambient_clear(&mut self) -> Result<(), Errno> {
+        failed(process::ambient_clear())
+    }
+
+    fn setgroups(&mut self, groups: &[u32]) -> Result<(), Errno> {
+        failed(process::set_groups(groups))
+    }
+
+    fn setresgid(&mut self, gid: u32) -> Result<(), Errno> {
+        failed(process::set_resgid(gid))
+    }
+
+    fn setresuid(&mut self, uid: u32) -> Result<(), Errno> {
+        failed(process::set_resuid(uid))
+    }
+
+    fn capset(&mut self, caps: CapSets) -> Result<(), Errno> {
+        failed(process::capset(caps))
+    }
+
+    fn set_parent_death_signal(&mut self) -> Result<(), Errno> {
+        // SAFETY: prctl with integer arguments.
+        zero(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) })
+    }
+
+    fn getppid(&mut self) -> i32 {
+        // SAFETY: getppid takes no argument.
+        unsafe { libc::getppid() }
+    }
+
+    fn chdir(&mut self, dir: &CStr) -> Result<(), Errno> {
+        // SAFETY: chdir on a NUL-terminated path.
+        zero(unsafe { libc::chdir(dir.as_ptr()) })
+    }
+
+    fn execve(
+        &mut self,
+        path: &CStr,
+        argv: &CStrArray,
+        envp: &CStrArray,
+    ) -> Result<Executed, Errno> {
+        // SAFETY: a NUL-terminated path and two null-terminated arrays of NUL-terminated
+        // strings (`CStrArray`), all alive: the parent's memory is untouched until we exec.
+        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+        Err(errno())
     }
 }
 
@@ -172,157 +281,11 @@ pub(super) extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the `ChildArgs` the parent passed to clone; it outlives the child's use
     // of it because the parent is suspended until the child execs or exits.
     let a = unsafe { &*(arg as *const ChildArgs) };
-    let c = a.c;
-    reset_signals(false);
-
-    // SAFETY (the block below): setsid, ioctl, dup2 and fcntl on integers the parent chose.
-    unsafe {
-        if libc::setsid() < 0 {
-            fail(a, Stage::Session, errno());
-        }
-        let stdio = a.stdio.each_ref().map(|f| f.load(Ordering::SeqCst));
-        if a.controlling_tty && libc::ioctl(stdio[0], libc::TIOCSCTTY, 0) != 0 {
-            fail(a, Stage::Session, errno());
-        }
-        for (target, &fd) in stdio.iter().enumerate() {
-            if fd >= 0 && libc::dup2(fd, target as i32) < 0 {
-                fail(a, Stage::Session, errno());
-            }
-        }
+    match steps::run(&mut Kernel, a) {
+        Err((stage, e)) => fail(a, stage, e),
+        // the real execve returns only when it failed
+        Ok(Executed) => fail(a, Stage::Exec, libc::EIO),
     }
-    let keep = 3 + c.keep_fds;
-    for fd in 3..keep {
-        // SAFETY: fcntl on a descriptor the caller asked to pass on.
-        unsafe { libc::fcntl(fd as i32, libc::F_SETFD, 0) };
-    }
-    if cloexec_from(keep).is_err() {
-        fail(a, Stage::Descriptors, errno());
-    }
-    if let Some((p, len)) = a.listen_pid {
-        // SAFETY: getpid takes no argument.
-        write_decimal(p, len, unsafe { libc::getpid() } as u32);
-    }
-    // A session keyring of its own, as runc gives each container: the caller's (and the keys
-    // in it) stay out of reach, whatever user the command runs as. ENOSYS: no keyrings;
-    // EPERM: a filter already refuses keyctl (nested in confine run or a container), to the
-    // command as well.
-    // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes integers and a null name.
-    if unsafe { libc::syscall(libc::SYS_keyctl, 1 as libc::c_long, 0usize) } < 0
-        && !matches!(errno(), libc::ENOSYS | libc::EPERM)
-    {
-        fail(a, Stage::Keyring, errno());
-    }
-    if let Some(v) = &a.aa_value {
-        let aa_paths = [
-            c"/proc/thread-self/attr/apparmor/exec",
-            c"/proc/thread-self/attr/exec",
-        ];
-        let mut done = false;
-        for p in aa_paths {
-            // SAFETY: open/write/close on a NUL-terminated path and a byte buffer.
-            let fd = unsafe { libc::open(p.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
-            if fd >= 0 {
-                let n = unsafe { libc::write(fd, v.as_ptr().cast(), v.len()) };
-                let e = errno();
-                unsafe { libc::close(fd) };
-                if n != v.len() as isize {
-                    fail(a, Stage::AppArmor, e);
-                }
-                done = true;
-                break;
-            }
-        }
-        if !done {
-            fail(a, Stage::AppArmor, errno());
-        }
-    }
-    if c.no_new_privs_first && crate::seccomp::set_no_new_privs().is_err() {
-        fail(a, Stage::NoNewPrivs, errno());
-    }
-    if let Some(r) = &c.landlock {
-        if r.restrict_self().is_err() {
-            fail(a, Stage::Landlock, errno());
-        }
-    }
-    if let (Some((prog, flags)), false) = (&a.seccomp, c.no_new_privs) {
-        if let Err(e) = install_prepared(prog, *flags) {
-            fail(a, Stage::Seccomp, install_errno(&e));
-        }
-    }
-    if let Some(bounding) = c.bounding {
-        for cap in 0..=c.last_cap.min(63) {
-            if bounding & (1 << cap) == 0
-                && process::bounding_has(cap).unwrap_or(false)
-                && process::bounding_drop(cap).is_err()
-            {
-                fail(a, Stage::Bounding, errno());
-            }
-        }
-    }
-    if process::ambient_clear().is_err() {
-        fail(a, Stage::Ambient, errno());
-    }
-    if let Some((groups, gid, uid)) = &c.ids {
-        if process::set_groups(groups).is_err()
-            || process::set_resgid(*gid).is_err()
-            || process::set_resuid(*uid).is_err()
-        {
-            fail(a, Stage::Ids, errno());
-        }
-    }
-    if let Some(caps) = c.caps {
-        if process::capset(caps).is_err() {
-            fail(a, Stage::Caps, errno());
-        }
-    }
-    if c.no_new_privs {
-        if crate::seccomp::set_no_new_privs().is_err() {
-            fail(a, Stage::NoNewPrivs, errno());
-        }
-        if let Some((prog, flags)) = &a.seccomp {
-            if let Err(e) = install_prepared(prog, *flags) {
-                fail(a, Stage::Seccomp, install_errno(&e));
-            }
-        }
-    }
-    let parent = a.parent.load(Ordering::SeqCst);
-    if parent != 0 {
-        // After the id changes, which clear it. A parent that died before this point has
-        // left us to another: then stop here.
-        // SAFETY: prctl with integer arguments; getppid takes none.
-        unsafe {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
-                fail(a, Stage::ParentDeath, errno());
-            }
-            if libc::getppid() != parent {
-                fail(a, Stage::ParentDeath, libc::ESRCH);
-            }
-        }
-    }
-    if let Some(dir) = &c.workdir {
-        // SAFETY: chdir on a NUL-terminated path.
-        if unsafe { libc::chdir(dir.as_ptr()) } != 0 {
-            fail(a, Stage::Workdir, errno());
-        }
-    }
-    // execvp's rules: a missing entry or a directory that is not one goes on to the next;
-    // permission denied is remembered and goes on; any other error stops the search.
-    let mut denied = false;
-    for &path in a.candidates {
-        // SAFETY: execve with NUL-terminated arrays of NUL-terminated strings, all alive (the
-        // parent's memory is untouched until we exec).
-        unsafe { libc::execve(path, a.argv.as_ptr(), a.envp.as_ptr()) };
-        match errno() {
-            libc::EACCES => denied = true,
-            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
-            e => fail(a, Stage::Exec, e),
-        }
-    }
-    fail(
-        a,
-        Stage::Exec,
-        if denied { libc::EACCES } else { libc::ENOENT },
-    )
 }
 
 /// The child's stack: an anonymous mapping with a PROT_NONE guard page at its low end, so an
@@ -379,9 +342,12 @@ impl Drop for Stack {
 /// command has been executed (its pid) or a step failed (the stage and errno, the child
 /// already reaped). The caller blocks every signal around the call, so that no handler of its
 /// own runs in the child before the child has reset them.
-pub(super) fn launch(args: &ChildArgs) -> Result<libc::pid_t, (Stage, io::Error)> {
+pub(super) fn launch(
+    args: &ChildArgs,
+    _one: &SingleThreaded,
+) -> Result<libc::pid_t, (Stage, io::Error)> {
     let stack = Stack::new().map_err(|e| (Stage::Clone, e))?;
-    // SAFETY: the calling process is single-threaded here; the child runs `child_main` on its
+    // SAFETY: the calling process is single-threaded (`_one`); the child runs `child_main` on its
     // own stack with `args`, both alive until clone returns, which with CLONE_VFORK is after
     // the child has executed the command or exited.
     let pid = unsafe {
@@ -416,19 +382,5 @@ fn install_errno(e: &crate::seccomp::InstallError) -> i32 {
         TooLong(_) => libc::E2BIG,
         ThreadSync(_) => libc::ESRCH,
         Os(e) => e.raw_os_error().unwrap_or(libc::EIO),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn decimal_fills_and_pads() {
-        let mut b = [b'x'; 10];
-        super::write_decimal(b.as_mut_ptr(), b.len(), 4031);
-        assert_eq!(&b, b"4031\0\0\0\0\0\0");
-        super::write_decimal(b.as_mut_ptr(), b.len(), 0);
-        assert_eq!(&b[..2], b"0\0");
-        super::write_decimal(b.as_mut_ptr(), b.len(), u32::MAX);
-        assert_eq!(&b, b"4294967295");
     }
 }

@@ -13,8 +13,9 @@
 //! * pid_namespaces(7) (init's signal semantics, namespace teardown), mount_namespaces(7)
 //! * sigwaitinfo(2), prctl(2) (PR_SET_PDEATHSIG, PR_SET_DUMPABLE)
 
-use super::child::{errno, launch, reset_signals, ChildArgs};
-use super::Stage;
+use super::child::{errno, launch, reset_signals};
+use super::steps::ChildArgs;
+use super::{SingleThreaded, Stage};
 use crate::mounts;
 use std::ffi::CString;
 use std::io;
@@ -262,7 +263,7 @@ fn fail_init(status: RawFd, stage: Stage, e: &io::Error) -> ! {
 /// The init's life; never returns. `status` is the write end of the message pipe, `life` the
 /// read end of a pipe whose write end only confine holds (end of file: confine is gone).
 pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32) -> ! {
-    // SAFETY (the block): prctl, poll, setsid on integers and a local pollfd.
+    // SAFETY: prctl, poll, setsid on integers and a local pollfd.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
         let mut p = libc::pollfd {
@@ -345,7 +346,9 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
             }
         }
     }
-    let child = match launch(args) {
+    // SAFETY: the init is a fork of confine: it has one thread, and starts none.
+    let one = unsafe { SingleThreaded::assume() };
+    let child = match launch(args, &one) {
         Ok(pid) => pid,
         Err((stage, e)) => {
             fail_init(status, stage, &e);
@@ -376,7 +379,7 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
 }
 
 fn supervise(child: libc::pid_t, status: i32) -> ! {
-    // SAFETY (the loop): a full signal set built locally; sigwaitinfo writes a siginfo we own;
+    // SAFETY: a full signal set built locally; sigwaitinfo writes a siginfo we own;
     // kill and waitpid on our own children.
     unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();

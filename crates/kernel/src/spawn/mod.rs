@@ -8,6 +8,10 @@
 //!   (`child.rs`) as its only child and reports over a pipe.
 //! * **Without**: confine starts the command itself (`child.rs`).
 //!
+//! The command's process takes its steps in `steps.rs`, written once over a trait of kernel
+//! operations that `child.rs` implements with system calls (and the unit tests with a
+//! recording double).
+//!
 //! Either way confine passes on every signal it can catch but CHLD, PIPE and URG (as docker's
 //! signal proxy), relays the terminal when asked (`crate::terminal`), and the command cannot
 //! outlive confine: the init, or the command itself, has PR_SET_PDEATHSIG = SIGKILL.
@@ -18,6 +22,7 @@
 
 mod child;
 mod init;
+mod steps;
 
 pub use init::Namespace;
 
@@ -25,12 +30,73 @@ use crate::landlock::Ruleset;
 use crate::process::CapSets;
 use crate::seccomp::{InstallFlags, Prepared};
 use crate::terminal::{pipe, Setup, Terminal};
-use child::{errno, launch, ChildArgs};
+use child::{errno, launch};
 use confine_bpf::Insn;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use steps::{CStrArray, ChildArgs, ListenSlot};
+
+/// Proof that the process had a single thread when it was made: [`spawn`] needs one, because
+/// it clones the command with CLONE_VM | CLONE_VFORK and forks the namespace's init (which
+/// then allocates), both only sound without other threads — one holding the allocator's lock
+/// at the fork would leave it held forever in the copy.
+///
+/// Obtained from [`SingleThreaded::check`], which counts the threads, or from
+/// [`SingleThreaded::assume`]. It is neither `Send` nor `Sync` (it stays on the thread that
+/// made it), not `Clone`, and [`spawn`] consumes it: take a new one right before each call, and
+/// start no thread in between.
+#[derive(Debug)]
+pub struct SingleThreaded {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl SingleThreaded {
+    /// The token, if the process has exactly one thread now (`Threads:` in
+    /// /proc/self/status); an error naming the count otherwise, or when the count cannot be
+    /// read.
+    ///
+    /// # References
+    /// * proc_pid_status(5) (`Threads`)
+    pub fn check() -> io::Result<SingleThreaded> {
+        let status = std::fs::read_to_string("/proc/self/status")?;
+        let threads = parse_threads(&status).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "no thread count in /proc/self/status",
+            )
+        })?;
+        if threads != 1 {
+            return Err(io::Error::other(format!(
+                "the process has {threads} threads; starting a command needs exactly one"
+            )));
+        }
+        // SAFETY: the process has one thread, the caller's, and the token cannot leave it.
+        Ok(unsafe { SingleThreaded::assume() })
+    }
+
+    /// The token, without a check.
+    ///
+    /// # Safety
+    ///
+    /// The process must have exactly one thread (the calling one), and must keep it so until
+    /// the token has been consumed by [`spawn`] and the call has returned: no thread may be
+    /// started, by the caller or by a library it calls, in between.
+    pub unsafe fn assume() -> SingleThreaded {
+        SingleThreaded {
+            _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+/// The value of the `Threads:` line of a /proc/PID/status text.
+fn parse_threads(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+}
 
 /// What to apply before the command runs.
 #[derive(Debug, Default)]
@@ -363,32 +429,29 @@ fn wait_for(pid: libc::pid_t) -> io::Result<i32> {
     }
 }
 
-/// Start `cmd` under `c`, wait for it, and report how it ended.
-pub fn spawn(cmd: &Command, c: &Confinement) -> io::Result<Outcome> {
-    let ptrs = |v: &[CString]| -> Vec<*const libc::c_char> {
-        v.iter()
-            .map(|a| a.as_ptr())
-            .chain([std::ptr::null()])
-            .collect()
-    };
-    let candidates: Vec<*const libc::c_char> = cmd.candidates.iter().map(|p| p.as_ptr()).collect();
-    let argv = ptrs(cmd.argv);
-    let mut envp = ptrs(cmd.envp);
+/// Start `cmd` under `c`, wait for it, and report how it ended. `one` shows that the process
+/// is single-threaded (see [`SingleThreaded`]).
+pub fn spawn(cmd: &Command, c: &Confinement, one: SingleThreaded) -> io::Result<Outcome> {
+    let argv = CStrArray::new(cmd.argv);
+    let mut envp = CStrArray::new(cmd.envp);
     // LISTEN_PID=<10 digits, NUL-padded> and the terminating NUL, filled in by the child
     let mut listen = b"LISTEN_PID=".to_vec();
     listen.extend([0u8; 11]);
     let listen_slot = if cmd.listen_pid {
-        envp.insert(envp.len() - 1, listen.as_ptr().cast());
-        // SAFETY: the digits start right after the 11-byte prefix, inside `listen`.
-        Some((unsafe { listen.as_mut_ptr().add(11) }, 10))
+        // SAFETY: `listen` is NUL-terminated (its last byte stays 0), outlives `envp` (declared
+        // before it), and only the child writes into it, before it executes the command.
+        unsafe { envp.push_raw(listen.as_ptr().cast()) };
+        // SAFETY: the 10 digits start right after the 11-byte prefix, inside `listen`, which
+        // outlives `args`; nothing borrows them meanwhile (`envp` holds a raw pointer).
+        Some(unsafe { ListenSlot::new(listen.as_mut_ptr().add(11), 10) })
     } else {
         None
     };
     let mut term = Setup::new(c.terminal, c.namespace.is_some())?;
     let args = ChildArgs {
-        candidates: &candidates,
-        argv: &argv,
-        envp: &envp,
+        candidates: cmd.candidates,
+        argv,
+        envp,
         c,
         seccomp: c.seccomp.as_ref().map(|(p, f)| (Prepared::new(p), *f)),
         aa_value: c
@@ -404,26 +467,26 @@ pub fn spawn(cmd: &Command, c: &Confinement) -> io::Result<Outcome> {
     };
     PTY_MASTER.store(term.master().unwrap_or(-1), Ordering::Relaxed);
     let outcome = match &c.namespace {
-        Some(ns) => run_in_namespace(ns, &args, &mut term),
+        Some(ns) => run_in_namespace(ns, &args, &mut term, &one),
         None => {
             // SAFETY: getpid takes no argument.
             args.parent
                 .store(unsafe { libc::getpid() }, Ordering::SeqCst);
-            run_directly(&args, &mut term)
+            run_directly(&args, &mut term, &one)
         }
     };
     term.restore();
     outcome
 }
 
-fn run_directly(args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
+fn run_directly(args: &ChildArgs, term: &mut Setup, one: &SingleThreaded) -> io::Result<Outcome> {
     let (chld_r, chld_w) = pipe()?;
     // orphans of the command become confine's, to be killed when it ends
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     let pid = {
         let _blocked = Blocked::all();
-        let pid = match launch(args) {
+        let pid = match launch(args, one) {
             Ok(pid) => pid,
             Err((stage, e)) => return Ok(Outcome::Failed(stage, e)),
         };
@@ -447,7 +510,12 @@ fn run_directly(args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
     Ok(Outcome::from_wait_status(st))
 }
 
-fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::Result<Outcome> {
+fn run_in_namespace(
+    ns: &Namespace,
+    args: &ChildArgs,
+    term: &mut Setup,
+    one: &SingleThreaded,
+) -> io::Result<Outcome> {
     let (status_r, status_w) = init::channel()?;
     let (life_r, life_w) = pipe()?;
     let flags = libc::CLONE_NEWNS
@@ -459,7 +527,7 @@ fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::R
         };
     let pid = {
         let _blocked = Blocked::all();
-        let pid = match fork_with(flags) {
+        let pid = match fork_with(flags, one) {
             Ok(pid) => pid,
             Err(e) => return Ok(Outcome::Failed(Stage::Clone, e)),
         };
@@ -507,10 +575,10 @@ fn run_in_namespace(ns: &Namespace, args: &ChildArgs, term: &mut Setup) -> io::R
 }
 
 /// fork(2) with extra clone flags (new namespaces for the child).
-fn fork_with(flags: libc::c_int) -> io::Result<libc::pid_t> {
+fn fork_with(flags: libc::c_int, _one: &SingleThreaded) -> io::Result<libc::pid_t> {
     // SAFETY: a raw clone without CLONE_VM and with no new stack behaves as fork: the child
-    // gets a copy of the address space and returns 0 on the same (copied) stack. confine is
-    // single-threaded here, so no lock is held by another thread in the copy.
+    // gets a copy of the address space and returns 0 on the same (copied) stack. The process
+    // is single-threaded (`_one`), so no lock is held by another thread in the copy.
     let r = unsafe {
         libc::syscall(
             libc::SYS_clone,
@@ -530,6 +598,25 @@ fn fork_with(flags: libc::c_int) -> io::Result<libc::pid_t> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn thread_count_is_read_from_status() {
+        let status = "Name:\tconfine\nTgid:\t7\nThreads:\t3\nSigQ:\t0/1\n";
+        assert_eq!(super::parse_threads(status), Some(3));
+        assert_eq!(super::parse_threads("Name:\tx\n"), None);
+        assert_eq!(super::parse_threads("Threads:\tmany\n"), None);
+    }
+
+    #[test]
+    fn check_refuses_a_second_thread() {
+        // a second thread (besides the harness's own), alive while the check runs
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || rx.recv());
+        let e = super::SingleThreaded::check().unwrap_err();
+        assert!(e.to_string().contains("threads"), "{e}");
+        drop(tx);
+        t.join().unwrap().unwrap_err();
+    }
+
     #[test]
     fn forwards_all_but_chld_pipe_urg() {
         let s = super::forwarded_signals();

@@ -16,7 +16,7 @@ use confine_abi::{Arch, CapSet, SyscallTable};
 use confine_bpf::{Emulator, Insn, SeccompData};
 use confine_cli::RunArgs;
 use confine_kernel::process::{self, CapSets};
-use confine_kernel::spawn::{spawn, Command, Confinement, Outcome as Ended, Stage};
+use confine_kernel::spawn::{spawn, Command, Confinement, Outcome as Ended, SingleThreaded, Stage};
 use confine_kernel::terminal::{is_tty, Terminal};
 use confine_kernel::InstallFlags;
 use confine_profile::{caps, Flag, Host, Resolution, Source};
@@ -455,7 +455,9 @@ fn prepare_and_run(a: &RunArgs) -> anyhow::Result<Outcome> {
             keep_fds,
             terminal,
         };
-        let outcome = spawn(&command, &confinement)?;
+        // confine starts no thread: a second one here is a bug, refused before anything runs
+        let one = SingleThreaded::check().context("cannot start the command")?;
+        let outcome = spawn(&command, &confinement, one)?;
         if let (Ended::Failed(stage @ (Stage::Clone | Stage::Namespace), e), true) =
             (&outcome, in_userns)
         {
