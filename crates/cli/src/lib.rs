@@ -93,6 +93,20 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// The subcommand's name on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Seccomp(_) => "seccomp",
+            Command::Run(_) => "run",
+            Command::Apparmor(_) => "apparmor",
+            Command::Inspect(_) => "inspect",
+            Command::Completions(_) => "completions",
+            Command::Man => "man",
+        }
+    }
+}
+
 /// `confine seccomp …`
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]

@@ -1,28 +1,19 @@
 //! The `confine` binary: parse the command line, run the command, map the outcome to an exit
-//! code (0 success, 1 found something, 2 usage error or bad input).
+//! code ([`exit`]: 0 success, 1 found something, 2 usage error or bad input; `run` follows
+//! `docker run`).
 #![forbid(unsafe_code)]
 
 mod commands;
+mod exit;
 mod host;
 mod output;
 mod precompiled;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use confine_cli::{Cli, Command, SeccompCommand};
 use std::process::ExitCode;
 
-/// What a command found, mapped to the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Exit 0.
-    Clean,
-    /// Exit 1: the command worked and found something (warnings under --strict, differences).
-    Findings,
-    /// Exit 2: bad input, already reported on stderr.
-    BadInput,
-    /// A specific status (`confine run` passes the command's own on).
-    Code(u8),
-}
+pub use exit::Outcome;
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
@@ -42,30 +33,19 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 fn main() -> ExitCode {
-    // `confine run` follows docker run: any confine failure, usage included, is 125
-    let is_run = std::env::args_os().nth(1).is_some_and(|a| a == "run");
-    let error_code = if is_run { 125 } else { 2 };
-    let cli = match Cli::try_parse() {
+    let matches = Cli::command().try_get_matches();
+    let cli = matches.and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match cli {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    ExitCode::SUCCESS
-                }
-                _ => ExitCode::from(error_code),
-            };
+            // which convention applies is read from clap's own best-effort parse of the same
+            // command line, not from argv
+            let lenient = Cli::command().ignore_errors(true).try_get_matches();
+            let name = lenient.ok().and_then(|m| m.subcommand_name().map(str::to_string));
+            return exit::usage(exit::Convention::of(name.as_deref()), &e);
         }
     };
-    match run(cli) {
-        Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Findings) => ExitCode::from(1),
-        Ok(Outcome::BadInput) => ExitCode::from(error_code),
-        Ok(Outcome::Code(c)) => ExitCode::from(c),
-        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("confine: error: {e:#}");
-            ExitCode::from(error_code)
-        }
-    }
+    let convention = exit::Convention::of(Some(cli.command.name()));
+    exit::code(convention, run(cli))
 }

@@ -142,7 +142,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
         Ok(o) => Ok(o),
         Err(e) => {
             eprintln!("confine: {e:#}");
-            Ok(Outcome::Code(125))
+            Ok(Outcome::Code(crate::exit::RUN_ERROR))
         }
     }
 }
