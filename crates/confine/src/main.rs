@@ -42,7 +42,9 @@ fn main() -> ExitCode {
             // which convention applies is read from clap's own best-effort parse of the same
             // command line, not from argv
             let lenient = Cli::command().ignore_errors(true).try_get_matches();
-            let name = lenient.ok().and_then(|m| m.subcommand_name().map(str::to_string));
+            let name = lenient
+                .ok()
+                .and_then(|m| m.subcommand_name().map(str::to_string));
             return exit::usage(exit::Convention::of(name.as_deref()), &e);
         }
     };

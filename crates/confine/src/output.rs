@@ -1,5 +1,6 @@
 //! Writing results: standard output or a file, and a closed pipe treated as success.
 
+use crate::Outcome;
 use std::io::Write;
 use std::path::Path;
 
@@ -23,4 +24,54 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// A command's result as data. The command builds it; [`print`] renders it as text or JSON,
+/// the one place that decides how results reach standard output.
+pub trait Report {
+    /// The human-readable text, newline-terminated.
+    fn text(&self) -> String;
+    /// The machine-readable form.
+    fn json(&self) -> Json;
+    /// What the exit status says about it.
+    fn outcome(&self) -> Outcome;
+}
+
+/// How a report is serialised under `--json`.
+pub enum Json {
+    /// One document, pretty-printed.
+    Document(serde_json::Value),
+    /// One object on one line.
+    Line(serde_json::Value),
+    /// JSON Lines: one object per line (streams and lists of files).
+    Lines(Vec<serde_json::Value>),
+}
+
+impl Json {
+    /// The serialised text, newline-terminated.
+    pub fn render(&self) -> anyhow::Result<String> {
+        Ok(match self {
+            Json::Document(v) => serde_json::to_string_pretty(v)? + "\n",
+            Json::Line(v) => serde_json::to_string(v)? + "\n",
+            Json::Lines(vs) => {
+                let mut s = String::new();
+                for v in vs {
+                    s.push_str(&serde_json::to_string(v)?);
+                    s.push('\n');
+                }
+                s
+            }
+        })
+    }
+}
+
+/// Write `report` as JSON or text to `path` (standard output when `None`); its outcome.
+pub fn print(report: &impl Report, json: bool, path: Option<&Path>) -> anyhow::Result<Outcome> {
+    let text = if json {
+        report.json().render()?
+    } else {
+        report.text()
+    };
+    emit(&text, path)?;
+    Ok(report.outcome())
 }

@@ -1,6 +1,7 @@
 //! `confine seccomp check`
 
-use crate::{host, output, Outcome};
+use crate::output::{self, Json, Report};
+use crate::{host, Outcome};
 use confine_abi::SyscallTable;
 use confine_bpf::action::{self, describe};
 use confine_cli::CheckArgs;
@@ -124,12 +125,11 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
         host.kernel.kernel,
         host.kernel.major
     );
-    let (mut errors, mut warnings) = (0usize, 0usize);
-    let mut text = String::new();
+    let mut files = Vec::new();
     for spec in &a.profiles {
         let source = Source::from_arg(spec);
         let label = source.label();
-        let diags: Vec<Diagnostic> = match confine_seccomp::prepare(&source, &host) {
+        let diagnostics: Vec<Diagnostic> = match confine_seccomp::prepare(&source, &host) {
             Err(e) => vec![Diagnostic {
                 severity: Severity::Error,
                 code: "read",
@@ -154,41 +154,84 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
                 d
             }
         };
-        let e = diags
+        files.push(FileReport { label, diagnostics });
+    }
+    let report = CheckReport {
+        files,
+        strict: a.strict,
+    };
+    output::print(&report, a.json, None)
+}
+
+/// The findings for one profile.
+struct FileReport {
+    label: String,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl FileReport {
+    fn errors(&self) -> usize {
+        self.diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Error)
-            .count();
-        let w = diags.len() - e;
-        errors += e;
-        warnings += w;
-        if a.json {
-            let line = json!({
-                "file": label,
-                "errors": e,
-                "warnings": w,
-                "diagnostics": diags,
-            });
-            text.push_str(&serde_json::to_string(&line)?);
-            text.push('\n');
-        } else {
-            for d in &diags {
+            .count()
+    }
+
+    fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
+
+/// `seccomp check`'s result: every profile's findings.
+struct CheckReport {
+    files: Vec<FileReport>,
+    strict: bool,
+}
+
+impl Report for CheckReport {
+    fn text(&self) -> String {
+        let mut text = String::new();
+        for f in &self.files {
+            for d in &f.diagnostics {
                 text.push_str(&format!("{d}\n"));
             }
             text.push_str(&format!(
-                "{label}: {}\n",
-                match (e, w) {
+                "{}: {}\n",
+                f.label,
+                match (f.errors(), f.warnings()) {
                     (0, 0) => "ok".to_string(),
-                    _ => format!("{e} error(s), {w} warning(s)"),
+                    (e, w) => format!("{e} error(s), {w} warning(s)"),
                 }
             ));
         }
+        text
     }
-    output::emit(&text, None)?;
-    Ok(if errors > 0 {
-        Outcome::BadInput
-    } else if a.strict && warnings > 0 {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+
+    fn json(&self) -> Json {
+        Json::Lines(
+            self.files
+                .iter()
+                .map(|f| {
+                    json!({
+                        "file": f.label,
+                        "errors": f.errors(),
+                        "warnings": f.warnings(),
+                        "diagnostics": f.diagnostics,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn outcome(&self) -> Outcome {
+        let errors: usize = self.files.iter().map(FileReport::errors).sum();
+        let warnings: usize = self.files.iter().map(FileReport::warnings).sum();
+        if errors > 0 {
+            Outcome::BadInput
+        } else if self.strict && warnings > 0 {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        }
+    }
 }

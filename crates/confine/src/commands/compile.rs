@@ -1,11 +1,12 @@
 //! `confine seccomp compile`
 
 use super::prepared_filter;
-use crate::{host, output, Outcome};
+use crate::output::{self, Json, Report};
+use crate::{host, Outcome};
 use anyhow::{bail, Context};
 use confine_bpf::{cache, disasm, encode, Insn};
 use confine_cli::{CompileArgs, CompileFormat};
-use confine_seccomp::{compile_prepared, Generator, Options};
+use confine_seccomp::{compile_prepared, Compiled, Generator, Options};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -54,26 +55,9 @@ pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
                 }
             }
         }
-        CompileFormat::Disasm => output::emit(&disasm::disassemble(prog), a.output.as_deref())?,
-        CompileFormat::Json => {
-            let native = policy.arches[0].arch;
-            let cacheable = (0..1024u32)
-                .filter(|&nr| cache::is_const_allow(prog, native.audit_arch(), nr))
-                .count();
-            let doc = json!({
-                "arches": arches,
-                "length": prog.len(),
-                "default_action": confine_bpf::action::describe(policy.default_action),
-                "enosys_stub": policy.stub.iter().map(|(a, m)| json!({"arch": a.kernel_name(), "above": m})).collect::<Vec<_>>(),
-                "flags": policy.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-                "unknown_names": policy.unknown_names,
-                "native_cacheable_numbers": cacheable,
-                "instructions": prog.iter().map(|i| json!({"code": i.code, "jt": i.jt, "jf": i.jf, "k": i.k})).collect::<Vec<_>>(),
-            });
-            output::emit(
-                &(serde_json::to_string_pretty(&doc)? + "\n"),
-                a.output.as_deref(),
-            )?;
+        CompileFormat::Disasm | CompileFormat::Json => {
+            let json = matches!(a.format, CompileFormat::Json);
+            output::print(&CompileReport(&compiled), json, a.output.as_deref())?;
         }
         CompileFormat::C => output::emit(&c_array(prog, &a.profile), a.output.as_deref())?,
     }
@@ -97,4 +81,36 @@ fn c_array(prog: &[Insn], profile: &Path) -> String {
     }
     s.push_str("};\n");
     s
+}
+
+/// A compiled program as `--format disasm` (text) and `--format json` show it.
+struct CompileReport<'a>(&'a Compiled);
+
+impl Report for CompileReport<'_> {
+    fn text(&self) -> String {
+        disasm::disassemble(&self.0.program)
+    }
+
+    fn json(&self) -> Json {
+        let (policy, prog) = (&self.0.policy, &self.0.program);
+        let arches: Vec<_> = policy.arches.iter().map(|x| x.arch.kernel_name()).collect();
+        let native = policy.arches[0].arch;
+        let cacheable = (0..1024u32)
+            .filter(|&nr| cache::is_const_allow(prog, native.audit_arch(), nr))
+            .count();
+        Json::Document(json!({
+            "arches": arches,
+            "length": prog.len(),
+            "default_action": confine_bpf::action::describe(policy.default_action),
+            "enosys_stub": policy.stub.iter().map(|(a, m)| json!({"arch": a.kernel_name(), "above": m})).collect::<Vec<_>>(),
+            "flags": policy.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+            "unknown_names": policy.unknown_names,
+            "native_cacheable_numbers": cacheable,
+            "instructions": prog.iter().map(|i| json!({"code": i.code, "jt": i.jt, "jf": i.jf, "k": i.k})).collect::<Vec<_>>(),
+        }))
+    }
+
+    fn outcome(&self) -> Outcome {
+        Outcome::Clean
+    }
 }

@@ -1,7 +1,8 @@
 //! `confine seccomp eval`
 
 use super::prepared_filter;
-use crate::{host, output, Outcome};
+use crate::output::{self, Json, Report};
+use crate::{host, Outcome};
 use anyhow::{bail, Context};
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::{action, cache, decode, Emulator, SeccompData};
@@ -83,47 +84,93 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
     let emu = Emulator::new(&prog)
         .map_err(|e| anyhow::anyhow!("the kernel would refuse this program: {e}"))?;
     let (run, trace) = emu.run_traced(&data, arch.is_little_endian());
-    let listing = confine_bpf::disasm::disassemble(&prog);
-    let lines: Vec<&str> = listing.lines().collect();
-    let path: Vec<String> = trace
-        .iter()
-        .map(|&pc| format!("{pc:5}: {}", lines.get(pc).map_or("", |l| l.trim_end())))
-        .collect();
-    let verdict = action::describe(run.ret);
-    let cached = cache::is_const_allow(&prog, arch.audit_arch(), nr);
-    let text = if a.json {
-        serde_json::to_string(&json!({
-            "arch": arch.kernel_name(), "syscall": name, "number": nr, "args": args,
-            "action": verdict, "value": run.ret, "decided_by": origin, "depends_on_arguments": depends,
-            "program_length": prog.len(), "executed": run.executed, "taken_jumps": run.taken_jumps, "cacheable": cached,
-            "trace": if a.trace { Some(&trace) } else { None },
-        }))? + "\n"
-    } else {
-        let mut t = format!("{call} on {arch}: {verdict}\n");
+    let report = EvalReport {
+        arch,
+        call,
+        name,
+        nr,
+        args,
+        ret: run.ret,
+        origin,
+        depends,
+        length: prog.len(),
+        executed: run.executed,
+        taken_jumps: run.taken_jumps,
+        cached: cache::is_const_allow(&prog, arch.audit_arch(), nr),
+        trace: a.trace.then(|| {
+            let listing = confine_bpf::disasm::disassemble(&prog);
+            let lines: Vec<&str> = listing.lines().collect();
+            trace
+                .iter()
+                .map(|&pc| (pc, lines.get(pc).map_or("", |l| l.trim_end()).to_string()))
+                .collect()
+        }),
+    };
+    output::print(&report, a.json, None)
+}
+
+/// One call's verdict and how the program reached it.
+struct EvalReport {
+    arch: Arch,
+    /// The call as written: `name(args…)`.
+    call: String,
+    name: Option<String>,
+    nr: u32,
+    args: [u64; 6],
+    ret: u32,
+    /// Which rule decided (from a profile; `None` for a raw program).
+    origin: Option<String>,
+    depends: Option<bool>,
+    length: usize,
+    executed: usize,
+    taken_jumps: usize,
+    cached: bool,
+    /// With --trace: the instructions executed, with their listing.
+    trace: Option<Vec<(usize, String)>>,
+}
+
+impl Report for EvalReport {
+    fn text(&self) -> String {
+        let verdict = action::describe(self.ret);
+        let (arch, nr) = (self.arch, self.nr);
+        let mut t = format!("{} on {arch}: {verdict}\n", self.call);
         if arch == Arch::X86_64 && (nr == 335 || nr == 336) {
             t.push_str("  note: the kernel passes uretprobe/uprobe through seccomp without running any filter (kernel/seccomp.c, seccomp_uprobe_exception; Linux 6.14 / 6.18)\n");
         }
-        if let Some(o) = origin {
+        if let Some(o) = &self.origin {
             t.push_str(&format!("  decided by {o}\n"));
         }
         t.push_str(&format!(
             "  program: {} instructions, {} executed, {} jumps taken; {}\n",
-            prog.len(),
-            run.executed,
-            run.taken_jumps,
-            if cached {
+            self.length,
+            self.executed,
+            self.taken_jumps,
+            if self.cached {
                 "the kernel caches this call as always allowed"
             } else {
                 "not cached by the kernel"
             }
         ));
-        if a.trace {
-            for line in &path {
-                t.push_str(&format!("  {line}\n"));
-            }
+        for (pc, line) in self.trace.iter().flatten() {
+            t.push_str(&format!("  {pc:5}: {line}\n"));
         }
         t
-    };
-    output::emit(&text, None)?;
-    Ok(Outcome::Clean)
+    }
+
+    fn json(&self) -> Json {
+        let trace: Option<Vec<usize>> = self
+            .trace
+            .as_ref()
+            .map(|t| t.iter().map(|(pc, _)| *pc).collect());
+        Json::Line(json!({
+            "arch": self.arch.kernel_name(), "syscall": self.name, "number": self.nr, "args": self.args,
+            "action": action::describe(self.ret), "value": self.ret, "decided_by": self.origin, "depends_on_arguments": self.depends,
+            "program_length": self.length, "executed": self.executed, "taken_jumps": self.taken_jumps, "cacheable": self.cached,
+            "trace": trace,
+        }))
+    }
+
+    fn outcome(&self) -> Outcome {
+        Outcome::Clean
+    }
 }
