@@ -5,6 +5,10 @@
 //!
 //! Reference: moby/profiles `apparmor/template.go` and `apparmor.go`; libapparmor's
 //! `kernel.c` (reading labels); the kernel's `security/apparmor/apparmorfs.c` (securityfs).
+//!
+//! It must not depend on the seccomp side (profile, bpf, seccomp, kernel): AppArmor is a separate
+//! layer, joined only by the runtime.
+#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

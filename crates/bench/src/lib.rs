@@ -1,6 +1,9 @@
 //! What the benchmark binaries and examples share: the child side of a measurement (install a
 //! program K times, time calls) and the line fit over K.
+//!
+//! Benchmarks only: no library crate may depend on it.
 
+#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 use confine_bpf::decode;

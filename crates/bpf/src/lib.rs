@@ -1,5 +1,9 @@
 //! Classic BPF for seccomp: the instruction format, the kernel's validator, a kernel-faithful
 //! emulator, the kernel's constant-action cache check, and a disassembler.
+//!
+//! This is the machine every other layer targets or reads. It must depend on nothing of confine's
+//! but `confine-abi`: not on profiles (the compiler, `confine-seccomp`, builds on it), not on the
+//! kernel crate (it never touches the running kernel).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

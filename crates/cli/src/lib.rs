@@ -1,5 +1,8 @@
 //! confine's command line, as clap-derive structures only: the binary runs them, and the man
 //! page and shell completions are generated from the same definitions.
+//!
+//! It must not depend on any library crate's behaviour (only on `confine-abi` for value
+//! parsers): the binary converts these structures into the libraries' domain types.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -26,7 +26,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// A command's result as data. The command builds it; [`print`] renders it as text or JSON,
+/// A command's result as data. The command builds it; [`print()`] renders it as text or JSON,
 /// the one place that decides how results reach standard output.
 pub trait Report {
     /// The human-readable text, newline-terminated.

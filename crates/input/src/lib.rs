@@ -11,6 +11,8 @@
 //!
 //! # References
 //! * open(2) (`O_NONBLOCK` on a FIFO, `O_NOCTTY`), fifo(7), inode(7) (`S_IFMT`)
+//!
+//! It depends on no other confine crate.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -2,6 +2,9 @@
 //! `prctl(2)` bits, and raw syscalls for probing. Every `unsafe` block is a thin wrapper with a
 //! comment saying why it is sound and a `# References` list; everything else in confine is
 //! `#![forbid(unsafe_code)]`.
+//!
+//! It must not depend on profiles or the compiler: it installs programs and applies steps it is
+//! given; only `confine-bpf`'s instruction type crosses into it.
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]

@@ -6,6 +6,9 @@
 //!                                                         │
 //!                                   Host (arch, caps, kernel) ──resolve──▶ Resolved (OCI form)
 //! ```
+//!
+//! It must not depend on BPF, the compiler or the kernel crate: profiles are data, resolved
+//! for a described host, never for the running kernel's side effects.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
