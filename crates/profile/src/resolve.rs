@@ -136,6 +136,29 @@ pub fn rule_applies(includes: &Filter, excludes: &Filter, host: &Host) -> bool {
 }
 
 /// Resolve `profile` for `host` exactly as Docker does.
+///
+/// ```
+/// use confine_abi::{Arch, CapSet};
+/// use confine_profile::{parse_profile, resolve, Host, KernelVersion, Resolution};
+///
+/// let text = br#"{
+///     "defaultAction": "SCMP_ACT_ERRNO",
+///     "syscalls": [
+///         {"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+///         {"names": ["ptrace"], "action": "SCMP_ACT_ALLOW",
+///          "includes": {"caps": ["CAP_SYS_PTRACE"]}}
+///     ]
+/// }"#;
+/// let profile = parse_profile(text, "example.json").profile.unwrap();
+/// let host = Host {
+///     arch: Arch::X86_64,
+///     caps: CapSet::docker_default(), // no CAP_SYS_PTRACE
+///     kernel: KernelVersion { kernel: 6, major: 1 },
+/// };
+/// let Resolution::Filter(r) = resolve(&profile, &host) else { unreachable!() };
+/// let names: Vec<&str> = r.rules.iter().flat_map(|r| r.names.iter().map(String::as_str)).collect();
+/// assert_eq!(names, ["read"]); // the ptrace rule needs a capability the host lacks
+/// ```
 pub fn resolve(profile: &Profile, host: &Host) -> Resolution {
     let Some(default_action) = profile.default_action else {
         return Resolution::Unconfined;
