@@ -79,6 +79,10 @@ pub struct Prepared {
     pub diagnostics: Vec<Diagnostic>,
     /// What it resolves to; `None` when the profile has errors.
     pub resolution: Option<Resolution>,
+    /// It is confine's builtin profile: its diagnostics (a name of a newer kernel that the
+    /// covered architectures lack) are the builtin's business, shown only when asked for
+    /// (`seccomp check docker-default`), not with every command that uses it.
+    pub builtin: bool,
 }
 
 impl Prepared {
@@ -90,9 +94,19 @@ impl Prepared {
         }
     }
 
-    /// Whether any diagnostic is a warning.
+    /// The diagnostics to show with a command that uses the profile: all of them, except for
+    /// the builtin profile's (see [`Prepared::builtin`]).
+    pub fn reported(&self) -> &[Diagnostic] {
+        if self.builtin {
+            &[]
+        } else {
+            &self.diagnostics
+        }
+    }
+
+    /// Whether any reported diagnostic is a warning.
     pub fn has_warnings(&self) -> bool {
-        self.diagnostics
+        self.reported()
             .iter()
             .any(|d| d.severity == Severity::Warning)
     }
@@ -148,7 +162,9 @@ impl Compiled {
 /// Load `source`, check it and resolve it for `host`. Parse errors and an unconfined profile
 /// are values in the result, not errors; only an unreadable source is an error.
 pub fn prepare(source: &Source, host: &Host) -> Result<Prepared> {
-    prepare_parsed(source.label(), confine_profile::load(source)?, host)
+    let mut p = prepare_parsed(source.label(), confine_profile::load(source)?, host)?;
+    p.builtin = *source == Source::Builtin;
+    Ok(p)
 }
 
 /// [`prepare`] for a profile already read and parsed (`label` names it in diagnostics), to
@@ -169,6 +185,7 @@ pub fn prepare_parsed(label: String, parsed: Parsed, host: &Host) -> Result<Prep
         parsed,
         diagnostics,
         resolution,
+        builtin: false,
     })
 }
 

@@ -24,7 +24,7 @@ pub fn prepared_filter(
     host: &confine_profile::Host,
 ) -> anyhow::Result<Option<Prepared>> {
     let prepared = confine_seccomp::prepare(&Source::from_arg(spec), host)?;
-    print_diagnostics(&prepared.diagnostics);
+    print_diagnostics(prepared.reported());
     match prepared.resolution {
         None => Ok(None),
         Some(Resolution::Unconfined) => Err(PipelineError::Unconfined {

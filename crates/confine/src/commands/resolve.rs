@@ -10,7 +10,7 @@ pub fn run(a: ResolveArgs) -> anyhow::Result<Outcome> {
     let source = Source::from_arg(&a.profile);
     let host = host::from_args(&a.host)?;
     let prepared = confine_seccomp::prepare(&source, &host)?;
-    print_diagnostics(&prepared.diagnostics);
+    print_diagnostics(prepared.reported());
     let resolved = match &prepared.resolution {
         None => return Ok(Outcome::BadInput),
         Some(Resolution::Unconfined) => {
