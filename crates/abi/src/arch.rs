@@ -71,6 +71,9 @@ struct Info {
     table: Option<&'static str>,
     /// Byte order of 64-bit arguments in `seccomp_data`.
     little_endian: bool,
+    /// The kernel passes 64-bit syscall arguments (x32 and MIPS n32 included; false on the
+    /// 32-bit ABIs, where `seccomp_data`'s high words are always 0).
+    args64: bool,
     /// libseccomp compares 64-bit arguments in one piece (false: as two 32-bit words; x32 and
     /// MIPS n32 are 32-bit there).
     word64: bool,
@@ -133,6 +136,7 @@ impl Arch {
                 audit: LE | 3,
                 table: Some("x86"),
                 little_endian: true,
+                args64: false,
                 word64: false,
                 syscall_base: 0,
                 multiplexed: true,
@@ -148,6 +152,7 @@ impl Arch {
                 audit: B64 | LE | 62,
                 table: Some("x86_64"),
                 little_endian: true,
+                args64: true,
                 word64: true,
                 syscall_base: 0,
                 multiplexed: false,
@@ -163,6 +168,7 @@ impl Arch {
                 audit: B64 | LE | 62,
                 table: Some("x32"),
                 little_endian: true,
+                args64: true,
                 word64: false,
                 syscall_base: X32_SYSCALL_BIT,
                 multiplexed: false,
@@ -178,6 +184,7 @@ impl Arch {
                 audit: LE | 40,
                 table: Some("arm"),
                 little_endian: true,
+                args64: false,
                 word64: false,
                 syscall_base: 0,
                 multiplexed: false,
@@ -193,6 +200,7 @@ impl Arch {
                 audit: B64 | LE | 183,
                 table: Some("aarch64"),
                 little_endian: true,
+                args64: true,
                 word64: true,
                 syscall_base: 0,
                 multiplexed: false,
@@ -208,6 +216,7 @@ impl Arch {
                 audit: B64 | LE | 258,
                 table: Some("loongarch64"),
                 little_endian: true,
+                args64: true,
                 word64: true,
                 syscall_base: 0,
                 multiplexed: false,
@@ -223,6 +232,7 @@ impl Arch {
                 audit: 4,
                 table: None,
                 little_endian: false,
+                args64: false,
                 word64: false,
                 syscall_base: 0,
                 multiplexed: false,
@@ -238,6 +248,7 @@ impl Arch {
                 audit: 8,
                 table: Some("mips"),
                 little_endian: false,
+                args64: false,
                 word64: false,
                 syscall_base: 4000,
                 multiplexed: true,
@@ -253,6 +264,7 @@ impl Arch {
                 audit: B64 | 8,
                 table: Some("mips64"),
                 little_endian: false,
+                args64: true,
                 word64: true,
                 syscall_base: 5000,
                 multiplexed: false,
@@ -268,6 +280,7 @@ impl Arch {
                 audit: B64 | N32 | 8,
                 table: Some("mips64n32"),
                 little_endian: false,
+                args64: true,
                 word64: false,
                 syscall_base: 6000,
                 multiplexed: false,
@@ -283,6 +296,7 @@ impl Arch {
                 audit: LE | 8,
                 table: Some("mips"),
                 little_endian: true,
+                args64: false,
                 word64: false,
                 syscall_base: 4000,
                 multiplexed: true,
@@ -298,6 +312,7 @@ impl Arch {
                 audit: B64 | LE | 8,
                 table: Some("mips64"),
                 little_endian: true,
+                args64: true,
                 word64: true,
                 syscall_base: 5000,
                 multiplexed: false,
@@ -313,6 +328,7 @@ impl Arch {
                 audit: B64 | LE | N32 | 8,
                 table: Some("mips64n32"),
                 little_endian: true,
+                args64: true,
                 word64: false,
                 syscall_base: 6000,
                 multiplexed: false,
@@ -328,6 +344,7 @@ impl Arch {
                 audit: 20,
                 table: Some("ppc"),
                 little_endian: false,
+                args64: false,
                 word64: false,
                 syscall_base: 0,
                 multiplexed: true,
@@ -343,6 +360,7 @@ impl Arch {
                 audit: B64 | 21,
                 table: Some("ppc64"),
                 little_endian: false,
+                args64: true,
                 word64: true,
                 syscall_base: 0,
                 multiplexed: true,
@@ -358,6 +376,7 @@ impl Arch {
                 audit: B64 | LE | 21,
                 table: Some("ppc64"),
                 little_endian: true,
+                args64: true,
                 word64: true,
                 syscall_base: 0,
                 multiplexed: true,
@@ -373,6 +392,7 @@ impl Arch {
                 audit: 22,
                 table: Some("s390"),
                 little_endian: false,
+                args64: false,
                 word64: false,
                 syscall_base: 0,
                 multiplexed: true,
@@ -388,6 +408,7 @@ impl Arch {
                 audit: B64 | 22,
                 table: Some("s390x"),
                 little_endian: false,
+                args64: true,
                 word64: true,
                 syscall_base: 0,
                 multiplexed: true,
@@ -403,6 +424,7 @@ impl Arch {
                 audit: LE | 42,
                 table: None,
                 little_endian: true,
+                args64: false,
                 word64: false,
                 syscall_base: 0,
                 multiplexed: false,
@@ -418,6 +440,7 @@ impl Arch {
                 audit: 42,
                 table: None,
                 little_endian: false,
+                args64: false,
                 word64: false,
                 syscall_base: 0,
                 multiplexed: false,
@@ -433,6 +456,7 @@ impl Arch {
                 audit: 15,
                 table: None,
                 little_endian: false,
+                args64: false,
                 word64: false,
                 syscall_base: 0,
                 multiplexed: false,
@@ -448,6 +472,7 @@ impl Arch {
                 audit: B64 | 15,
                 table: None,
                 little_endian: false,
+                args64: true,
                 word64: true,
                 syscall_base: 0,
                 multiplexed: false,
@@ -463,6 +488,7 @@ impl Arch {
                 audit: B64 | LE | 243,
                 table: Some("riscv64"),
                 little_endian: true,
+                args64: true,
                 word64: true,
                 syscall_base: 0,
                 multiplexed: false,
@@ -496,6 +522,12 @@ impl Arch {
     /// Whether the architecture stores 64-bit arguments little-endian.
     pub fn is_little_endian(self) -> bool {
         self.info().little_endian
+    }
+
+    /// Whether the kernel passes 64-bit syscall arguments on this ABI (x32 and MIPS n32 do;
+    /// the 32-bit ABIs do not, and their high words in `seccomp_data` are always 0).
+    pub fn args64(self) -> bool {
+        self.info().args64
     }
 
     /// Whether libseccomp compares 64-bit arguments in one piece on this ABI (false: as two
@@ -662,6 +694,40 @@ mod tests {
         assert_eq!(Arch::S390x.audit_arch(), 0x8000_0016);
         assert_eq!(Arch::Riscv64.audit_arch(), 0xC000_00F3);
         assert_eq!(Arch::Mipsel64N32.audit_arch(), 0xE000_0008);
+    }
+
+    #[test]
+    fn the_table_agrees_with_the_syscall_tables() {
+        for a in Arch::supported() {
+            let t = crate::SyscallTable::for_arch(a).unwrap();
+            // every ABI's numbers start at its base (s390's at 1: 0 is no syscall there, which
+            // is why runc's stub answers it)
+            let first = t.entries().map(|e| e.0).min().unwrap();
+            assert_eq!(
+                first - a.syscall_base(),
+                u32::from(a.stub_answers_zero()),
+                "{a}"
+            );
+            assert!(a.probe_range().contains(&a.syscall_base()));
+            if a.multiplexed() {
+                assert!(
+                    t.number("socketcall").is_some() && t.number("ipc").is_some(),
+                    "{a}"
+                );
+            }
+            // libseccomp's one-piece comparison only where the kernel passes 64-bit arguments
+            assert!(!a.libseccomp_word64() || a.args64(), "{a}");
+            assert_eq!(a.abis()[0], a, "{a}");
+        }
+        assert_eq!(Arch::X32.syscall_base(), X32_SYSCALL_BIT);
+        assert!(Arch::is_x32_number(X32_SYSCALL_BIT | 1) && !Arch::is_x32_number(1));
+        assert_eq!(Arch::X86_64.abis(), [Arch::X86_64, Arch::X86, Arch::X32]);
+        assert!(Arch::S390x.stub_answers_zero() && !Arch::X86_64.stub_answers_zero());
+        assert_eq!(Arch::Mips.signal_count(), 128);
+        assert_eq!(Arch::X86_64.signal_count(), 64);
+        // the x86_64 range reaches past the highest number, not into x32's
+        let r = Arch::X86_64.probe_range();
+        assert!(*r.end() < X32_SYSCALL_BIT && *r.end() > 400);
     }
 
     #[test]
