@@ -25,6 +25,9 @@ pub enum ArchError {
     NoTable(Arch, String),
 }
 
+/// This module's result: an error is a [`ArchError`].
+pub type Result<T, E = ArchError> = std::result::Result<T, E>;
+
 /// A seccomp architecture, one per libseccomp `SCMP_ARCH_*` value (runtime-spec's 23).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[allow(missing_docs)]

@@ -64,6 +64,9 @@ pub enum CapError {
     Unknown(String),
 }
 
+/// This module's result: an error is a [`CapError`].
+pub type Result<T, E = CapError> = std::result::Result<T, E>;
+
 /// One capability, by number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Capability(pub u8);

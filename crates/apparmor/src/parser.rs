@@ -28,6 +28,9 @@ pub enum ParserError {
     },
 }
 
+/// This module's result: an error is a [`ParserError`].
+pub type Result<T, E = ParserError> = std::result::Result<T, E>;
+
 /// Options shared by the calls below.
 #[derive(Clone, Debug, Default)]
 pub struct ParserOptions {

@@ -82,6 +82,9 @@ pub enum InputError {
     },
 }
 
+/// This module's result: an error is a [`InputError`].
+pub type Result<T, E = InputError> = std::result::Result<T, E>;
+
 impl InputError {
     /// The input the error is about.
     pub fn origin(&self) -> &Origin {

@@ -74,6 +74,9 @@ pub enum InstallError {
     Os(std::io::Error),
 }
 
+/// This module's result: an error is a [`InstallError`].
+pub type Result<T, E = InstallError> = std::result::Result<T, E>;
+
 /// Set `no_new_privs` on the calling thread (inherited by children and kept over execve).
 pub fn set_no_new_privs() -> std::io::Result<()> {
     // SAFETY: prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) takes only integers.

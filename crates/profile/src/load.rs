@@ -19,6 +19,9 @@ pub enum LoadError {
     Input(confine_input::InputError),
 }
 
+/// This module's result: an error is a [`LoadError`].
+pub type Result<T, E = LoadError> = std::result::Result<T, E>;
+
 /// A profile source as given on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
