@@ -185,6 +185,45 @@ mod tests {
         0x1234_5678,
     ];
 
+    /// One of each variant (the match stops compiling when a variant is added without a case
+    /// here: add it to the list too).
+    fn every_variant() -> Vec<Ret> {
+        let all = vec![
+            Ret::KillProcess,
+            Ret::KillThread,
+            Ret::Trap(3),
+            Ret::Errno(1),
+            Ret::Notify,
+            Ret::Trace(38),
+            Ret::Log,
+            Ret::Allow,
+            Ret::Unknown(0x0001_0000),
+        ];
+        for r in &all {
+            match r {
+                Ret::KillProcess
+                | Ret::KillThread
+                | Ret::Trap(_)
+                | Ret::Errno(_)
+                | Ret::Notify
+                | Ret::Trace(_)
+                | Ret::Log
+                | Ret::Allow
+                | Ret::Unknown(_) => {}
+            }
+        }
+        all
+    }
+
+    /// Every variant decodes back from its value: a new action's decoding arm is not forgotten.
+    #[test]
+    fn every_variant_round_trips() {
+        for r in every_variant() {
+            assert_eq!(Ret::from(u32::from(r)), r, "{r:?}");
+            assert_eq!(r.to_string(), describe_old(r.into()), "{r:?}");
+        }
+    }
+
     fn takes_data(action: u32) -> bool {
         matches!(action, TRAP | ERRNO | TRACE)
     }
