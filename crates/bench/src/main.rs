@@ -12,8 +12,9 @@
 #![deny(unsafe_code)]
 
 use confine_abi::{Arch, CapSet, SyscallTable};
+use confine_bpf::action::{self, Ret};
 use confine_bpf::insn::{class, op};
-use confine_bpf::{action, cache, decode, encode, Emulator, Insn, SeccompData};
+use confine_bpf::{cache, decode, encode, Emulator, Insn, SeccompData};
 use confine_kernel::raw;
 use confine_profile::{load, Host, KernelVersion, Parsed, Resolved, Source};
 use confine_seccomp::policy::Leaf;
@@ -252,7 +253,7 @@ fn static_costs(p: &Policy, prog: &[Insn]) -> Static {
     let (mut cn, mut tn, mut ci, mut ti) = (0, 0, 0, 0);
     for nr in 0..=top64 {
         match p.leaf(X86_64, nr) {
-            Leaf::Ret(action::ALLOW) => {
+            Leaf::Ret(Ret::Allow) => {
                 allowed.push(run(X86_64, nr));
                 tn += 1;
                 cn += usize::from(cache::is_const_allow(prog, X86_64, nr));
@@ -269,7 +270,7 @@ fn static_costs(p: &Policy, prog: &[Insn]) -> Static {
     for nr in 0..=top32 {
         if let Leaf::Ret(v) = p.leaf(I386, nr) {
             i386.push(run(I386, nr));
-            if v == action::ALLOW {
+            if v == Ret::Allow {
                 ti += 1;
                 ci += usize::from(cache::is_const_allow(prog, I386, nr));
             }

@@ -350,7 +350,7 @@ fn run_live(what: &str, prog: &[Insn], policy: Option<&confine_seccomp::Policy>)
         if let Some(policy) = policy {
             assert_eq!(
                 back[&(want & action::DATA)],
-                policy.eval(arch, nr, &args),
+                u32::from(policy.eval(arch, nr, &args)),
                 "abi {} nr {nr:#x}",
                 p.abi
             );

@@ -16,12 +16,13 @@
 
 use crate::dispatch::{self, Dispatch};
 use crate::tree::{Cmp, Forest, NodeId};
+use confine_bpf::action::Ret;
 
 /// A leaf of a range tree over one word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum WordLeaf {
     /// Return this action.
-    Ret(u32),
+    Ret(Ret),
     /// Go on with low-word tree `k` of [`Ranges::low`].
     Low(usize),
 }
@@ -87,7 +88,7 @@ pub(crate) fn merged_executed(
     start: NodeId,
     args: &[u64; 6],
     held: Held,
-) -> (Option<u32>, usize) {
+) -> (Option<Ret>, usize) {
     let (mut held, mut count) = (held, 0);
     let mut it = Some(f.level_first(start));
     while let Some(id) = it {
@@ -159,7 +160,7 @@ fn intervals(cuts: &[u32], mut decide: impl FnMut(u32) -> WordLeaf) -> Vec<(u32,
 /// The range layout of the argument tree at `root`, or `None` when it tests more than one
 /// argument, uses a mask other than all-ones or zero, or is too large. `default` is what the
 /// tree's unmatched outcome returns; `bits64` whether the ABI compares both words.
-pub(crate) fn ranges(f: &Forest, root: NodeId, default: u32, bits64: bool) -> Option<Ranges> {
+pub(crate) fn ranges(f: &Forest, root: NodeId, default: Ret, bits64: bool) -> Option<Ranges> {
     let mut ids = Vec::new();
     nodes(f, root, &mut ids, 256)?;
     let arg = f.node(ids[0]).arg;
@@ -248,7 +249,7 @@ pub(crate) mod tests {
     }
 
     /// What the range layout returns for argument value `v`.
-    fn run(r: &Ranges, v: u64) -> u32 {
+    fn run(r: &Ranges, v: u64) -> Ret {
         let leaf = match &r.high {
             Some(h) => h.decide((v >> 32) as u32).1,
             None => WordLeaf::Low(0),
@@ -265,7 +266,7 @@ pub(crate) mod tests {
     /// A random merged tree, mostly on argument 0 (sometimes also argument 1, or under a mask
     /// the range layout must refuse): the forest, its root, the default action and whether
     /// the ABI compares both words.
-    pub(crate) fn random_tree(rng: &mut Rng) -> Option<(Forest, NodeId, u32, bool)> {
+    pub(crate) fn random_tree(rng: &mut Rng) -> Option<(Forest, NodeId, Ret, bool)> {
         let values = [
             0u64,
             1,
@@ -289,7 +290,7 @@ pub(crate) mod tests {
             Operator::LessEqual,
             Operator::MaskedEqual,
         ];
-        let actions = [0x7fff_0000u32, 0x0005_0001, 0x0005_0026, 0];
+        let actions = [Ret::Allow, Ret::Errno(1), Ret::Errno(38), Ret::KillThread];
         let bits64 = rng.next() % 3 != 0;
         let default = rng.pick(&actions);
         let mut f = Forest::default();

@@ -57,7 +57,7 @@ fn vectors(a: &Resolved, b: &Resolved) -> Vec<[u64; 6]> {
 /// What a policy does with a number as a whole.
 fn show(p: &Policy, audit: u32, nr: u32) -> String {
     match p.leaf(audit, nr) {
-        Leaf::Ret(v) => describe(v),
+        Leaf::Ret(v) => describe(v.into()),
         Leaf::Tree(..) => "depends on arguments".into(),
     }
 }
@@ -96,8 +96,8 @@ pub fn diff(
                 a: show(pa, audit, nr),
                 b: show(pb, audit, nr),
                 example: *example,
-                a_verdict: pa.eval(audit, nr, example),
-                b_verdict: pb.eval(audit, nr, example),
+                a_verdict: pa.eval(audit, nr, example).into(),
+                b_verdict: pb.eval(audit, nr, example).into(),
             });
         }
     }

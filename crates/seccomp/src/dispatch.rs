@@ -183,6 +183,7 @@ pub(crate) fn build<L: Copy + Eq>(ivs: &[(u32, L)], hot: &[bool], lift_hot: bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use confine_bpf::action::Ret;
 
     fn depth_of(d: &Dispatch<Leaf>, node: usize, piece: usize) -> Option<u32> {
         match d.nodes[node] {
@@ -197,8 +198,13 @@ mod tests {
         d.decide(nr).1
     }
 
+    /// A distinct leaf per `v`.
+    fn ret(v: u32) -> Leaf {
+        Leaf::Ret(Ret::Errno(v as u16))
+    }
+
     fn ivs(leaves: &[(u32, u32)]) -> Vec<(u32, Leaf)> {
-        leaves.iter().map(|&(s, v)| (s, Leaf::Ret(v))).collect()
+        leaves.iter().map(|&(s, v)| (s, ret(v))).collect()
     }
 
     #[test]
@@ -214,7 +220,7 @@ mod tests {
                 .unwrap();
             assert_eq!(max, (n as f64).log2().ceil() as u32, "{n} intervals");
             for nr in 0..n * 10 + 5 {
-                assert_eq!(find(&d, nr), Leaf::Ret((nr / 10).min(n - 1) % 2), "{nr}");
+                assert_eq!(find(&d, nr), ret((nr / 10).min(n - 1) % 2), "{nr}");
             }
         }
     }
@@ -231,7 +237,7 @@ mod tests {
                 20 => 2,
                 _ => 0,
             };
-            assert_eq!(find(&d, nr), Leaf::Ret(want), "{nr}");
+            assert_eq!(find(&d, nr), ret(want), "{nr}");
         }
     }
 
@@ -253,7 +259,7 @@ mod tests {
         assert!(depth_of(&lifted, lifted.root, 23).unwrap() <= 2);
         assert!(depth_of(&plain, plain.root, 23).unwrap() > 2);
         for nr in 0..400 {
-            assert_eq!(find(&lifted, nr), Leaf::Ret(nr / 10), "{nr}");
+            assert_eq!(find(&lifted, nr), ret(nr / 10), "{nr}");
         }
     }
 }

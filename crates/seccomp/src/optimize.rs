@@ -30,6 +30,7 @@ use crate::policy::{Leaf, Policy};
 use crate::tree::{Cmp, NodeId};
 use crate::{arg_offset, jump_op, CompileError};
 use confine_abi::Arch;
+use confine_bpf::action::Ret;
 use confine_bpf::asm::{Asm, AsmError, Label};
 use confine_bpf::insn::{class, op, Insn};
 use std::collections::BTreeMap;
@@ -55,6 +56,7 @@ struct Gen<'p> {
     p: &'p Policy,
     tuning: Tuning,
     asm: Asm,
+    /// The returns used so far, by the kernel's value (the order they are emitted in).
     rets: BTreeMap<u32, Label>,
     /// Argument trees to emit after the dispatch: (label, arch, tree).
     pending: Vec<(Label, Arch, NodeId)>,
@@ -62,7 +64,8 @@ struct Gen<'p> {
 }
 
 impl Gen<'_> {
-    fn ret_label(&mut self, v: u32) -> Label {
+    fn ret_label(&mut self, r: Ret) -> Label {
+        let v = u32::from(r);
         if let Some(&l) = self.rets.get(&v) {
             return l;
         }
@@ -167,7 +170,7 @@ impl Gen<'_> {
             };
             let jop = jump_op(n.cmp);
             let mut subs = Vec::new();
-            let mut target = |nxt: Option<NodeId>, act: Option<u32>, g: &mut Self| match (nxt, act)
+            let mut target = |nxt: Option<NodeId>, act: Option<Ret>, g: &mut Self| match (nxt, act)
             {
                 (Some(sub), _) => {
                     let l = g.asm.label();
@@ -249,7 +252,7 @@ impl Gen<'_> {
             self.asm.jump(op::JEQ, *audit, body, next);
             if last {
                 self.asm.bind(bad);
-                self.asm.ret(self.p.bad_arch_action);
+                self.asm.ret(self.p.bad_arch_action.into());
             }
             self.asm.bind(body);
             self.asm.ld(0);
@@ -280,7 +283,7 @@ impl Gen<'_> {
         }
         if audits.is_empty() {
             self.asm.bind(bad);
-            self.asm.ret(self.p.bad_arch_action);
+            self.asm.ret(self.p.bad_arch_action.into());
         }
     }
 }
@@ -301,10 +304,7 @@ fn hot_intervals(p: &Policy, ivs: &[(u32, Leaf)]) -> Vec<bool> {
                 && match leaf {
                     Leaf::Tree(arch, _) => arch != Arch::X32,
                     Leaf::Ret(v) => {
-                        single
-                            && v != p.default_action
-                            && v != confine_bpf::action::ALLOW
-                            && v != p.bad_arch_action
+                        single && v != p.default_action && v != Ret::Allow && v != p.bad_arch_action
                     }
                 }
         })
@@ -428,7 +428,7 @@ mod tests {
             };
             let le = arch.is_little_endian();
             let (m, l) = (merged.run(&data, le), laid.run(&data, le));
-            let want = p.forest.eval(t, &args).unwrap_or(p.default_action);
+            let want = u32::from(p.forest.eval(t, &args).unwrap_or(p.default_action));
             assert_eq!((m.ret, l.ret), (want, want), "{arch} {v:#x}");
             let model = argranges::merged_executed(&p.forest, t, &args, None).1 + 1;
             assert_eq!(model, m.executed, "merged, {arch} {v:#x}");
@@ -476,7 +476,7 @@ mod tests {
             };
             let p = Policy {
                 default_action: default,
-                bad_arch_action: confine_bpf::action::KILL_THREAD,
+                bad_arch_action: Ret::KillThread,
                 arches: vec![crate::policy::ArchPolicy {
                     arch,
                     syscalls: vec![(0, Decision::Tree(t))],

@@ -27,12 +27,12 @@ use crate::CompileError;
 use confine_abi::mux::mux_call;
 use confine_abi::syscalls::{NameId, NumbersById};
 use confine_abi::{Arch, SyscallTable};
-use confine_bpf::action as ret;
+use confine_bpf::action::Ret;
 use confine_profile::{Action, Flag, Resolved};
 use std::collections::BTreeMap;
 
 /// `SECCOMP_RET_ERRNO | ENOSYS`, what runc's stub returns.
-pub const RET_ENOSYS: u32 = ret::ERRNO | 38;
+pub const RET_ENOSYS: Ret = Ret::Errno(38);
 
 /// Options that change what is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +51,7 @@ impl Default for Options {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
     /// The same action whatever the arguments.
-    Always(u32),
+    Always(Ret),
     /// Decided by an argument tree in the policy's forest; `None` from it means the default.
     Tree(NodeId),
 }
@@ -83,9 +83,9 @@ pub struct Origin {
 #[derive(Clone, Debug)]
 pub struct Policy {
     /// The default action value.
-    pub default_action: u32,
+    pub default_action: Ret,
     /// Action for an architecture outside the filter (libseccomp's default: KILL_THREAD).
-    pub bad_arch_action: u32,
+    pub bad_arch_action: Ret,
     /// The filter's architectures, native first.
     pub arches: Vec<ArchPolicy>,
     /// The argument trees.
@@ -116,17 +116,18 @@ impl Policy {
 }
 
 /// runc's mapping of a profile action to the kernel's return value.
-pub fn action_value(action: Action, errno: Option<u32>) -> u32 {
-    let data = |d: Option<u32>| d.unwrap_or(1) & 0xffff;
+pub fn action_value(action: Action, errno: Option<u32>) -> Ret {
+    // the kernel keeps the low 16 bits
+    let data = |d: Option<u32>| d.unwrap_or(1) as u16;
     match action {
-        Action::Kill | Action::KillThread => ret::KILL_THREAD,
-        Action::KillProcess => ret::KILL_PROCESS,
-        Action::Trap => ret::TRAP,
-        Action::Errno => ret::ERRNO | data(errno),
-        Action::Trace => ret::TRACE | data(errno),
-        Action::Allow => ret::ALLOW,
-        Action::Log => ret::LOG,
-        Action::Notify => ret::USER_NOTIF,
+        Action::Kill | Action::KillThread => Ret::KillThread,
+        Action::KillProcess => Ret::KillProcess,
+        Action::Trap => Ret::Trap(0),
+        Action::Errno => Ret::Errno(data(errno)),
+        Action::Trace => Ret::Trace(data(errno)),
+        Action::Allow => Ret::Allow,
+        Action::Log => Ret::Log,
+        Action::Notify => Ret::Notify,
     }
 }
 
@@ -151,7 +152,7 @@ type NameInfo = (Option<NameId>, Option<(&'static str, u64)>);
 /// one per number).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
-    action: u32,
+    action: Ret,
     chains: Option<NodeId>,
     origin: Origin,
     /// Index in [`Builder::merged`] of the conditional rules merged into `chains`.
@@ -232,7 +233,7 @@ struct Builder {
     /// merges them like any other rule on ABIs without a rule hook, so they can conflict.
     pseudo: Vec<Dense>,
     /// Per conditional entry, the rules merged into its tree: their conditions and action.
-    merged: Vec<Vec<(Vec<Cond>, u32)>>,
+    merged: Vec<Vec<(Vec<Cond>, Ret)>>,
 }
 
 /// Where a rule goes on one ABI.
@@ -259,7 +260,7 @@ impl Builder {
         db: usize,
         slot: Slot,
         conds: &[Cond],
-        action: u32,
+        action: Ret,
         origin: &Origin,
     ) -> Result<(), Conflict> {
         if conds.is_empty() {
@@ -506,7 +507,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
     let arches = arch_policies;
     Ok(Policy {
         default_action,
-        bad_arch_action: ret::KILL_THREAD,
+        bad_arch_action: Ret::KillThread,
         arches,
         forest: b.forest,
         stub,

@@ -7,6 +7,7 @@ use crate::tree::NodeId;
 use crate::{arg_offset, jump_op, CompileError};
 use confine_abi::Arch;
 use confine_abi::X32_SYSCALL_BIT as X32_BIT;
+use confine_bpf::action::Ret;
 use confine_bpf::asm::{Asm, AsmError, Label};
 use confine_bpf::insn::{op, Insn};
 use std::collections::BTreeMap;
@@ -14,11 +15,13 @@ use std::collections::BTreeMap;
 struct Gen<'p> {
     p: &'p Policy,
     asm: Asm,
+    /// The returns used so far, by the kernel's value (the order they are emitted in).
     rets: BTreeMap<u32, Label>,
 }
 
 impl Gen<'_> {
-    fn ret_label(&mut self, v: u32) -> Label {
+    fn ret_label(&mut self, r: Ret) -> Label {
+        let v = u32::from(r);
         if let Some(&l) = self.rets.get(&v) {
             return l;
         }
@@ -51,7 +54,7 @@ impl Gen<'_> {
             }
             let jop = jump_op(n.cmp);
             let mut subs = Vec::new();
-            let mut target = |nxt: Option<NodeId>, act: Option<u32>, g: &mut Self| match (nxt, act)
+            let mut target = |nxt: Option<NodeId>, act: Option<Ret>, g: &mut Self| match (nxt, act)
             {
                 (Some(sub), _) => {
                     let l = g.asm.label();

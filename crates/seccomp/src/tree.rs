@@ -21,6 +21,7 @@
 //!   neither sub-level nor action also continues with the next sibling; the end of the top level
 //!   is the filter's default action.
 
+use confine_bpf::action::Ret;
 use confine_profile::Operator;
 
 /// Index of a node in a [`Forest`].
@@ -57,9 +58,9 @@ pub struct Node {
     /// The full 64-bit operand of the rule.
     pub datum_full: u64,
     /// Action when the test holds and there is no sub-level.
-    pub act_t: Option<u32>,
+    pub act_t: Option<Ret>,
     /// Action when the test fails and there is no sub-level.
-    pub act_f: Option<u32>,
+    pub act_f: Option<Ret>,
     /// Sub-level when the test holds.
     pub nxt_t: Option<NodeId>,
     /// Sub-level when the test fails.
@@ -83,7 +84,7 @@ impl Node {
     }
 
     /// The branch taken for the arguments: its action and its sub-level.
-    pub fn branch(&self, args: &[u64; 6]) -> (Option<u32>, Option<NodeId>) {
+    pub fn branch(&self, args: &[u64; 6]) -> (Option<Ret>, Option<NodeId>) {
         if self.holds(args) {
             (self.act_t, self.nxt_t)
         } else {
@@ -183,7 +184,7 @@ impl Forest {
 
     /// Build the chain of one rule (conditions on distinct arguments). Returns the first node,
     /// or `None` when no condition needs a node (the rule is unconditional).
-    pub fn chain(&mut self, conds: &[Cond], action: u32, bits64: bool) -> Option<NodeId> {
+    pub fn chain(&mut self, conds: &[Cond], action: Ret, bits64: bool) -> Option<NodeId> {
         if conds.is_empty() {
             return None;
         }
@@ -320,7 +321,7 @@ impl Forest {
     }
 
     /// Whether every action in the level of `tree` (and below) equals `action`.
-    fn act_check(&self, tree: Option<NodeId>, action: u32) -> bool {
+    fn act_check(&self, tree: Option<NodeId>, action: Ret) -> bool {
         let Some(t) = tree else { return true };
         let mut it = Some(self.level_first(t));
         while let Some(id) = it {
@@ -397,7 +398,7 @@ impl Forest {
                                 && nn.datum_full < self.nodes[x].datum_full
                                 && self.nodes[x].act_t.is_some()
                             {
-                                self.nodes[x].act_t = Some(nn.act_t.unwrap_or(0));
+                                self.nodes[x].act_t = Some(nn.act_t.unwrap_or(Ret::KillThread));
                             }
                             if self.leaf(x) || self.leaf(n) {
                                 return Err(Conflict::Exists);
@@ -515,7 +516,7 @@ impl Forest {
     /// Evaluate the tree whose level contains `start` on the arguments. `bits64` selects how
     /// words are taken: 64-bit ABIs compare high and low words, 32-bit ABIs the low word.
     /// `None`: nothing matched (the default action applies).
-    pub fn eval(&self, start: NodeId, args: &[u64; 6]) -> Option<u32> {
+    pub fn eval(&self, start: NodeId, args: &[u64; 6]) -> Option<Ret> {
         let mut it = Some(self.level_first(start));
         while let Some(id) = it {
             let n = &self.nodes[id];

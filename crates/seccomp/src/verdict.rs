@@ -7,12 +7,13 @@ use crate::policy::{ArchPolicy, Decision, Policy, RET_ENOSYS};
 use crate::tree::NodeId;
 use confine_abi::Arch;
 use confine_abi::X32_SYSCALL_BIT as X32_BIT;
+use confine_bpf::action::Ret;
 
 /// What decides one (arch, nr) before arguments are looked at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Leaf {
     /// A fixed return value.
-    Ret(u32),
+    Ret(Ret),
     /// An argument tree of the given ABI (its unmatched outcome is the default action).
     Tree(Arch, NodeId),
 }
@@ -20,7 +21,7 @@ pub enum Leaf {
 impl Policy {
     /// The verdict for one call, computed from the policy itself (no BPF): what the installed
     /// program must return. `args` are the six 64-bit arguments.
-    pub fn eval(&self, audit_arch: u32, nr: u32, args: &[u64; 6]) -> u32 {
+    pub fn eval(&self, audit_arch: u32, nr: u32, args: &[u64; 6]) -> Ret {
         match self.leaf(audit_arch, nr) {
             Leaf::Ret(v) => v,
             Leaf::Tree(_, t) => self.forest.eval(t, args).unwrap_or(self.default_action),
@@ -164,7 +165,7 @@ impl Policy {
     }
 
     /// runc's stub alone: `Some(ENOSYS)` when it answers.
-    pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<u32> {
+    pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<Ret> {
         Stub::of(self, audit_arch).at(nr)
     }
 }
@@ -204,7 +205,7 @@ impl Stub {
         }
     }
 
-    fn at(self, nr: u32) -> Option<u32> {
+    fn at(self, nr: u32) -> Option<Ret> {
         let max = match self {
             Stub::None => return None,
             Stub::X86_64 { native, x32 } => match (native, x32, Arch::is_x32_number(nr)) {

@@ -5,7 +5,8 @@
 mod support;
 
 use confine_abi::{Arch, CapSet, SyscallTable};
-use confine_bpf::{action, cache, Emulator, SeccompData};
+use confine_bpf::action::Ret;
+use confine_bpf::{cache, Emulator, SeccompData};
 use confine_seccomp::{build, optimize, policy::Leaf, reference, Options};
 use confine_test_support::host::docker;
 use confine_test_support::probe::neighbours;
@@ -84,7 +85,7 @@ fn docker_default_optimised_equals_policy_and_is_cacheable() {
                         let run = emu.run(&d, arch.is_little_endian());
                         assert_eq!(
                             run.ret,
-                            p.eval(arch.audit_arch(), nr, args),
+                            u32::from(p.eval(arch.audit_arch(), nr, args)),
                             "{native} {arch} nr {nr} {args:x?}"
                         );
                         max_exec = max_exec.max(run.executed);
@@ -96,8 +97,7 @@ fn docker_default_optimised_equals_policy_and_is_cacheable() {
                         }
                     }
                     // the kernel caches every argument-free ALLOW of the native and compat ABI
-                    if p.leaf(arch.audit_arch(), nr) == Leaf::Ret(action::ALLOW) && nr < 0x4000_0000
-                    {
+                    if p.leaf(arch.audit_arch(), nr) == Leaf::Ret(Ret::Allow) && nr < 0x4000_0000 {
                         assert!(
                             cache::is_const_allow(&prog, arch.audit_arch(), nr),
                             "{arch} {nr} not cacheable"
@@ -169,7 +169,7 @@ fn random_profiles_optimised_equals_policy() {
                     };
                     assert_eq!(
                         emu.run(&d, arch.is_little_endian()).ret,
-                        p.eval(arch.audit_arch(), nr, args),
+                        u32::from(p.eval(arch.audit_arch(), nr, args)),
                         "{arch} nr {nr} {args:x?}\n{r:#?}"
                     );
                     verdicts += 1;

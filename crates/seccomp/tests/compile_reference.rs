@@ -55,7 +55,7 @@ fn reference_program_matches_the_policy() {
             ]);
             for nr in nrs {
                 for args in vectors() {
-                    let want = policy.eval(arch.audit_arch(), nr, &args);
+                    let want = u32::from(policy.eval(arch.audit_arch(), nr, &args));
                     let d = SeccompData {
                         nr,
                         arch: arch.audit_arch(),

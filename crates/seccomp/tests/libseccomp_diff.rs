@@ -81,14 +81,14 @@ fn compare(name: &str, r: &Resolved, dir: &Path, tally: &mut Tally) {
                         ..Default::default()
                     };
                     let want = theirs.run(&d, le).ret;
-                    let got = policy.eval(arch.audit_arch(), nr, args);
+                    let got = u32::from(policy.eval(arch.audit_arch(), nr, args));
                     assert_eq!(got, want, "{name} stub={stub}: {arch} nr {nr} args {args:x?}: confine {got:#x}, runc+libseccomp {want:#x}");
                     assert_eq!(
                         ours.run(&d, le).ret,
                         got,
                         "{name}: reference program vs policy"
                     );
-                    if full.eval(arch.audit_arch(), nr, args) != want {
+                    if u32::from(full.eval(arch.audit_arch(), nr, args)) != want {
                         tally.newer += 1;
                     } else {
                         tally.agree += 1;

@@ -96,7 +96,8 @@ fn dropped_rule(
                 args: *args,
                 ..Default::default()
             };
-            p2.eval(arch.audit_arch(), nr, args) == theirs.run(&d, arch.is_little_endian()).ret
+            u32::from(p2.eval(arch.audit_arch(), nr, args))
+                == theirs.run(&d, arch.is_little_endian()).ret
         })
     })
 }
@@ -210,7 +211,7 @@ fn random_profiles_match_runc_and_libseccomp() {
                                     let le = a.arch.is_little_endian();
                                     // libseccomp's lost number load is its own category
                                     support::missing_nr_load(&prog, &d, le)
-                                        || p2.eval(a.arch.audit_arch(), nr, args)
+                                        || u32::from(p2.eval(a.arch.audit_arch(), nr, args))
                                             == theirs.run(&d, le).ret
                                 })
                             })
@@ -254,7 +255,7 @@ fn random_profiles_match_runc_and_libseccomp() {
                             ..Default::default()
                         };
                         let want = theirs.run(&d, arch.is_little_endian()).ret;
-                        let got = policy.eval(arch.audit_arch(), nr, args);
+                        let got = u32::from(policy.eval(arch.audit_arch(), nr, args));
                         if got != want
                             && support::missing_nr_load(&runc_prog, &d, arch.is_little_endian())
                         {

@@ -3,7 +3,7 @@
 use crate::output::{self, Json, Report};
 use crate::{host, Outcome};
 use confine_abi::SyscallTable;
-use confine_bpf::action::{self, describe};
+use confine_bpf::action::Ret;
 use confine_cli::CheckArgs;
 use confine_profile::{Diagnostic, Flag, Host, KernelVersion, Parsed, Resolved, Severity, Source};
 use confine_seccomp::policy::Leaf;
@@ -99,12 +99,12 @@ fn for_this_host(
     if let Some(nr) = table.number("execve") {
         let audit = host.arch.audit_arch();
         if let Leaf::Ret(v) = policy.leaf(audit, nr) {
-            if v != action::ALLOW && v != action::LOG {
+            if v != Ret::Allow && v != Ret::Log {
                 let rule = policy.origin(host.arch, nr).map(|o| o.rule);
                 out.push(at(rule, Severity::Warning, "denies-execve", format!(
                     "execve on {} is {}: a command run with this profile (confine run, docker run) could never start",
                     host.arch.kernel_name(),
-                    describe(v)
+                    v
                 )));
             }
         }

@@ -101,7 +101,7 @@ impl Report for CompileReport<'_> {
         Json::Document(json!({
             "arches": arches,
             "length": prog.len(),
-            "default_action": confine_bpf::action::describe(policy.default_action),
+            "default_action": policy.default_action.to_string(),
             "enosys_stub": policy.stub.iter().map(|(a, m)| json!({"arch": a.kernel_name(), "above": m})).collect::<Vec<_>>(),
             "flags": policy.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
             "unknown_names": policy.unknown_names,

@@ -103,14 +103,11 @@ fn read_lib(r: &Resolved, bpf: &Path, v: &serde_json::Value) -> Lib {
         // byte-swap is one.
         let mut known: BTreeSet<u32> = [
             confine_bpf::action::KILL_THREAD,
-            confine_seccomp::policy::action_value(r.default_action, r.default_errno_ret),
+            confine_seccomp::policy::action_value(r.default_action, r.default_errno_ret).into(),
         ]
         .into();
         for rule in &r.rules {
-            known.insert(confine_seccomp::policy::action_value(
-                rule.action,
-                rule.errno_ret,
-            ));
+            known.insert(confine_seccomp::policy::action_value(rule.action, rule.errno_ret).into());
         }
         for i in &mut prog {
             if i.code == 0x06 && !known.contains(&i.k) && known.contains(&i.k.swap_bytes()) {
