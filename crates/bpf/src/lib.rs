@@ -1,5 +1,6 @@
 //! Classic BPF for seccomp: the instruction format, the kernel's validator, a kernel-faithful
-//! emulator, the kernel's constant-action cache check, and a disassembler.
+//! emulator, the kernel's constant-action cache check, a disassembler, the symbolic explorer,
+//! and the decoder of a stack of filters with the one diff engine over two stacks ([`stack`]).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -10,6 +11,7 @@ pub mod disasm;
 pub mod emu;
 pub mod explore;
 pub mod insn;
+pub mod stack;
 pub mod validate;
 
 pub use emu::{Emulator, Run, SeccompData};

@@ -5,7 +5,6 @@
 #![warn(missing_docs)]
 
 pub mod container;
-pub mod filters;
 pub mod ids;
 pub mod ns;
 pub mod status;

@@ -4,7 +4,7 @@ use super::render::{cap_names, full_mask};
 use super::{HostFacts, Report};
 use confine_abi::CapSet;
 use confine_apparmor::kernel::LabelState;
-use confine_inspect::filters::Verdict;
+use confine_bpf::stack::Verdict;
 use serde_json::{json, Value};
 
 fn caps(v: Option<u64>, last_cap: Option<u8>) -> Value {
@@ -138,7 +138,7 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
                         "note": c.note,
                         "differences": c.differences.iter().map(|d| json!({
                             "arch": d.arch.kernel_name(), "nr": d.nr, "name": d.name,
-                            "running": d.left, "profile": d.right,
+                            "running": d.left.describe(), "profile": d.right.describe(),
                         })).collect::<Vec<_>>(),
                     }),
                     Err(e) => json!({"error": e}),

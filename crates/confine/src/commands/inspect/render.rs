@@ -3,7 +3,7 @@
 use super::{HostFacts, Report, Style};
 use confine_abi::CapSet;
 use confine_apparmor::kernel::LabelState;
-use confine_inspect::filters::Verdict;
+use confine_bpf::stack::Verdict;
 use confine_inspect::ids::{is_identity, Names};
 use std::fmt::Write as _;
 
@@ -462,8 +462,8 @@ pub fn compared(c: &Result<super::Compared, String>) -> String {
                 out,
                 "    {} {name}: running {} / profile {}",
                 d.arch.kernel_name(),
-                d.left,
-                d.right
+                d.left.describe(),
+                d.right.describe()
             );
         }
     }
