@@ -1,5 +1,6 @@
 //! Classic BPF for seccomp: the instruction format, the kernel's validator, a kernel-faithful
-//! emulator, the kernel's constant-action cache check, and a disassembler.
+//! emulator, the kernel's constant-action cache check, a disassembler, the symbolic explorer,
+//! and the decoder of a stack of filters with the one diff engine over two stacks ([`stack`]).
 //!
 //! This is the machine every other layer targets or reads. It must depend on nothing of confine's
 //! but `confine-abi`: not on profiles (the compiler, `confine-seccomp`, builds on it), not on the
@@ -14,6 +15,7 @@ pub mod disasm;
 pub mod emu;
 pub mod explore;
 pub mod insn;
+pub mod stack;
 pub mod validate;
 
 pub use emu::{Emulator, Run, SeccompData};

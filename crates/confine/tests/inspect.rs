@@ -301,7 +301,7 @@ fn stacked_libseccomp_filters_decode_like_the_emulator() {
                     instruction_pointer: rnd(),
                     args: [rnd(), rnd(), rnd(), rnd(), rnd(), rnd()],
                 };
-                let got = confine_inspect::filters::eval_stack(&emus, &d, arch.is_little_endian());
+                let got = confine_bpf::stack::eval_stack(&emus, &d, arch.is_little_endian());
                 assert_eq!(u64::from(got), ret, "{arch} {}", s["nr"]);
                 checked += 1;
             }

@@ -5,14 +5,16 @@
 #![warn(missing_docs)]
 
 pub mod container;
-pub mod filters;
+mod error;
 pub mod ids;
 pub mod ns;
 pub mod status;
 
 use confine_apparmor::kernel::{label_of, LabelState};
 use std::path::Path;
+use std::sync::Arc;
 
+pub use error::{ExeError, FileError, InspectError, Result};
 pub use status::{SeccompMode, Status};
 
 /// What was read about one process.
@@ -25,11 +27,11 @@ pub struct Process {
     /// The command line, arguments joined by spaces (lossy UTF-8), when readable.
     pub cmdline: Option<String>,
     /// The executable, or why it cannot be read.
-    pub exe: Result<String, String>,
+    pub exe: Result<String, ExeError>,
     /// The AppArmor label, or why there is none.
     pub apparmor: LabelState,
     /// The SELinux context when SELinux is active (`attr/current` then belongs to it).
-    pub selinux: Option<Result<String, String>>,
+    pub selinux: Option<Result<String, FileError>>,
     /// The namespaces (empty when not asked for).
     pub namespaces: Vec<ns::Namespace>,
     /// `uid_map` and `gid_map`, when readable.
@@ -55,22 +57,6 @@ pub struct Options {
     pub id_maps: bool,
 }
 
-/// A failure to read a process at all.
-#[derive(Debug, thiserror::Error)]
-pub enum InspectError {
-    /// No such process (or it exited while being read).
-    #[error("no process {0}")]
-    Gone(u32),
-    /// status unreadable (or, in a saved copy, not a regular file).
-    #[error("cannot read the status of process {pid}: {reason}")]
-    Read {
-        /// The process.
-        pid: u32,
-        /// Why (in the message, so not also a `source` that a chain would repeat).
-        reason: confine_input::InputError,
-    },
-}
-
 /// The largest file read under the procfs root. A real procfs never comes near it; a saved
 /// copy (`confine inspect --proc-copy`) is read through confine-input, so a FIFO or a device
 /// planted there is refused by type rather than read.
@@ -88,18 +74,38 @@ pub fn read_text(path: &Path) -> Option<String> {
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
-fn reason(e: &confine_input::InputError) -> String {
-    match e.io_error().and_then(|e| e.raw_os_error()) {
-        Some(13) | Some(1) => "permission denied".into(),
-        Some(2) | Some(3) => "process exited".into(),
-        Some(_) => e.io_error().map(|e| e.to_string()).unwrap_or_default(),
-        None => e.to_string(),
+/// Why `path` of process `pid` could not be read, as [`read_file`] reports it.
+fn file_error(pid: u32, path: std::path::PathBuf, e: confine_input::InputError) -> FileError {
+    match e {
+        confine_input::InputError::Read { reason, .. } if reason.raw_os_error().is_some() => {
+            match reason.raw_os_error() {
+                Some(13) | Some(1) => FileError::PermissionDenied {
+                    pid,
+                    path,
+                    source: Arc::new(reason),
+                },
+                Some(2) | Some(3) => FileError::Exited {
+                    pid,
+                    path,
+                    source: Arc::new(reason),
+                },
+                _ => FileError::Io {
+                    pid,
+                    path,
+                    reason: Arc::new(reason),
+                },
+            }
+        }
+        e => FileError::Input {
+            pid,
+            reason: Arc::new(e),
+        },
     }
 }
 
 /// Read process `pid` under `proc_root` (normally `/proc`). Only `status` is required; every
 /// other field records why it could not be read.
-pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process, InspectError> {
+pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process> {
     let dir = proc_root.join(pid.to_string());
     let text = read_file(&dir.join("status")).map_err(|e| {
         match e.io_error().and_then(|e| e.raw_os_error()) {
@@ -122,28 +128,42 @@ pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process, InspectE
         None
     };
     let exe = if o.details {
-        std::fs::read_link(dir.join("exe"))
+        let path = dir.join("exe");
+        std::fs::read_link(&path)
             .map(|p| p.to_string_lossy().into_owned())
             .map_err(|e| match e.raw_os_error() {
                 // a zombie has released its memory, executable included
-                Some(2) if zombie => "none (zombie: exited, not yet reaped)".to_string(),
+                Some(2) if zombie => ExeError::Zombie { pid },
                 // the process is still there: kernel threads have no executable
-                Some(2) if dir.is_dir() => "none (kernel thread)".to_string(),
-                Some(13) | Some(1) => "permission denied".into(),
-                Some(3) => "process exited".into(),
-                _ => e.to_string(),
+                Some(2) if dir.is_dir() => ExeError::KernelThread { pid },
+                Some(13) | Some(1) => ExeError::Read(FileError::PermissionDenied {
+                    pid,
+                    path,
+                    source: Arc::new(e),
+                }),
+                Some(3) => ExeError::Read(FileError::Exited {
+                    pid,
+                    path,
+                    source: Arc::new(e),
+                }),
+                _ => ExeError::Read(FileError::Io {
+                    pid,
+                    path,
+                    reason: Arc::new(e),
+                }),
             })
     } else {
-        Err("not read".into())
+        Err(ExeError::NotRead { pid })
     };
     let selinux = o.selinux_active.then(|| {
-        read_file(&dir.join("attr/current"))
+        let path = dir.join("attr/current");
+        read_file(&path)
             .map(|b| {
                 String::from_utf8_lossy(&b)
                     .trim_end_matches(['\0', '\n'])
                     .to_string()
             })
-            .map_err(|e| reason(&e))
+            .map_err(|e| file_error(pid, path, e))
     });
     let map = |f: &str| {
         o.details
@@ -163,7 +183,7 @@ pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process, InspectE
                 if zombie {
                     // the kernel drops a zombie's namespaces at exit (only pid and user stay)
                     for n in v.iter_mut().filter(|n| n.inode.is_err()) {
-                        n.inode = Err("none (zombie: released at exit)".into());
+                        n.inode = Err(ns::NsError::Zombie { pid, kind: n.kind });
                     }
                 }
                 v

@@ -2,7 +2,9 @@
 //! kernel's fixed inode numbers of the initial namespaces when PID 1's links cannot be read
 //! (they need ptrace access: on these machines even root cannot read them).
 
-use std::path::Path;
+use crate::FileError;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The namespace kinds reported, in order.
 pub const KINDS: [&str; 8] = ["mnt", "pid", "net", "user", "uts", "ipc", "cgroup", "time"];
@@ -58,13 +60,58 @@ impl Verdict {
     }
 }
 
+/// Why a namespace's inode is not known.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum NsError {
+    /// The kernel has no `ns/KIND` link (ENOENT): it does not have that namespace type.
+    #[error("not exposed by this kernel")]
+    NotExposed {
+        /// The process.
+        pid: u32,
+        /// `mnt`, `pid`, …
+        kind: &'static str,
+    },
+    /// The link does not read `KIND:[INODE]`.
+    #[error("unexpected link {target:?}")]
+    UnexpectedLink {
+        /// The process.
+        pid: u32,
+        /// `mnt`, `pid`, …
+        kind: &'static str,
+        /// What it points to.
+        target: PathBuf,
+    },
+    /// A zombie: the kernel dropped its namespaces at exit (only pid and user stay).
+    #[error("none (zombie: released at exit)")]
+    Zombie {
+        /// The process.
+        pid: u32,
+        /// `mnt`, `pid`, …
+        kind: &'static str,
+    },
+    /// The link could not be read.
+    #[error(transparent)]
+    Read(FileError),
+}
+
+impl NsError {
+    /// The process has no such namespace any more (rather than one that could not be read).
+    pub fn is_none(&self) -> bool {
+        matches!(self, NsError::Zombie { .. })
+    }
+}
+
+/// The module's result.
+pub type Result<T, E = NsError> = std::result::Result<T, E>;
+
 /// One namespace of a process.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Namespace {
     /// `mnt`, `pid`, …
     pub kind: &'static str,
     /// The inode, or why it could not be read.
-    pub inode: Result<u64, String>,
+    pub inode: Result<u64>,
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -79,13 +126,26 @@ fn parse_link(s: &str) -> Option<u64> {
     s.rsplit_once(":[")?.1.strip_suffix(']')?.parse().ok()
 }
 
-fn read_inode(proc_root: &Path, pid: &str, kind: &str) -> Result<u64, String> {
-    match std::fs::read_link(proc_root.join(pid).join("ns").join(kind)) {
-        Ok(t) => parse_link(&t.to_string_lossy()).ok_or_else(|| format!("unexpected link {t:?}")),
+fn read_inode(proc_root: &Path, pid: u32, kind: &'static str) -> Result<u64> {
+    let path = proc_root.join(pid.to_string()).join("ns").join(kind);
+    match std::fs::read_link(&path) {
+        Ok(target) => parse_link(&target.to_string_lossy()).ok_or(NsError::UnexpectedLink {
+            pid,
+            kind,
+            target,
+        }),
         Err(e) => Err(match e.raw_os_error() {
-            Some(13) => "permission denied".into(),
-            Some(2) => "not exposed by this kernel".into(),
-            _ => e.to_string(),
+            Some(13) => NsError::Read(FileError::PermissionDenied {
+                pid,
+                path,
+                source: Arc::new(e),
+            }),
+            Some(2) => NsError::NotExposed { pid, kind },
+            _ => NsError::Read(FileError::Io {
+                pid,
+                path,
+                reason: Arc::new(e),
+            }),
         }),
     }
 }
@@ -96,7 +156,7 @@ impl Reference {
         Reference {
             pid1: KINDS
                 .iter()
-                .map(|k| (*k, read_inode(proc_root, "1", k).ok()))
+                .map(|k| (*k, read_inode(proc_root, 1, k).ok()))
                 .collect(),
         }
     }
@@ -119,11 +179,10 @@ impl Reference {
 
 /// The namespaces of `pid`.
 pub fn read(proc_root: &Path, pid: u32, r: &Reference) -> Vec<Namespace> {
-    let p = pid.to_string();
     KINDS
         .iter()
         .map(|k| {
-            let inode = read_inode(proc_root, &p, k);
+            let inode = read_inode(proc_root, pid, k);
             let verdict = match &inode {
                 Ok(i) => r.judge(k, *i),
                 Err(_) => Verdict::Unknown,
@@ -162,5 +221,22 @@ mod tests {
         let pid = ns.iter().find(|n| n.kind == "pid").unwrap();
         assert!(pid.inode.is_ok());
         assert_eq!(pid.verdict.short(), "host");
+    }
+
+    #[test]
+    fn a_missing_link_is_not_exposed() {
+        let dir = std::env::temp_dir().join(format!("confine-ns-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("7/ns")).unwrap();
+        let e = read_inode(&dir, 7, "time").unwrap_err();
+        assert!(matches!(
+            e,
+            NsError::NotExposed {
+                pid: 7,
+                kind: "time"
+            }
+        ));
+        assert_eq!(e.to_string(), "not exposed by this kernel");
+        assert!(!e.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -9,7 +9,6 @@
 #![forbid(unsafe_code)]
 
 mod argranges;
-pub mod diff;
 mod dispatch;
 pub mod explain;
 pub mod optimize;

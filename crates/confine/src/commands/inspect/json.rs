@@ -4,7 +4,7 @@ use super::render::{cap_names, full_mask};
 use super::{HostFacts, Report};
 use confine_abi::CapSet;
 use confine_apparmor::kernel::LabelState;
-use confine_inspect::filters::Verdict;
+use confine_bpf::stack::Verdict;
 use serde_json::{json, Value};
 
 fn caps(v: Option<u64>, last_cap: Option<u8>) -> Value {
@@ -19,10 +19,10 @@ fn caps(v: Option<u64>, last_cap: Option<u8>) -> Value {
     }
 }
 
-fn err_or<T: serde::Serialize>(r: &Result<T, String>) -> Value {
+fn err_or<T: serde::Serialize, E: std::fmt::Display>(r: &Result<T, E>) -> Value {
     match r {
         Ok(v) => json!(v),
-        Err(e) => json!({ "unknown": e }),
+        Err(e) => json!({ "unknown": e.to_string() }),
     }
 }
 
@@ -79,7 +79,7 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
         "selinux": match &p.selinux {
             None => json!({"state": "not active"}),
             Some(Ok(c)) => json!({"state": "label", "context": c}),
-            Some(Err(e)) => json!({"state": "unknown", "error": e}),
+            Some(Err(e)) => json!({"state": "unknown", "error": e.to_string()}),
         },
         "landlock": match &facts.landlock {
             Ok(abi) => json!({"available": true, "abi": abi, "process": "not exposed by the kernel"}),
@@ -138,7 +138,7 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
                         "note": c.note,
                         "differences": c.differences.iter().map(|d| json!({
                             "arch": d.arch.kernel_name(), "nr": d.nr, "name": d.name,
-                            "running": d.left, "profile": d.right,
+                            "running": d.left.describe(), "profile": d.right.describe(),
                         })).collect::<Vec<_>>(),
                     }),
                     Err(e) => json!({"error": e}),

@@ -11,9 +11,9 @@ mod table;
 use crate::Outcome;
 use anyhow::{anyhow, bail, Context};
 use confine_abi::{Arch, CapSet};
+use confine_bpf::stack::{self as bpf_stack, ArchView, Difference};
 use confine_bpf::Insn;
 use confine_cli::InspectArgs;
-use confine_inspect::filters::{self, ArchView, Difference};
 use confine_inspect::SeccompMode;
 use confine_inspect::{ns, Process};
 use confine_profile::{load, Host, Parsed, Resolution, Source};
@@ -302,7 +302,9 @@ impl Decoder {
             match self.decoded.get(&stack) {
                 Some(d) => d.clone(),
                 None => {
-                    let d = Rc::new(filters::decode(&stack, Arch::native())?);
+                    let d = Rc::new(
+                        bpf_stack::decode(&stack, Arch::native()).map_err(|e| e.to_string())?,
+                    );
                     self.decoded.insert(stack.clone(), d.clone());
                     d
                 }
@@ -354,7 +356,8 @@ impl Decoder {
         } else {
             stack.to_vec()
         };
-        let differences = filters::compare(&running, &[reference.prog], Arch::native())?;
+        let differences = bpf_stack::compare(&running, &[reference.prog], Arch::native())
+            .map_err(|e| e.to_string())?;
         let note = match (stack.is_empty(), reference.unconfined) {
             (true, true) => None,
             (true, false) => Some(
@@ -389,7 +392,7 @@ impl Decoder {
                 "docker-default, confine's compilation for this host and {caps_text}"
             ));
         }
-        let diffs = filters::compare(stack, &[reference], Arch::native()).ok()?;
+        let diffs = bpf_stack::compare(stack, &[reference], Arch::native()).ok()?;
         if diffs.is_empty() {
             return Some(format!(
                 "decides exactly as docker-default for this host and {caps_text} (another compiler's program)"

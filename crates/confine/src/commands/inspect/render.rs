@@ -3,7 +3,7 @@
 use super::{HostFacts, Report, Style};
 use confine_abi::CapSet;
 use confine_apparmor::kernel::LabelState;
-use confine_inspect::filters::Verdict;
+use confine_bpf::stack::Verdict;
 use confine_inspect::ids::{is_identity, Names};
 use std::fmt::Write as _;
 
@@ -146,8 +146,8 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_name
         &mut out,
         "executable",
         p.exe.clone().unwrap_or_else(|e| {
-            if e.starts_with("none") {
-                e
+            if e.is_none() {
+                e.to_string()
             } else {
                 format!("unknown ({e})")
             }
@@ -317,7 +317,7 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_name
                     n.verdict.basis()
                 ),
                 Ok(i) => format!("{:<8} {i} (by {})", n.verdict.short(), n.verdict.basis()),
-                Err(e) if e.starts_with("none") => e.clone(),
+                Err(e) if e.is_none() => e.to_string(),
                 Err(e) => format!("unknown ({e})"),
             };
             line(&mut out, n.kind, v);
@@ -462,8 +462,8 @@ pub fn compared(c: &Result<super::Compared, String>) -> String {
                 out,
                 "    {} {name}: running {} / profile {}",
                 d.arch.kernel_name(),
-                d.left,
-                d.right
+                d.left.describe(),
+                d.right.describe()
             );
         }
     }

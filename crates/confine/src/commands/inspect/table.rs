@@ -32,7 +32,7 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
     // the host first, then containers by name
     groups.sort_by(|a, b| (a.0 != "host", &a.0).cmp(&(b.0 != "host", &b.0)));
     // distinct filter stacks, numbered in order of appearance (decoded once each)
-    let mut stacks: Vec<(*const Vec<confine_inspect::filters::ArchView>, String)> = Vec::new();
+    let mut stacks: Vec<(*const Vec<confine_bpf::stack::ArchView>, String)> = Vec::new();
     for r in reports {
         if let Some(Ok(v)) = r
             .seccomp

@@ -1,0 +1,302 @@
+//! A stack of installed seccomp filters decoded into verdicts per (ABI, syscall number),
+//! without calling any syscall: each filter is explored with the argument words unknown
+//! ([`explore`](crate::explore)), and stacked filters are combined with the kernel's
+//! precedence (the strongest action wins; on a tie the newest filter's). [`compare`] is the
+//! one diff engine over two stacks.
+
+mod compare;
+mod describe;
+
+pub use compare::{compare, compare_with, Comparison, Difference, Numbers};
+pub use describe::simplify;
+
+use crate::action;
+use crate::emu::{Emulator, SeccompData};
+use crate::explore::{Cond, Explorer, Field, Outcome};
+use crate::validate::Invalid;
+use crate::Insn;
+use confine_abi::{Arch, SyscallTable};
+
+/// Why a stack of filters cannot be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StackError {
+    /// A filter the kernel would refuse.
+    #[error("filter {index} is not valid: {reason}")]
+    Invalid {
+        /// Its position in the stack, oldest first, from 0.
+        index: usize,
+        /// Why (in the message, so not also a `source` that a chain would repeat).
+        reason: Invalid,
+    },
+}
+
+/// The module's result.
+pub type Result<T, E = StackError> = std::result::Result<T, E>;
+
+/// What a stack of filters decides for one syscall.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Always this return value.
+    Fixed(u32),
+    /// It depends on the arguments: each possible value with the conditions of one filter
+    /// that lead to it.
+    Depends(Vec<(Option<u32>, Vec<Cond>)>),
+}
+
+impl Verdict {
+    /// A one-line description: `ALLOW`, `ERRNO(EPERM)`, `depends on arg0: …`.
+    pub fn describe(&self) -> String {
+        self.describe_abi(true)
+    }
+
+    /// As `describe`, for an ABI whose arguments are 32 bits wide when `args64` is false (the
+    /// low word is then the whole argument).
+    pub fn describe_abi(&self, args64: bool) -> String {
+        match self {
+            Verdict::Fixed(r) => action::describe(*r),
+            Verdict::Depends(paths) => describe::depends(paths, args64),
+        }
+    }
+
+    /// The summary bucket: the action's name, or `conditional`.
+    pub fn bucket(&self) -> String {
+        match self {
+            Verdict::Fixed(r) => action::describe(*r),
+            Verdict::Depends(_) => "conditional".into(),
+        }
+    }
+}
+
+/// One syscall's verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Syscall {
+    /// The number as the ABI reports it (x32 numbers carry the x32 bit).
+    pub nr: u32,
+    /// Its name on this ABI.
+    pub name: Option<&'static str>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// One architecture's view.
+#[derive(Clone, Debug)]
+pub struct ArchView {
+    /// The ABI.
+    pub arch: Arch,
+    /// Whether the filters accept calls from it (rather than answering every number with the
+    /// bad-architecture action).
+    pub accepted: bool,
+    /// Whether its syscall arguments are 64 bits wide.
+    pub args64: bool,
+    /// Every number from 0 to one past the table's highest.
+    pub syscalls: Vec<Syscall>,
+}
+
+impl ArchView {
+    /// Counts by bucket, in first-seen order.
+    pub fn summary(&self) -> Vec<(String, usize)> {
+        let mut v: Vec<(String, usize)> = Vec::new();
+        for s in &self.syscalls {
+            let b = s.verdict.bucket();
+            match v.iter_mut().find(|(k, _)| *k == b) {
+                Some((_, n)) => *n += 1,
+                None => v.push((b, 1)),
+            }
+        }
+        v.sort_by_key(|b| std::cmp::Reverse(b.1));
+        v
+    }
+}
+
+/// Combine one (arch, nr) across stacked filters (oldest first).
+pub fn combine(outcomes: &[Outcome]) -> Verdict {
+    // the newest filter wins ties, so walk newest first and keep strictly stronger results
+    let fixed: Vec<Option<u32>> = outcomes.iter().map(Outcome::fixed).collect();
+    if fixed.iter().all(Option::is_some) {
+        let mut best: Option<u32> = None;
+        for r in fixed.iter().rev().flatten() {
+            if best.is_none_or(|b| action::precedence(*r) < action::precedence(b)) {
+                best = Some(*r);
+            }
+        }
+        // an empty stack decides nothing: the kernel allows
+        return Verdict::Fixed(best.unwrap_or(action::ALLOW));
+    }
+    // a fixed result at least as strong as every possibility of the conditional filters
+    // decides alone
+    let strongest_fixed = fixed
+        .iter()
+        .flatten()
+        .min_by_key(|r| action::precedence(**r))
+        .copied();
+    if let Some(f) = strongest_fixed {
+        let dominated = outcomes.iter().filter(|o| o.fixed().is_none()).all(|o| {
+            o.returns()
+                .iter()
+                .all(|r| r.is_some_and(|r| action::precedence(f) < action::precedence(r)))
+        });
+        if dominated {
+            return Verdict::Fixed(f);
+        }
+    }
+    let mut paths = Vec::new();
+    for o in outcomes.iter().filter(|o| o.fixed().is_none()) {
+        for p in &o.paths {
+            paths.push((p.ret, p.conds.clone()));
+        }
+    }
+    Verdict::Depends(paths)
+}
+
+/// A validated stack of filters (oldest first), ready to explore and to run.
+pub struct Stack<'a> {
+    explorers: Vec<Explorer<'a>>,
+    emulators: Vec<Emulator<'a>>,
+}
+
+impl<'a> Stack<'a> {
+    /// Validate every filter of `filters` (oldest first) as the kernel would.
+    pub fn new(filters: &'a [Vec<Insn>]) -> Result<Self> {
+        let invalid = |index| move |reason| StackError::Invalid { index, reason };
+        let mut explorers = Vec::with_capacity(filters.len());
+        let mut emulators = Vec::with_capacity(filters.len());
+        for (i, f) in filters.iter().enumerate() {
+            explorers.push(Explorer::new(f).map_err(invalid(i))?);
+            emulators.push(Emulator::new(f).map_err(invalid(i))?);
+        }
+        Ok(Stack {
+            explorers,
+            emulators,
+        })
+    }
+
+    /// What the stack decides for syscall `nr` of `arch`, arguments unknown.
+    pub fn verdict(&self, arch: Arch, nr: u32) -> Verdict {
+        self.verdict_raw(arch.audit_arch(), nr, arch.is_little_endian())
+    }
+
+    fn verdict_raw(&self, audit_arch: u32, nr: u32, little_endian: bool) -> Verdict {
+        let outs: Vec<Outcome> = self
+            .explorers
+            .iter()
+            .map(|e| e.explore(audit_arch, nr, little_endian))
+            .collect();
+        combine(&outs)
+    }
+
+    /// Run the stack concretely on `data`, combining as the kernel does.
+    pub fn eval(&self, data: &SeccompData, little_endian: bool) -> u32 {
+        eval_stack(&self.emulators, data, little_endian)
+    }
+
+    /// The return value for syscall `nr` of `arch` with arguments `args` (instruction
+    /// pointer 0).
+    pub fn eval_args(&self, arch: Arch, nr: u32, args: &[u64; 6]) -> u32 {
+        let d = SeccompData {
+            nr,
+            arch: arch.audit_arch(),
+            instruction_pointer: 0,
+            args: *args,
+        };
+        self.eval(&d, arch.is_little_endian())
+    }
+
+    /// Decode every number of `arch` from its base to one past its table's highest; `None`
+    /// when confine has no table for it.
+    pub fn view(&self, arch: Arch) -> Option<ArchView> {
+        let table = SyscallTable::for_arch(arch).ok()?;
+        let base = arch.syscall_base();
+        let max = table.entries().map(|(n, _)| n).max().unwrap_or(base);
+        let le = arch.is_little_endian();
+        let syscalls: Vec<Syscall> = (base..=max + 1)
+            .map(|nr| Syscall {
+                nr,
+                name: table.name_of(nr),
+                verdict: self.verdict_raw(arch.audit_arch(), nr, le),
+            })
+            .collect();
+        // the bad-architecture answer: what a nonexistent architecture gets
+        let bad = self.verdict_raw(0, 0, le);
+        let accepted = !syscalls.iter().all(|s| s.verdict == bad);
+        Some(ArchView {
+            arch,
+            accepted,
+            args64: arch.args64(),
+            syscalls,
+        })
+    }
+}
+
+/// Decode a stack of filters (oldest first) for the ABIs of `native`.
+pub fn decode(filters: &[Vec<Insn>], native: Arch) -> Result<Vec<ArchView>> {
+    let stack = Stack::new(filters)?;
+    Ok(native
+        .abis()
+        .iter()
+        .filter_map(|&arch| stack.view(arch))
+        .collect())
+}
+
+/// Run a stack of filters concretely, combining as the kernel does.
+pub fn eval_stack(filters: &[Emulator], data: &SeccompData, le: bool) -> u32 {
+    let mut best: Option<u32> = None;
+    for e in filters.iter().rev() {
+        let r = e.run(data, le).ret;
+        if best.is_none_or(|b| action::precedence(r) < action::precedence(b)) {
+            best = Some(r);
+        }
+    }
+    best.unwrap_or(action::ALLOW)
+}
+
+/// The argument words a verdict's conditions compare, for [`Verdict::Depends`]: `arg0`, `ip`…
+fn compared_fields(paths: &[(Option<u32>, Vec<Cond>)]) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    for (_, conds) in paths {
+        for c in conds {
+            let a = match c.field {
+                Some(Field::Arg { n, .. }) => format!("arg{n}"),
+                Some(Field::Ip { .. }) => "ip".into(),
+                None => "a computed value".into(),
+            };
+            if !args.contains(&a) {
+                args.push(a);
+            }
+        }
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::{ALLOW, ERRNO, KILL_PROCESS};
+
+    fn nr_is(nr: u32, ret: u32) -> Vec<Insn> {
+        vec![
+            Insn::stmt(0x20, 0),
+            Insn::jump(0x15, nr, 0, 1),
+            Insn::stmt(0x06, ret),
+            Insn::stmt(0x06, ALLOW),
+        ]
+    }
+
+    #[test]
+    fn the_strongest_action_of_the_stack_wins() {
+        let stack = [nr_is(1, ERRNO | 1), nr_is(1, KILL_PROCESS)];
+        let views = decode(&stack, Arch::X86_64).unwrap();
+        let x86_64 = &views[0];
+        assert_eq!(x86_64.arch, Arch::X86_64);
+        assert_eq!(x86_64.syscalls[1].verdict, Verdict::Fixed(KILL_PROCESS));
+        assert_eq!(x86_64.syscalls[0].verdict, Verdict::Fixed(ALLOW));
+    }
+
+    #[test]
+    fn an_invalid_filter_is_named_by_its_index() {
+        let stack = [nr_is(1, ALLOW), Vec::new()];
+        let e = decode(&stack, Arch::X86_64).err().unwrap();
+        assert!(matches!(e, StackError::Invalid { index: 1, .. }));
+        assert!(e.to_string().starts_with("filter 1 is not valid: "));
+    }
+}
