@@ -5,7 +5,6 @@
 mod commands;
 mod host;
 mod output;
-mod precompiled;
 
 use clap::Parser;
 use confine_cli::{Cli, Command, SeccompCommand};

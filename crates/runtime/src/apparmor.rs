@@ -72,7 +72,9 @@ pub fn load_text(
         if !loaded.iter().any(|p| &p.name == n) {
             return Err(Error::AppArmor {
                 profile: n.clone(),
-                message: format!("apparmor_parser succeeded but the kernel does not list profile {n}"),
+                message: format!(
+                    "apparmor_parser succeeded but the kernel does not list profile {n}"
+                ),
             });
         }
     }
@@ -110,7 +112,10 @@ pub fn choose(
             message,
         };
         if let Some(why) = aa.why_cannot_load() {
-            return Err(refused(format!("--apparmor-file {}: {why}", file.display())));
+            return Err(refused(format!(
+                "--apparmor-file {}: {why}",
+                file.display()
+            )));
         }
         let bytes = crate::read_small_file(file).map_err(|source| Error::Read {
             context: format!("--apparmor-file {}", file.display()),
@@ -210,16 +215,26 @@ mod tests {
         let mut notes = Vec::new();
         let c = choose(None, None, false, &disabled(), &mut |n| notes.push(n)).unwrap();
         assert_eq!(c, Choice::default());
-        assert!(matches!(&notes[..], [Note::AppArmorNotEnabled { .. }]), "{notes:?}");
+        assert!(
+            matches!(&notes[..], [Note::AppArmorNotEnabled { .. }]),
+            "{notes:?}"
+        );
         // privileged or unconfined: no note
         notes.clear();
         choose(None, None, true, &disabled(), &mut |n| notes.push(n)).unwrap();
-        choose(None, Some("unconfined"), false, &disabled(), &mut |n| notes.push(n)).unwrap();
+        choose(None, Some("unconfined"), false, &disabled(), &mut |n| {
+            notes.push(n)
+        })
+        .unwrap();
         assert!(notes.is_empty());
         // a named profile cannot be had
         let e = choose(None, Some("p"), false, &disabled(), &mut |_| {}).unwrap_err();
         assert!(matches!(&e, Error::AppArmor { profile, .. } if profile == "p"));
-        assert!(e.to_string().starts_with("AppArmor profile p requested, but "), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("AppArmor profile p requested, but "),
+            "{e}"
+        );
         let e = choose(Some(Path::new("/x")), None, false, &disabled(), &mut |_| {}).unwrap_err();
         assert!(e.to_string().starts_with("--apparmor-file /x: "), "{e}");
     }

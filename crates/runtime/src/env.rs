@@ -52,7 +52,9 @@ impl Env {
                 OsStr::from_bytes(&b[..i]).to_os_string(),
                 OsStr::from_bytes(&b[i + 1..]).to_os_string(),
             ),
-            None if b.is_empty() => return Err(Error::option("--env", "--env: the value is empty")),
+            None if b.is_empty() => {
+                return Err(Error::option("--env", "--env: the value is empty"))
+            }
             None => {
                 if let Some(v) = std::env::var_os(item) {
                     self.set(item.to_os_string(), v);
@@ -107,10 +109,7 @@ pub fn parse_env_file(file: &Path, bytes: &[u8]) -> Result<Vec<OsString>> {
         let line = std::str::from_utf8(raw).map_err(|e| {
             bad(
                 n,
-                format!(
-                    "not UTF-8 (invalid byte at column {})",
-                    e.valid_up_to() + 1
-                ),
+                format!("not UTF-8 (invalid byte at column {})", e.valid_up_to() + 1),
             )
         })?;
         let line = line.trim_start();
@@ -257,7 +256,13 @@ mod build_tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("env");
         std::fs::write(&f, "A=file\nB=file\nHOME=/from/file\n").unwrap();
-        let e = build(&[f.clone()], &["B=opt".into()], true, Some("/home/u")).unwrap();
+        let e = build(
+            std::slice::from_ref(&f),
+            &["B=opt".into()],
+            true,
+            Some("/home/u"),
+        )
+        .unwrap();
         assert_eq!(e.get("A"), Some(OsStr::new("file")));
         assert_eq!(e.get("B"), Some(OsStr::new("opt")));
         assert_eq!(e.get("TERM"), Some(OsStr::new("xterm")));
@@ -266,11 +271,17 @@ mod build_tests {
         let e = build(&[], &[], false, Some("/home/u")).unwrap();
         assert_eq!(e.get("HOME"), Some(OsStr::new("/home/u")));
         assert_eq!(e.get("TERM"), None);
-        assert_eq!(build(&[], &[], false, None).unwrap().get("HOME"), Some(OsStr::new("/")));
+        assert_eq!(
+            build(&[], &[], false, None).unwrap().get("HOME"),
+            Some(OsStr::new("/"))
+        );
         // a missing file names the option and the file
         let missing = dir.path().join("nope");
-        let e = build(&[missing.clone()], &[], false, None).unwrap_err();
-        assert!(matches!(&e, Error::Read { path, .. } if *path == missing), "{e:?}");
+        let e = build(std::slice::from_ref(&missing), &[], false, None).unwrap_err();
+        assert!(
+            matches!(&e, Error::Read { path, .. } if *path == missing),
+            "{e:?}"
+        );
         assert!(e.to_string().starts_with("--env-file "));
         assert!(build(&[], &["=x".into()], false, None).is_err());
     }

@@ -181,8 +181,9 @@ pub fn plan(who: &Privilege, abi: u32, ask: Ask, notes: Notes) -> Result<Isolati
     } = ask;
     let cover = Coverage::for_abi(abi);
     let ruleset = |abi| {
-        Ruleset::process_scope(abi)
-            .map_err(Error::io(format!("creating a Landlock ruleset (ABI {abi})")))
+        Ruleset::process_scope(abi).map_err(Error::io(format!(
+            "creating a Landlock ruleset (ABI {abi})"
+        )))
     };
     if who.has("SYS_ADMIN") {
         let namespace = (!share_processes || system_paths)

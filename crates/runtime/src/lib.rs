@@ -45,6 +45,8 @@ pub const MAX_FILE: u64 = 16 << 20;
 
 /// Read a regular file of at most 16 MiB (confine-input: a FIFO, a device or a larger file is
 /// an error naming it, never a hang or an unbounded read).
-pub fn read_small_file(path: &std::path::Path) -> std::result::Result<Vec<u8>, confine_input::InputError> {
+pub fn read_small_file(
+    path: &std::path::Path,
+) -> std::result::Result<Vec<u8>, confine_input::InputError> {
     confine_input::read(path, MAX_FILE)
 }

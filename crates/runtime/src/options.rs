@@ -74,9 +74,12 @@ pub fn parse(
             o.seccomp = seccomp_value(v.unwrap_or_default())?;
             continue;
         }
-        let opt = raw
-            .to_str()
-            .ok_or_else(|| bad(format!("--security-opt `{}`: not UTF-8", raw.to_string_lossy())))?;
+        let opt = raw.to_str().ok_or_else(|| {
+            bad(format!(
+                "--security-opt `{}`: not UTF-8",
+                raw.to_string_lossy()
+            ))
+        })?;
         let k = std::str::from_utf8(k).unwrap_or_default();
         let v = v.map(|v| v.to_str().unwrap_or_default());
         match (k, v) {
@@ -147,10 +150,31 @@ mod tests {
         assert_eq!(o.apparmor.as_deref(), Some("x"));
         let (o, notes) = parse_all(&["label=disable"]);
         assert!(o.is_ok());
-        assert_eq!(notes, [Note::LabelIgnored { option: "label=disable".into() }]);
-        for bad in ["seccomp=", "apparmor=", "no-new-privileges=maybe", "systempaths=x", "label=", "x=y"] {
+        assert_eq!(
+            notes,
+            [Note::LabelIgnored {
+                option: "label=disable".into()
+            }]
+        );
+        for bad in [
+            "seccomp=",
+            "apparmor=",
+            "no-new-privileges=maybe",
+            "systempaths=x",
+            "label=",
+            "x=y",
+        ] {
             let (o, _) = parse_all(&[bad]);
-            assert!(matches!(o, Err(Error::Option { option: "--security-opt", .. })), "{bad}");
+            assert!(
+                matches!(
+                    o,
+                    Err(Error::Option {
+                        option: "--security-opt",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
         }
     }
 }

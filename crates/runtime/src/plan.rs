@@ -43,8 +43,8 @@ impl HostFacts {
     /// Read them from the running kernel.
     pub fn read() -> Result<HostFacts> {
         let who = Privilege::current()?;
-        let last_cap = process::last_cap()
-            .map_err(Error::io("reading /proc/sys/kernel/cap_last_cap"))?;
+        let last_cap =
+            process::last_cap().map_err(Error::io("reading /proc/sys/kernel/cap_last_cap"))?;
         let held = CapSet(process::bounding_set(last_cap)?);
         Ok(HostFacts {
             who,
@@ -272,9 +272,7 @@ impl Plan {
             v.extend(seccomp.clone());
         }
         if let Some(keep) = c.bounding {
-            v.push(Step::BoundingSet {
-                keep: CapSet(keep),
-            });
+            v.push(Step::BoundingSet { keep: CapSet(keep) });
         }
         v.push(Step::ClearAmbient);
         if let Some((groups, gid, uid)) = &c.ids {
@@ -370,9 +368,9 @@ fn decide(
     let host = Host {
         arch: facts.arch,
         caps: granted,
-        kernel: facts.kernel.ok_or_else(|| {
-            Error::Unavailable("cannot read the running kernel's version".into())
-        })?,
+        kernel: facts
+            .kernel
+            .ok_or_else(|| Error::Unavailable("cannot read the running kernel's version".into()))?,
     };
     let seccomp = match profile {
         None => None,

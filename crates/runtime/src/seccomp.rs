@@ -54,7 +54,12 @@ pub fn program(
         message,
     };
     let r = match &prepared.resolution {
-        None => return Err(refused(format!("seccomp profile {} has errors", source.label()))),
+        None => {
+            return Err(refused(format!(
+                "seccomp profile {} has errors",
+                source.label()
+            )))
+        }
         Some(Resolution::Unconfined) => return Ok(None),
         Some(Resolution::Filter(r)) => r,
     };
@@ -143,7 +148,10 @@ mod tests {
 
     #[test]
     fn docker_choice_of_profile() {
-        assert_eq!(profile(&SeccompChoice::Default, false), Some("builtin".into()));
+        assert_eq!(
+            profile(&SeccompChoice::Default, false),
+            Some("builtin".into())
+        );
         assert_eq!(profile(&SeccompChoice::Default, true), None);
         assert_eq!(profile(&SeccompChoice::Unconfined, false), None);
         let p = SeccompChoice::Profile("p.json".into());

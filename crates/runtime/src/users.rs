@@ -97,12 +97,7 @@ fn id(what: &str, s: &str) -> Result<u32> {
 }
 
 /// Resolve `--user` (None: root, as Docker's default) and `--group-add`.
-pub fn resolve(
-    spec: Option<&str>,
-    group_add: &[String],
-    passwd: &Db,
-    group: &Db,
-) -> Result<User> {
+pub fn resolve(spec: Option<&str>, group_add: &[String], passwd: &Db, group: &Db) -> Result<User> {
     let spec = spec.unwrap_or("0");
     if spec.is_empty() {
         return Err(user_error(
@@ -227,7 +222,10 @@ mod tests {
         }
         assert!(resolve(Some("1000"), &["4294967295".into()], &p, &g).is_err());
         let e = resolve(Some("4294967295"), &[], &p, &g).unwrap_err();
-        assert!(matches!(&e, Error::User { user, .. } if user == "4294967295"), "{e:?}");
+        assert!(
+            matches!(&e, Error::User { user, .. } if user == "4294967295"),
+            "{e:?}"
+        );
         assert_eq!(
             e.to_string(),
             "uid 4294967295 is out of range: ids go from 0 to 2147483647 (as runc requires)"

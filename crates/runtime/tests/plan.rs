@@ -52,7 +52,11 @@ fn files() -> Files {
         "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nu:x:1000:1000::/home/u:/bin/sh\n",
     )
     .unwrap();
-    std::fs::write(&etc.group, "root:x:0:\nnogroup:x:65534:\nstaff:x:50:nobody\n").unwrap();
+    std::fs::write(
+        &etc.group,
+        "root:x:0:\nnogroup:x:65534:\nstaff:x:50:nobody\n",
+    )
+    .unwrap();
     Files { _dir: dir, etc }
 }
 
@@ -144,7 +148,9 @@ fn user_nobody_gets_its_ids_groups_and_no_capabilities() {
 #[test]
 fn no_new_privileges_moves_the_filter_after_the_id_changes() {
     assert_eq!(
-        steps(&request(|r| r.security_opt = vec!["no-new-privileges".into()])),
+        steps(&request(
+            |r| r.security_opt = vec!["no-new-privileges".into()]
+        )),
         with_head(&[
             "bounding-set",
             "clear-ambient",
@@ -169,10 +175,15 @@ fn seccomp_unconfined_has_no_filter() {
         "exec",
     ]);
     assert_eq!(
-        steps(&request(|r| r.security_opt = vec!["seccomp=unconfined".into()])),
+        steps(&request(
+            |r| r.security_opt = vec!["seccomp=unconfined".into()]
+        )),
         want
     );
-    assert_eq!(steps(&request(|r| r.seccomp = Some("unconfined".into()))), want);
+    assert_eq!(
+        steps(&request(|r| r.seccomp = Some("unconfined".into()))),
+        want
+    );
 }
 
 #[test]
