@@ -6,7 +6,7 @@
 //!
 //! What lives here: `--security-opt` and its shorthands ([`options`]), users and groups from
 //! /etc/passwd and /etc/group as runc resolves them ([`users`]), the command's environment and
-//! `--env-file` ([`env`]), the execvp search candidates, the choice and compilation of the
+//! `--env-file` ([`env`](mod@env)), the execvp search candidates, the choice and compilation of the
 //! seccomp program with the builtin profile precompiled at build time ([`seccomp`],
 //! [`precompiled`]), the AppArmor host decisions ([`apparmor`]), the isolation chosen from
 //! confine's privilege ([`isolation`]), LISTEN_FDS and descriptor reservation
