@@ -390,6 +390,11 @@ pub struct RunArgs {
     /// can trace and signal any process of its user (docker's --pid=host without AppArmor)
     #[arg(long = "unsafe-share-processes")]
     pub unsafe_share_processes: bool,
+    /// Print no notes (what confine chose: no AppArmor on this kernel, no_new_privs set, a
+    /// Landlock domain instead of a user namespace); the profile's own diagnostics and every
+    /// error are still printed
+    #[arg(short, long)]
+    pub quiet: bool,
     /// The command and its arguments
     #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
     pub command: Vec<std::ffi::OsString>,

@@ -10,6 +10,7 @@
 //! | 126, 127 | – | the command cannot be executed, is not found |
 //! | 128+N | – | the command was killed by signal N |
 
+use confine_runtime::Ended;
 use std::process::ExitCode;
 
 /// What a command found, mapped to the exit code by [`code`].
@@ -47,7 +48,7 @@ impl Convention {
     fn error(self) -> u8 {
         match self {
             Convention::Report => 2,
-            Convention::Runner => 125,
+            Convention::Runner => RUN_ERROR,
         }
     }
 }
@@ -84,6 +85,19 @@ pub fn usage(convention: Convention, e: &clap::Error) -> ExitCode {
 /// The exit code `confine run` reports for its own failure before the command ran.
 pub const RUN_ERROR: u8 = 125;
 
+/// `confine run`'s status for a command that was started: its own exit status, 128+N when
+/// signal N killed it, 127 when it was not found and 126 when it could not be executed (as
+/// `docker run`).
+pub fn of_run(ended: &Ended) -> u8 {
+    match ended {
+        // a status is 0..=255 and a signal 1..=64 (SIGRTMAX): both fit
+        Ended::Exited(c) => (*c & 0xff) as u8,
+        Ended::Signaled(s) => (128 + (*s & 0x7f)) as u8,
+        Ended::NotExecuted { why, .. } if why.not_found() => 127,
+        Ended::NotExecuted { .. } => 126,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +109,24 @@ mod tests {
         assert_eq!(Convention::of(None), Convention::Report);
         assert_eq!(Convention::Runner.error(), RUN_ERROR);
         assert_eq!(Convention::Report.error(), 2);
+    }
+
+    #[test]
+    fn run_statuses_follow_docker_run() {
+        use confine_runtime::Unexecutable as U;
+        let not = |why| Ended::NotExecuted {
+            command: "x".into(),
+            why,
+        };
+        assert_eq!(of_run(&Ended::Exited(0)), 0);
+        assert_eq!(of_run(&Ended::Exited(3)), 3);
+        assert_eq!(of_run(&Ended::Exited(255)), 255);
+        assert_eq!(of_run(&Ended::Signaled(9)), 137);
+        assert_eq!(of_run(&Ended::Signaled(15)), 143);
+        assert_eq!(of_run(&not(U::NotInPath)), 127);
+        assert_eq!(of_run(&not(U::NoSuchFile)), 127);
+        assert_eq!(of_run(&not(U::IsDirectory)), 126);
+        assert_eq!(of_run(&not(U::PermissionDenied)), 126);
+        assert_eq!(of_run(&not(U::Other("Exec format error".into()))), 126);
     }
 }

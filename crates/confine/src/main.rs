@@ -7,7 +7,6 @@ mod commands;
 mod exit;
 mod host;
 mod output;
-mod precompiled;
 
 use clap::{CommandFactory, FromArgMatches};
 use confine_cli::{Cli, Command, SeccompCommand};

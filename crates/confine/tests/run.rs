@@ -189,6 +189,36 @@ fn exit_codes_follow_docker_run() {
 }
 
 #[test]
+fn quiet_silences_notes_but_not_diagnostics_or_errors() {
+    // here (no AppArmor) every run notes that it runs without a profile; -q leaves it out
+    let loud = confine(&["run", "--", "true"]);
+    let quiet = confine(&["run", "-q", "--", "true"]);
+    assert_eq!(loud.status.code(), Some(0));
+    assert_eq!(quiet.status.code(), Some(0));
+    let loud_err = String::from_utf8_lossy(&loud.stderr);
+    if !Path::new("/sys/kernel/security/apparmor/profiles").exists() {
+        assert!(loud_err.contains("AppArmor"), "{loud_err}");
+    }
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+    // a profile's own diagnostics (here a warning) are about the user's input: still shown
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("warn.json");
+    std::fs::write(
+        &p,
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "no_such_key_x": 1, "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    )
+    .unwrap();
+    let o = confine(&["run", "-q", "--seccomp", p.to_str().unwrap(), "--", "true"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no_such_key_x"), "{err}");
+    assert!(!err.contains("AppArmor"), "{err}");
+    // and errors are never silenced
+    let o = confine(&["run", "-q", "--user", "no-such-user-x", "--", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no-such-user-x"));
+}
+
+#[test]
 fn fails_closed_before_the_command_runs() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.json");

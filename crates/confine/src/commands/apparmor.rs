@@ -5,7 +5,7 @@ use crate::output::emit;
 use crate::Outcome;
 use anyhow::{anyhow, bail, Context};
 use confine_apparmor::detect::Detection;
-use confine_apparmor::kernel::{self, LabelState};
+use confine_apparmor::kernel;
 use confine_apparmor::parser::{self, ParserError, ParserOptions};
 use confine_apparmor::template::{self, AbiChoice, Params};
 use confine_cli::{ApparmorCommand, ApparmorCompileArgs, LoadArgs, StatusArgs, TemplateArgs};
@@ -14,30 +14,19 @@ use std::path::Path;
 
 /// Detection on this machine, with `lsm_list_modules(2)` when securityfs is not mounted.
 pub fn detect() -> Detection {
-    confine_apparmor::detect(|| {
-        confine_kernel::process::active_lsms()
-            .ok()
-            .map(|l| l.into_iter().map(str::to_string).collect())
-    })
+    confine_runtime::apparmor::detect()
 }
 
 /// The template parameters for `args` on this host.
 pub fn params(args: &TemplateArgs) -> anyhow::Result<Params> {
-    let daemon = match &args.daemon_profile {
-        Some(d) => d.clone(),
-        None => match kernel::label_of(Path::new("/proc"), None, detect().enabled()) {
-            LabelState::Label(l) => template::daemon_label(&l.to_string()),
-            _ => "unconfined".to_string(),
-        },
-    };
     let abi = match args.abi.as_str() {
         "3.0" => AbiChoice::V3,
         "none" => AbiChoice::None,
         _ => AbiChoice::Auto,
     };
-    Ok(Params::for_host(
+    Ok(confine_runtime::apparmor::host_params(
         &args.name,
-        &daemon,
+        args.daemon_profile.as_deref(),
         &args.apparmor_dir,
         abi,
         args.no_includes,
@@ -55,32 +44,6 @@ fn parser_options(args: &TemplateArgs) -> ParserOptions {
 fn read_input(file: &Path) -> anyhow::Result<String> {
     confine_input::read_text(file.as_os_str(), confine_input::MAX_TEXT_BYTES)
         .map_err(|e| anyhow!("cannot read the AppArmor profile {e}"))
-}
-
-/// Load `text` (whose profiles the parser names) and check that the kernel lists each one.
-/// Returns the names loaded.
-pub fn load_text(
-    text: &str,
-    complain: bool,
-    opts: &ParserOptions,
-    d: &Detection,
-) -> anyhow::Result<Vec<String>> {
-    if let Some(why) = d.why_cannot_load() {
-        bail!("cannot load an AppArmor profile: {why}");
-    }
-    let parser_path = d.parser.as_deref().expect("checked by why_cannot_load");
-    let names = parser::profile_names(parser_path, text, opts).map_err(parser_failure)?;
-    if names.is_empty() {
-        bail!("the text defines no AppArmor profile");
-    }
-    parser::load(parser_path, text, complain, opts).map_err(parser_failure)?;
-    let loaded = kernel::loaded_profiles().context("reading the kernel's list of profiles")?;
-    for n in &names {
-        if !loaded.iter().any(|p| &p.name == n) {
-            bail!("apparmor_parser succeeded but the kernel does not list profile {n}");
-        }
-    }
-    Ok(names)
 }
 
 fn parser_failure(e: ParserError) -> anyhow::Error {
@@ -137,7 +100,8 @@ fn load(a: LoadArgs) -> anyhow::Result<Outcome> {
         (read_input(file)?, label)
     };
     let opts = parser_options(&a.template);
-    let names = load_text(&text, a.complain, &opts, &d).with_context(|| label.clone())?;
+    let names = confine_runtime::apparmor::load_text(&text, a.complain, &opts, &d)
+        .with_context(|| label.clone())?;
     let mode = if a.complain { "complain" } else { "enforce" };
     for n in names {
         println!("loaded {n} ({mode})");

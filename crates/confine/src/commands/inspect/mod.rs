@@ -210,7 +210,7 @@ fn compile_for(against: &Against, caps: CapSet) -> anyhow::Result<Reference> {
     };
     let prepared = match against {
         Against::Builtin => {
-            if let Some((p, _)) = crate::precompiled::builtin(&host) {
+            if let Some((p, _)) = confine_runtime::precompiled::builtin(&host) {
                 return Ok(Reference {
                     prog: p.to_vec(),
                     unconfined: false,

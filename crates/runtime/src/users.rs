@@ -3,7 +3,15 @@
 //! given without a group gets its passwd group and every group of /etc/group that lists it;
 //! with an explicit group, that group and no others; `--group-add` comes on top.
 
-use anyhow::{anyhow, bail, Context};
+use crate::{Error, Result};
+use std::path::Path;
+
+fn user_error(user: &str, message: impl Into<String>) -> Error {
+    Error::User {
+        user: user.to_string(),
+        message: message.into(),
+    }
+}
 
 /// The largest id runc accepts (ids are signed 32-bit to it; −1 means "unchanged" to
 /// setresuid, so 4294967295 would keep confine's own uid 0).
@@ -12,32 +20,44 @@ pub const MAX_ID: u64 = 2_147_483_647;
 /// The ids and home directory the command runs with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
+    /// The uid.
     pub uid: u32,
+    /// The gid.
     pub gid: u32,
+    /// The supplementary groups, in order.
     pub groups: Vec<u32>,
     /// From the passwd entry, when there is one.
     pub home: Option<String>,
 }
 
 /// One file of `name:x:id:...` lines, read with a size limit.
+#[derive(Clone, Debug, Default)]
 pub struct Db {
     entries: Vec<Vec<String>>,
 }
 
 impl Db {
-    pub fn read(path: &str) -> anyhow::Result<Db> {
-        let text = match crate::commands::run::read_small_file(std::path::Path::new(path)) {
+    /// Read `path` (at most 16 MiB); a missing file is an empty database, as in runc.
+    pub fn read(path: &Path) -> Result<Db> {
+        let text = match crate::read_small_file(path) {
             Ok(t) => String::from_utf8_lossy(&t).into_owned(),
             Err(e)
                 if e.io_error().map(std::io::Error::kind) == Some(std::io::ErrorKind::NotFound) =>
             {
                 String::new()
             }
-            Err(e) => return Err(e).with_context(|| format!("reading {path}")),
+            Err(source) => {
+                return Err(Error::Read {
+                    context: format!("reading {}", path.display()),
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         };
         Ok(Db::parse(&text))
     }
 
+    /// The entries of `text` (blank lines and `#` comments skipped).
     pub fn parse(text: &str) -> Db {
         Db {
             entries: text
@@ -63,47 +83,56 @@ impl Db {
     }
 }
 
-fn id(what: &str, s: &str) -> anyhow::Result<u32> {
+fn id(what: &str, s: &str) -> Result<u32> {
     let v: u64 = s
         .parse()
-        .map_err(|_| anyhow!("{what} `{s}` is not a number"))?;
+        .map_err(|_| user_error(s, format!("{what} `{s}` is not a number")))?;
     if v > MAX_ID {
-        bail!("{what} {v} is out of range: ids go from 0 to {MAX_ID} (as runc requires)");
+        return Err(user_error(
+            s,
+            format!("{what} {v} is out of range: ids go from 0 to {MAX_ID} (as runc requires)"),
+        ));
     }
     Ok(v as u32)
 }
 
 /// Resolve `--user` (None: root, as Docker's default) and `--group-add`.
-pub fn resolve(
-    spec: Option<&str>,
-    group_add: &[String],
-    passwd: &Db,
-    group: &Db,
-) -> anyhow::Result<User> {
+pub fn resolve(spec: Option<&str>, group_add: &[String], passwd: &Db, group: &Db) -> Result<User> {
     let spec = spec.unwrap_or("0");
     if spec.is_empty() {
-        bail!("--user: the value is empty (give USER, UID, USER:GROUP or UID:GID)");
+        return Err(user_error(
+            spec,
+            "--user: the value is empty (give USER, UID, USER:GROUP or UID:GID)",
+        ));
     }
     let (user_arg, group_arg) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
     };
     if user_arg.is_empty() || group_arg == Some("") {
-        bail!("--user `{spec}`: the user or the group is empty");
+        return Err(user_error(
+            spec,
+            format!("--user `{spec}`: the user or the group is empty"),
+        ));
     }
     let entry = passwd.find(user_arg);
     let (uid, mut gid, name, home) = match entry {
         Some(e) => (
             id("uid", Db::field(e, 2))?,
             id("gid", Db::field(e, 3))
-                .with_context(|| format!("/etc/passwd entry of {}", Db::field(e, 0)))?,
+                .map_err(|x| x.context(format!("/etc/passwd entry of {}", Db::field(e, 0))))?,
             Some(Db::field(e, 0).to_string()),
             Some(Db::field(e, 5).to_string()).filter(|h| !h.is_empty()),
         ),
         None if user_arg.bytes().all(|b| b.is_ascii_digit()) => {
             (id("uid", user_arg)?, 0, None, None)
         }
-        None => bail!("unable to find user {user_arg}: no matching entries in passwd file"),
+        None => {
+            return Err(user_error(
+                user_arg,
+                format!("unable to find user {user_arg}: no matching entries in passwd file"),
+            ))
+        }
     };
     let mut groups = Vec::new();
     match group_arg {
@@ -111,7 +140,12 @@ pub fn resolve(
             gid = match group.find(g) {
                 Some(e) => id("gid", Db::field(e, 2))?,
                 None if g.bytes().all(|b| b.is_ascii_digit()) => id("gid", g)?,
-                None => bail!("unable to find group {g}: no matching entries in group file"),
+                None => {
+                    return Err(user_error(
+                        g,
+                        format!("unable to find group {g}: no matching entries in group file"),
+                    ))
+                }
             }
         }
         None => {
@@ -127,12 +161,17 @@ pub fn resolve(
     let mut added: Vec<u32> = Vec::new();
     for g in group_add {
         if g.is_empty() {
-            bail!("--group-add: the group is empty");
+            return Err(user_error(g, "--group-add: the group is empty"));
         }
         let v = match group.find(g) {
             Some(e) => id("gid", Db::field(e, 2))?,
             None if g.bytes().all(|b| b.is_ascii_digit()) => id("--group-add gid", g)?,
-            None => bail!("--group-add {g}: no such group in /etc/group"),
+            None => {
+                return Err(user_error(
+                    g,
+                    format!("--group-add {g}: no such group in /etc/group"),
+                ))
+            }
         };
         if !added.contains(&v) {
             added.push(v);
@@ -182,6 +221,20 @@ mod tests {
             assert!(resolve(Some(bad), &[], &p, &g).is_err(), "{bad}");
         }
         assert!(resolve(Some("1000"), &["4294967295".into()], &p, &g).is_err());
+        let e = resolve(Some("4294967295"), &[], &p, &g).unwrap_err();
+        assert!(
+            matches!(&e, Error::User { user, .. } if user == "4294967295"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "uid 4294967295 is out of range: ids go from 0 to 2147483647 (as runc requires)"
+        );
+        // a bad gid in a passwd entry names the entry
+        let bad = Db::parse("svc:x:10:4294967295::/:/bin/sh\n");
+        let e = resolve(Some("svc"), &[], &bad, &g).unwrap_err();
+        assert_eq!(e.to_string(), "/etc/passwd entry of svc");
+        assert!(std::error::Error::source(&e).is_some());
         assert_eq!(
             resolve(Some("2147483647"), &[], &p, &g).unwrap().uid,
             2147483647

@@ -30,8 +30,11 @@ mod data {
 /// The filter flags the program wants installed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flags {
+    /// SECCOMP_FILTER_FLAG_LOG.
     pub log: bool,
+    /// SECCOMP_FILTER_FLAG_SPEC_ALLOW.
     pub spec_allow: bool,
+    /// SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV.
     pub wait_killable_recv: bool,
 }
 

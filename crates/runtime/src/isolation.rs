@@ -15,7 +15,8 @@
 //!
 //! `--unsafe-share-processes` gives up the pid namespace and the Landlock domain.
 
-use anyhow::{bail, Context};
+use crate::note::{Note, Notes};
+use crate::{Error, Result};
 use confine_abi::{CapSet, Capability};
 use confine_kernel::landlock::{Coverage, Ruleset};
 use confine_kernel::mounts;
@@ -68,18 +69,23 @@ pub fn masked_paths() -> Vec<String> {
 }
 
 /// What confine itself may do.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Privilege {
+    /// confine's effective capabilities.
     pub effective: CapSet,
+    /// confine's uid.
     pub uid: u32,
+    /// confine's gid.
     pub gid: u32,
 }
 
 impl Privilege {
-    pub fn current() -> anyhow::Result<Privilege> {
+    /// confine's own, read from the kernel.
+    pub fn current() -> Result<Privilege> {
         use std::os::unix::fs::MetadataExt;
-        let caps = confine_kernel::process::capget().context("reading confine's capabilities")?;
-        let me = std::fs::metadata("/proc/self").context("reading /proc/self")?;
+        let caps = confine_kernel::process::capget()
+            .map_err(Error::io("reading confine's capabilities"))?;
+        let me = std::fs::metadata("/proc/self").map_err(Error::io("reading /proc/self"))?;
         Ok(Privilege {
             effective: CapSet(caps.effective),
             uid: me.uid(),
@@ -87,14 +93,18 @@ impl Privilege {
         })
     }
 
+    /// Whether the effective set holds capability `name` (`SYS_ADMIN`).
     pub fn has(&self, name: &str) -> bool {
         Capability::parse(name).is_ok_and(|c| self.effective.contains(c))
     }
 }
 
 /// The isolation of one run.
-pub struct Plan {
+#[derive(Debug)]
+pub struct Isolation {
+    /// The new namespaces and what to set up in them.
     pub namespace: Option<Namespace>,
+    /// The Landlock domain.
     pub landlock: Option<Ruleset>,
     /// no_new_privs must be set before Landlock and seccomp.
     pub no_new_privs_first: bool,
@@ -141,23 +151,39 @@ pub fn protections_inherited() -> bool {
     ro && masked
 }
 
-/// Choose the isolation. `granted` is the command's bounding set; `root_command` whether it
-/// runs as uid 0; `filters` whether a seccomp filter goes in; `landlock_only` after a user
-/// namespace could not be set up.
-pub fn plan(
-    who: &Privilege,
-    share_processes: bool,
-    system_paths: bool,
-    granted: CapSet,
-    root_command: bool,
-    filters: bool,
-    landlock_only: bool,
-) -> anyhow::Result<Plan> {
-    let abi = confine_kernel::process::landlock_abi().unwrap_or(0);
+/// What the isolation is chosen from.
+#[derive(Clone, Copy, Debug)]
+pub struct Ask {
+    /// `--unsafe-share-processes`.
+    pub share_processes: bool,
+    /// Docker's /proc and /sys protections (not `systempaths=unconfined`).
+    pub system_paths: bool,
+    /// The command's bounding set.
+    pub granted: CapSet,
+    /// Whether the command runs as uid 0.
+    pub root_command: bool,
+    /// Whether a seccomp filter goes in.
+    pub filters: bool,
+    /// After a user namespace could not be set up (or would not map the ids asked for).
+    pub landlock_only: bool,
+}
+
+/// Choose the isolation for confine's privilege `who` on a kernel with Landlock ABI `abi`
+/// (0: none).
+pub fn plan(who: &Privilege, abi: u32, ask: Ask, notes: Notes) -> Result<Isolation> {
+    let Ask {
+        share_processes,
+        system_paths,
+        granted,
+        root_command,
+        filters,
+        landlock_only,
+    } = ask;
     let cover = Coverage::for_abi(abi);
     let ruleset = |abi| {
-        Ruleset::process_scope(abi)
-            .with_context(|| format!("creating a Landlock ruleset (ABI {abi})"))
+        Ruleset::process_scope(abi).map_err(Error::io(format!(
+            "creating a Landlock ruleset (ABI {abi})"
+        )))
     };
     if who.has("SYS_ADMIN") {
         let namespace = (!share_processes || system_paths)
@@ -172,14 +198,14 @@ pub fn plan(
             Some(ruleset(abi)?)
         } else if may_trace {
             if !cover.ptrace {
-                bail!("this kernel has no Landlock, which keeps a command granted SYS_PTRACE from tracing confine's init; drop SYS_PTRACE, or give --unsafe-share-processes");
+                return Err(Error::Unavailable("this kernel has no Landlock, which keeps a command granted SYS_PTRACE from tracing confine's init; drop SYS_PTRACE, or give --unsafe-share-processes".into()));
             }
-            eprintln!("confine: note: Landlock ABI {abi} (before 6) keeps the command from tracing confine's init only with a domain that also forbids mount(2)");
+            notes(Note::LandlockBeforeScopes { abi });
             Some(ruleset(abi)?)
         } else {
             None
         };
-        return Ok(Plan {
+        return Ok(Isolation {
             namespace,
             landlock,
             no_new_privs_first: false,
@@ -189,7 +215,7 @@ pub fn plan(
     // (as rootless Docker and bubblewrap do); where it cannot be had (nested, or refused by the
     // kernel), the caller asks again with `landlock_only`
     if !share_processes && !landlock_only {
-        return Ok(Plan {
+        return Ok(Isolation {
             namespace: Some(namespace(true, system_paths, Some((who.uid, who.gid)))),
             landlock: if cover.signals {
                 Some(ruleset(abi)?)
@@ -202,18 +228,18 @@ pub fn plan(
     let landlock = if share_processes {
         None
     } else if !cover.signals {
-        bail!(
+        return Err(Error::Unavailable(format!(
             "process isolation needs a pid namespace, which takes CAP_SYS_ADMIN (confine lacks it), or Landlock ABI {} (Linux 6.12) for its scopes, and this kernel has {}; give --unsafe-share-processes to run without it",
             confine_kernel::landlock::SCOPES_ABI,
             if abi == 0 { "no Landlock".to_string() } else { format!("ABI {abi}") }
-        );
+        )));
     } else {
         Some(ruleset(abi)?)
     };
     if root_command && system_paths && !protections_inherited() {
-        bail!("the command would run as root with /proc/sys writable: making it read-only takes a mount namespace, which takes CAP_SYS_ADMIN (confine lacks it); run the command with --user, or give --security-opt systempaths=unconfined");
+        return Err(Error::Unavailable("the command would run as root with /proc/sys writable: making it read-only takes a mount namespace, which takes CAP_SYS_ADMIN (confine lacks it); run the command with --user, or give --security-opt systempaths=unconfined".into()));
     }
-    Ok(Plan {
+    Ok(Isolation {
         namespace: None,
         no_new_privs_first: landlock.is_some() || filters,
         landlock,

@@ -1,0 +1,81 @@
+//! What `confine run` tells the user on the way, as values: the binary prints each with
+//! `eprintln!("{note}")` when it arises.
+
+use confine_kernel::spawn::Stage;
+
+/// A note for the user's terminal; its text (Display) is the line `confine run` prints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// A diagnostic of the seccomp profile's parser (an unconfined profile's says that it
+    /// confines nothing).
+    SeccompDiagnostic(String),
+    /// `--security-opt label=…` is accepted and ignored, as Docker does without SELinux.
+    LabelIgnored {
+        /// The option as given.
+        option: String,
+    },
+    /// AppArmor is not enabled: the command runs without a profile.
+    AppArmorNotEnabled {
+        /// Why it is not.
+        why: String,
+    },
+    /// Before Landlock ABI 6, keeping the command from tracing the init takes a domain that
+    /// also forbids mount(2).
+    LandlockBeforeScopes {
+        /// The running kernel's Landlock ABI.
+        abi: u32,
+    },
+    /// no_new_privs is set though not asked for (confine lacks CAP_SYS_ADMIN).
+    NoNewPrivsNeeded,
+    /// A user namespace would map only confine's own ids: a Landlock domain instead.
+    UserNamespaceMapsOnlyOwnIds {
+        /// confine's uid.
+        uid: u32,
+        /// confine's gid.
+        gid: u32,
+        /// The uid asked for.
+        want_uid: u32,
+        /// The gid asked for.
+        want_gid: u32,
+    },
+    /// The bounding set keeps capabilities Docker would drop.
+    BoundingSetKept {
+        /// How many.
+        count: u32,
+    },
+    /// No user namespace could be set up: a Landlock domain instead.
+    NoUserNamespace {
+        /// The step that failed.
+        stage: Stage,
+        /// Its error.
+        error: String,
+    },
+}
+
+impl Note {
+    /// Whether this is a diagnostic of the user's own input (the seccomp profile), shown even
+    /// with `--quiet`, rather than a note about what confine chose.
+    pub fn is_diagnostic(&self) -> bool {
+        matches!(self, Note::SeccompDiagnostic(_))
+    }
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::SeccompDiagnostic(d) => write!(f, "{d}"),
+            Note::LabelIgnored { option } => write!(f, "confine: note: --security-opt {option}: SELinux labels do not apply (confine does not use SELinux); ignored"),
+            Note::AppArmorNotEnabled { why } => {
+                write!(f, "confine: {why}: running without an AppArmor profile")
+            }
+            Note::LandlockBeforeScopes { abi } => write!(f, "confine: note: Landlock ABI {abi} (before 6) keeps the command from tracing confine's init only with a domain that also forbids mount(2)"),
+            Note::NoNewPrivsNeeded => write!(f, "confine: note: setting no_new_privs: without CAP_SYS_ADMIN the seccomp filter and the Landlock domain need it"),
+            Note::UserNamespaceMapsOnlyOwnIds { uid, gid, want_uid, want_gid } => write!(f, "confine: note: a user namespace would map only {uid}:{gid}, not {want_uid}:{want_gid} and its groups: isolating the command with a Landlock domain instead"),
+            Note::BoundingSetKept { count } => write!(f, "confine: note: the bounding set keeps {count} capabilities Docker would drop (dropping needs CAP_SETPCAP); no_new_privs keeps the command from gaining them"),
+            Note::NoUserNamespace { stage, error } => write!(f, "confine: note: no user namespace here ({} failed: {error}): isolating the command with a Landlock domain instead", stage.describe()),
+        }
+    }
+}
+
+/// Where notes go as they arise.
+pub type Notes<'a> = &'a mut dyn FnMut(Note);

@@ -1,0 +1,61 @@
+//! What a run asks for: the values of `confine run`'s command line, as plain data.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// One `confine run`: the command and the confinement asked for, as `docker run` takes them.
+/// Values are as given (the binary builds this from its command-line parser); [`crate::plan`]
+/// checks and resolves them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunRequest {
+    /// The command and its arguments (at least the command).
+    pub command: Vec<OsString>,
+    /// `--user USER[:GROUP]` (names or ids); None: root, as Docker's default.
+    pub user: Option<String>,
+    /// `--group-add`: more groups (names or ids).
+    pub group_add: Vec<String>,
+    /// `--env KEY=VALUE` or `KEY` (confine's own value).
+    pub env: Vec<String>,
+    /// `--env-file`: files of `KEY=VALUE` lines, read before `--env`.
+    pub env_file: Vec<PathBuf>,
+    /// `--workdir`.
+    pub workdir: Option<PathBuf>,
+    /// `-t`: a new pseudo-terminal.
+    pub tty: bool,
+    /// `-i`: relay standard input.
+    pub interactive: bool,
+    /// `--security-opt` values, in order (`seccomp=`, `apparmor=`, `no-new-privileges`,
+    /// `systempaths=unconfined`, `label=`); parsed by [`crate::options::parse`] at planning,
+    /// so that its errors and notes come in the same order as before.
+    pub security_opt: Vec<OsString>,
+    /// `--seccomp` (same as `--security-opt seccomp=`, which it overrides).
+    pub seccomp: Option<OsString>,
+    /// `--apparmor` (same as `--security-opt apparmor=`, which it overrides).
+    pub apparmor: Option<String>,
+    /// `--apparmor-file`: load the one profile in this file and run the command in it.
+    pub apparmor_file: Option<PathBuf>,
+    /// `--cap-add` capability names (or ALL).
+    pub cap_add: Vec<String>,
+    /// `--cap-drop` capability names (or ALL).
+    pub cap_drop: Vec<String>,
+    /// `--privileged`.
+    pub privileged: bool,
+    /// `--preserve-fds N`: descriptors 3 .. 3+N passed on (after the LISTEN_FDS ones).
+    pub preserve_fds: u32,
+    /// `--unsafe-share-processes`: no pid namespace, no Landlock domain.
+    pub unsafe_share_processes: bool,
+}
+
+impl RunRequest {
+    /// A request to run `command` with Docker's defaults.
+    pub fn new<I, S>(command: I) -> RunRequest
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        RunRequest {
+            command: command.into_iter().map(Into::into).collect(),
+            ..RunRequest::default()
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The seccomp program of a run: Docker's choice of profile, the builtin one ready from build
+//! time ([`crate::precompiled`]), anything else compiled by `confine_seccomp`; and the check
+//! that the calls confine makes after installing it pass it.
+
+use crate::note::{Note, Notes};
+use crate::options::SeccompChoice;
+use crate::{precompiled, Error, Result};
+use confine_abi::{Arch, SyscallTable};
+use confine_bpf::{Emulator, Insn, SeccompData};
+use confine_kernel::InstallFlags;
+use confine_profile::{Flag, Host, Resolution, Source};
+use confine_seccomp::{compile_prepared, Generator, Options};
+use std::ffi::{OsStr, OsString};
+
+/// Docker's choice: no filter when unconfined, or by default with `--privileged`; the builtin
+/// profile by default; the one named otherwise.
+pub fn profile(choice: &SeccompChoice, privileged: bool) -> Option<OsString> {
+    match (choice, privileged) {
+        (SeccompChoice::Unconfined, _) | (SeccompChoice::Default, true) => None,
+        (SeccompChoice::Default, false) => Some(OsString::from("builtin")),
+        (SeccompChoice::Profile(p), _) => Some(p.clone()),
+    }
+}
+
+/// The program and install flags for a `--security-opt seccomp=` value, or None when the
+/// profile resolves to no filter. The builtin profile with Docker's default capabilities comes
+/// ready from build time ([`crate::precompiled`]); everything else is compiled here. The
+/// parser's diagnostics go to `notes`.
+pub fn program(
+    spec: &OsStr,
+    host: &Host,
+    notes: Notes,
+) -> Result<Option<(Vec<Insn>, InstallFlags)>> {
+    let source = Source::from_arg(spec);
+    if matches!(source, Source::Builtin) {
+        if let Some((prog, f)) = precompiled::builtin(host) {
+            let flags = InstallFlags {
+                log: f.log,
+                spec_allow: f.spec_allow,
+                wait_killable_recv: f.wait_killable_recv,
+                new_listener: false,
+                tsync: false,
+            };
+            return Ok(Some((prog.to_vec(), flags)));
+        }
+    }
+    let prepared = confine_seccomp::prepare(&source, host)?;
+    // the parser's own diagnostics; an unconfined profile's say that it confines nothing
+    for d in &prepared.parsed.diagnostics {
+        notes(Note::SeccompDiagnostic(d.to_string()));
+    }
+    let refused = |message: String| Error::Seccomp {
+        profile: Some(source.label()),
+        message,
+    };
+    let r = match &prepared.resolution {
+        None => {
+            return Err(refused(format!(
+                "seccomp profile {} has errors",
+                source.label()
+            )))
+        }
+        Some(Resolution::Unconfined) => return Ok(None),
+        Some(Resolution::Filter(r)) => r,
+    };
+    if r.rules
+        .iter()
+        .any(|x| x.action == confine_profile::Action::Notify)
+    {
+        return Err(refused(
+            "SCMP_ACT_NOTIFY needs a seccomp agent, which confine run does not provide yet".into(),
+        ));
+    }
+    let compiled = compile_prepared(prepared, Options::default(), Generator::Optimized)?;
+    let (policy, prog) = (compiled.policy, compiled.program);
+    let flags = InstallFlags {
+        log: policy.flags.contains(&Flag::Log),
+        spec_allow: policy.flags.contains(&Flag::SpecAllow),
+        wait_killable_recv: policy.flags.contains(&Flag::WaitKillableRecv),
+        new_listener: false,
+        tsync: false,
+    };
+    Ok(Some((prog, flags)))
+}
+
+/// The calls confine makes after the filter is in must pass it (runc has the same
+/// constraint). Without no_new_privs the filter goes in while CAP_SYS_ADMIN is still held,
+/// before the capability and id changes; with it, just before the last steps. The program
+/// itself is run in the emulator for each call. A profile that denies execve is named as such.
+pub fn check_after_install(prog: &[Insn], arch: Arch, before_ids: bool) -> Result<()> {
+    let t = SyscallTable::for_arch(arch)?;
+    let emu = Emulator::new(prog).map_err(Error::Program)?;
+    let verdict = |name: &str, args: [u64; 6]| {
+        let nr = t.number(name)?;
+        let data = SeccompData {
+            nr,
+            arch: arch.audit_arch(),
+            instruction_pointer: 0,
+            args,
+        };
+        let v = emu.run(&data, arch.is_little_endian()).ret;
+        (v != confine_bpf::action::ALLOW && v != confine_bpf::action::LOG).then_some(v)
+    };
+    let refused = |message: String| Error::Seccomp {
+        profile: None,
+        message,
+    };
+    if let Some(v) = verdict("execve", [0; 6]) {
+        return Err(refused(format!(
+            "the seccomp profile denies execve ({}): no command could ever start under it",
+            confine_bpf::action::describe(v)
+        )));
+    }
+    let ids: [(&str, [u64; 6]); 6] = [
+        ("prctl", [24, 0, 0, 0, 0, 0]), // PR_CAPBSET_DROP
+        ("prctl", [47, 4, 0, 0, 0, 0]), // PR_CAP_AMBIENT, CLEAR_ALL
+        ("setgroups", [0; 6]),
+        ("setresgid", [0; 6]),
+        ("setresuid", [0; 6]),
+        ("capset", [0; 6]),
+    ];
+    let last: [(&str, [u64; 6]); 4] = [
+        ("prctl", [1, 9, 0, 0, 0, 0]), // PR_SET_PDEATHSIG, SIGKILL
+        ("getppid", [0; 6]),
+        ("chdir", [0; 6]),
+        ("exit_group", [125, 0, 0, 0, 0, 0]),
+    ];
+    let needed = if before_ids { &ids[..] } else { &[] };
+    for &(name, args) in needed.iter().chain(&last) {
+        if let Some(v) = verdict(name, args) {
+            return Err(refused(format!(
+                "the seccomp profile does not allow {name} ({}), which confine must call after installing the filter{}",
+                confine_bpf::action::describe(v),
+                if before_ids {
+                    " (without no_new_privs the filter goes in while CAP_SYS_ADMIN is held, as in runc); add --security-opt no-new-privileges"
+                } else {
+                    ""
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_choice_of_profile() {
+        assert_eq!(
+            profile(&SeccompChoice::Default, false),
+            Some("builtin".into())
+        );
+        assert_eq!(profile(&SeccompChoice::Default, true), None);
+        assert_eq!(profile(&SeccompChoice::Unconfined, false), None);
+        let p = SeccompChoice::Profile("p.json".into());
+        assert_eq!(profile(&p, true), Some("p.json".into()));
+    }
+
+    #[test]
+    fn a_filter_denying_execve_is_named() {
+        // ret ERRNO(1) for everything
+        let prog = [Insn {
+            code: 0x06,
+            jt: 0,
+            jf: 0,
+            k: confine_bpf::action::ERRNO | 1,
+        }];
+        let e = check_after_install(&prog, Arch::native(), false).unwrap_err();
+        assert!(e.to_string().contains("denies execve"), "{e}");
+        let allow = [Insn {
+            code: 0x06,
+            jt: 0,
+            jf: 0,
+            k: confine_bpf::action::ALLOW,
+        }];
+        check_after_install(&allow, Arch::native(), true).unwrap();
+    }
+}
