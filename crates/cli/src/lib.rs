@@ -565,10 +565,15 @@ pub struct InspectArgs {
     /// Process ids [default: confine itself]
     #[arg(value_name = "PID", conflicts_with = "all")]
     pub pids: Vec<u32>,
-    /// Every process: a table grouped by container
+    /// Every process but the kernel's own threads: a table grouped by container
     #[arg(long)]
     pub all: bool,
-    /// One JSON object per process (JSON Lines); schema in docs/inspect-schema.md
+    /// With --all, include the kernel threads (kthreadd and its children: no user space, no
+    /// seccomp, every capability) that are left out by default
+    #[arg(long = "kernel-threads", requires = "all")]
+    pub kernel_threads: bool,
+    /// JSON Lines: one JSON object per process and per line, with --all too (schema in
+    /// docs/inspect-schema.md)
     #[arg(long)]
     pub json: bool,
     /// Also show where the threads of a process differ from its main thread

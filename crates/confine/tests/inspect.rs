@@ -467,6 +467,84 @@ fn all_processes_and_errors() {
     assert!(o.status.success());
 }
 
+/// The pids of the kernel's threads as /proc shows them (Kthread: 1, or PF_KTHREAD in stat).
+fn kernel_threads() -> Vec<u64> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u64>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let flags: u64 = stat[stat.rfind(')').unwrap() + 1..]
+            .split_whitespace()
+            .nth(6)
+            .unwrap()
+            .parse()
+            .unwrap();
+        if flags & 0x0020_0000 != 0 {
+            v.push(pid);
+        }
+    }
+    v
+}
+
+#[test]
+fn all_leaves_out_kernel_threads_unless_asked() {
+    let g = start(Command::new("sh").args(["-c", "echo up; exec sleep 60"]));
+    let pid = u64::from(g.0.id());
+    let kthreads = kernel_threads();
+    assert!(!kthreads.is_empty(), "this kernel shows no kernel thread");
+    let pids = |args: &[&str]| -> Vec<u64> {
+        json_of(args)
+            .iter()
+            .map(|v| v["pid"].as_u64().unwrap())
+            .collect()
+    };
+    let default = pids(&["inspect", "--all", "--json"]);
+    assert!(default.contains(&pid));
+    assert!(
+        !default.iter().any(|p| kthreads.contains(p)),
+        "kernel threads in --all: {:?}",
+        default
+            .iter()
+            .filter(|p| kthreads.contains(p))
+            .collect::<Vec<_>>()
+    );
+    let every = pids(&["inspect", "--all", "--kernel-threads", "--json"]);
+    assert!(every.contains(&pid));
+    // threads that ended between the two scans aside, every kernel thread is there
+    let shown = kthreads.iter().filter(|p| every.contains(p)).count();
+    assert!(
+        shown * 10 >= kthreads.len() * 9,
+        "{shown} of {}",
+        kthreads.len()
+    );
+    // and the JSON says which they are
+    for v in json_of(&["inspect", "--all", "--kernel-threads", "--json"]) {
+        let p = v["pid"].as_u64().unwrap();
+        if kthreads.contains(&p) {
+            assert_eq!(v["kernel_thread"], true, "{v}");
+        }
+        if p == pid || default.contains(&p) {
+            assert_eq!(v["kernel_thread"], false, "{v}");
+        }
+    }
+    // the table says how many it left out
+    let o = confine(&["inspect", "--all"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("kernel threads left out: --kernel-threads shows them"),
+        "{text}"
+    );
+    // --kernel-threads alone is a usage error
+    assert_eq!(
+        confine(&["inspect", "--kernel-threads"]).status.code(),
+        Some(2)
+    );
+}
+
 #[test]
 fn a_hidepid_procfs_hides_without_breaking_anything() {
     // a fresh procfs with hidepid=2, mounted in a private mount namespace (the machine's /proc

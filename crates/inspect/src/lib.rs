@@ -196,6 +196,30 @@ pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process> {
     })
 }
 
+/// `PF_KTHREAD` in the flags of `/proc/PID/stat` (include/linux/sched.h).
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// Whether `p` is a kernel thread: `Kthread:` in its status where the kernel prints it
+/// (recent kernels), otherwise `PF_KTHREAD` in the flags of `/proc/PID/stat` (the ninth field).
+/// Unknown (neither readable, as in a saved procfs without `stat`) is `false`: a process is
+/// never hidden on a guess.
+pub fn is_kernel_thread(proc_root: &Path, p: &Process) -> bool {
+    if let Some(k) = p.status.kthread {
+        return k;
+    }
+    read_text(&proc_root.join(p.pid.to_string()).join("stat"))
+        .and_then(|t| stat_flags(&t))
+        .is_some_and(|f| f & PF_KTHREAD != 0)
+}
+
+/// The flags field of a `/proc/PID/stat` line. The comm in parentheses may itself contain
+/// spaces and parentheses, so the fields are counted after its last `)`.
+fn stat_flags(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    // after the comm: state, ppid, pgrp, session, tty_nr, tpgid, flags
+    rest.split_whitespace().nth(6)?.parse().ok()
+}
+
 /// The process ids under `proc_root`, ascending.
 pub fn pids(proc_root: &Path) -> std::io::Result<Vec<u32>> {
     let mut v: Vec<u32> = std::fs::read_dir(proc_root)?
@@ -208,4 +232,77 @@ pub fn pids(proc_root: &Path) -> std::io::Result<Vec<u32>> {
 /// The thread ids of `pid`, ascending.
 pub fn threads(proc_root: &Path, pid: u32) -> std::io::Result<Vec<u32>> {
     pids(&proc_root.join(pid.to_string()).join("task"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_flags_are_counted_after_the_last_parenthesis() {
+        // kthreadd on a 6.18 kernel, and a process whose comm plays tricks
+        assert_eq!(
+            stat_flags("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0"),
+            Some(2129984)
+        );
+        assert_eq!(
+            stat_flags("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0").unwrap() & PF_KTHREAD,
+            PF_KTHREAD
+        );
+        assert_eq!(
+            stat_flags("77 (a) S 1 2 3 4 5 6 (x) R 1 77 77 0 -1 4194560 12"),
+            Some(4194560)
+        );
+        assert_eq!(stat_flags("77 (a"), None);
+        assert_eq!(stat_flags("77 (a) S 1"), None);
+    }
+
+    #[test]
+    fn a_kernel_thread_is_known_by_its_status_or_its_stat_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let status = |kthread: &str| Status::parse(&format!("Name:\tx\n{kthread}Seccomp:\t0\n"));
+        let p = |pid, status| Process {
+            pid,
+            status,
+            cmdline: None,
+            exe: Err(ExeError::NotRead { pid }),
+            apparmor: LabelState::NoLsm,
+            selinux: None,
+            namespaces: Vec::new(),
+            uid_map: None,
+            gid_map: None,
+            container: None,
+        };
+        assert!(is_kernel_thread(dir.path(), &p(2, status("Kthread:\t1\n"))));
+        assert!(!is_kernel_thread(
+            dir.path(),
+            &p(1, status("Kthread:\t0\n"))
+        ));
+        // an older kernel: no Kthread line, the flags of stat decide
+        std::fs::create_dir(dir.path().join("3")).unwrap();
+        std::fs::write(
+            dir.path().join("3/stat"),
+            "3 (pool_workqueue_release) S 2 0 0 0 -1 2129984 0",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("4")).unwrap();
+        std::fs::write(dir.path().join("4/stat"), "4 (sh) S 1 4 4 0 -1 4194560 0").unwrap();
+        assert!(is_kernel_thread(dir.path(), &p(3, status(""))));
+        assert!(!is_kernel_thread(dir.path(), &p(4, status(""))));
+        // neither: never hidden on a guess
+        assert!(!is_kernel_thread(dir.path(), &p(5, status(""))));
+    }
+
+    #[test]
+    fn live_kthreadd_is_a_kernel_thread_and_this_process_is_not() {
+        let o = Options::default();
+        let me = read(Path::new("/proc"), std::process::id(), &o).unwrap();
+        assert!(!is_kernel_thread(Path::new("/proc"), &me));
+        // pid 2 is kthreadd in the initial pid namespace
+        if let Ok(k) = read(Path::new("/proc"), 2, &o) {
+            if k.status.name.as_deref() == Some("kthreadd") {
+                assert!(is_kernel_thread(Path::new("/proc"), &k));
+            }
+        }
+    }
 }

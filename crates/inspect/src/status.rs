@@ -59,6 +59,8 @@ pub struct Status {
     pub seccomp: Option<SeccompMode>,
     /// `Seccomp_filters:`
     pub seccomp_filters: Option<u32>,
+    /// `Kthread:` (printed by recent kernels): a kernel thread.
+    pub kthread: Option<bool>,
 }
 
 fn ids(v: &str) -> Option<[u32; 4]> {
@@ -135,6 +137,13 @@ impl Status {
                     })
                 }
                 "Seccomp_filters" => s.seccomp_filters = v.parse().ok(),
+                "Kthread" => {
+                    s.kthread = match v {
+                        "0" => Some(false),
+                        "1" => Some(true),
+                        _ => None,
+                    }
+                }
                 _ => {}
             }
         }

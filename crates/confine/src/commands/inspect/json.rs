@@ -51,6 +51,7 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
         "ppid": s.ppid,
         "comm": s.name,
         "state": s.state_words(),
+        "kernel_thread": r.kernel_thread,
         "cmdline": p.cmdline,
         "exe": err_or(&p.exe),
         "uid": s.uid,

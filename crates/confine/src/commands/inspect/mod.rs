@@ -99,6 +99,8 @@ pub struct Report {
     pub seccomp: Option<Result<SeccompView, String>>,
     /// With --threads: per thread, what differs from the main thread.
     pub threads: Vec<(u32, Vec<String>)>,
+    /// A kernel thread (kthreadd and its children).
+    pub kernel_thread: bool,
 }
 
 /// The colours, when enabled.
@@ -544,6 +546,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     let mut decoder = Decoder::default();
     let mut reports = Vec::new();
     let mut missing = false;
+    let mut kernel_threads = 0;
     for pid in pids {
         let process = match confine_inspect::read(&root, pid, &opts) {
             Ok(p) => p,
@@ -555,6 +558,12 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
                 continue;
             }
         };
+        // with --all, the kernel's own threads only when asked for
+        let kernel_thread = confine_inspect::is_kernel_thread(&root, &process);
+        if a.all && !a.kernel_threads && kernel_thread {
+            kernel_threads += 1;
+            continue;
+        }
         let caps = process.status.cap_bnd.unwrap_or(0);
         let seccomp = match process.status.seccomp {
             Some(SeccompMode::Filter) if syscalls => {
@@ -579,6 +588,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
             process,
             seccomp,
             threads,
+            kernel_thread,
         });
     }
     let mut out = String::new();
@@ -589,6 +599,11 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         }
     } else if a.all {
         out = table::render(&reports, &facts, &style);
+        if kernel_threads > 0 {
+            out.push_str(&format!(
+                "({kernel_threads} kernel threads left out: --kernel-threads shows them)\n"
+            ));
+        }
     } else {
         for (i, r) in reports.iter().enumerate() {
             if i > 0 {
