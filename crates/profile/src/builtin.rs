@@ -3,7 +3,7 @@
 //! Attribution: these rules are Docker's default seccomp profile as published in moby/profiles
 //! `seccomp/v0.2.3` (`default.json`, run by Docker Engine 29.4.3 and later), © Docker, Inc. and
 //! the Moby authors, Apache License 2.0. confine expresses the same rules as Rust data; a test
-//! proves that it resolves exactly like `../shared/fixtures/seccomp/docker-default.json` for every
+//! proves that it resolves exactly like `crates/testsupport/fixtures/seccomp/docker-default.json` for every
 //! supported architecture and several capability sets.
 
 use crate::model::{
