@@ -15,6 +15,7 @@ pub mod optimize;
 pub mod pipeline;
 pub mod policy;
 pub mod reference;
+pub mod stub;
 pub mod tree;
 pub mod verdict;
 

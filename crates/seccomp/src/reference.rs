@@ -2,7 +2,8 @@
 //! way libseccomp's linear mode does (a chain of `jeq nr` per architecture), every comparison
 //! reloading its word. The optimised generator is checked against it.
 
-use crate::policy::{Decision, Policy, RET_ENOSYS};
+use crate::policy::{Decision, Policy};
+use crate::stub::RET_ENOSYS;
 use crate::tree::NodeId;
 use crate::{arg_offset, jump_op, CompileError};
 use confine_abi::Arch;

@@ -3,7 +3,8 @@
 //! optimiser lays its dispatch over. runc's `-ENOSYS` stub is part of the decision here, as it
 //! is part of what runc installs.
 
-use crate::policy::{ArchPolicy, Decision, Policy, RET_ENOSYS};
+use crate::policy::{ArchPolicy, Decision, Policy};
+use crate::stub::RET_ENOSYS;
 use crate::tree::NodeId;
 use confine_abi::Arch;
 use confine_abi::X32_SYSCALL_BIT as X32_BIT;

@@ -1,0 +1,72 @@
+//! runc's `-ENOSYS` stub: where its thresholds come from (`thresholds`) and what it returns
+//! ([`RET_ENOSYS`]).
+//!
+//! runc does not install libseccomp's program alone. Its `libcontainer/seccomp/patchbpf`
+//! package (`enosys_linux.go`) exports that program and puts a short program of its own in
+//! front of it, so that a syscall newer than the profile gets `ENOSYS` — which a libc takes as
+//! "not implemented" and falls back from — rather than the profile's default action (often
+//! `EPERM`, which it would take as a refusal). What runc does, and confine reproduces:
+//!
+//! * **Thresholds** (runc's `findLastSyscalls`): for every architecture the profile lists in
+//!   `architectures` (not the native one unless it is listed), the highest number any rule
+//!   names on that architecture. Names the architecture lacks do not count; neither do socket
+//!   and SysV IPC names on ABIs that multiplex them, which libseccomp resolves to negative
+//!   pseudo numbers there. An architecture whose highest number is 0 gets no threshold.
+//! * **When**: only when the default action is not an "allow" one (allow, log, trace): with
+//!   those, an unknown syscall goes through anyway, and a tracer answers `ENOSYS` itself.
+//! * **What it answers**: `ERRNO(ENOSYS)` ([`RET_ENOSYS`]) for a number above its
+//!   architecture's threshold, compared unsigned; everything else falls through to the filter.
+//!   Sections are chosen by the kernel's `AUDIT_ARCH_*` value, which x86_64 and x32 share: there
+//!   the x32 bit of the number (`jset`, [`confine_abi::X32_SYSCALL_BIT`]) picks the x32 or the
+//!   x86_64 threshold, so 0x8000_0000..0xbfff_ffff count as x86_64 numbers and
+//!   0xc000_0000.. as x32 ones. On s390 and s390x, number 0 gets `ENOSYS` as well: the
+//!   kernel leaves a number it does not know at 0 when it comes through the multiplexer for
+//!   large syscall numbers, and 0 is no syscall there (read only through
+//!   [`Arch::stub_answers_zero`]).
+//! * **Layout**: load the audit value, one `jeq` per architecture into its section, else into
+//!   the filter; each section loads the number and compares it with its threshold(s); the
+//!   sections share one `ret ERRNO(ENOSYS)`.
+
+use confine_abi::syscalls::{NameId, NumbersById};
+use confine_abi::Arch;
+use confine_bpf::action::Ret;
+use confine_profile::{Action, Resolved};
+
+/// `SECCOMP_RET_ERRNO | ENOSYS`, what runc's stub returns.
+pub const RET_ENOSYS: Ret = Ret::Errno(38);
+
+/// Whether runc puts its stub in front of a filter with this default action: not when the
+/// default already lets an unknown syscall through (allow, log), nor under a tracer (trace).
+pub(crate) fn wanted(default_action: Action) -> bool {
+    !matches!(default_action, Action::Allow | Action::Log | Action::Trace)
+}
+
+/// runc's `findLastSyscalls`: for each listed architecture, the highest number any rule names.
+/// `ids` holds every name of every rule (its id if known, and whether it is a socket or IPC
+/// call that multiplexing ABIs leave out); `by_id` the number lookups of the filter's ABIs,
+/// `arches` in the same order.
+pub(crate) fn thresholds(
+    r: &Resolved,
+    ids: &[(Option<NameId>, bool)],
+    arches: &[Arch],
+    by_id: &[NumbersById],
+) -> Vec<(Arch, u32)> {
+    let mut out = Vec::new();
+    for &arch in &r.architectures {
+        // every listed architecture is one of the filter's
+        let Some(t) = arches.iter().position(|a| *a == arch).map(|i| &by_id[i]) else {
+            continue;
+        };
+        let mux = arch.multiplexed();
+        let max = ids
+            .iter()
+            .filter(|(_, is_mux)| !(mux && *is_mux))
+            .filter_map(|(id, _)| t.get((*id)?))
+            .max()
+            .unwrap_or(0);
+        if max != 0 && !out.iter().any(|(a, _)| *a == arch) {
+            out.push((arch, max));
+        }
+    }
+    out
+}
