@@ -1,5 +1,5 @@
-//! runc's `-ENOSYS` stub: where its thresholds come from (`thresholds`) and what it returns
-//! ([`RET_ENOSYS`]).
+//! runc's `-ENOSYS` stub: where its thresholds come from (`thresholds`) and what it answers
+//! ([`Policy::eval_stub`]).
 //!
 //! runc does not install libseccomp's program alone. Its `libcontainer/seccomp/patchbpf`
 //! package (`enosys_linux.go`) exports that program and puts a short program of its own in
@@ -27,8 +27,9 @@
 //!   the filter; each section loads the number and compares it with its threshold(s); the
 //!   sections share one `ret ERRNO(ENOSYS)`.
 
+use crate::policy::Policy;
 use confine_abi::syscalls::{NameId, NumbersById};
-use confine_abi::Arch;
+use confine_abi::{Arch, X32_SYSCALL_BIT};
 use confine_bpf::action::Ret;
 use confine_profile::{Action, Resolved};
 
@@ -69,4 +70,86 @@ pub(crate) fn thresholds(
         }
     }
     out
+}
+
+impl Policy {
+    /// runc's stub alone: `Some(ENOSYS)` when it answers.
+    pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<Ret> {
+        Stub::of(&self.stub, audit_arch).at(nr)
+    }
+}
+
+/// runc's stub for one audit architecture, its thresholds looked up once.
+#[derive(Clone, Copy)]
+pub(crate) enum Stub {
+    /// No stub for this architecture.
+    None,
+    /// x86_64's audit value, shared by x86_64 and x32: a threshold for each half, the x32 bit
+    /// of the number choosing between them.
+    X86_64 {
+        native: Option<u32>,
+        x32: Option<u32>,
+    },
+    /// Numbers above `max` get ENOSYS, and 0 too when `zero` (s390, s390x).
+    Max { max: u32, zero: bool },
+}
+
+impl Stub {
+    /// The stub of `audit_arch`, from a policy's thresholds.
+    pub(crate) fn of(thresholds: &[(Arch, u32)], audit_arch: u32) -> Stub {
+        let mut mine = thresholds
+            .iter()
+            .filter(|(a, _)| a.audit_arch() == audit_arch);
+        let Some(&(first, first_max)) = mine.next() else {
+            return Stub::None;
+        };
+        if audit_arch == Arch::X86_64.audit_arch() {
+            // the first entry of each ABI counts
+            let of = |want: Arch| thresholds.iter().find(|(a, _)| *a == want).map(|e| e.1);
+            Stub::X86_64 {
+                native: of(Arch::X86_64),
+                x32: of(Arch::X32),
+            }
+        } else {
+            Stub::Max {
+                max: first_max,
+                zero: first.stub_answers_zero(),
+            }
+        }
+    }
+
+    /// What the stub answers for `nr`: `Some(ENOSYS)`, or `None` to go on to the filter.
+    pub(crate) fn at(self, nr: u32) -> Option<Ret> {
+        let max = match self {
+            Stub::None => return None,
+            Stub::X86_64 { native, x32 } => match (native, x32, Arch::is_x32_number(nr)) {
+                (_, Some(m), true) => m,
+                (Some(m), _, false) => m,
+                _ => return None,
+            },
+            Stub::Max { zero: true, .. } if nr == 0 => return Some(RET_ENOSYS),
+            Stub::Max { max, .. } => max,
+        };
+        (nr > max).then_some(RET_ENOSYS)
+    }
+
+    /// Where the answer of [`Stub::at`] may change (besides 0): it is the same for every
+    /// number from one of these to the next.
+    pub(crate) fn bounds(self) -> Vec<u32> {
+        let above = |m: Option<u32>| m.and_then(|m| m.checked_add(1));
+        match self {
+            Stub::None => Vec::new(),
+            // the x32 bit flips at every multiple of it
+            Stub::X86_64 { native, x32 } => (1..4)
+                .map(|k| k * X32_SYSCALL_BIT)
+                .chain(above(native))
+                .chain(above(x32))
+                .collect(),
+            Stub::Max { max, zero } => zero
+                .then_some(1)
+                .into_iter()
+                .chain(above(Some(max)))
+                .collect(),
+        }
+    }
 }

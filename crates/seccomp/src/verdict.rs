@@ -1,10 +1,10 @@
 //! What a built [`Policy`] decides, without BPF: the verdict for one call, the decision for
 //! one (arch, nr) up to the argument checks, and the maximal intervals of equal decision the
 //! optimiser lays its dispatch over. runc's `-ENOSYS` stub is part of the decision here, as it
-//! is part of what runc installs.
+//! is part of what runc installs (what it answers is [`super::stub`]'s).
 
 use crate::policy::{ArchPolicy, Decision, Policy};
-use crate::stub::RET_ENOSYS;
+use crate::stub::Stub;
 use crate::tree::NodeId;
 use confine_abi::Arch;
 use confine_abi::X32_SYSCALL_BIT as X32_BIT;
@@ -95,18 +95,13 @@ impl Policy {
             entries.sort_by_key(|e| e.0);
         }
         entries.dedup_by_key(|e| e.0);
-        // zones where the stub and the x32 split answer alike: bounded by 0, 1, the x32
-        // split, the top, the stub's thresholds, and where the x32 bit flips above the split
-        // (runc's stub tests the bit, so 0x80000000..0xbfffffff count as native numbers)
-        let mut bounds: Vec<u32> = vec![0, 1, X32_BIT, 0x8000_0000, 0xc000_0000, u32::MAX];
-        for &(a, max) in &self.stub {
-            if a.audit_arch() == audit_arch {
-                bounds.extend(max.checked_add(1));
-            }
-        }
+        // zones where the stub and the x32 split answer alike: bounded by 0, the x32 split
+        // and the top, and where the stub's answer may change
+        let stub = Stub::of(&self.stub, audit_arch);
+        let mut bounds: Vec<u32> = vec![0, X32_BIT, u32::MAX];
+        bounds.extend(stub.bounds());
         bounds.sort_unstable();
         bounds.dedup();
-        let stub = Stub::of(self, audit_arch);
         // which half of x86_64's numbers has no ABI in the filter (bad-arch action there)
         let (mut has64, mut has32) = (false, false);
         if audit_arch == Arch::X86_64.audit_arch() {
@@ -163,60 +158,5 @@ impl Policy {
             .filter(|a| a.arch.audit_arch() == audit_arch)
             .filter_map(|a| a.decision(nr))
             .any(|d| matches!(d, Decision::Tree(t) if self.forest.libseccomp_stale_hazard(t)))
-    }
-
-    /// runc's stub alone: `Some(ENOSYS)` when it answers.
-    pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<Ret> {
-        Stub::of(self, audit_arch).at(nr)
-    }
-}
-
-/// runc's stub for one audit architecture, its thresholds looked up once.
-#[derive(Clone, Copy)]
-enum Stub {
-    /// No stub for this architecture.
-    None,
-    /// x86_64's audit value, shared by x86_64 and x32: a threshold for each half.
-    X86_64 {
-        native: Option<u32>,
-        x32: Option<u32>,
-    },
-    /// Numbers above `max` get ENOSYS (and 0 too on s390/s390x, as runc's stub does).
-    Max { max: u32, zero: bool },
-}
-
-impl Stub {
-    fn of(p: &Policy, audit_arch: u32) -> Stub {
-        let mut mine = p.stub.iter().filter(|(a, _)| a.audit_arch() == audit_arch);
-        let Some(&(first, first_max)) = mine.next() else {
-            return Stub::None;
-        };
-        if audit_arch == Arch::X86_64.audit_arch() {
-            // the first entry of each ABI counts
-            let of = |want: Arch| p.stub.iter().find(|(a, _)| *a == want).map(|e| e.1);
-            Stub::X86_64 {
-                native: of(Arch::X86_64),
-                x32: of(Arch::X32),
-            }
-        } else {
-            Stub::Max {
-                max: first_max,
-                zero: first.stub_answers_zero(),
-            }
-        }
-    }
-
-    fn at(self, nr: u32) -> Option<Ret> {
-        let max = match self {
-            Stub::None => return None,
-            Stub::X86_64 { native, x32 } => match (native, x32, Arch::is_x32_number(nr)) {
-                (_, Some(m), true) => m,
-                (Some(m), _, false) => m,
-                _ => return None,
-            },
-            Stub::Max { zero: true, .. } if nr == 0 => return Some(RET_ENOSYS),
-            Stub::Max { max, .. } => max,
-        };
-        (nr > max).then_some(RET_ENOSYS)
     }
 }
