@@ -1,5 +1,6 @@
-//! runc's `-ENOSYS` stub: where its thresholds come from (`thresholds`) and what it answers
-//! ([`Policy::eval_stub`]).
+//! runc's `-ENOSYS` stub, all of it: where its thresholds come from (`thresholds`), what it
+//! answers ([`Policy::eval_stub`]), and the instructions that answer it ([`prefix`]; the
+//! reference generator emits the same at the head of its program).
 //!
 //! runc does not install libseccomp's program alone. Its `libcontainer/seccomp/patchbpf`
 //! package (`enosys_linux.go`) exports that program and puts a short program of its own in
@@ -28,9 +29,12 @@
 //!   sections share one `ret ERRNO(ENOSYS)`.
 
 use crate::policy::Policy;
+use crate::CompileError;
 use confine_abi::syscalls::{NameId, NumbersById};
 use confine_abi::{Arch, X32_SYSCALL_BIT};
 use confine_bpf::action::Ret;
+use confine_bpf::asm::{Asm, Label};
+use confine_bpf::insn::{op, Insn};
 use confine_profile::{Action, Resolved};
 
 /// `SECCOMP_RET_ERRNO | ENOSYS`, what runc's stub returns.
@@ -152,4 +156,85 @@ impl Stub {
                 .collect(),
         }
     }
+}
+
+/// Emit the stub for `thresholds` (a policy's, in its order): a number it answers jumps to
+/// `enosys` (the caller's `ret ERRNO(ENOSYS)`), any other call to `filter`. Nothing without
+/// thresholds.
+pub(crate) fn emit(asm: &mut Asm, thresholds: &[(Arch, u32)], enosys: Label, filter: Label) {
+    // one section per audit value, in the order the thresholds first name it
+    let mut by_audit: Vec<(u32, Vec<(Arch, u32)>)> = Vec::new();
+    for &(arch, max) in thresholds {
+        match by_audit.iter_mut().find(|(a, _)| *a == arch.audit_arch()) {
+            Some((_, v)) => v.push((arch, max)),
+            None => by_audit.push((arch.audit_arch(), vec![(arch, max)])),
+        }
+    }
+    if by_audit.is_empty() {
+        return;
+    }
+    asm.ld(4);
+    let sections: Vec<Label> = by_audit.iter().map(|_| asm.label()).collect();
+    for (i, (audit, _)) in by_audit.iter().enumerate() {
+        let next = asm.label();
+        asm.jump(op::JEQ, *audit, sections[i], next);
+        asm.bind(next);
+    }
+    asm.ja(filter);
+    for (i, (_, arches)) in by_audit.iter().enumerate() {
+        asm.bind(sections[i]);
+        asm.ld(0);
+        let max_of = |a: Arch| arches.iter().find(|(x, _)| *x == a).map(|e| e.1);
+        if arches[0].0.audit_arch() == Arch::X86_64.audit_arch() {
+            // the x32 bit picks the threshold
+            let (m64, m32) = (max_of(Arch::X86_64), max_of(Arch::X32));
+            let is32 = asm.label();
+            let is64 = asm.label();
+            asm.jump(op::JSET, X32_SYSCALL_BIT, is32, is64);
+            asm.bind(is32);
+            match m32 {
+                Some(m) => {
+                    // runc's `jgt` then `ja` into the filter
+                    let ok = asm.label();
+                    asm.jump(op::JGT, m, enosys, ok);
+                    asm.bind(ok);
+                    asm.ja(filter);
+                }
+                None => asm.ja(filter),
+            }
+            asm.bind(is64);
+            match m64 {
+                Some(m) => asm.jump(op::JGT, m, enosys, filter),
+                None => asm.ja(filter),
+            }
+        } else {
+            let (arch, m) = arches[0];
+            if arch.stub_answers_zero() {
+                let not0 = asm.label();
+                asm.jump(op::JEQ, 0, enosys, not0);
+                asm.bind(not0);
+            }
+            asm.jump(op::JGT, m, enosys, filter);
+        }
+    }
+}
+
+/// runc's stub alone, ending where the filter proper starts: prepend it to another compiler's
+/// program (libseccomp's, as runc does) to get what runc installs. Empty without thresholds.
+pub fn prefix(p: &Policy) -> Result<Vec<Insn>, CompileError> {
+    if p.stub.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut asm = Asm::default();
+    let filter = asm.label();
+    let enosys = asm.label();
+    emit(&mut asm, &p.stub, enosys, filter);
+    // the stub's return sits before the filter; the filter starts right after it
+    asm.ja(filter);
+    asm.bind(enosys);
+    asm.ret(RET_ENOSYS.into());
+    // one past the end: the appended program
+    asm.bind(filter);
+    asm.finish()
+        .map_err(|e| CompileError::Internal(format!("{e:?}")))
 }
