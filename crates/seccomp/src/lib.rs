@@ -18,6 +18,7 @@ pub mod reference;
 pub mod stub;
 pub mod tree;
 pub mod verdict;
+mod x32;
 
 use confine_abi::{Arch, ArchError};
 

@@ -5,9 +5,9 @@
 use crate::policy::{Decision, Policy};
 use crate::stub::{self, RET_ENOSYS};
 use crate::tree::NodeId;
+use crate::x32::X32Split;
 use crate::{arg_offset, jump_op, CompileError};
-use confine_abi::Arch;
-use confine_abi::X32_SYSCALL_BIT as X32_BIT;
+use confine_abi::{Arch, X32_SYSCALL_BIT};
 use confine_bpf::action::Ret;
 use confine_bpf::asm::{Asm, AsmError, Label};
 use confine_bpf::insn::{op, Insn};
@@ -109,20 +109,20 @@ impl Gen<'_> {
                 .iter()
                 .filter(|a| a.arch.audit_arch() == *audit)
                 .collect();
-            if *audit == Arch::X86_64.audit_arch() {
-                let has64 = members.iter().any(|a| a.arch == Arch::X86_64);
-                let has32 = members.iter().any(|a| a.arch == Arch::X32);
-                let dispatch = self.asm.label();
-                if has64 && !has32 {
+            // the half of x86_64's numbers whose ABI the filter lacks gets the bad-arch action
+            let dispatch = self.asm.label();
+            match X32Split::of(*audit, members.iter().map(|a| a.arch)) {
+                X32Split::NativeOnly => {
                     let high = self.asm.label();
-                    self.asm.jump(op::JGE, X32_BIT, high, dispatch);
+                    self.asm.jump(op::JGE, X32_SYSCALL_BIT, high, dispatch);
                     self.asm.bind(high);
+                    // -1 goes through (see `X32Split::rejects`)
                     self.asm.jump(op::JEQ, u32::MAX, dispatch, bad);
-                } else if has32 && !has64 {
-                    self.asm.jump(op::JGE, X32_BIT, dispatch, bad);
                 }
-                self.asm.bind(dispatch);
+                X32Split::X32Only => self.asm.jump(op::JGE, X32_SYSCALL_BIT, dispatch, bad),
+                X32Split::None => {}
             }
+            self.asm.bind(dispatch);
             let mut sys: Vec<(u32, Arch, Decision)> = Vec::new();
             for m in &members {
                 for &(nr, d) in &m.syscalls {

@@ -6,8 +6,8 @@
 use crate::policy::{ArchPolicy, Decision, Policy};
 use crate::stub::Stub;
 use crate::tree::NodeId;
+use crate::x32::X32Split;
 use confine_abi::Arch;
-use confine_abi::X32_SYSCALL_BIT as X32_BIT;
 use confine_bpf::action::Ret;
 
 /// What decides one (arch, nr) before arguments are looked at.
@@ -43,14 +43,8 @@ impl Policy {
         if dbs().next().is_none() {
             return Leaf::Ret(self.bad_arch_action);
         }
-        if audit_arch == Arch::X86_64.audit_arch() {
-            let has64 = dbs().any(|a| a.arch == Arch::X86_64);
-            let has32 = dbs().any(|a| a.arch == Arch::X32);
-            if (has64 && !has32 && nr >= X32_BIT && nr != u32::MAX)
-                || (has32 && !has64 && nr < X32_BIT)
-            {
-                return Leaf::Ret(self.bad_arch_action);
-            }
+        if X32Split::of(audit_arch, dbs().map(|a| a.arch)).rejects(nr) {
+            return Leaf::Ret(self.bad_arch_action);
         }
         for a in dbs() {
             if let Some(d) = a.decision(nr) {
@@ -95,19 +89,15 @@ impl Policy {
             entries.sort_by_key(|e| e.0);
         }
         entries.dedup_by_key(|e| e.0);
-        // zones where the stub and the x32 split answer alike: bounded by 0, the x32 split
-        // and the top, and where the stub's answer may change
+        // zones where the stub and the x32 split answer alike: from 0 and from wherever
+        // either answer may change
         let stub = Stub::of(&self.stub, audit_arch);
-        let mut bounds: Vec<u32> = vec![0, X32_BIT, u32::MAX];
+        let split = X32Split::of(audit_arch, dbs.iter().map(|a| a.arch));
+        let mut bounds: Vec<u32> = vec![0];
+        bounds.extend(split.bounds());
         bounds.extend(stub.bounds());
         bounds.sort_unstable();
         bounds.dedup();
-        // which half of x86_64's numbers has no ABI in the filter (bad-arch action there)
-        let (mut has64, mut has32) = (false, false);
-        if audit_arch == Arch::X86_64.audit_arch() {
-            has64 = dbs.iter().any(|a| a.arch == Arch::X86_64);
-            has32 = dbs.iter().any(|a| a.arch == Arch::X32);
-        }
         let default = Leaf::Ret(self.default_action);
         let mut out: Vec<(u32, Leaf)> = Vec::with_capacity(2 * entries.len() + bounds.len());
         let mut push = |start: u32, leaf: Leaf| {
@@ -121,9 +111,7 @@ impl Policy {
             let hi = bounds.get(z + 1).map_or(u32::MAX, |b| b - 1);
             let fixed = if let Some(v) = stub.at(lo) {
                 Some(v)
-            } else if (has64 && !has32 && lo >= X32_BIT && lo != u32::MAX)
-                || (has32 && !has64 && lo < X32_BIT)
-            {
+            } else if split.rejects(lo) {
                 Some(self.bad_arch_action)
             } else {
                 None
