@@ -24,9 +24,10 @@
 //!   kernel leaves a number it does not know at 0 when it comes through the multiplexer for
 //!   large syscall numbers, and 0 is no syscall there (read only through
 //!   [`Arch::stub_answers_zero`]).
-//! * **Layout**: load the audit value, one `jeq` per architecture into its section, else into
-//!   the filter; each section loads the number and compares it with its threshold(s); the
-//!   sections share one `ret ERRNO(ENOSYS)`.
+//! * **Layout** (runc's, as emitted here; runc may place its returns and long jumps
+//!   differently): load the audit value, one `jeq` per architecture into its section, else
+//!   into the filter; each section loads the number and compares it with its threshold(s);
+//!   the sections here share one `ret ERRNO(ENOSYS)`.
 
 use crate::policy::Policy;
 use crate::CompileError;
