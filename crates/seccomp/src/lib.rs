@@ -1,7 +1,8 @@
 //! The seccomp compiler: a resolved profile → the decisions runc + libseccomp would install
-//! ([`policy`], [`tree`]; what they decide per call and per number range: [`verdict`]) → a
-//! classic BPF program ([`optimize`], and [`reference`](mod@reference), the simple generator that the
-//! optimised one is checked against).
+//! ([`policy`], [`tree`]; what they decide per call and per number range: [`verdict`]; runc's
+//! `-ENOSYS` stub, from its thresholds to its instructions: [`stub`]; libseccomp's x32 split:
+//! `x32`) → a classic BPF program ([`optimize`], and [`reference`](mod@reference), the simple
+//! generator that the optimised one is checked against).
 //!
 //! It must not depend on the kernel crate (nothing here touches the running kernel) nor on the
 //! command line; the machine it targets (instructions, assembler, emulator) is `confine-bpf`'s.
@@ -15,8 +16,10 @@ pub mod optimize;
 pub mod pipeline;
 pub mod policy;
 pub mod reference;
+pub mod stub;
 pub mod tree;
 pub mod verdict;
+mod x32;
 
 use confine_abi::{Arch, ArchError};
 

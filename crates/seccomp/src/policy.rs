@@ -1,6 +1,6 @@
 //! From a resolved profile to per-architecture syscall decisions, exactly as runc builds its
 //! libseccomp filter (libcontainer/seccomp/seccomp_linux.go) and as libseccomp merges the rules
-//! (see [`super::tree`]), plus runc's `-ENOSYS` stub (libcontainer/seccomp/patchbpf).
+//! (see [`super::tree`]), plus the thresholds of runc's `-ENOSYS` stub (see [`super::stub`]).
 //!
 //! runc's semantics, reproduced:
 //! * one rule per name; a rule whose action (with its errno) equals the default is skipped;
@@ -21,18 +21,18 @@
 //! * a name an ABI lacks gets a pseudo-syscall tree there on ABIs without a rule hook: its rules
 //!   never reach the filter, but they can conflict (EEXIST) like any other.
 
+use crate::stub;
 use crate::tree::{Cond, Conflict, Forest, NodeId};
 pub use crate::verdict::Leaf;
 use crate::CompileError;
 use confine_abi::mux::mux_call;
-use confine_abi::syscalls::{NameId, NumbersById};
+use confine_abi::syscalls::NameId;
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::action::Ret;
 use confine_profile::{Action, Flag, Resolved};
 use std::collections::BTreeMap;
 
-/// `SECCOMP_RET_ERRNO | ENOSYS`, what runc's stub returns.
-pub const RET_ENOSYS: Ret = Ret::Errno(38);
+pub use crate::stub::RET_ENOSYS;
 
 /// Options that change what is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,8 @@ pub struct Policy {
     pub arches: Vec<ArchPolicy>,
     /// The argument trees.
     pub forest: Forest,
-    /// runc's stub: per listed architecture, the highest syscall number the profile names.
+    /// runc's stub (see [`crate::stub`]): per listed architecture, the highest syscall number
+    /// the profile names.
     pub stub: Vec<(Arch, u32)>,
     /// Filter flags to install with (`SPEC_ALLOW` added when the profile has none, as runc).
     pub flags: Vec<Flag>,
@@ -465,17 +466,13 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
             }
         }
     }
-    let stub = if opts.enosys_stub
-        && !matches!(
-            r.default_action,
-            Action::Allow | Action::Log | Action::Trace
-        ) {
+    let stub = if opts.enosys_stub && stub::wanted(r.default_action) {
         let flat: Vec<(Option<NameId>, bool)> = ids
             .iter()
             .flatten()
             .map(|&(id, mux)| (id, mux.is_some()))
             .collect();
-        stub_thresholds(r, &flat, &arches, &by_id)
+        stub::thresholds(r, &flat, &arches, &by_id)
     } else {
         Vec::new()
     };
@@ -514,34 +511,4 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
         flags,
         unknown_names: unknown,
     })
-}
-
-/// runc's `findLastSyscalls`: for each listed architecture, the highest number any rule names
-/// (socket/IPC names do not count on multiplexing ABIs: libseccomp resolves them to negative
-/// pseudo numbers there).
-/// `by_id` holds the number lookups of the filter's ABIs, `arches` in the same order.
-fn stub_thresholds(
-    r: &Resolved,
-    ids: &[(Option<NameId>, bool)],
-    arches: &[Arch],
-    by_id: &[NumbersById],
-) -> Vec<(Arch, u32)> {
-    let mut out = Vec::new();
-    for &arch in &r.architectures {
-        // every listed architecture is one of the filter's
-        let Some(t) = arches.iter().position(|a| *a == arch).map(|i| &by_id[i]) else {
-            continue;
-        };
-        let mux = arch.multiplexed();
-        let max = ids
-            .iter()
-            .filter(|(_, is_mux)| !(mux && *is_mux))
-            .filter_map(|(id, _)| t.get((*id)?))
-            .max()
-            .unwrap_or(0);
-        if max != 0 && !out.iter().any(|(a, _)| *a == arch) {
-            out.push((arch, max));
-        }
-    }
-    out
 }

@@ -2,11 +2,12 @@
 //! way libseccomp's linear mode does (a chain of `jeq nr` per architecture), every comparison
 //! reloading its word. The optimised generator is checked against it.
 
-use crate::policy::{Decision, Policy, RET_ENOSYS};
+use crate::policy::{Decision, Policy};
+use crate::stub::{self, RET_ENOSYS};
 use crate::tree::NodeId;
+use crate::x32::X32Split;
 use crate::{arg_offset, jump_op, CompileError};
-use confine_abi::Arch;
-use confine_abi::X32_SYSCALL_BIT as X32_BIT;
+use confine_abi::{Arch, X32_SYSCALL_BIT};
 use confine_bpf::action::Ret;
 use confine_bpf::asm::{Asm, AsmError, Label};
 use confine_bpf::insn::{op, Insn};
@@ -77,65 +78,11 @@ impl Gen<'_> {
         }
     }
 
-    fn stub(&mut self, filter: Label) {
-        let enosys = self.ret_label(RET_ENOSYS);
-        let mut by_audit: Vec<(u32, Vec<(Arch, u32)>)> = Vec::new();
-        for &(arch, max) in &self.p.stub {
-            match by_audit.iter_mut().find(|(a, _)| *a == arch.audit_arch()) {
-                Some((_, v)) => v.push((arch, max)),
-                None => by_audit.push((arch.audit_arch(), vec![(arch, max)])),
-            }
-        }
-        if by_audit.is_empty() {
-            return;
-        }
-        self.asm.ld(4);
-        let sections: Vec<Label> = by_audit.iter().map(|_| self.asm.label()).collect();
-        for (i, (audit, _)) in by_audit.iter().enumerate() {
-            let next = self.asm.label();
-            self.asm.jump(op::JEQ, *audit, sections[i], next);
-            self.asm.bind(next);
-        }
-        self.asm.ja(filter);
-        for (i, (_, arches)) in by_audit.iter().enumerate() {
-            self.asm.bind(sections[i]);
-            self.asm.ld(0);
-            let max_of = |a: Arch| arches.iter().find(|(x, _)| *x == a).map(|e| e.1);
-            if arches[0].0.audit_arch() == Arch::X86_64.audit_arch() {
-                let (m64, m32) = (max_of(Arch::X86_64), max_of(Arch::X32));
-                let is32 = self.asm.label();
-                let is64 = self.asm.label();
-                self.asm.jump(op::JSET, X32_BIT, is32, is64);
-                self.asm.bind(is32);
-                match m32 {
-                    Some(m) => {
-                        let ok = self.asm.label();
-                        self.asm.jump(op::JGT, m, enosys, ok);
-                        self.asm.bind(ok);
-                        self.asm.ja(filter);
-                    }
-                    None => self.asm.ja(filter),
-                }
-                self.asm.bind(is64);
-                match m64 {
-                    Some(m) => self.asm.jump(op::JGT, m, enosys, filter),
-                    None => self.asm.ja(filter),
-                }
-            } else {
-                let (arch, m) = arches[0];
-                if arch.stub_answers_zero() {
-                    let not0 = self.asm.label();
-                    self.asm.jump(op::JEQ, 0, enosys, not0);
-                    self.asm.bind(not0);
-                }
-                self.asm.jump(op::JGT, m, enosys, filter);
-            }
-        }
-    }
-
     fn program(&mut self) {
         let filter = self.asm.label();
-        self.stub(filter);
+        // the ENOSYS return is made even without a stub (unreachable then)
+        let enosys = self.ret_label(RET_ENOSYS);
+        stub::emit(&mut self.asm, &self.p.stub, enosys, filter);
         self.asm.bind(filter);
         self.asm.ld(4);
         let mut audits: Vec<u32> = Vec::new();
@@ -162,20 +109,20 @@ impl Gen<'_> {
                 .iter()
                 .filter(|a| a.arch.audit_arch() == *audit)
                 .collect();
-            if *audit == Arch::X86_64.audit_arch() {
-                let has64 = members.iter().any(|a| a.arch == Arch::X86_64);
-                let has32 = members.iter().any(|a| a.arch == Arch::X32);
-                let dispatch = self.asm.label();
-                if has64 && !has32 {
+            // the half of x86_64's numbers whose ABI the filter lacks gets the bad-arch action
+            let dispatch = self.asm.label();
+            match X32Split::of(*audit, members.iter().map(|a| a.arch)) {
+                X32Split::NativeOnly => {
                     let high = self.asm.label();
-                    self.asm.jump(op::JGE, X32_BIT, high, dispatch);
+                    self.asm.jump(op::JGE, X32_SYSCALL_BIT, high, dispatch);
                     self.asm.bind(high);
+                    // -1 goes through (see `X32Split::rejects`)
                     self.asm.jump(op::JEQ, u32::MAX, dispatch, bad);
-                } else if has32 && !has64 {
-                    self.asm.jump(op::JGE, X32_BIT, dispatch, bad);
                 }
-                self.asm.bind(dispatch);
+                X32Split::X32Only => self.asm.jump(op::JGE, X32_SYSCALL_BIT, dispatch, bad),
+                X32Split::None => {}
             }
+            self.asm.bind(dispatch);
             let mut sys: Vec<(u32, Arch, Decision)> = Vec::new();
             for m in &members {
                 for &(nr, d) in &m.syscalls {
@@ -212,34 +159,10 @@ impl Gen<'_> {
 }
 
 /// runc's `-ENOSYS` stub alone, ending where the filter proper starts: prepend it to another
-/// compiler's program (libseccomp's, as runc does) to get what runc installs.
+/// compiler's program (libseccomp's, as runc does) to get what runc installs. See
+/// [`stub::prefix`].
 pub fn stub_prefix(p: &Policy) -> Result<Vec<Insn>, CompileError> {
-    let mut g = Gen {
-        p,
-        asm: Asm::default(),
-        rets: BTreeMap::new(),
-    };
-    let filter = g.asm.label();
-    let rest = g.asm.label();
-    g.stub(filter);
-    // the stub's returns sit before the filter; the filter starts right after them
-    g.asm.ja(rest);
-    let rets: Vec<(u32, Label)> = g.rets.iter().map(|(&v, &l)| (v, l)).collect();
-    for (v, l) in rets {
-        g.asm.bind(l);
-        g.asm.ret(v);
-    }
-    g.asm.bind(filter);
-    g.asm.bind(rest);
-    let mut prog = g
-        .asm
-        .finish()
-        .map_err(|e| CompileError::Internal(format!("{e:?}")))?;
-    // `filter`/`rest` point one past the end: the appended program
-    if p.stub.is_empty() {
-        prog.clear();
-    }
-    Ok(prog)
+    stub::prefix(p)
 }
 
 /// Generate the reference program for a policy.

@@ -1,12 +1,13 @@
 //! What a built [`Policy`] decides, without BPF: the verdict for one call, the decision for
 //! one (arch, nr) up to the argument checks, and the maximal intervals of equal decision the
 //! optimiser lays its dispatch over. runc's `-ENOSYS` stub is part of the decision here, as it
-//! is part of what runc installs.
+//! is part of what runc installs (what it answers is [`super::stub`]'s).
 
-use crate::policy::{ArchPolicy, Decision, Policy, RET_ENOSYS};
+use crate::policy::{ArchPolicy, Decision, Policy};
+use crate::stub::Stub;
 use crate::tree::NodeId;
+use crate::x32::X32Split;
 use confine_abi::Arch;
-use confine_abi::X32_SYSCALL_BIT as X32_BIT;
 use confine_bpf::action::Ret;
 
 /// What decides one (arch, nr) before arguments are looked at.
@@ -42,14 +43,8 @@ impl Policy {
         if dbs().next().is_none() {
             return Leaf::Ret(self.bad_arch_action);
         }
-        if audit_arch == Arch::X86_64.audit_arch() {
-            let has64 = dbs().any(|a| a.arch == Arch::X86_64);
-            let has32 = dbs().any(|a| a.arch == Arch::X32);
-            if (has64 && !has32 && nr >= X32_BIT && nr != u32::MAX)
-                || (has32 && !has64 && nr < X32_BIT)
-            {
-                return Leaf::Ret(self.bad_arch_action);
-            }
+        if X32Split::of(audit_arch, dbs().map(|a| a.arch)).rejects(nr) {
+            return Leaf::Ret(self.bad_arch_action);
         }
         for a in dbs() {
             if let Some(d) = a.decision(nr) {
@@ -94,24 +89,15 @@ impl Policy {
             entries.sort_by_key(|e| e.0);
         }
         entries.dedup_by_key(|e| e.0);
-        // zones where the stub and the x32 split answer alike: bounded by 0, 1, the x32
-        // split, the top, the stub's thresholds, and where the x32 bit flips above the split
-        // (runc's stub tests the bit, so 0x80000000..0xbfffffff count as native numbers)
-        let mut bounds: Vec<u32> = vec![0, 1, X32_BIT, 0x8000_0000, 0xc000_0000, u32::MAX];
-        for &(a, max) in &self.stub {
-            if a.audit_arch() == audit_arch {
-                bounds.extend(max.checked_add(1));
-            }
-        }
+        // zones where the stub and the x32 split answer alike: from 0 and from wherever
+        // either answer may change
+        let stub = Stub::of(&self.stub, audit_arch);
+        let split = X32Split::of(audit_arch, dbs.iter().map(|a| a.arch));
+        let mut bounds: Vec<u32> = vec![0];
+        bounds.extend(split.bounds());
+        bounds.extend(stub.bounds());
         bounds.sort_unstable();
         bounds.dedup();
-        let stub = Stub::of(self, audit_arch);
-        // which half of x86_64's numbers has no ABI in the filter (bad-arch action there)
-        let (mut has64, mut has32) = (false, false);
-        if audit_arch == Arch::X86_64.audit_arch() {
-            has64 = dbs.iter().any(|a| a.arch == Arch::X86_64);
-            has32 = dbs.iter().any(|a| a.arch == Arch::X32);
-        }
         let default = Leaf::Ret(self.default_action);
         let mut out: Vec<(u32, Leaf)> = Vec::with_capacity(2 * entries.len() + bounds.len());
         let mut push = |start: u32, leaf: Leaf| {
@@ -125,9 +111,7 @@ impl Policy {
             let hi = bounds.get(z + 1).map_or(u32::MAX, |b| b - 1);
             let fixed = if let Some(v) = stub.at(lo) {
                 Some(v)
-            } else if (has64 && !has32 && lo >= X32_BIT && lo != u32::MAX)
-                || (has32 && !has64 && lo < X32_BIT)
-            {
+            } else if split.rejects(lo) {
                 Some(self.bad_arch_action)
             } else {
                 None
@@ -162,60 +146,5 @@ impl Policy {
             .filter(|a| a.arch.audit_arch() == audit_arch)
             .filter_map(|a| a.decision(nr))
             .any(|d| matches!(d, Decision::Tree(t) if self.forest.libseccomp_stale_hazard(t)))
-    }
-
-    /// runc's stub alone: `Some(ENOSYS)` when it answers.
-    pub fn eval_stub(&self, audit_arch: u32, nr: u32) -> Option<Ret> {
-        Stub::of(self, audit_arch).at(nr)
-    }
-}
-
-/// runc's stub for one audit architecture, its thresholds looked up once.
-#[derive(Clone, Copy)]
-enum Stub {
-    /// No stub for this architecture.
-    None,
-    /// x86_64's audit value, shared by x86_64 and x32: a threshold for each half.
-    X86_64 {
-        native: Option<u32>,
-        x32: Option<u32>,
-    },
-    /// Numbers above `max` get ENOSYS (and 0 too on s390/s390x, as runc's stub does).
-    Max { max: u32, zero: bool },
-}
-
-impl Stub {
-    fn of(p: &Policy, audit_arch: u32) -> Stub {
-        let mut mine = p.stub.iter().filter(|(a, _)| a.audit_arch() == audit_arch);
-        let Some(&(first, first_max)) = mine.next() else {
-            return Stub::None;
-        };
-        if audit_arch == Arch::X86_64.audit_arch() {
-            // the first entry of each ABI counts
-            let of = |want: Arch| p.stub.iter().find(|(a, _)| *a == want).map(|e| e.1);
-            Stub::X86_64 {
-                native: of(Arch::X86_64),
-                x32: of(Arch::X32),
-            }
-        } else {
-            Stub::Max {
-                max: first_max,
-                zero: first.stub_answers_zero(),
-            }
-        }
-    }
-
-    fn at(self, nr: u32) -> Option<Ret> {
-        let max = match self {
-            Stub::None => return None,
-            Stub::X86_64 { native, x32 } => match (native, x32, Arch::is_x32_number(nr)) {
-                (_, Some(m), true) => m,
-                (Some(m), _, false) => m,
-                _ => return None,
-            },
-            Stub::Max { zero: true, .. } if nr == 0 => return Some(RET_ENOSYS),
-            Stub::Max { max, .. } => max,
-        };
-        (nr > max).then_some(RET_ENOSYS)
     }
 }
