@@ -2,7 +2,7 @@
 //! (ids, capability sets, NoNewPrivs, Seccomp, Seccomp_filters, TracerPid) and the AppArmor
 //! label. Fields a kernel does not show, or that cannot be read, are `None`: never invented.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod container;
 mod error;
