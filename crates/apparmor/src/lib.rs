@@ -10,7 +10,6 @@
 //! layer, joined only by the runtime.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
 
 pub mod detect;
 pub mod kernel;

@@ -2,7 +2,7 @@
 //! (ids, capability sets, NoNewPrivs, Seccomp, Seccomp_filters, TracerPid) and the AppArmor
 //! label. Fields a kernel does not show, or that cannot be read, are `None`: never invented.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod container;
 mod error;
@@ -105,6 +105,35 @@ fn file_error(pid: u32, path: std::path::PathBuf, e: confine_input::InputError) 
 
 /// Read process `pid` under `proc_root` (normally `/proc`). Only `status` is required; every
 /// other field records why it could not be read.
+///
+/// # Example
+///
+/// The calling process, from the running kernel's procfs:
+///
+/// ```
+/// use confine_inspect::{read, Options, SeccompMode};
+/// use std::path::Path;
+///
+/// let pid = std::process::id();
+/// let options = Options {
+///     details: true,
+///     ..Options::default()
+/// };
+/// let me = read(Path::new("/proc"), pid, &options)?;
+/// assert_eq!(me.pid, pid);
+/// assert!(me.status.name.is_some() && !me.status.is_zombie());
+/// // a kernel built with seccomp shows the mode: one of the three it defines
+/// if let Some(mode) = me.status.seccomp {
+///     assert!(!matches!(mode, SeccompMode::Unknown(_)), "{}", mode.name());
+/// }
+/// // `details` reads the command line and the executable: this very program
+/// assert!(me.cmdline.is_some());
+/// let exe = std::env::current_exe().unwrap();
+/// assert_eq!(me.exe.as_deref().ok(), exe.to_str());
+/// // namespaces were not asked for
+/// assert!(me.namespaces.is_empty());
+/// # Ok::<(), confine_inspect::InspectError>(())
+/// ```
 pub fn read(proc_root: &Path, pid: u32, o: &Options) -> Result<Process> {
     let dir = proc_root.join(pid.to_string());
     let text = read_file(&dir.join("status")).map_err(|e| {

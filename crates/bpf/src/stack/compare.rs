@@ -68,6 +68,40 @@ pub struct Difference {
 
 /// Compare two filter stacks (each oldest first) on every syscall number of the ABIs of
 /// `native` ([`Comparison::abis_of`]).
+///
+/// ```
+/// use confine_abi::{Arch, SyscallTable};
+/// use confine_bpf::action::{describe, ALLOW, ERRNO};
+/// use confine_bpf::insn::{class::*, op::*};
+/// use confine_bpf::stack::{compare, Verdict};
+/// use confine_bpf::Insn;
+///
+/// // ERRNO(EPERM) for syscall `nr`, ALLOW for every other call of every ABI
+/// let deny = |nr| {
+///     vec![
+///         Insn::stmt(LD | W | ABS, 0),
+///         Insn::jump(JMP | JEQ | K, nr, 0, 1),
+///         Insn::stmt(RET | K, ERRNO | 1),
+///         Insn::stmt(RET | K, ALLOW),
+///     ]
+/// };
+/// let table = SyscallTable::for_arch(Arch::X86_64).unwrap();
+/// let mount = table.number("mount").unwrap();
+/// assert_eq!(mount, 165);
+/// let a = [deny(mount)];
+/// let b = [deny(mount), Vec::from([Insn::stmt(RET | K, ALLOW)])];
+/// // a stacked filter that allows everything changes nothing
+/// assert!(compare(&a, &b, Arch::X86_64).unwrap().is_empty());
+///
+/// // no filter at all against `a`: the filter checks no architecture, so number 165 is
+/// // denied on x86 too (where it is not mount); x32 numbers carry the x32 bit, none is 165
+/// let differences = compare(&[], &a, Arch::X86_64).unwrap();
+/// let found: Vec<(Arch, u32)> = differences.iter().map(|d| (d.arch, d.nr)).collect();
+/// assert_eq!(found, [(Arch::X86_64, mount), (Arch::X86, mount)]);
+/// assert_eq!(differences[0].name, Some("mount"));
+/// assert_eq!(differences[0].left, Verdict::Fixed(ALLOW));
+/// assert_eq!(describe(differences[0].right_ret), "ERRNO(EPERM)");
+/// ```
 pub fn compare(a: &[Vec<Insn>], b: &[Vec<Insn>], native: Arch) -> Result<Vec<Difference>> {
     compare_with(a, b, &Comparison::abis_of(native))
 }

@@ -3,6 +3,85 @@
 //! ([`explore`](crate::explore)), and stacked filters are combined with the kernel's
 //! precedence (the strongest action wins; on a tie the newest filter's). [`compare`] is the
 //! one diff engine over two stacks.
+//!
+//! # Example
+//!
+//! Decode a stack of two filters for an x86_64 process. The first, assembled with
+//! [`Asm`](crate::asm::Asm), kills calls from any other architecture, allows `getpid`, allows
+//! `personality` only when its argument is 0, and answers everything else `ERRNO(EPERM)`; the
+//! second, newer one kills `getpid`.
+//!
+//! ```
+//! use confine_abi::{Arch, SyscallTable};
+//! use confine_bpf::action::{describe, ALLOW, ERRNO, KILL_PROCESS};
+//! use confine_bpf::asm::Asm;
+//! use confine_bpf::insn::{class::*, op::*};
+//! use confine_bpf::stack::{decode, Stack, Verdict};
+//! use confine_bpf::Insn;
+//!
+//! let table = SyscallTable::for_arch(Arch::X86_64).unwrap();
+//! let getpid = table.number("getpid").unwrap();
+//! let personality = table.number("personality").unwrap();
+//! const EPERM: u32 = 1;
+//!
+//! // seccomp_data: nr at offset 0, arch at 4, args[0] at 16 (low word, little-endian) and 20
+//! let mut asm = Asm::default();
+//! let [native, not_getpid, arg_high, arg_low, allow, deny, kill] = [(); 7].map(|_| asm.label());
+//! asm.ld(4);
+//! asm.jump(JEQ, Arch::X86_64.audit_arch(), native, kill);
+//! asm.bind(native);
+//! asm.ld(0);
+//! asm.jump(JEQ, getpid, allow, not_getpid);
+//! asm.bind(not_getpid);
+//! asm.jump(JEQ, personality, arg_high, deny);
+//! asm.bind(arg_high);
+//! asm.ld(20);
+//! asm.jump(JEQ, 0, arg_low, deny);
+//! asm.bind(arg_low);
+//! asm.ld(16);
+//! asm.jump(JEQ, 0, allow, deny);
+//! asm.bind(allow);
+//! asm.ret(ALLOW);
+//! asm.bind(deny);
+//! asm.ret(ERRNO | EPERM);
+//! asm.bind(kill);
+//! asm.ret(KILL_PROCESS);
+//! let first = asm.finish().unwrap();
+//!
+//! let second = vec![
+//!     Insn::stmt(LD | W | ABS, 0),
+//!     Insn::jump(JMP | JEQ | K, getpid, 0, 1),
+//!     Insn::stmt(RET | K, KILL_PROCESS),
+//!     Insn::stmt(RET | K, ALLOW),
+//! ];
+//!
+//! // the first filter alone: one view per ABI of an x86_64 process (x86_64, x86, x32)
+//! let views = decode(&[first.clone()], Arch::X86_64).unwrap();
+//! let x86_64 = views.iter().find(|v| v.arch == Arch::X86_64).unwrap();
+//! let verdict = |name: &str| {
+//!     let s = x86_64.syscalls.iter().find(|s| s.name == Some(name)).unwrap();
+//!     s.verdict.clone()
+//! };
+//! assert_eq!(verdict("getpid"), Verdict::Fixed(ALLOW));
+//! assert_eq!(verdict("read").describe(), "ERRNO(EPERM)");
+//! assert!(matches!(verdict("personality"), Verdict::Depends(_)));
+//! assert_eq!(verdict("personality").bucket(), "conditional");
+//! // i386 calls are killed: the filter does not accept that ABI
+//! let x86 = views.iter().find(|v| v.arch == Arch::X86).unwrap();
+//! assert!(x86_64.accepted && !x86.accepted);
+//!
+//! // both, oldest first: the strongest action wins, so getpid is now killed
+//! let filters = [first, second];
+//! let views = decode(&filters, Arch::X86_64).unwrap();
+//! let getpid_now = views[0].syscalls.iter().find(|s| s.nr == getpid).unwrap();
+//! assert_eq!(getpid_now.verdict, Verdict::Fixed(KILL_PROCESS));
+//!
+//! // run concretely: personality(0) is allowed, personality(8) is not
+//! let stack = Stack::new(&filters).unwrap();
+//! assert_eq!(stack.eval_args(Arch::X86_64, personality, &[0; 6]), ALLOW);
+//! let eight = stack.eval_args(Arch::X86_64, personality, &[8, 0, 0, 0, 0, 0]);
+//! assert_eq!(describe(eight), "ERRNO(EPERM)");
+//! ```
 
 mod compare;
 mod describe;

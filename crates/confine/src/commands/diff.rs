@@ -1,10 +1,11 @@
 //! `confine seccomp diff`
 
 use super::prepared_filter;
-use crate::{host, output, Outcome};
+use crate::output::{self, Json, Report};
+use crate::{host, Outcome};
 use confine_abi::Arch;
 use confine_bpf::action::describe;
-use confine_bpf::stack::{compare_with, Comparison, Numbers, Verdict};
+use confine_bpf::stack::{compare_with, Comparison, Difference, Numbers, Verdict};
 use confine_profile::Resolved;
 use confine_seccomp::{compile_prepared, Generator, Options};
 use serde_json::json;
@@ -76,26 +77,38 @@ pub fn run(a: confine_cli::DiffArgs) -> anyhow::Result<Outcome> {
         numbers: Numbers::ProbeRange,
         probes: probes(ca.resolved(), cb.resolved()),
     };
-    let differences = compare_with(&[ca.program], &[cb.program], &how)?;
-    let count = differences.len();
-    let mut text = String::new();
-    for d in &differences {
-        let name = d.name.unwrap_or("?");
-        let (arch, nr) = (d.arch, d.nr);
-        let (da, db) = (show(&d.left), show(&d.right));
-        if a.json {
-            text.push_str(&serde_json::to_string(&json!({
-                "arch": arch.kernel_name(), "number": nr, "name": name, "a": da, "b": db,
-                "example_args": d.example, "a_verdict": describe(d.left_ret), "b_verdict": describe(d.right_ret),
-            }))?);
-        } else {
+    let report = DiffReport {
+        a: a.a.display().to_string(),
+        b: a.b.display().to_string(),
+        differences: compare_with(&[ca.program], &[cb.program], &how)?,
+    };
+    output::print(&report, a.json, None)
+}
+
+/// `seccomp diff`'s result: the syscall numbers the two profiles decide differently.
+struct DiffReport {
+    /// The first profile as named on the command line.
+    a: String,
+    /// The second.
+    b: String,
+    /// In ABI order, then number order.
+    differences: Vec<Difference>,
+}
+
+impl Report for DiffReport {
+    /// One line per difference (with an example argument vector where a side depends on the
+    /// arguments, or where both describe alike), then the count.
+    fn text(&self) -> String {
+        let mut text = String::new();
+        for d in &self.differences {
+            let (da, db) = (show(&d.left), show(&d.right));
             text.push_str(&format!(
-                "{:<10} {name}({nr}): {}: {}  {}: {}",
-                arch.kernel_name(),
-                a.a.display(),
-                da,
-                a.b.display(),
-                db
+                "{:<10} {}({}): {}: {da}  {}: {db}",
+                d.arch.kernel_name(),
+                d.name.unwrap_or("?"),
+                d.nr,
+                self.a,
+                self.b,
             ));
             let depends = |v: &Verdict| matches!(v, Verdict::Depends(_));
             if da == db || depends(&d.left) || depends(&d.right) {
@@ -106,16 +119,37 @@ pub fn run(a: confine_cli::DiffArgs) -> anyhow::Result<Outcome> {
                     describe(d.right_ret)
                 ));
             }
+            text.push('\n');
         }
-        text.push('\n');
+        text.push_str(&format!(
+            "{} syscall number(s) decided differently\n",
+            self.differences.len()
+        ));
+        text
     }
-    if !a.json {
-        text.push_str(&format!("{count} syscall number(s) decided differently\n"));
+
+    /// JSON Lines: one object per difference, nothing when the profiles decide alike.
+    fn json(&self) -> Json {
+        Json::Lines(
+            self.differences
+                .iter()
+                .map(|d| {
+                    json!({
+                        "arch": d.arch.kernel_name(), "number": d.nr, "name": d.name.unwrap_or("?"),
+                        "a": show(&d.left), "b": show(&d.right), "example_args": d.example,
+                        "a_verdict": describe(d.left_ret), "b_verdict": describe(d.right_ret),
+                    })
+                })
+                .collect(),
+        )
     }
-    output::emit(&text, None)?;
-    Ok(if count > 0 {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+
+    /// Findings when the profiles differ.
+    fn outcome(&self) -> Outcome {
+        if self.differences.is_empty() {
+            Outcome::Clean
+        } else {
+            Outcome::Findings
+        }
+    }
 }

@@ -38,6 +38,15 @@ fn fail(a: &ChildArgs, stage: Stage, errno: i32) -> ! {
 }
 
 /// The kernel's signal count (`_NSIG`) and the size of its signal set in bytes.
+///
+/// Chosen by `cfg` for the architecture this crate is built for, because the child runs on
+/// that architecture and this crate does not depend on confine-abi (the unsafe boundary stays
+/// small). confine-abi's table holds the same fact for every architecture
+/// (`Arch::signal_count`), and the two must agree: 128 on MIPS
+/// (arch/mips/include/uapi/asm/signal.h), 64 elsewhere (include/uapi/asm-generic/signal.h).
+/// A test below compares them for the architecture being built (confine-abi is a
+/// dev-dependency). The `sigsetsize` of rt_sigaction and rt_sigprocmask must be exactly
+/// `_NSIG / 8`, or the kernel answers EINVAL.
 #[cfg(any(target_arch = "mips", target_arch = "mips64"))]
 pub(super) const KERNEL_NSIG: usize = 128;
 #[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
@@ -382,5 +391,20 @@ fn install_errno(e: &crate::seccomp::InstallError) -> i32 {
         TooLong(_) => libc::E2BIG,
         ThreadSync(_) => libc::ESRCH,
         Os(e) => e.raw_os_error().unwrap_or(libc::EIO),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The `cfg` choice of [`super::KERNEL_NSIG`] agrees with confine-abi's table for the
+    /// architecture being built.
+    #[test]
+    fn kernel_nsig_agrees_with_confine_abi() {
+        let host = confine_abi::Arch::native();
+        assert_eq!(
+            super::KERNEL_NSIG,
+            usize::from(host.signal_count()),
+            "_NSIG on {host}"
+        );
     }
 }
