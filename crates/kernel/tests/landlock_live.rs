@@ -13,7 +13,10 @@ use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const CASES: &[(&str, fn(&Path))] = &[
+/// A case: it runs in the child, given its private directory.
+type Case = fn(&Path);
+
+const CASES: &[(&str, Case)] = &[
     ("read outside the allowed paths: EACCES", read),
     ("write to a read-only path: EACCES", write),
     ("execute outside an execute-allowed path: EACCES", execute),
