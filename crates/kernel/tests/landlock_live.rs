@@ -34,6 +34,10 @@ const CASES: &[(&str, Case)] = &[
     ("device ioctl with IOCTL_DEV handled: EACCES", ioctl_dev),
     ("directory rights on a file are masked, not refused", masked),
     ("a rule on a symlink is a rule on its target", symlink),
+    (
+        "restrict_self without no_new_privs or CAP_SYS_ADMIN: EPERM",
+        needs_privilege,
+    ),
 ];
 
 fn main() {
@@ -349,6 +353,31 @@ fn symlink(dir: &Path) {
     fs::read(a.join("link").join("f")).unwrap();
     assert_errno(fs::read(a.join("f")), libc::EACCES);
     assert_errno(fs::read_dir(&a).map(|_| ()), libc::EACCES);
+}
+
+const CAP_SYS_ADMIN: u64 = 1 << 21;
+
+fn needs_privilege(_: &Path) {
+    use confine_kernel::process::{capget, capset};
+    let ruleset = build(&RulesetSpec {
+        scoped: SCOPE_SIGNAL,
+        ..RulesetSpec::default()
+    })
+    .unwrap();
+    let caps = capget().unwrap();
+    capset(confine_kernel::process::CapSets {
+        effective: caps.effective & !CAP_SYS_ADMIN,
+        ..caps
+    })
+    .unwrap();
+    assert_errno(ruleset.restrict_self(), libc::EPERM);
+    if caps.effective & CAP_SYS_ADMIN != 0 {
+        // root: CAP_SYS_ADMIN alone is enough, as in the child's steps without no_new_privs
+        capset(caps).unwrap();
+        ruleset.restrict_self().unwrap();
+    } else {
+        println!("(not CAP_SYS_ADMIN: only the refusal checked)");
+    }
 }
 
 /// Build errors in the parent: they name what they concern.
