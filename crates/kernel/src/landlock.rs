@@ -367,6 +367,50 @@ mod tests {
     }
 
     #[test]
+    fn access_bits_agree_with_the_landlock_crate() {
+        use landlock::{Access, ABI};
+        let all_fs = (0..16).fold(0, |m, b| m | 1u64 << b);
+        assert_eq!(AccessFs::from_all(ABI::V7).bits(), all_fs);
+        assert_eq!(AccessFs::from_file(ABI::V7).bits(), access::FS_FILE_RIGHTS);
+        assert_eq!(BitFlags::from(AccessFs::Refer).bits(), access::FS_REFER);
+        assert_eq!(
+            BitFlags::from(AccessFs::IoctlDev).bits(),
+            access::FS_IOCTL_DEV
+        );
+        assert_eq!(
+            BitFlags::from(AccessNet::BindTcp).bits(),
+            access::NET_BIND_TCP
+        );
+        assert_eq!(
+            BitFlags::from(AccessNet::ConnectTcp).bits(),
+            access::NET_CONNECT_TCP
+        );
+        assert_eq!(BitFlags::from(Scope::Signal).bits(), access::SCOPE_SIGNAL);
+        assert_eq!(
+            BitFlags::from(Scope::AbstractUnixSocket).bits(),
+            access::SCOPE_ABSTRACT_UNIX_SOCKET
+        );
+    }
+
+    #[test]
+    fn abi_is_the_process_probe() {
+        assert_eq!(abi().unwrap(), crate::process::landlock_abi().unwrap());
+    }
+
+    #[test]
+    fn a_built_ruleset_records_this_kernels_abi() {
+        let r = build(&RulesetSpec {
+            handled_fs: access::FS_READ_FILE,
+            handled_net: access::NET_CONNECT_TCP,
+            scoped: access::SCOPE_SIGNAL,
+            tcp: vec![(443, access::NET_CONNECT_TCP)],
+            ..RulesetSpec::default()
+        })
+        .unwrap();
+        assert_eq!(r.abi, abi().unwrap());
+    }
+
+    #[test]
     fn rulesets_for_every_abi_are_accepted_by_this_kernel() {
         let abi = crate::process::landlock_abi().unwrap();
         for a in 1..=abi {
