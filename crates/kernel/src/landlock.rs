@@ -275,7 +275,7 @@ impl Coverage {
 #[derive(Debug)]
 pub struct Ruleset {
     fd: OwnedFd,
-    /// The ABI it was made for.
+    /// The ABI it was made for ([`Ruleset::process_scope`]), or this kernel's ABI ([`build`]).
     pub abi: u32,
 }
 
@@ -328,8 +328,10 @@ impl Ruleset {
         Ruleset { fd, abi }
     }
 
-    /// Enforce the ruleset on the calling thread (and what it executes). Needs no_new_privs or
-    /// CAP_SYS_ADMIN at the moment of the call. Async-signal-safe.
+    /// Enforce the ruleset on the calling thread (and what it executes): one
+    /// landlock_restrict_self(2), no allocation, async-signal-safe. Needs no_new_privs or
+    /// CAP_SYS_ADMIN at the moment of the call (`EPERM` otherwise; see the module docs for
+    /// where the child's steps call it). The ruleset stays usable: a descriptor, not a domain.
     pub fn restrict_self(&self) -> io::Result<()> {
         // SAFETY: integer arguments only; the descriptor is ours and open.
         let r =
