@@ -71,8 +71,8 @@ fn main() {
             );
         }
     }
+    println!("{} passed, {failed} failed", CASES.len() + 1 - failed);
     if failed > 0 {
-        eprintln!("{failed} failed");
         std::process::exit(1);
     }
 }
