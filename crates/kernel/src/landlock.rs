@@ -1,25 +1,242 @@
-//! A Landlock domain that keeps a command away from every process outside it.
+//! Landlock domains: the scope-only domain that keeps a command away from every process outside
+//! it ([`Ruleset::process_scope`]), and full rulesets (file hierarchies, TCP ports, scopes) built
+//! from a plain [`RulesetSpec`] ([`build`]).
 //!
 //! Whatever rights a ruleset handles, a Landlock domain forbids ptrace (and so
 //! `process_vm_readv`/`writev` and `/proc/PID/mem`) of processes outside the domain (Linux
 //! 5.13, ABI 1). ABI 6 (Linux 6.12) adds scopes: signals and abstract Unix sockets stop at the
 //! domain's edge, as a container's pid and network namespaces stop them.
 //!
-//! A ruleset must handle something: with scopes (ABI ≥ 6) it handles only those; before, it
-//! handles `LANDLOCK_ACCESS_FS_MAKE_BLOCK` with no rule, which forbids creating block device
-//! nodes (a container's device cgroup forbids it too) and nothing else.
+//! A scope-only ruleset must handle something: with scopes (ABI ≥ 6) it handles only those;
+//! before, it handles `LANDLOCK_ACCESS_FS_MAKE_BLOCK` with no rule, which forbids creating block
+//! device nodes (a container's device cgroup forbids it too) and nothing else.
+//!
+//! # Who builds, who enforces
+//! The parent builds every ruleset (allocation, path lookups, error reporting); the child only
+//! calls [`Ruleset::restrict_self`], one `landlock_restrict_self(2)` on a descriptor it
+//! inherited: no allocation, async-signal-safe. Full rulesets are built with the `landlock`
+//! crate (rust-landlock): its `RulesetCreated` converts into the ruleset's `OwnedFd`, so the
+//! crate never runs in the child. It is used with `CompatLevel::HardRequirement`: a right or
+//! scope this kernel does not know is an error, never silently dropped. Degrading a policy to
+//! an older ABI is the caller's decision (see [`abi`]); this module holds no policy.
+//!
+//! # Paths
+//! Each path is opened with `O_PATH | O_CLOEXEC`, *following* symlinks, the final component
+//! included: a rule on a symlink is a rule on what it points to (as the kernel's sandboxer and
+//! rust-landlock's `PathFd` do; Landlock itself only ever sees the opened file). The link
+//! itself, and the directory holding it, get nothing from that rule. Rights that only make
+//! sense on a directory (`READ_DIR`, `REMOVE_*`, `MAKE_*`, `REFER`) are masked out when the path
+//! is not a directory, where the kernel would refuse the whole rule with `EINVAL`.
+//!
+//! # Where the child enforces it
+//! `landlock_restrict_self(2)` needs no_new_privs or CAP_SYS_ADMIN at the call: root with
+//! Docker's default capabilities and no no_new_privs would get `EPERM`. In the child's steps
+//! (`spawn/steps.rs`) the domain is entered right after the AppArmor transition and the early
+//! no_new_privs (unprivileged use), and *before* the bounding set, ids and capability sets
+//! are changed: a root caller still holds CAP_SYS_ADMIN there, an unprivileged one has
+//! no_new_privs already.
 //!
 //! # References
-//! * landlock(7), landlock_create_ruleset(2), landlock_restrict_self(2)
-//! * include/uapi/linux/landlock.h (`struct landlock_ruleset_attr`, `LANDLOCK_SCOPE_*`,
-//!   `LANDLOCK_ACCESS_FS_MAKE_BLOCK`)
+//! * landlock(7), landlock_create_ruleset(2), landlock_add_rule(2), landlock_restrict_self(2)
+//! * include/uapi/linux/landlock.h (`struct landlock_ruleset_attr`, `LANDLOCK_ACCESS_FS_*`,
+//!   `LANDLOCK_ACCESS_NET_*`, `LANDLOCK_SCOPE_*`, `LANDLOCK_CREATE_RULESET_VERSION`)
+//! * Documentation/userspace-api/landlock.rst (file-only rights, always-allowed ioctls)
+//! * rust-landlock (`landlock` crate): `Ruleset`, `PathBeneath`, `NetPort`, `CompatLevel`
 
+use landlock::{
+    AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, RulesetAttr as _,
+    RulesetCreatedAttr as _, RulesetError, Scope,
+};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
 
-const ACCESS_FS_MAKE_BLOCK: u64 = 1 << 11;
-const SCOPE_ABSTRACT_UNIX_SOCKET: u64 = 1 << 0;
-const SCOPE_SIGNAL: u64 = 1 << 1;
+/// `LANDLOCK_ACCESS_FS_*`, `LANDLOCK_ACCESS_NET_*` and `LANDLOCK_SCOPE_*` bits, as in
+/// include/uapi/linux/landlock.h (the ABI that introduced each in brackets).
+pub mod access {
+    /// `LANDLOCK_ACCESS_FS_EXECUTE` (1).
+    pub const FS_EXECUTE: u64 = 1 << 0;
+    /// `LANDLOCK_ACCESS_FS_WRITE_FILE` (1).
+    pub const FS_WRITE_FILE: u64 = 1 << 1;
+    /// `LANDLOCK_ACCESS_FS_READ_FILE` (1).
+    pub const FS_READ_FILE: u64 = 1 << 2;
+    /// `LANDLOCK_ACCESS_FS_READ_DIR` (1), directories only.
+    pub const FS_READ_DIR: u64 = 1 << 3;
+    /// `LANDLOCK_ACCESS_FS_REMOVE_DIR` (1), directories only.
+    pub const FS_REMOVE_DIR: u64 = 1 << 4;
+    /// `LANDLOCK_ACCESS_FS_REMOVE_FILE` (1), directories only.
+    pub const FS_REMOVE_FILE: u64 = 1 << 5;
+    /// `LANDLOCK_ACCESS_FS_MAKE_CHAR` (1), directories only.
+    pub const FS_MAKE_CHAR: u64 = 1 << 6;
+    /// `LANDLOCK_ACCESS_FS_MAKE_DIR` (1), directories only.
+    pub const FS_MAKE_DIR: u64 = 1 << 7;
+    /// `LANDLOCK_ACCESS_FS_MAKE_REG` (1), directories only.
+    pub const FS_MAKE_REG: u64 = 1 << 8;
+    /// `LANDLOCK_ACCESS_FS_MAKE_SOCK` (1), directories only.
+    pub const FS_MAKE_SOCK: u64 = 1 << 9;
+    /// `LANDLOCK_ACCESS_FS_MAKE_FIFO` (1), directories only.
+    pub const FS_MAKE_FIFO: u64 = 1 << 10;
+    /// `LANDLOCK_ACCESS_FS_MAKE_BLOCK` (1), directories only.
+    pub const FS_MAKE_BLOCK: u64 = 1 << 11;
+    /// `LANDLOCK_ACCESS_FS_MAKE_SYM` (1), directories only.
+    pub const FS_MAKE_SYM: u64 = 1 << 12;
+    /// `LANDLOCK_ACCESS_FS_REFER` (2), directories only.
+    pub const FS_REFER: u64 = 1 << 13;
+    /// `LANDLOCK_ACCESS_FS_TRUNCATE` (3).
+    pub const FS_TRUNCATE: u64 = 1 << 14;
+    /// `LANDLOCK_ACCESS_FS_IOCTL_DEV` (5).
+    pub const FS_IOCTL_DEV: u64 = 1 << 15;
+    /// The rights a rule on a file other than a directory may carry (the kernel's
+    /// `ACCESS_FILE` in security/landlock/fs.c).
+    pub const FS_FILE_RIGHTS: u64 =
+        FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV;
+    /// `LANDLOCK_ACCESS_NET_BIND_TCP` (4).
+    pub const NET_BIND_TCP: u64 = 1 << 0;
+    /// `LANDLOCK_ACCESS_NET_CONNECT_TCP` (4).
+    pub const NET_CONNECT_TCP: u64 = 1 << 1;
+    /// `LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET` (6).
+    pub const SCOPE_ABSTRACT_UNIX_SOCKET: u64 = 1 << 0;
+    /// `LANDLOCK_SCOPE_SIGNAL` (6).
+    pub const SCOPE_SIGNAL: u64 = 1 << 1;
+}
+
+use access::{FS_MAKE_BLOCK as ACCESS_FS_MAKE_BLOCK, SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL};
+
+/// The Landlock ABI this kernel offers (`landlock_create_ruleset(NULL, 0,
+/// LANDLOCK_CREATE_RULESET_VERSION)`); an error when Landlock is missing or disabled.
+pub fn abi() -> io::Result<u32> {
+    crate::process::landlock_abi()
+}
+
+/// What a full ruleset handles and allows, as raw bits (see [`access`]): no policy, only what
+/// the kernel is to be told.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RulesetSpec {
+    /// `handled_access_fs`: file system rights denied unless a path rule allows them.
+    pub handled_fs: u64,
+    /// `handled_access_net`: TCP rights denied unless a port rule allows them.
+    pub handled_net: u64,
+    /// `scoped`: IPC that stops at the domain's edge.
+    pub scoped: u64,
+    /// Path-beneath rules: a path (symlinks followed) and the rights allowed beneath it.
+    pub paths: Vec<(PathBuf, u64)>,
+    /// Net-port rules: a TCP port and the rights allowed on it.
+    pub tcp: Vec<(u16, u64)>,
+}
+
+/// Why [`build`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LandlockError {
+    /// Bits that are no Landlock right this module knows of.
+    #[error("unknown Landlock {what} bits {bits:#x}")]
+    UnknownBits {
+        /// Which field: "file system", "network" or "scope".
+        what: &'static str,
+        /// The unknown bits.
+        bits: u64,
+    },
+    /// Creating the ruleset failed (a right or scope this kernel lacks, or no Landlock).
+    #[error("creating the Landlock ruleset: {0}")]
+    Create(#[source] RulesetError),
+    /// Landlock is not enabled in this kernel.
+    #[error("Landlock is not available in this kernel")]
+    Unavailable,
+    /// A rule's path could not be opened or examined.
+    #[error("Landlock rule for {}: {source}", path.display())]
+    Open {
+        /// The path as given.
+        path: PathBuf,
+        /// What open(2) or fstat(2) said.
+        #[source]
+        source: io::Error,
+    },
+    /// The kernel (or the crate) refused a path rule.
+    #[error("Landlock rule for {}: {source}", path.display())]
+    PathRule {
+        /// The path as given.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: RulesetError,
+    },
+    /// The kernel (or the crate) refused a port rule.
+    #[error("Landlock rule for TCP port {port}: {source}")]
+    PortRule {
+        /// The port.
+        port: u16,
+        /// What went wrong.
+        #[source]
+        source: RulesetError,
+    },
+}
+
+/// Raw bits as the crate's flags of type `$t`, or [`LandlockError::UnknownBits`].
+macro_rules! bits {
+    ($t:ty, $what:expr, $raw:expr) => {
+        BitFlags::<$t>::from_bits($raw).map_err(|e| LandlockError::UnknownBits {
+            what: $what,
+            bits: e.invalid_bits(),
+        })
+    };
+}
+
+/// Build a ruleset from `spec` in the calling (parent) process, ready for the child's
+/// [`Ruleset::restrict_self`]. Each path is opened `O_PATH | O_CLOEXEC` following symlinks;
+/// directory-only rights are masked out for other files (see the module docs). Errors name
+/// the path or port they concern.
+pub fn build(spec: &RulesetSpec) -> Result<Ruleset, LandlockError> {
+    let fs = bits!(AccessFs, "file system", spec.handled_fs)?;
+    let net = bits!(AccessNet, "network", spec.handled_net)?;
+    let scoped = bits!(Scope, "scope", spec.scoped)?;
+    let mut ruleset = landlock::Ruleset::default().set_compatibility(CompatLevel::HardRequirement);
+    if !fs.is_empty() {
+        ruleset = ruleset.handle_access(fs).map_err(LandlockError::Create)?;
+    }
+    if !net.is_empty() {
+        ruleset = ruleset.handle_access(net).map_err(LandlockError::Create)?;
+    }
+    if !scoped.is_empty() {
+        ruleset = ruleset.scope(scoped).map_err(LandlockError::Create)?;
+    }
+    let mut created = ruleset.create().map_err(LandlockError::Create)?;
+    for (path, rights) in &spec.paths {
+        let open_err = |source| LandlockError::Open {
+            path: path.clone(),
+            source,
+        };
+        // O_PATH: no read permission needed, no open side effect (a FIFO, a device)
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+            .open(path)
+            .map_err(open_err)?;
+        let is_dir = file.metadata().map_err(open_err)?.is_dir();
+        let rights = if is_dir {
+            *rights
+        } else {
+            rights & access::FS_FILE_RIGHTS
+        };
+        let rights = bits!(AccessFs, "file system", rights)?;
+        created = created
+            .add_rule(PathBeneath::new(file, rights))
+            .map_err(|source| LandlockError::PathRule {
+                path: path.clone(),
+                source,
+            })?;
+    }
+    for &(port, rights) in &spec.tcp {
+        let rights = bits!(AccessNet, "network", rights)?;
+        created = created
+            .add_rule(NetPort::new(port, rights))
+            .map_err(|source| LandlockError::PortRule { port, source })?;
+    }
+    let fd: Option<OwnedFd> = created.into();
+    Ok(Ruleset {
+        fd: fd.ok_or(LandlockError::Unavailable)?,
+        abi: abi().map_err(|_| LandlockError::Unavailable)?,
+    })
+}
 
 /// The first ABI with scopes.
 pub const SCOPES_ABI: u32 = 6;
@@ -58,7 +275,7 @@ impl Coverage {
 #[derive(Debug)]
 pub struct Ruleset {
     fd: OwnedFd,
-    /// The ABI it was made for.
+    /// The ABI it was made for ([`Ruleset::process_scope`]), or this kernel's ABI ([`build`]).
     pub abi: u32,
 }
 
@@ -111,8 +328,10 @@ impl Ruleset {
         Ruleset { fd, abi }
     }
 
-    /// Enforce the ruleset on the calling thread (and what it executes). Needs no_new_privs or
-    /// CAP_SYS_ADMIN at the moment of the call. Async-signal-safe.
+    /// Enforce the ruleset on the calling thread (and what it executes): one
+    /// landlock_restrict_self(2), no allocation, async-signal-safe. Needs no_new_privs or
+    /// CAP_SYS_ADMIN at the moment of the call (`EPERM` otherwise; see the module docs for
+    /// where the child's steps call it). The ruleset stays usable: a descriptor, not a domain.
     pub fn restrict_self(&self) -> io::Result<()> {
         // SAFETY: integer arguments only; the descriptor is ours and open.
         let r =
@@ -147,6 +366,50 @@ mod tests {
         );
         assert!(Coverage::for_abi(6).signals);
         assert!(!Coverage::for_abi(0).ptrace);
+    }
+
+    #[test]
+    fn access_bits_agree_with_the_landlock_crate() {
+        use landlock::{Access, ABI};
+        let all_fs = (0..16).fold(0, |m, b| m | 1u64 << b);
+        assert_eq!(AccessFs::from_all(ABI::V7).bits(), all_fs);
+        assert_eq!(AccessFs::from_file(ABI::V7).bits(), access::FS_FILE_RIGHTS);
+        assert_eq!(BitFlags::from(AccessFs::Refer).bits(), access::FS_REFER);
+        assert_eq!(
+            BitFlags::from(AccessFs::IoctlDev).bits(),
+            access::FS_IOCTL_DEV
+        );
+        assert_eq!(
+            BitFlags::from(AccessNet::BindTcp).bits(),
+            access::NET_BIND_TCP
+        );
+        assert_eq!(
+            BitFlags::from(AccessNet::ConnectTcp).bits(),
+            access::NET_CONNECT_TCP
+        );
+        assert_eq!(BitFlags::from(Scope::Signal).bits(), access::SCOPE_SIGNAL);
+        assert_eq!(
+            BitFlags::from(Scope::AbstractUnixSocket).bits(),
+            access::SCOPE_ABSTRACT_UNIX_SOCKET
+        );
+    }
+
+    #[test]
+    fn abi_is_the_process_probe() {
+        assert_eq!(abi().unwrap(), crate::process::landlock_abi().unwrap());
+    }
+
+    #[test]
+    fn a_built_ruleset_records_this_kernels_abi() {
+        let r = build(&RulesetSpec {
+            handled_fs: access::FS_READ_FILE,
+            handled_net: access::NET_CONNECT_TCP,
+            scoped: access::SCOPE_SIGNAL,
+            tcp: vec![(443, access::NET_CONNECT_TCP)],
+            ..RulesetSpec::default()
+        })
+        .unwrap();
+        assert_eq!(r.abi, abi().unwrap());
     }
 
     #[test]

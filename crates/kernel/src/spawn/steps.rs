@@ -259,6 +259,10 @@ pub(super) fn run<O: ChildOps>(ops: &mut O, a: &ChildArgs) -> Result<Executed, (
     if c.no_new_privs_first {
         ops.set_no_new_privs().map_err(at(Stage::NoNewPrivs))?;
     }
+    // landlock_restrict_self(2) needs no_new_privs or CAP_SYS_ADMIN at the call (EPERM
+    // otherwise): an unprivileged caller has set no_new_privs just above; a root caller
+    // without no_new_privs still holds CAP_SYS_ADMIN here, since the bounding set, ids and
+    // capability sets change only below.
     if let Some(r) = &c.landlock {
         ops.landlock_restrict_self(r).map_err(at(Stage::Landlock))?;
     }

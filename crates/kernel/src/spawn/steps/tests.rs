@@ -378,6 +378,21 @@ fn root_drops_caps_and_installs_seccomp_while_it_still_may() {
     );
 }
 
+/// Root without no_new_privs: landlock_restrict_self(2) needs CAP_SYS_ADMIN then, so the
+/// domain must be entered before the bounding set, ids and capability sets drop it.
+#[test]
+fn root_without_no_new_privs_enters_landlock_while_it_still_may() {
+    let mut c = root_with_caps_dropped();
+    c.landlock = Some(ruleset());
+    let f = Fixture::new(c);
+    let calls = run_clean(&f.args(Opts::default()));
+    let at = |call: &Call| calls.iter().position(|c| c == call).unwrap();
+    assert!(!calls.contains(&NoNewPrivs), "{calls:?}");
+    for later in [BoundingDrop(2), Setresuid(1001), Capset(DOCKER_CAPS)] {
+        assert!(at(&Landlock) < at(&later), "{calls:?}");
+    }
+}
+
 #[test]
 fn root_with_apparmor_no_new_privs_and_a_terminal() {
     let mut c = root_with_caps_dropped();
