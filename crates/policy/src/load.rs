@@ -203,7 +203,10 @@ impl Cx {
                             self.error(
                                 "bad-api-version",
                                 v.span,
-                                format!("apiVersion `{s}` is not one of {}", API_VERSIONS.join(", ")),
+                                format!(
+                                    "apiVersion `{s}` is not one of {}",
+                                    API_VERSIONS.join(", ")
+                                ),
                             );
                         }
                     }
@@ -225,7 +228,11 @@ impl Cx {
             }
         }
         if !api {
-            self.error("bad-api-version", n.span, "the object has no apiVersion".into());
+            self.error(
+                "bad-api-version",
+                n.span,
+                "the object has no apiVersion".into(),
+            );
         }
         if !kind {
             self.error("bad-kind", n.span, "the object has no kind".into());
@@ -266,7 +273,13 @@ impl Cx {
         let Some(fs) = self.fields(
             "abstract",
             n,
-            &["filesystem", "executable", "network", "capability", "confine"],
+            &[
+                "filesystem",
+                "executable",
+                "network",
+                "capability",
+                "confine",
+            ],
         ) else {
             return;
         };
