@@ -398,7 +398,7 @@ impl Cx {
                         .fields("confine.tcp", v, &["bind", "connect"])
                         .unwrap_or_default()
                     {
-                        let ports = self.ports(&format!("confine.tcp.{k}"), v);
+                        let ports = Some(self.ports(&format!("confine.tcp.{k}"), v));
                         if k == "bind" {
                             x.tcp_bind = ports;
                         } else {

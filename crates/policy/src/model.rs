@@ -93,10 +93,11 @@ pub struct Network {
 pub struct Extensions {
     /// `version` (only 1 is known).
     pub version: u32,
-    /// `tcp.bind`: ports the process may bind.
-    pub tcp_bind: Vec<PortRule>,
-    /// `tcp.connect`: ports the process may connect to.
-    pub tcp_connect: Vec<PortRule>,
+    /// `tcp.bind`: ports the process may bind; `Some` (even empty) restricts binding.
+    pub tcp_bind: Option<Vec<PortRule>>,
+    /// `tcp.connect`: ports the process may connect to; `Some` (even empty) restricts
+    /// connecting.
+    pub tcp_connect: Option<Vec<PortRule>>,
     /// `scopes`.
     pub scopes: Vec<Scope>,
     /// `deviceIoctl` was present (device ioctls are then restricted to its paths).
