@@ -61,6 +61,14 @@ pub fn load(file: &str, bytes: &[u8]) -> Loaded {
     }
 }
 
+/// Where a mapping's content starts: its first key (block mappings' own marks come late).
+fn start(n: &Node) -> Span {
+    match &n.value {
+        Value::Map(pairs) if !pairs.is_empty() => pairs[0].0.span,
+        _ => n.span,
+    }
+}
+
 struct Cx {
     file: String,
     diags: Vec<Diagnostic>,
@@ -230,15 +238,15 @@ impl Cx {
         if !api {
             self.error(
                 "bad-api-version",
-                n.span,
+                start(n),
                 "the object has no apiVersion".into(),
             );
         }
         if !kind {
-            self.error("bad-kind", n.span, "the object has no kind".into());
+            self.error("bad-kind", start(n), "the object has no kind".into());
         }
         let Some(spec) = spec else {
-            self.error("no-spec", n.span, "the object has no spec".into());
+            self.error("no-spec", start(n), "the object has no spec".into());
             return;
         };
         let Some(fs) = self.fields("spec", spec, &["abstract", "mode", "state"]) else {
@@ -380,19 +388,13 @@ impl Cx {
         let fs = self.fields("confine", n, &keys)?;
         let mut x = Extensions::default();
         let mut version = None;
+        let mut version_given = false;
         for (k, v) in fs {
             match k {
-                "version" => match &v.value {
-                    Value::Scalar(s, true) if s.parse::<u32>() == Ok(EXTENSION_VERSION) => {
-                        version = Some(EXTENSION_VERSION)
-                    }
-                    Value::Scalar(s, true) if s.parse::<u64>().is_ok() => self.error(
-                        "bad-version",
-                        v.span,
-                        format!("confine.version {s} is not supported (only {EXTENSION_VERSION})"),
-                    ),
-                    _ => self.wrong_type("confine.version", "a number", v),
-                },
+                "version" => {
+                    version_given = true;
+                    version = self.version(v);
+                }
                 "tcp" => {
                     for (k, v) in self
                         .fields("confine.tcp", v, &["bind", "connect"])
@@ -435,15 +437,38 @@ impl Cx {
         match version {
             Some(v) => x.version = v,
             None => {
+                if version_given {
+                    return None;
+                }
                 self.error(
                     "bad-version",
-                    n.span,
+                    start(n),
                     format!("confine needs `version: {EXTENSION_VERSION}`"),
                 );
                 return None;
             }
         }
         Some(x)
+    }
+
+    fn version(&mut self, v: &Node) -> Option<u32> {
+        match &v.value {
+            Value::Scalar(s, true) if s.parse::<u32>() == Ok(EXTENSION_VERSION) => {
+                Some(EXTENSION_VERSION)
+            }
+            Value::Scalar(s, true) if s.parse::<u64>().is_ok() => {
+                self.error(
+                    "bad-version",
+                    v.span,
+                    format!("confine.version {s} is not supported (only {EXTENSION_VERSION})"),
+                );
+                None
+            }
+            _ => {
+                self.wrong_type("confine.version", "a number", v);
+                None
+            }
+        }
     }
 
     fn ports(&mut self, where_: &str, n: &Node) -> Vec<PortRule> {
