@@ -300,3 +300,17 @@ fn ten_thousand_rules_load_fast() {
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
 }
+
+#[test]
+fn the_schema_doc_example_loads() {
+    let doc = include_str!("../../../docs/policy-schema.md");
+    let start = doc.find("```yaml\n").unwrap() + 8;
+    let end = start + doc[start..].find("```").unwrap();
+    let l = load("doc", doc[start..end].as_bytes());
+    assert!(l.diagnostics.is_empty(), "{:#?}", l.diagnostics);
+    let p = l.policy.unwrap();
+    assert_eq!(p.paths.len(), 7);
+    let plan = confine_policy::landlock::landlock(&p, 6, confine_policy::landlock::Compat::Require)
+        .unwrap();
+    assert_eq!(plan.ports.len(), 2);
+}
