@@ -314,3 +314,15 @@ fn the_schema_doc_example_loads() {
         .unwrap();
     assert_eq!(plan.ports.len(), 2);
 }
+
+#[test]
+fn json_escapes_read_as_json_does() {
+    let l = load(
+        "p.json",
+        br#"{"filesystem": {"readOnlyPaths": ["\/etc\/caf\u00e9", "/a\tb"]}}"#,
+    );
+    assert!(l.diagnostics.is_empty(), "{:#?}", l.diagnostics);
+    let p = l.policy.unwrap();
+    assert_eq!(p.paths[0].path, "/etc/café");
+    assert_eq!(p.paths[1].path, "/a\tb");
+}
