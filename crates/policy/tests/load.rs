@@ -306,7 +306,7 @@ fn the_schema_doc_example_loads() {
     let doc = include_str!("../../../docs/policy-schema.md");
     let start = doc.find("```yaml\n").unwrap() + 8;
     let end = start + doc[start..].find("```").unwrap();
-    let l = load("doc", doc[start..end].as_bytes());
+    let l = load("doc", &doc.as_bytes()[start..end]);
     assert!(l.diagnostics.is_empty(), "{:#?}", l.diagnostics);
     let p = l.policy.unwrap();
     assert_eq!(p.paths.len(), 7);
