@@ -10,6 +10,10 @@ use yaml_rust2::parser::Parser;
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 use yaml_rust2::Event;
 
+/// How deep mappings and lists may nest (a policy needs 6; the limit keeps the tree, and
+/// dropping it, far from the stack's end).
+pub(crate) const MAX_DEPTH: usize = 64;
+
 /// A node with where it starts.
 #[derive(Debug)]
 pub(crate) struct Node {
@@ -121,6 +125,12 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                 } else {
                     Value::Map(Vec::new())
                 };
+                if stack.len() >= MAX_DEPTH {
+                    return Err(SyntaxError {
+                        span: at,
+                        message: format!("nested deeper than {MAX_DEPTH} levels"),
+                    });
+                }
                 stack.push((Node { value, span: at }, None));
                 continue;
             }

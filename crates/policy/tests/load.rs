@@ -326,3 +326,29 @@ fn json_escapes_read_as_json_does() {
     assert_eq!(p.paths[0].path, "/etc/café");
     assert_eq!(p.paths[1].path, "/a\tb");
 }
+
+#[test]
+fn deep_nesting_is_refused_not_a_crash() {
+    let deep = "[".repeat(100_000);
+    let l = load("p", deep.as_bytes());
+    assert!(l.policy.is_none());
+    assert_eq!(l.diagnostics[0].code, "syntax");
+    let l = load(
+        "p",
+        format!("{}{}", "[".repeat(65), "]".repeat(65)).as_bytes(),
+    );
+    assert!(l.diagnostics[0].message.contains("nested deeper than 64"));
+}
+
+#[test]
+fn depends_on_no_kernel_runtime_or_seccomp_crate() {
+    let manifest = include_str!("../Cargo.toml");
+    for forbidden in [
+        "confine-kernel",
+        "confine-runtime",
+        "confine-seccomp",
+        "confine.workspace",
+    ] {
+        assert!(!manifest.contains(forbidden), "{forbidden}");
+    }
+}

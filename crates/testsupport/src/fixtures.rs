@@ -58,7 +58,8 @@ pub const SPO_EXAMPLE_APPARMORPROFILE: &[u8] =
     include_bytes!("../fixtures/spo/example-apparmorprofile.yaml");
 
 /// SPO's `AppArmorProfile` CustomResourceDefinition (`deploy/base-crds/crds/`).
-pub const SPO_APPARMORPROFILE_CRD: &[u8] = include_bytes!("../fixtures/spo/apparmorprofile-crd.yaml");
+pub const SPO_APPARMORPROFILE_CRD: &[u8] =
+    include_bytes!("../fixtures/spo/apparmorprofile-crd.yaml");
 
 /// The path of an SPO fixture by file name, e.g. `spo("example-apparmorprofile.yaml")`.
 pub fn spo(name: &str) -> PathBuf {
