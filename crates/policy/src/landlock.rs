@@ -296,6 +296,30 @@ pub struct LandlockPlan {
 }
 
 impl LandlockPlan {
+    /// The widenings as located warnings (code `glob-widened`) of the policy's `file`, for the
+    /// caller to print with the loader's diagnostics.
+    pub fn widening_diagnostics(&self, file: &str) -> Vec<Diagnostic> {
+        self.widenings
+            .iter()
+            .map(|w| {
+                let (line, column) = w.at.unwrap_or((1, 1));
+                Diagnostic {
+                    severity: Severity::Warning,
+                    code: "glob-widened",
+                    file: file.to_string(),
+                    line,
+                    column,
+                    rule: None,
+                    syscall: None,
+                    message: format!(
+                        "`{}` widened to everything beneath `{}` (Landlock has no globs)",
+                        w.glob, w.path
+                    ),
+                }
+            })
+            .collect()
+    }
+
     /// Whether the plan restricts anything at all.
     pub fn is_empty(&self) -> bool {
         self.handled_fs == 0 && self.handled_net == 0 && self.scoped == 0

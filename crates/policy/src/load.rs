@@ -4,7 +4,7 @@
 //! `security-profiles-operator.x-k8s.io/v1` or `v1alpha1`, `kind: AppArmorProfile`) or just its
 //! `spec.abstract`. Unknown keys and duplicate keys are warnings (Kubernetes prunes unknown
 //! fields of a structural schema silently; confine says so); a value of the wrong type, a
-//! relative path, a port out of range or an unknown scope is an error. `null` counts as absent.
+//! relative path, a port out of range, an unknown capability or an unknown scope is an error. `null` counts as absent.
 
 use crate::model::{Access, Extensions, Mode, Network, PathRule, Policy, PortRule, Scope, Span};
 use crate::yaml::{self, parse_bool, Node, Value};
@@ -322,8 +322,13 @@ impl Cx {
                     for (_, v) in self.fields("capability", v, &keys).unwrap_or_default() {
                         let mut caps = Vec::new();
                         for item in self.list("capability.allowedCapabilities", v) {
-                            if let Some(s) = self.string("a capability", item) {
-                                caps.push(s.to_string());
+                            let Some(s) = self.string("a capability", item) else {
+                                continue;
+                            };
+                            match confine_abi::caps::Capability::parse(s) {
+                                Ok(_) => caps.push(s.to_string()),
+                                // apparmor_parser: "Invalid capability".
+                                Err(e) => self.error("bad-capability", item.span, e.to_string()),
                             }
                         }
                         p.capabilities = Some(caps);

@@ -65,6 +65,10 @@ fn full_plan_at_abi_7() {
         plan.widenings[0].to_string(),
         "2:28: `/etc/*.conf` widened to everything beneath `/etc` (Landlock has no globs)"
     );
+    assert_eq!(
+        plan.widening_diagnostics("p.yaml")[0].to_string(),
+        "p.yaml:2:28: warning: `/etc/*.conf` widened to everything beneath `/etc` (Landlock has no globs) [glob-widened]"
+    );
     assert!(plan.dropped.is_empty());
     let pairs: Vec<_> = plan
         .seccomp_sockets

@@ -230,6 +230,19 @@ fn ports_out_of_range_are_errors() {
 }
 
 #[test]
+fn unknown_capability_is_an_error() {
+    assert_eq!(
+        one("capability:\n  allowedCapabilities: [net_raw, not_a_cap]\n"),
+        "2:34 error bad-capability"
+    );
+    let l = load(
+        "p",
+        b"capability: {allowedCapabilities: [CAP_SYS_ADMIN, chown]}\n",
+    );
+    assert_eq!(l.policy.unwrap().capabilities.unwrap().len(), 2);
+}
+
+#[test]
 fn extension_version_and_scopes() {
     assert_eq!(one("confine:\n  scopes: []\n"), "2:3 error bad-version");
     assert_eq!(one("confine:\n  version: 2\n"), "2:12 error bad-version");
