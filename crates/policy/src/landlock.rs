@@ -248,8 +248,9 @@ pub struct PortGrant {
 /// sockets. For `allowUdp: false` and `allowRaw: false` the runtime, under [`Compat::Require`],
 /// adds a seccomp rule per pair: `socket(domain, type, _)` fails with `EACCES` when
 /// `args[0] == domain` and `(args[1] & 0xf) == type` (the mask drops `SOCK_NONBLOCK` and
-/// `SOCK_CLOEXEC`; `SOCK_TYPE_MASK` is 0xf). `socketpair` cannot make inet sockets, and on
-/// 32-bit ABIs `socketcall(2)` needs the same treatment (or refusing it, as Docker does on
+/// `SOCK_CLOEXEC`; `SOCK_TYPE_MASK` is 0xf). (`AF_INET`, `SOCK_DGRAM`) also covers ICMP
+/// "ping" sockets, which AppArmor's `network inet dgram` covers too. `socketpair` cannot make
+/// inet sockets, and on 32-bit ABIs `socketcall(2)` needs the same treatment (or refusing it, as Docker does on
 /// kernels with the direct call).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SocketDeny {
