@@ -250,8 +250,8 @@ pub struct PortGrant {
 /// `args[0] == domain` and `(args[1] & 0xf) == type` (the mask drops `SOCK_NONBLOCK` and
 /// `SOCK_CLOEXEC`; `SOCK_TYPE_MASK` is 0xf). (`AF_INET`, `SOCK_DGRAM`) also covers ICMP
 /// "ping" sockets, which AppArmor's `network inet dgram` covers too. `socketpair` cannot make
-/// inet sockets, and on 32-bit ABIs `socketcall(2)` needs the same treatment (or refusing it, as Docker does on
-/// kernels with the direct call).
+/// inet sockets, and on 32-bit ABIs `socketcall(2)` needs the same treatment (or refusing it,
+/// as Docker does on kernels with the direct call).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SocketDeny {
     /// `AF_*`.
