@@ -183,9 +183,11 @@ impl Cx {
             self.wrong_type("the policy", "a mapping", n);
             return;
         };
-        let whole = pairs.iter().any(|(k, _)| {
-            matches!(&k.value, Value::Scalar(s, _) if matches!(s.as_str(), "apiVersion" | "kind" | "spec"))
-        });
+        let object_key = |k: &Node| match &k.value {
+            Value::Scalar(s, _) => matches!(s.as_str(), "apiVersion" | "kind" | "spec"),
+            _ => false,
+        };
+        let whole = pairs.iter().any(|(k, _)| object_key(k));
         if whole {
             self.object(n, p);
         } else {
