@@ -52,3 +52,16 @@ pub fn apparmor(name: &str) -> PathBuf {
 pub fn kernel_6_1_features() -> PathBuf {
     apparmor("kernel-6.1-debian.features")
 }
+
+/// SPO's example `AppArmorProfile` (kubernetes-sigs/security-profiles-operator `examples/`).
+pub const SPO_EXAMPLE_APPARMORPROFILE: &[u8] =
+    include_bytes!("../fixtures/spo/example-apparmorprofile.yaml");
+
+/// SPO's `AppArmorProfile` CustomResourceDefinition (`deploy/base-crds/crds/`).
+pub const SPO_APPARMORPROFILE_CRD: &[u8] =
+    include_bytes!("../fixtures/spo/apparmorprofile-crd.yaml");
+
+/// The path of an SPO fixture by file name, e.g. `spo("example-apparmorprofile.yaml")`.
+pub fn spo(name: &str) -> PathBuf {
+    path(&format!("spo/{name}"))
+}
