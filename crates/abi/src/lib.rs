@@ -13,6 +13,7 @@
 pub mod arch;
 pub mod caps;
 pub mod errno;
+pub mod landlock;
 pub mod mux;
 pub mod syscalls;
 

@@ -52,54 +52,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
-/// `LANDLOCK_ACCESS_FS_*`, `LANDLOCK_ACCESS_NET_*` and `LANDLOCK_SCOPE_*` bits, as in
-/// include/uapi/linux/landlock.h (the ABI that introduced each in brackets).
-pub mod access {
-    /// `LANDLOCK_ACCESS_FS_EXECUTE` (1).
-    pub const FS_EXECUTE: u64 = 1 << 0;
-    /// `LANDLOCK_ACCESS_FS_WRITE_FILE` (1).
-    pub const FS_WRITE_FILE: u64 = 1 << 1;
-    /// `LANDLOCK_ACCESS_FS_READ_FILE` (1).
-    pub const FS_READ_FILE: u64 = 1 << 2;
-    /// `LANDLOCK_ACCESS_FS_READ_DIR` (1), directories only.
-    pub const FS_READ_DIR: u64 = 1 << 3;
-    /// `LANDLOCK_ACCESS_FS_REMOVE_DIR` (1), directories only.
-    pub const FS_REMOVE_DIR: u64 = 1 << 4;
-    /// `LANDLOCK_ACCESS_FS_REMOVE_FILE` (1), directories only.
-    pub const FS_REMOVE_FILE: u64 = 1 << 5;
-    /// `LANDLOCK_ACCESS_FS_MAKE_CHAR` (1), directories only.
-    pub const FS_MAKE_CHAR: u64 = 1 << 6;
-    /// `LANDLOCK_ACCESS_FS_MAKE_DIR` (1), directories only.
-    pub const FS_MAKE_DIR: u64 = 1 << 7;
-    /// `LANDLOCK_ACCESS_FS_MAKE_REG` (1), directories only.
-    pub const FS_MAKE_REG: u64 = 1 << 8;
-    /// `LANDLOCK_ACCESS_FS_MAKE_SOCK` (1), directories only.
-    pub const FS_MAKE_SOCK: u64 = 1 << 9;
-    /// `LANDLOCK_ACCESS_FS_MAKE_FIFO` (1), directories only.
-    pub const FS_MAKE_FIFO: u64 = 1 << 10;
-    /// `LANDLOCK_ACCESS_FS_MAKE_BLOCK` (1), directories only.
-    pub const FS_MAKE_BLOCK: u64 = 1 << 11;
-    /// `LANDLOCK_ACCESS_FS_MAKE_SYM` (1), directories only.
-    pub const FS_MAKE_SYM: u64 = 1 << 12;
-    /// `LANDLOCK_ACCESS_FS_REFER` (2), directories only.
-    pub const FS_REFER: u64 = 1 << 13;
-    /// `LANDLOCK_ACCESS_FS_TRUNCATE` (3).
-    pub const FS_TRUNCATE: u64 = 1 << 14;
-    /// `LANDLOCK_ACCESS_FS_IOCTL_DEV` (5).
-    pub const FS_IOCTL_DEV: u64 = 1 << 15;
-    /// The rights a rule on a file other than a directory may carry (the kernel's
-    /// `ACCESS_FILE` in security/landlock/fs.c).
-    pub const FS_FILE_RIGHTS: u64 =
-        FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV;
-    /// `LANDLOCK_ACCESS_NET_BIND_TCP` (4).
-    pub const NET_BIND_TCP: u64 = 1 << 0;
-    /// `LANDLOCK_ACCESS_NET_CONNECT_TCP` (4).
-    pub const NET_CONNECT_TCP: u64 = 1 << 1;
-    /// `LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET` (6).
-    pub const SCOPE_ABSTRACT_UNIX_SOCKET: u64 = 1 << 0;
-    /// `LANDLOCK_SCOPE_SIGNAL` (6).
-    pub const SCOPE_SIGNAL: u64 = 1 << 1;
-}
+/// `LANDLOCK_ACCESS_FS_*`, `LANDLOCK_ACCESS_NET_*` and `LANDLOCK_SCOPE_*` bits, defined once in
+/// confine-abi (include/uapi/linux/landlock.h).
+pub use confine_abi::landlock as access;
 
 use access::{FS_MAKE_BLOCK as ACCESS_FS_MAKE_BLOCK, SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL};
 

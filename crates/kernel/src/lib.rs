@@ -4,7 +4,7 @@
 //! `#![forbid(unsafe_code)]`.
 //!
 //! It must not depend on profiles or the compiler: it installs programs and applies steps it is
-//! given; only `confine-bpf`'s instruction type crosses into it.
+//! given; only `confine-bpf`'s instruction type and `confine-abi`'s Landlock bits cross into it.
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
