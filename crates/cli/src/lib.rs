@@ -390,6 +390,45 @@ pub struct RunArgs {
     /// can trace and signal any process of its user (docker's --pid=host without AppArmor)
     #[arg(long = "unsafe-share-processes")]
     pub unsafe_share_processes: bool,
+    /// The file-and-network policy: a Security Profiles Operator AppArmorProfile (or its
+    /// spec.abstract) with confine's extensions, YAML or JSON (docs/policy-schema.md);
+    /// enforced by AppArmor where it is enabled, by Landlock otherwise (see --lsm)
+    #[arg(long, value_name = "FILE", help_heading = "Policy")]
+    pub policy: Option<PathBuf>,
+    /// Allow reading files and listing directories beneath PATH (Landlock; with any path flag,
+    /// file access and execution are limited to the paths given)
+    #[arg(long = "ro", value_name = "PATH", help_heading = "Policy")]
+    pub ro: Vec<PathBuf>,
+    /// Allow reading and writing beneath PATH
+    #[arg(long = "rw", value_name = "PATH", help_heading = "Policy")]
+    pub rw: Vec<PathBuf>,
+    /// Allow reading and executing beneath PATH
+    #[arg(long = "rox", value_name = "PATH", help_heading = "Policy")]
+    pub rox: Vec<PathBuf>,
+    /// Allow reading, writing and executing beneath PATH
+    #[arg(long = "rwx", value_name = "PATH", help_heading = "Policy")]
+    pub rwx: Vec<PathBuf>,
+    /// Allow binding this TCP port; with any, binding other ports is denied (Landlock ABI 4)
+    #[arg(long = "bind-tcp", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Policy")]
+    pub bind_tcp: Vec<u16>,
+    /// Allow connecting to this TCP port; with any, other ports are denied (Landlock ABI 4)
+    #[arg(long = "connect-tcp", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Policy")]
+    pub connect_tcp: Vec<u16>,
+    /// Stop signals or abstract Unix socket connections at the sandbox's edge (Landlock ABI 6)
+    #[arg(
+        long = "scope",
+        value_name = "SCOPE",
+        value_enum,
+        help_heading = "Policy"
+    )]
+    pub scope: Vec<ScopeArg>,
+    /// When the kernel's Landlock lacks a right the policy needs: refuse to run (require), or
+    /// run without it, listing each right dropped on stderr (best-effort)
+    #[arg(long = "landlock-compat", value_name = "MODE", value_enum, default_value_t = LandlockCompat::Require, help_heading = "Policy")]
+    pub landlock_compat: LandlockCompat,
+    /// Which LSM enforces the policy [default: apparmor where enabled, else landlock]
+    #[arg(long, value_name = "LSM", value_enum, help_heading = "Policy")]
+    pub lsm: Option<LsmArg>,
     /// Print no notes (what confine chose: no AppArmor on this kernel, no_new_privs set, a
     /// Landlock domain instead of a user namespace); the profile's own diagnostics and every
     /// error are still printed
@@ -398,6 +437,35 @@ pub struct RunArgs {
     /// The command and its arguments
     #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
     pub command: Vec<std::ffi::OsString>,
+}
+
+/// `confine run --scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// No signals to processes outside the sandbox
+    Signal,
+    /// No connections to abstract Unix sockets bound outside the sandbox
+    AbstractUnix,
+}
+
+/// `confine run --landlock-compat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LandlockCompat {
+    /// Refuse to run (exit 125) naming the right and the Landlock ABI that brings it
+    Require,
+    /// Run without what the kernel lacks; every right or rule dropped is listed
+    BestEffort,
+}
+
+/// `confine run --lsm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LsmArg {
+    /// AppArmor: the policy rendered as a profile, loaded and entered
+    Apparmor,
+    /// Landlock: the policy as one ruleset with the isolation's scopes
+    Landlock,
+    /// Both
+    Both,
 }
 
 /// Shells for `confine completions`.

@@ -277,6 +277,20 @@ impl Ruleset {
         })
     }
 
+    /// Put this ruleset at `target`'s descriptor number (dup3 with `O_CLOEXEC`), closing what
+    /// was there: whoever holds `target` now holds this ruleset. Used by a namespace's init,
+    /// whose command enters the ruleset found at the number confine prepared.
+    pub fn replace(self, target: &Ruleset) -> io::Result<()> {
+        // SAFETY: both descriptors are open and ours; dup3 atomically closes the target's old
+        // file and makes its number refer to this ruleset, close-on-exec. `self` is then
+        // dropped, closing only its own number.
+        let r = unsafe { libc::dup3(self.fd.as_raw_fd(), target.fd.as_raw_fd(), libc::O_CLOEXEC) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// A stand-in holding any descriptor, for unit tests that never enforce it.
     #[cfg(test)]
     pub(crate) fn stand_in(fd: OwnedFd, abi: u32) -> Ruleset {

@@ -75,6 +75,18 @@ pub enum Error {
     /// A name cannot go into the docker-default template.
     #[error(transparent)]
     AppArmorName(#[from] confine_apparmor::template::NameError),
+    /// The file-and-network policy (its file, or the quick flags) is wrong.
+    #[error("{message}")]
+    Policy {
+        /// The policy file, or `command line`.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The Landlock ruleset could not be built (a path that cannot be opened, a right this
+    /// kernel refuses).
+    #[error(transparent)]
+    Landlock(#[from] confine_kernel::landlock::LandlockError),
     /// What was asked for cannot be had with confine's privilege or on this kernel.
     #[error("{0}")]
     Unavailable(String),

@@ -18,7 +18,7 @@
 use crate::note::{Note, Notes};
 use crate::{Error, Result};
 use confine_abi::{CapSet, Capability};
-use confine_kernel::landlock::{Coverage, Ruleset};
+use confine_kernel::landlock::{access, Coverage, SCOPES_ABI};
 use confine_kernel::mounts;
 use confine_kernel::spawn::Namespace;
 use std::ffi::CString;
@@ -99,13 +99,42 @@ impl Privilege {
     }
 }
 
+/// The process-isolation part of a Landlock domain, made for Landlock ABI `abi`: the scopes
+/// (signals, abstract Unix sockets) from ABI 6; before, a domain that handles only
+/// `MAKE_BLOCK` with no rule (creating block devices, which a container's device cgroup
+/// forbids too), since a domain must handle something — and any domain keeps its processes
+/// from tracing those outside it. [`crate::plan`] puts it into one ruleset with the policy's
+/// rights, when there is a policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessScope {
+    /// The kernel's Landlock ABI.
+    pub abi: u32,
+}
+
+impl ProcessScope {
+    /// `(handled_access_fs, scoped)` of the scope alone.
+    pub fn bits(self) -> (u64, u64) {
+        if self.abi >= SCOPES_ABI {
+            (0, access::SCOPE_SIGNAL | access::SCOPE_ABSTRACT_UNIX_SOCKET)
+        } else {
+            (access::FS_MAKE_BLOCK, 0)
+        }
+    }
+
+    /// The scopes to add to a policy's ruleset (which handles rights of its own, so that the
+    /// `MAKE_BLOCK` stand-in is not needed).
+    pub fn scoped(self) -> u64 {
+        self.bits().1
+    }
+}
+
 /// The isolation of one run.
 #[derive(Debug)]
 pub struct Isolation {
     /// The new namespaces and what to set up in them.
     pub namespace: Option<Namespace>,
-    /// The Landlock domain.
-    pub landlock: Option<Ruleset>,
+    /// The Landlock domain's process isolation.
+    pub landlock: Option<ProcessScope>,
     /// no_new_privs must be set before Landlock and seccomp.
     pub no_new_privs_first: bool,
 }
@@ -180,11 +209,6 @@ pub fn plan(who: &Privilege, abi: u32, ask: Ask, notes: Notes) -> Result<Isolati
         landlock_only,
     } = ask;
     let cover = Coverage::for_abi(abi);
-    let ruleset = |abi| {
-        Ruleset::process_scope(abi).map_err(Error::io(format!(
-            "creating a Landlock ruleset (ABI {abi})"
-        )))
-    };
     if who.has("SYS_ADMIN") {
         let namespace = (!share_processes || system_paths)
             .then(|| namespace(!share_processes, system_paths, None));
@@ -195,13 +219,13 @@ pub fn plan(who: &Privilege, abi: u32, ask: Ask, notes: Notes) -> Result<Isolati
         let landlock = if share_processes {
             None
         } else if cover.signals {
-            Some(ruleset(abi)?)
+            Some(ProcessScope { abi })
         } else if may_trace {
             if !cover.ptrace {
                 return Err(Error::Unavailable("this kernel has no Landlock, which keeps a command granted SYS_PTRACE from tracing confine's init; drop SYS_PTRACE, or give --unsafe-share-processes".into()));
             }
             notes(Note::LandlockBeforeScopes { abi });
-            Some(ruleset(abi)?)
+            Some(ProcessScope { abi })
         } else {
             None
         };
@@ -218,7 +242,7 @@ pub fn plan(who: &Privilege, abi: u32, ask: Ask, notes: Notes) -> Result<Isolati
         return Ok(Isolation {
             namespace: Some(namespace(true, system_paths, Some((who.uid, who.gid)))),
             landlock: if cover.signals {
-                Some(ruleset(abi)?)
+                Some(ProcessScope { abi })
             } else {
                 None
             },
@@ -234,7 +258,7 @@ pub fn plan(who: &Privilege, abi: u32, ask: Ask, notes: Notes) -> Result<Isolati
             if abi == 0 { "no Landlock".to_string() } else { format!("ABI {abi}") }
         )));
     } else {
-        Some(ruleset(abi)?)
+        Some(ProcessScope { abi })
     };
     if root_command && system_paths && !protections_inherited() {
         return Err(Error::Unavailable("the command would run as root with /proc/sys writable: making it read-only takes a mount namespace, which takes CAP_SYS_ADMIN (confine lacks it); run the command with --user, or give --security-opt systempaths=unconfined".into()));

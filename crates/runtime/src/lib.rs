@@ -29,6 +29,7 @@ pub mod isolation;
 mod note;
 pub mod options;
 mod plan;
+pub mod policy;
 pub mod precompiled;
 mod request;
 pub mod seccomp;

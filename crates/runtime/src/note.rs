@@ -43,6 +43,31 @@ pub enum Note {
         /// How many.
         count: u32,
     },
+    /// A diagnostic of the policy file (or of its lowering: a widened glob).
+    PolicyDiagnostic(String),
+    /// `capability.allowedCapabilities` took capabilities away from the grant.
+    PolicyCapabilities {
+        /// The policy.
+        file: String,
+        /// What it took away.
+        removed: String,
+    },
+    /// Under `--landlock-compat best-effort`, a right or rule left out.
+    LandlockDropped {
+        /// The policy.
+        file: String,
+        /// What was left out, and why.
+        what: String,
+    },
+    /// Which LSM enforces the policy, and what.
+    PolicyEnforced {
+        /// The policy.
+        file: String,
+        /// `Landlock (ABI 7, require)`, `AppArmor (profile NAME)`, or both.
+        by: String,
+        /// What is enforced.
+        summary: String,
+    },
     /// No user namespace could be set up: a Landlock domain instead.
     NoUserNamespace {
         /// The step that failed.
@@ -56,7 +81,10 @@ impl Note {
     /// Whether this is a diagnostic of the user's own input (the seccomp profile), shown even
     /// with `--quiet`, rather than a note about what confine chose.
     pub fn is_diagnostic(&self) -> bool {
-        matches!(self, Note::SeccompDiagnostic(_))
+        matches!(
+            self,
+            Note::SeccompDiagnostic(_) | Note::PolicyDiagnostic(_) | Note::LandlockDropped { .. }
+        )
     }
 }
 
@@ -72,6 +100,10 @@ impl std::fmt::Display for Note {
             Note::NoNewPrivsNeeded => write!(f, "confine: note: setting no_new_privs: without CAP_SYS_ADMIN the seccomp filter and the Landlock domain need it"),
             Note::UserNamespaceMapsOnlyOwnIds { uid, gid, want_uid, want_gid } => write!(f, "confine: note: a user namespace would map only {uid}:{gid}, not {want_uid}:{want_gid} and its groups: isolating the command with a Landlock domain instead"),
             Note::BoundingSetKept { count } => write!(f, "confine: note: the bounding set keeps {count} capabilities Docker would drop (dropping needs CAP_SETPCAP); no_new_privs keeps the command from gaining them"),
+            Note::PolicyDiagnostic(d) => write!(f, "{d}"),
+            Note::PolicyCapabilities { file, removed } => write!(f, "confine: note: policy {file}: capability.allowedCapabilities leaves out {removed}"),
+            Note::LandlockDropped { file, what } => write!(f, "confine: warning: policy {file}: dropped (best-effort): {what}"),
+            Note::PolicyEnforced { file, by, summary } => write!(f, "confine: policy {file}: enforced by {by}: {summary}"),
             Note::NoUserNamespace { stage, error } => write!(f, "confine: note: no user namespace here ({} failed: {error}): isolating the command with a Landlock domain instead", stage.describe()),
         }
     }

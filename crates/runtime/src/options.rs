@@ -27,6 +27,8 @@ pub struct SecurityOptions {
     pub no_new_privs: bool,
     /// `systempaths=unconfined`: /proc and /sys as they are.
     pub system_paths_unconfined: bool,
+    /// `landlock=FILE`: the file-and-network policy, enforced by Landlock.
+    pub landlock_policy: Option<std::path::PathBuf>,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -62,6 +64,7 @@ pub fn parse(
         apparmor: None,
         no_new_privs: false,
         system_paths_unconfined: false,
+        landlock_policy: None,
     };
     for raw in security_opt {
         // Docker takes `key=value` and the older `key:value`; a seccomp path may be any bytes
@@ -72,6 +75,16 @@ pub fn parse(
         };
         if k == b"seccomp" {
             o.seccomp = seccomp_value(v.unwrap_or_default())?;
+            continue;
+        }
+        if k == b"landlock" {
+            let v = v.unwrap_or_default();
+            if v.is_empty() {
+                return Err(bad(
+                    "--security-opt landlock: the policy file is empty (give landlock=FILE)",
+                ));
+            }
+            o.landlock_policy = Some(v.into());
             continue;
         }
         let opt = raw.to_str().ok_or_else(|| {
@@ -117,7 +130,7 @@ pub fn parse(
                 ))
             }
             _ => return Err(bad(format!(
-                "unknown --security-opt `{opt}` (expected seccomp=, apparmor=, no-new-privileges, systempaths=unconfined or label=)"
+                "unknown --security-opt `{opt}` (expected seccomp=, apparmor=, landlock=, no-new-privileges, systempaths=unconfined or label=)"
             ))),
         }
     }

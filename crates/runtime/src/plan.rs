@@ -3,14 +3,16 @@
 //! runc's order ([`Plan::steps`]), and carries what [`Plan::execute`] hands to the kernel crate.
 
 use crate::apparmor::{self, Choice};
-use crate::isolation::{self, Ask, Privilege};
+use crate::isolation::{self, Ask, Privilege, ProcessScope};
 use crate::note::{Note, Notes};
 use crate::options::{self, SecurityOptions};
+use crate::policy::{self as run_policy, Lowered, PolicyChoice};
 use crate::users::{self, Db};
 use crate::{descriptors, env, seccomp, Error, Result, RunRequest};
 use confine_abi::{Arch, CapSet};
 use confine_apparmor::detect::Detection;
 use confine_bpf::Insn;
+use confine_kernel::landlock::{self, Ruleset, RulesetSpec};
 use confine_kernel::process::{self, CapSets};
 use confine_kernel::spawn::Confinement;
 use confine_kernel::terminal::{is_tty, Terminal};
@@ -101,6 +103,8 @@ pub(crate) struct Decided {
     pub listen: u32,
     pub keep_fds: u32,
     pub workdir: Option<CString>,
+    /// The file-and-network policy, when one is given.
+    pub policy: Option<PolicyChoice>,
 }
 
 /// A run, planned: what will be applied, in order, and what executing it needs.
@@ -154,10 +158,16 @@ pub enum Step {
     },
     /// no_new_privs.
     NoNewPrivs,
-    /// The Landlock domain.
+    /// The Landlock domain: the isolation's scopes and the policy's rights, one ruleset.
     Landlock {
         /// Its ABI.
         abi: u32,
+        /// The policy it enforces (None: the isolation's scopes alone).
+        policy: Option<String>,
+        /// Its path rules.
+        path_rules: usize,
+        /// Its TCP port rules.
+        port_rules: usize,
     },
     /// The seccomp filter.
     Seccomp {
@@ -263,7 +273,16 @@ impl Plan {
             v.push(Step::NoNewPrivs);
         }
         if let Some(r) = &c.landlock {
-            v.push(Step::Landlock { abi: r.abi });
+            let policy = d
+                .policy
+                .as_ref()
+                .and_then(|p| p.landlock.as_ref().map(|l| (&p.file, l)));
+            v.push(Step::Landlock {
+                abi: r.abi,
+                policy: policy.map(|(f, _)| f.clone()),
+                path_rules: policy.map_or(0, |(_, l)| l.spec.paths.len()),
+                port_rules: policy.map_or(0, |(_, l)| l.spec.tcp.len()),
+            });
         }
         let seccomp = c.seccomp.as_ref().map(|(p, _)| Step::Seccomp {
             instructions: p.len(),
@@ -361,6 +380,16 @@ fn decide(
             )));
         }
         t
+    };
+
+    // the file-and-network policy: read, lowered and checked against this host; its
+    // allowedCapabilities limit the grant
+    let (policy, granted) = match run_policy::choose(req, &opts, facts, notes)? {
+        Some((p, choice)) => {
+            let granted = run_policy::limit_capabilities(&p, granted, notes);
+            (Some(choice), granted)
+        }
+        None => (None, granted),
     };
 
     // seccomp: docker's choice of profile
@@ -464,6 +493,7 @@ fn decide(
         listen,
         keep_fds,
         workdir,
+        policy,
     };
     let (confinement, in_userns) = isolate(&decided, false, notes)?;
     Ok(Plan {
@@ -543,12 +573,29 @@ pub(crate) fn isolate(
         } else {
             CapSets::default()
         });
+        // one Landlock ruleset: the policy's rights and the isolation's scopes together
+        let policy = d.policy.as_ref().and_then(|p| p.landlock.as_ref());
+        let (landlock, spec) = ruleset(plan.landlock, policy)?;
+        // rules on paths are opened again by the init, through its own mounts
+        let landlock_rebuild = spec.filter(|s| plan.namespace.is_some() && !s.paths.is_empty());
+        // landlock_restrict_self needs no_new_privs without CAP_SYS_ADMIN (in a user
+        // namespace the command holds it there)
+        let mut no_new_privs_first = plan.no_new_privs_first;
+        let mut no_new_privs = no_new_privs;
+        if landlock.is_some() && !in_userns && !d.who.has("SYS_ADMIN") && !no_new_privs_first {
+            no_new_privs_first = true;
+            if !no_new_privs {
+                notes(Note::NoNewPrivsNeeded);
+            }
+            no_new_privs = true;
+        }
         let confinement = Confinement {
             apparmor_exec: d.apparmor.profile.clone(),
             seccomp: d.seccomp.clone(),
             no_new_privs,
-            no_new_privs_first: plan.no_new_privs_first,
-            landlock: plan.landlock,
+            no_new_privs_first,
+            landlock,
+            landlock_rebuild,
             bounding,
             last_cap: d.last_cap,
             caps,
@@ -560,4 +607,31 @@ pub(crate) fn isolate(
         };
         return Ok((confinement, in_userns));
     }
+}
+
+/// The one Landlock ruleset of a run: the isolation's scope alone (as it always was), or the
+/// policy's rights with the isolation's scopes added (and then its spec, for the init to build
+/// again); None when neither asks for anything.
+fn ruleset(
+    scope: Option<ProcessScope>,
+    policy: Option<&Lowered>,
+) -> Result<(Option<Ruleset>, Option<RulesetSpec>)> {
+    let scope_only = |s: ProcessScope| {
+        Ruleset::process_scope(s.abi).map_err(Error::io(format!(
+            "creating a Landlock ruleset (ABI {})",
+            s.abi
+        )))
+    };
+    let Some(policy) = policy else {
+        return Ok((scope.map(scope_only).transpose()?, None));
+    };
+    let mut spec: RulesetSpec = policy.spec.clone();
+    if let Some(s) = scope {
+        spec.scoped |= s.scoped();
+    }
+    if spec.handled_fs == 0 && spec.handled_net == 0 && spec.scoped == 0 {
+        // a policy that lowered to nothing (best-effort on a kernel without what it needs)
+        return Ok((scope.map(scope_only).transpose()?, None));
+    }
+    Ok((Some(landlock::build(&spec)?), Some(spec)))
 }

@@ -1,12 +1,14 @@
 //! What a run asks for: the values of `confine run`'s command line, as plain data.
 
+use crate::policy::{Lsm, QuickRules};
+use confine_policy::landlock::Compat;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// One `confine run`: the command and the confinement asked for, as `docker run` takes them.
 /// Values are as given (the binary builds this from its command-line parser); [`crate::plan`]
 /// checks and resolves them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunRequest {
     /// The command and its arguments (at least the command).
     pub command: Vec<OsString>,
@@ -44,6 +46,43 @@ pub struct RunRequest {
     pub preserve_fds: u32,
     /// `--unsafe-share-processes`: no pid namespace, no Landlock domain.
     pub unsafe_share_processes: bool,
+    /// `--policy FILE`: the file-and-network policy (overrides `--security-opt landlock=`).
+    pub policy: Option<PathBuf>,
+    /// `--ro`, `--rw`, `--rox`, `--rwx`, `--bind-tcp`, `--connect-tcp`, `--scope`.
+    pub rules: QuickRules,
+    /// `--landlock-compat`: what to do when the kernel's Landlock lacks a right the policy needs.
+    pub landlock_compat: Compat,
+    /// `--lsm`: which LSM enforces the policy; None: AppArmor where it is enabled, Landlock
+    /// otherwise (Landlock for `--security-opt landlock=`).
+    pub lsm: Option<Lsm>,
+}
+
+impl Default for RunRequest {
+    fn default() -> RunRequest {
+        RunRequest {
+            command: Vec::new(),
+            user: None,
+            group_add: Vec::new(),
+            env: Vec::new(),
+            env_file: Vec::new(),
+            workdir: None,
+            tty: false,
+            interactive: false,
+            security_opt: Vec::new(),
+            seccomp: None,
+            apparmor: None,
+            apparmor_file: None,
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            privileged: false,
+            preserve_fds: 0,
+            unsafe_share_processes: false,
+            policy: None,
+            rules: QuickRules::default(),
+            landlock_compat: Compat::Require,
+            lsm: None,
+        }
+    }
 }
 
 impl RunRequest {

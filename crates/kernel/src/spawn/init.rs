@@ -309,6 +309,14 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
             }
         }
     }
+    // The policy's ruleset, built again through the new mounts (see
+    // `Confinement::landlock_rebuild`), replaces confine's at the same descriptor.
+    if let (Some(spec), Some(outside)) = (&args.c.landlock_rebuild, &args.c.landlock) {
+        let inside = crate::landlock::build(spec).map_err(io::Error::other);
+        if let Err(e) = inside.and_then(|r| r.replace(outside)) {
+            fail_init(status, Stage::Landlock, &e);
+        }
+    }
     // Without a pid namespace the init's death does not end the command: it gets its own
     // parent-death signal.
     if !ns.pid {

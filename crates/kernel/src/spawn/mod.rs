@@ -26,7 +26,7 @@ mod steps;
 
 pub use init::Namespace;
 
-use crate::landlock::Ruleset;
+use crate::landlock::{Ruleset, RulesetSpec};
 use crate::process::CapSets;
 use crate::seccomp::{InstallFlags, Prepared};
 use crate::terminal::{pipe, Setup, Terminal};
@@ -111,6 +111,11 @@ pub struct Confinement {
     pub no_new_privs_first: bool,
     /// The Landlock domain to enter before anything else is dropped.
     pub landlock: Option<Ruleset>,
+    /// With a namespace: the ruleset's spec, built again by the init once its mounts are in
+    /// place and put at `landlock`'s descriptor. The init's fresh /proc (and any other mount
+    /// it makes) holds other files than the ones confine opened outside, so rules naming them
+    /// must be opened inside. confine's own build (`landlock`) has checked the spec already.
+    pub landlock_rebuild: Option<RulesetSpec>,
     /// Capabilities to keep in the bounding set (the others up to `last_cap` are dropped);
     /// None leaves it alone.
     pub bounding: Option<u64>,

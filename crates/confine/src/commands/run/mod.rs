@@ -7,7 +7,10 @@
 //! command before it runs: exit 125.
 
 use crate::{exit, Outcome};
-use confine_cli::RunArgs;
+use confine_cli::{LandlockCompat, LsmArg, RunArgs, ScopeArg};
+use confine_policy::landlock::Compat;
+use confine_policy::Scope;
+use confine_runtime::policy::{Lsm, QuickRules};
 use confine_runtime::{Ended, Note, RunRequest};
 
 /// The runtime's request for these arguments.
@@ -30,6 +33,32 @@ fn request(a: RunArgs) -> RunRequest {
         privileged: a.privileged,
         preserve_fds: a.preserve_fds,
         unsafe_share_processes: a.unsafe_share_processes,
+        policy: a.policy,
+        rules: QuickRules {
+            ro: a.ro,
+            rw: a.rw,
+            rox: a.rox,
+            rwx: a.rwx,
+            bind_tcp: a.bind_tcp,
+            connect_tcp: a.connect_tcp,
+            scopes: a
+                .scope
+                .iter()
+                .map(|s| match s {
+                    ScopeArg::Signal => Scope::Signal,
+                    ScopeArg::AbstractUnix => Scope::AbstractUnix,
+                })
+                .collect(),
+        },
+        landlock_compat: match a.landlock_compat {
+            LandlockCompat::Require => Compat::Require,
+            LandlockCompat::BestEffort => Compat::BestEffort,
+        },
+        lsm: a.lsm.map(|l| match l {
+            LsmArg::Apparmor => Lsm::AppArmor,
+            LsmArg::Landlock => Lsm::Landlock,
+            LsmArg::Both => Lsm::Both,
+        }),
     }
 }
 
