@@ -277,6 +277,14 @@ impl Ruleset {
         })
     }
 
+    /// Another descriptor for the same ruleset (close-on-exec).
+    pub fn try_clone(&self) -> io::Result<Ruleset> {
+        Ok(Ruleset {
+            fd: self.fd.try_clone()?,
+            abi: self.abi,
+        })
+    }
+
     /// Put this ruleset at `target`'s descriptor number (dup3 with `O_CLOEXEC`), closing what
     /// was there: whoever holds `target` now holds this ruleset. Used by a namespace's init,
     /// whose command enters the ruleset found at the number confine prepared.

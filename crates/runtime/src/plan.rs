@@ -12,7 +12,7 @@ use crate::{descriptors, env, seccomp, Error, Result, RunRequest};
 use confine_abi::{Arch, CapSet};
 use confine_apparmor::detect::Detection;
 use confine_bpf::Insn;
-use confine_kernel::landlock::{self, Ruleset, RulesetSpec};
+use confine_kernel::landlock::{Ruleset, RulesetSpec};
 use confine_kernel::process::{self, CapSets};
 use confine_kernel::spawn::Confinement;
 use confine_kernel::terminal::{is_tty, Terminal};
@@ -577,7 +577,7 @@ pub(crate) fn isolate(
         let policy = d.policy.as_ref().and_then(|p| p.landlock.as_ref());
         let (landlock, spec) = ruleset(plan.landlock, policy)?;
         // rules on paths are opened again by the init, through its own mounts
-        let landlock_rebuild = spec.filter(|s| plan.namespace.is_some() && !s.paths.is_empty());
+        let landlock_rebuild = spec.filter(|s| plan.namespace.is_some() && names_new_mounts(s));
         // landlock_restrict_self needs no_new_privs without CAP_SYS_ADMIN (in a user
         // namespace the command holds it there)
         let mut no_new_privs_first = plan.no_new_privs_first;
@@ -625,13 +625,26 @@ fn ruleset(
     let Some(policy) = policy else {
         return Ok((scope.map(scope_only).transpose()?, None));
     };
-    let mut spec: RulesetSpec = policy.spec.clone();
-    if let Some(s) = scope {
-        spec.scoped |= s.scoped();
-    }
-    if spec.handled_fs == 0 && spec.handled_net == 0 && spec.scoped == 0 {
+    match &policy.ruleset {
         // a policy that lowered to nothing (best-effort on a kernel without what it needs)
-        return Ok((scope.map(scope_only).transpose()?, None));
+        None => Ok((scope.map(scope_only).transpose()?, None)),
+        Some(r) => {
+            let r = r
+                .try_clone()
+                .map_err(Error::io("duplicating the Landlock ruleset"))?;
+            Ok((Some(r), Some(policy.spec.clone())))
+        }
     }
-    Ok((Some(landlock::build(&spec)?), Some(spec)))
+}
+
+/// Whether a rule names a file on a filesystem of which the namespace's init mounts a new
+/// instance (procfs with a pid namespace, devpts): rules opened outside would name the host's
+/// files, not the command's, and must be opened again inside. Other mounts the init makes are
+/// bind mounts of the same files (the same inodes, to which Landlock ties its rules), or masks.
+/// A symlink elsewhere that resolves into /proc is resolved outside: its rule then allows
+/// nothing inside (it fails closed).
+fn names_new_mounts(spec: &RulesetSpec) -> bool {
+    spec.paths.iter().any(|(p, _)| {
+        ["/proc", "/dev/pts"].iter().any(|m| p.starts_with(m))
+    })
 }

@@ -17,11 +17,13 @@
 
 use crate::note::{Note, Notes};
 use crate::options::SecurityOptions;
+use crate::isolation::ProcessScope;
 use crate::plan::HostFacts;
+use confine_kernel::landlock::SCOPES_ABI;
 use crate::{Error, Result, RunRequest};
 use confine_abi::{CapSet, Capability};
-use confine_kernel::landlock::RulesetSpec;
-use confine_policy::landlock::{landlock, Compat, LandlockError, LandlockPlan};
+use confine_kernel::landlock::{self, LandlockError as KernelError, Ruleset, RulesetSpec};
+use confine_policy::landlock::{landlock, Compat, LandlockError, LandlockPlan, PathGrant};
 use confine_policy::{Access, Extensions, PathRule, Policy, PortRule, Scope, Span};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -217,23 +219,33 @@ pub fn limit_capabilities(policy: &Policy, granted: CapSet, notes: Notes) -> Cap
     kept
 }
 
-/// The policy's Landlock side, checked against this host.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The policy's Landlock side, checked against this host, and its ruleset built.
+#[derive(Debug)]
 pub struct Lowered {
     /// The plan (after any best-effort drops, including rules on missing paths).
     pub plan: LandlockPlan,
-    /// What the kernel is to be told (before the isolation's scopes are added).
+    /// What the kernel is told: the policy's rights and the isolation's scopes.
     pub spec: RulesetSpec,
     /// `--landlock-compat`.
     pub compat: Compat,
     /// Under best-effort, every right or rule left out, as said to the user.
     pub dropped: Vec<String>,
+    /// The ruleset, built once here (None when the policy lowered to nothing: best-effort on
+    /// a kernel without what it needs).
+    pub ruleset: Option<Ruleset>,
 }
 
-/// Lower `policy` for a kernel with Landlock ABI `abi`. Under `Require`, a right the ABI lacks,
-/// a path that does not exist or a socket rule that cannot be had is an error; under
-/// `BestEffort`, each is dropped and listed in the plan's `dropped` (and said as a warning).
-pub fn lower(policy: &Policy, abi: u32, compat: Compat, notes: Notes) -> Result<Lowered> {
+/// Lower `policy` for a kernel with Landlock ABI `abi` and build its ruleset, with `scoped`
+/// (the isolation's scopes) added: one ruleset for both. Under `Require`, a right the ABI
+/// lacks, a path that cannot be opened or a socket rule that cannot be had is an error; under
+/// `BestEffort`, each is dropped and listed in `dropped` (and said as a warning).
+pub fn lower(
+    policy: &Policy,
+    abi: u32,
+    compat: Compat,
+    scoped: u64,
+    notes: Notes,
+) -> Result<Lowered> {
     let mut plan = match landlock(policy, abi, compat) {
         Ok(p) => p,
         Err(e @ LandlockError::Abi { .. }) => {
@@ -257,31 +269,7 @@ pub fn lower(policy: &Policy, abi: u32, compat: Compat, notes: Notes) -> Result<
     for w in plan.widening_diagnostics(&policy.file) {
         notes(Note::PolicyDiagnostic(w.to_string()));
     }
-    let mut dropped: Vec<String> = plan.dropped.iter().map(|g| g.to_string()).collect();
-    // every path must exist when the ruleset is built (Landlock opens it)
-    let mut paths = Vec::with_capacity(plan.paths.len());
-    for g in std::mem::take(&mut plan.paths) {
-        match std::fs::metadata(&g.path) {
-            Ok(_) => paths.push(g),
-            Err(e) => {
-                let what = format!(
-                    "{}:{}:{}: path {}: {e}",
-                    policy.file, g.span.line, g.span.column, g.path
-                );
-                if compat == Compat::Require {
-                    return Err(bad_policy(&policy.file, format!("{what} (Landlock rules name existing files; give --landlock-compat best-effort to drop it)")));
-                }
-                dropped.push(format!("{what} (the rule is left out)"));
-            }
-        }
-    }
-    plan.paths = paths;
-    for what in &dropped {
-        notes(Note::LandlockDropped {
-            file: policy.file.clone(),
-            what: what.clone(),
-        });
-    }
+    let dropped: Vec<String> = plan.dropped.iter().map(|g| g.to_string()).collect();
     let spec = RulesetSpec {
         handled_fs: plan.handled_fs,
         handled_net: plan.handled_net,
@@ -293,12 +281,57 @@ pub fn lower(policy: &Policy, abi: u32, compat: Compat, notes: Notes) -> Result<
             .collect(),
         tcp: plan.ports.iter().map(|p| (p.port, p.rights)).collect(),
     };
-    Ok(Lowered {
+    let mut l = Lowered {
         plan,
         spec,
         compat,
         dropped,
-    })
+        ruleset: None,
+    };
+    if l.spec.handled_fs == 0 && l.spec.handled_net == 0 && l.spec.scoped == 0 {
+        return Ok(l);
+    }
+    l.spec.scoped |= scoped;
+    // every path must be opened: a path that cannot be stops the run under require, and is
+    // left out (and said) under best-effort
+    l.ruleset = loop {
+        match landlock::build(&l.spec) {
+            Ok(r) => break Some(r),
+            Err(KernelError::Open { path, source }) if compat == Compat::BestEffort => {
+                let at = l.plan.paths.iter().find(|g| Path::new(&g.path) == path);
+                let what = format!(
+                    "{}path {}: {source} (the rule is left out)",
+                    located(policy, at),
+                    path.display()
+                );
+                l.spec.paths.retain(|(p, _)| *p != path);
+                l.plan.paths.retain(|g| Path::new(&g.path) != path);
+                l.dropped.push(what);
+            }
+            Err(KernelError::Open { path, source }) => {
+                let at = l.plan.paths.iter().find(|g| Path::new(&g.path) == path);
+                return Err(bad_policy(&policy.file, format!("{}path {}: {source} (Landlock rules name existing files; give --landlock-compat best-effort to leave it out)", located(policy, at), path.display())));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    for what in &l.dropped {
+        notes(Note::LandlockDropped {
+            file: policy.file.clone(),
+            what: what.clone(),
+        });
+    }
+    Ok(l)
+}
+
+/// `FILE:LINE:COL: ` of a rule written in the policy file (nothing for a quick flag's).
+fn located(policy: &Policy, at: Option<&PathGrant>) -> String {
+    match at {
+        Some(g) if g.span.line > 0 => {
+            format!("{}:{}:{}: ", policy.file, g.span.line, g.span.column)
+        }
+        _ => String::new(),
+    }
 }
 
 /// The policy of a run, as the LSMs will enforce it.
@@ -349,7 +382,15 @@ pub(crate) fn choose(
         ));
     }
     let landlock = if lsm.landlock() {
-        let l = lower(&policy, facts.landlock_abi, req.landlock_compat, notes)?;
+        // the isolation's scopes go into the same ruleset: from ABI 6 unless processes are
+        // shared (before, the isolation's stand-in domain adds nothing a policy lacks)
+        let abi = facts.landlock_abi;
+        let scoped = if abi >= SCOPES_ABI && !req.unsafe_share_processes {
+            ProcessScope { abi }.scoped()
+        } else {
+            0
+        };
+        let l = lower(&policy, abi, req.landlock_compat, scoped, notes)?;
         if !l.plan.seccomp_sockets.is_empty() {
             return Err(Error::Unavailable(format!(
                 "policy {}: {} needs seccomp socket rules, which confine run does not add yet",
@@ -510,9 +551,9 @@ mod tests {
         };
         let p = merge(None, &q).unwrap().unwrap();
         let mut notes = Vec::new();
-        let e = lower(&p, 7, Compat::Require, &mut |n| notes.push(n)).unwrap_err();
+        let e = lower(&p, 7, Compat::Require, 0, &mut |n| notes.push(n)).unwrap_err();
         assert!(e.to_string().contains("/nonexistent-confine-test"), "{e}");
-        let l = lower(&p, 7, Compat::BestEffort, &mut |n| notes.push(n)).unwrap();
+        let l = lower(&p, 7, Compat::BestEffort, 0, &mut |n| notes.push(n)).unwrap();
         assert_eq!(l.spec.paths.len(), 1);
         assert_eq!(l.dropped.len(), 1);
         assert!(notes
@@ -523,11 +564,11 @@ mod tests {
     #[test]
     fn an_old_abi_is_refused_naming_the_right_and_the_abi() {
         let p = merge(None, &quick()).unwrap().unwrap();
-        let e = lower(&p, 3, Compat::Require, &mut |_| {}).unwrap_err();
+        let e = lower(&p, 3, Compat::Require, 0, &mut |_| {}).unwrap_err();
         let m = e.to_string();
         assert!(m.contains("ABI 4") && m.contains("TCP bind"), "{m}");
         assert!(m.contains("ABI 6") && m.contains("signal"), "{m}");
-        let l = lower(&p, 3, Compat::BestEffort, &mut |_| {}).unwrap();
+        let l = lower(&p, 3, Compat::BestEffort, 0, &mut |_| {}).unwrap();
         assert_eq!(l.spec.handled_net, 0);
         assert_eq!(l.spec.scoped, 0);
         assert_eq!(l.dropped.len(), 2);

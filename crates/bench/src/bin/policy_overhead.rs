@@ -1,0 +1,123 @@
+//! `cargo run --release -p confine-bench --bin policy_overhead`: what a Landlock policy adds to
+//! `confine run`, at start-up (a policy of 50 paths against none, side by side in the same
+//! run) and at run time (a file-heavy workload, `find /usr -type f | wc -l`, bare, under
+//! `confine run` without a policy, and with one). Median wall time of many runs; prints a
+//! Markdown table.
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn median_ms(n: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm up
+    let mut t: Vec<f64> = (0..n)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[n / 2]
+}
+
+fn ok(c: &mut Command) {
+    let s = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run");
+    assert!(s.success(), "{c:?} failed: {s:?}");
+}
+
+fn main() {
+    let confine = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/confine");
+    assert!(
+        confine.exists(),
+        "build confine first: cargo build --release"
+    );
+    // A private, unpredictably named directory (mode 0700), removed on drop.
+    let tmp = tempfile::Builder::new()
+        .prefix("confine-policy-bench")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
+    // 50 directories, each a read-only path of the policy, and the static busybox executable
+    let mut policy = String::from("filesystem:\n  readOnlyPaths:\n");
+    for i in 0..50 {
+        let d = dir.join(format!("d{i}"));
+        std::fs::create_dir(&d).unwrap();
+        policy.push_str(&format!("  - {}/\n", d.display()));
+    }
+    let busybox = "/usr/bin/busybox"; // static: it needs no library path in the policy
+    policy.push_str(&format!("executable:\n  allowedExecutables: [{busybox}]\n"));
+    let file = dir.join("policy.yaml");
+    std::fs::write(&file, policy).unwrap();
+    let file = file.to_str().unwrap();
+
+    let n = 200;
+    let start = |opts: &[&str]| {
+        median_ms(n, || {
+            ok(Command::new(&confine)
+                .arg("run")
+                .args(opts)
+                .args(["--", busybox, "true"]))
+        })
+    };
+    let bare = median_ms(n, || ok(Command::new(busybox).arg("true")));
+    let none = start(&[]);
+    let fifty = start(&["--policy", file]);
+    let share = start(&["--unsafe-share-processes"]);
+    let share_fifty = start(&["--unsafe-share-processes", "--policy", file]);
+
+    // run time: a walk of /usr, bare and confined (the policy: /usr and /etc readable and
+    // executable from, nothing else)
+    let walk = ["sh", "-c", "find /usr -type f | wc -l"];
+    let m = 15;
+    let walk_bare = median_ms(m, || ok(Command::new(walk[0]).args(&walk[1..])));
+    let walk_none = median_ms(m, || {
+        ok(Command::new(&confine).args(["run", "--"]).args(walk))
+    });
+    let walk_policy = median_ms(m, || {
+        ok(Command::new(&confine)
+            .args(["run", "--rox", "/usr", "--ro", "/etc", "--"])
+            .args(walk))
+    });
+    let files = String::from_utf8(
+        Command::new(walk[0])
+            .args(&walk[1..])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    drop(tmp);
+
+    println!("| run | median ms | against `confine run` without a policy |");
+    println!("|---|---|---|");
+    println!("| bare `busybox true` | {bare:.2} | – |");
+    println!("| `confine run -- busybox true` | {none:.2} | – |");
+    println!(
+        "| `confine run --policy` (50 paths) | {fifty:.2} | {:+.2} ms |",
+        fifty - none
+    );
+    println!("| `confine run --unsafe-share-processes` | {share:.2} | – |");
+    println!(
+        "| `confine run --unsafe-share-processes --policy` (50 paths) | {share_fifty:.2} | {:+.2} ms (against the row above) |",
+        share_fifty - share
+    );
+    println!(
+        "| bare `find /usr -type f \\| wc -l` ({} files) | {walk_bare:.1} | – |",
+        files.trim()
+    );
+    println!(
+        "| the same under `confine run` | {walk_none:.1} | – ({:.2}× bare) |",
+        walk_none / walk_bare
+    );
+    println!(
+        "| the same under `confine run --rox /usr --ro /etc` (Landlock) | {walk_policy:.1} | {:+.1} ms ({:.2}× bare) |",
+        walk_policy - walk_none,
+        walk_policy / walk_bare
+    );
+}
