@@ -498,7 +498,8 @@ struct Proc {
     pid: u32,
     ppid: u32,
     starttime: u64,
-    /// The owner of `/proc/PID`.
+    /// The effective uid (`Uid:` in status: unlike the owner of `/proc/PID`, not root for a
+    /// process that is not dumpable).
     uid: u32,
 }
 
@@ -509,8 +510,19 @@ fn proc_of(proc_root: &Path, pid: u32) -> Option<Proc> {
         pid,
         ppid: status.ppid?,
         starttime: stat_starttime(&crate::read_text(&d.join("stat"))?)?,
-        uid: std::fs::metadata(&d).ok()?.uid(),
+        uid: status.uid?[1],
     })
+}
+
+/// Where a writer that is not root put its record: its own `XDG_RUNTIME_DIR` (from
+/// `/proc/PID/environ`, readable by root and by the same user), checked as [`default_dir`]
+/// checks it.
+fn user_dir(proc_root: &Path, a: &Proc) -> Option<PathBuf> {
+    let env = crate::read_file(&proc_root.join(a.pid.to_string()).join("environ")).ok()?;
+    let x = env
+        .split(|&c| c == 0)
+        .find_map(|v| v.strip_prefix(b"XDG_RUNTIME_DIR="))?;
+    default_dir(a.uid, Some(OsStr::from_bytes(x))).ok()
 }
 
 /// Read and check the record of writer `a` in `dir` (opened, and belonging to `dir_uid`).
@@ -584,28 +596,52 @@ fn check_record(f: File, dir_uid: u32, a: &Proc) -> Result<Record, String> {
     Ok(r)
 }
 
+/// Open record directory `d` unless already done (a missing one is no news, an unsafe one is
+/// said once); its index in `opened`.
+fn open_once(
+    opened: &mut Vec<(PathBuf, Option<(OwnedFd, u32)>)>,
+    d: &Path,
+    ignored: &mut Vec<Ignored>,
+) -> usize {
+    if let Some(i) = opened.iter().position(|(p, _)| p == d) {
+        return i;
+    }
+    let fd = match open_dir_tree(d, None, false) {
+        Ok(fd) => Some(fd),
+        Err(RecordError::Io { source, .. }) if source.raw_os_error() == Some(libc::ENOENT) => None,
+        Err(RecordError::Unsafe { path, why }) => {
+            ignored.push(Ignored { path, why });
+            None
+        }
+        Err(e) => {
+            ignored.push(Ignored {
+                path: d.to_path_buf(),
+                why: e.to_string(),
+            });
+            None
+        }
+    };
+    opened.push((d.to_path_buf(), fd));
+    opened.len() - 1
+}
+
 /// The Landlock records that apply to process `pid`: its ancestors' (by `PPid:` under
-/// `proc_root`, at most [`MAX_ANCESTORS`]) looked up in each of `dirs` (see [`default_dirs`]).
-/// Nothing found means none recorded — not that the process has no Landlock domain: the kernel
-/// does not say, and a domain made by another program leaves no record.
+/// `proc_root`, at most [`MAX_ANCESTORS`]) looked up in each of `dirs` (see [`default_dirs`])
+/// and, for an ancestor that is not root's, in its own `$XDG_RUNTIME_DIR/confine/landlock`
+/// when its environment can be read. Nothing found means none recorded — not that the process
+/// has no Landlock domain: the kernel does not say, and a domain made by another program
+/// leaves no record.
 pub fn find(proc_root: &Path, dirs: &[PathBuf], pid: u32) -> Lookup {
     let mut out = Lookup::default();
     let Some(target) = proc_of(proc_root, pid) else {
         out.incomplete = Some(format!("process {pid} could not be read"));
         return out;
     };
-    let mut open = Vec::new();
+    let mut opened: Vec<(PathBuf, Option<(OwnedFd, u32)>)> = Vec::new();
     for d in dirs {
-        match open_dir_tree(d, None, false) {
-            Ok(fd) => open.push((d, fd)),
-            Err(RecordError::Io { source, .. }) if source.raw_os_error() == Some(libc::ENOENT) => {}
-            Err(RecordError::Unsafe { path, why }) => out.ignored.push(Ignored { path, why }),
-            Err(e) => out.ignored.push(Ignored {
-                path: d.clone(),
-                why: e.to_string(),
-            }),
-        }
+        open_once(&mut opened, d, &mut out.ignored);
     }
+    let common = opened.len();
     let mut seen = std::collections::HashSet::from([pid]);
     let mut child = target.pid;
     let mut next = target.ppid;
@@ -622,7 +658,19 @@ pub fn find(proc_root: &Path, dirs: &[PathBuf], pid: u32) -> Lookup {
             out.incomplete = Some(format!("ancestor {next} could not be read"));
             break;
         };
-        for (d, fd) in &open {
+        let mut here: Vec<usize> = (0..common).collect();
+        if a.uid != 0 {
+            if let Some(d) = user_dir(proc_root, &a) {
+                let i = open_once(&mut opened, &d, &mut out.ignored);
+                if i >= common {
+                    here.push(i);
+                }
+            }
+        }
+        for (d, fd) in here.into_iter().filter_map(|i| {
+            let (d, fd) = &opened[i];
+            fd.as_ref().map(|fd| (d, fd))
+        }) {
             let path = d.join(file_name(a.pid, a.starttime));
             match read_record(fd, &path, &a) {
                 None => {}

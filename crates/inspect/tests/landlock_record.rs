@@ -226,3 +226,54 @@ fn a_directory_of_another_user_is_refused_to_the_writer() {
     assert!(e.to_string().contains("belongs to uid 4242"), "{e}");
     assert!(!theirs.join("landlock").exists());
 }
+
+#[test]
+fn a_user_s_record_is_found_in_the_writer_s_own_xdg_runtime_dir() {
+    use std::os::unix::process::CommandExt;
+    if !is_root() {
+        return;
+    }
+    // a "confine run" of uid 4242 (a shell standing in for it) and its command (a sleep)
+    let tmp = tempfile::tempdir().unwrap();
+    let xdg = tmp.path().join("xdg");
+    let dir = xdg.join("confine/landlock");
+    std::fs::create_dir_all(&dir).unwrap();
+    for d in [&xdg, &xdg.join("confine"), &dir] {
+        std::os::unix::fs::chown(d, Some(4242), Some(4242)).unwrap();
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&xdg, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let mut writer = Kid(Command::new("sh")
+        .args(["-c", "sleep 30 & echo $!; wait"])
+        .env("XDG_RUNTIME_DIR", &xdg)
+        .current_dir("/")
+        .uid(4242)
+        .gid(4242)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap());
+    let mut line = String::new();
+    BufReader::new(writer.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let command: u32 = line.trim().parse().unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", writer.0.id())).unwrap();
+    let mut r = record();
+    r.pid = writer.0.id();
+    r.starttime = confine_inspect::landlock::stat_starttime(&stat).unwrap();
+    r.uid = 4242;
+    let file = dir.join(r.file_name());
+    std::fs::write(&file, serde_json::to_vec(&r).unwrap()).unwrap();
+    std::os::unix::fs::chown(&file, Some(4242), None).unwrap();
+    // not among the directories asked for: found through the writer's environment
+    let l = find(Path::new("/proc"), &[], command);
+    assert_eq!(l.found.len(), 1, "{l:?}");
+    assert_eq!(l.found[0].path, file);
+    assert!(l.in_domain());
+    // owned by a third user, it is not believed
+    std::os::unix::fs::chown(&file, Some(4343), None).unwrap();
+    let l = find(Path::new("/proc"), &[], command);
+    assert!(l.found.is_empty());
+    assert!(l.ignored[0].why.contains("belongs to uid 4343"), "{l:?}");
+    let _ = Command::new("kill").arg(command.to_string()).status();
+}
