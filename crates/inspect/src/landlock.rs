@@ -7,7 +7,8 @@
 //! ([`RecordGuard`]). Every descendant of the writer is in the domain, except the writer's
 //! direct child when that child is confine's own init in a pid namespace
 //! ([`Record::init_not_in_domain`]). A reader walks a process's ancestors (`PPid:`) and looks
-//! for each one's record ([`find`]). A SIGKILLed writer leaves its file behind; the start time
+//! for each one's record ([`find`]) in root's directory, the reader's own, and a user
+//! ancestor's own (its `XDG_RUNTIME_DIR`, from `/proc/PID/environ`). A SIGKILLed writer leaves its file behind; the start time
 //! in the name keeps it from ever matching another process.
 //!
 //! Where: `/run/confine/landlock` for root; otherwise `$XDG_RUNTIME_DIR/confine/landlock` when
