@@ -1,12 +1,15 @@
 //! How a process is confined, read from procfs without side effects: `/proc/PID/status`
 //! (ids, capability sets, NoNewPrivs, Seccomp, Seccomp_filters, TracerPid) and the AppArmor
 //! label. Fields a kernel does not show, or that cannot be read, are `None`: never invented.
+//! The kernel does not show a process's Landlock domain: [`landlock`] writes and reads the
+//! records `confine run` keeps of the domains it made.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod container;
 mod error;
 pub mod ids;
+pub mod landlock;
 pub mod ns;
 pub mod status;
 

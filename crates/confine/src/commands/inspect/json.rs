@@ -82,10 +82,7 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
             Some(Ok(c)) => json!({"state": "label", "context": c}),
             Some(Err(e)) => json!({"state": "unknown", "error": e.to_string()}),
         },
-        "landlock": match &facts.landlock {
-            Ok(abi) => json!({"available": true, "abi": abi, "process": "not exposed by the kernel"}),
-            Err(e) => json!({"available": false, "why": e}),
-        },
+        "landlock": super::landlock::json(r.landlock.as_ref(), &facts.landlock),
         "namespaces": p.namespaces.iter().map(|n| json!({
             "kind": n.kind,
             "inode": err_or(&n.inode),

@@ -5,6 +5,7 @@
 //! decoded by path exploration (never by calling syscalls), identical stacks decoded once.
 
 mod json;
+mod landlock;
 mod render;
 mod table;
 
@@ -101,6 +102,9 @@ pub struct Report {
     pub threads: Vec<(u32, Vec<String>)>,
     /// A kernel thread (kthreadd and its children).
     pub kernel_thread: bool,
+    /// The Landlock records of its ancestors (`None` for a saved procfs: records name live
+    /// processes).
+    pub landlock: Option<confine_inspect::landlock::Lookup>,
 }
 
 /// The colours, when enabled.
@@ -543,6 +547,11 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
             }
         },
     };
+    // the kernel shows no process's Landlock domain: read what confine run recorded (not for
+    // a saved procfs, whose pids are not the live ones; not for the `--all` table, which has
+    // no Landlock column)
+    let record_dirs =
+        (a.proc_copy.is_none() && (!a.all || a.json)).then(confine_inspect::landlock::default_dirs);
     let mut decoder = Decoder::default();
     let mut reports = Vec::new();
     let mut missing = false;
@@ -584,11 +593,15 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         } else {
             Vec::new()
         };
+        let landlock = record_dirs
+            .as_ref()
+            .map(|dirs| confine_inspect::landlock::find(&root, dirs, pid));
         reports.push(Report {
             process,
             seccomp,
             threads,
             kernel_thread,
+            landlock,
         });
     }
     let mut out = String::new();

@@ -185,16 +185,13 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_name
             Some(Err(e)) => format!("unknown ({e})"),
         },
     );
-    line(
-        &mut out,
-        "landlock",
-        match &facts.landlock {
-            Ok(abi) => {
-                format!("available (ABI {abi}); per-process status not exposed by the kernel")
-            }
-            Err(e) => format!("not available: {e}"),
-        },
-    );
+    for (i, l) in super::landlock::lines(r.landlock.as_ref(), &facts.landlock)
+        .into_iter()
+        .enumerate()
+    {
+        let k = if i == 0 { "landlock" } else { "" };
+        line(&mut out, k, l);
+    }
     let mut sec = match (s.seccomp, s.seccomp_filters) {
         (Some(m), Some(n)) => format!(
             "{}, {n} {}",
