@@ -462,3 +462,52 @@ fn an_unprivileged_caller_gets_the_same_policy() {
         .unwrap();
     assert_eq!(answers(&o), ["ok", "EACCES"]);
 }
+
+/// Under best-effort, what was dropped is kept where `confine inspect` reads it (the kernel
+/// does not show a process's Landlock domain), for as long as the command runs.
+#[test]
+fn inspect_lists_what_best_effort_dropped() {
+    let marker = format!("{}.{}", 40 + std::process::id() % 10, std::process::id());
+    let mut run = Command::new("timeout")
+        .args(["-s", "KILL", "60", CONFINE, "run", "-q"])
+        .args(["--landlock-compat", "best-effort", "--rox", "/usr"])
+        .args([
+            "--ro",
+            "/nonexistent-confine-inspect-test",
+            "--",
+            "sleep",
+            &marker,
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    let pid = loop {
+        let found = std::fs::read_dir("/proc").unwrap().flatten().find_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            (cmd == format!("sleep\0{marker}\0").as_bytes()).then_some(pid)
+        });
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(t.elapsed().as_secs() < 20, "the command did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let o = Command::new(CONFINE)
+        .args(["inspect", "--json", &pid.to_string()])
+        .output()
+        .unwrap();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rec = &v["landlock"]["recorded"][0];
+    assert_eq!(rec["in_domain"], true, "{v}");
+    assert_eq!(rec["record"]["compat"], "best-effort");
+    let dropped = rec["record"]["dropped"].to_string();
+    assert!(
+        dropped.contains("/nonexistent-confine-inspect-test"),
+        "{dropped}"
+    );
+}

@@ -5,7 +5,7 @@
 
 use crate::note::{Note, Notes};
 use crate::plan::{isolate, Plan};
-use crate::{apparmor, Error, Result};
+use crate::{apparmor, record, Error, Result};
 use confine_kernel::spawn::{self, Command, Confinement, Outcome, SingleThreaded, Stage};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -65,7 +65,23 @@ impl Plan {
     /// Load what must be loaded, start the command under the confinement, wait for it.
     pub fn execute(mut self, notes: Notes) -> Result<Ended> {
         apparmor::load(&self.decided.apparmor)?;
+        // what the Landlock policy applied, for confine inspect, for as long as the command runs
+        let record = self.decided.policy.as_ref().and_then(|p| {
+            let l = p.landlock.as_ref().filter(|l| l.ruleset.is_some())?;
+            record::of(&p.file, l, self.decided.landlock_abi, notes)
+        });
+        let mut _guard = None;
         loop {
+            if let Some(r) = &record {
+                // written again when the isolation is chosen again (the init may be gone)
+                drop(_guard.take());
+                _guard = record::write(
+                    r.clone(),
+                    self.decided.who.uid,
+                    self.confinement.namespace.is_some(),
+                    notes,
+                );
+            }
             let outcome = self.spawn()?;
             if let (Outcome::Failed(stage @ (Stage::Clone | Stage::Namespace), e), true) =
                 (&outcome, self.in_userns)

@@ -31,6 +31,7 @@ pub mod options;
 mod plan;
 pub mod policy;
 pub mod precompiled;
+mod record;
 mod request;
 pub mod seccomp;
 pub mod users;

@@ -68,6 +68,11 @@ pub enum Note {
         /// What is enforced.
         summary: String,
     },
+    /// The record of the Landlock policy (for `confine inspect`) could not be written.
+    NoRecord {
+        /// Why.
+        why: String,
+    },
     /// No user namespace could be set up: a Landlock domain instead.
     NoUserNamespace {
         /// The step that failed.
@@ -104,6 +109,7 @@ impl std::fmt::Display for Note {
             Note::PolicyCapabilities { file, removed } => write!(f, "confine: note: policy {file}: capability.allowedCapabilities leaves out {removed}"),
             Note::LandlockDropped { file, what } => write!(f, "confine: warning: policy {file}: dropped (best-effort): {what}"),
             Note::PolicyEnforced { file, by, summary } => write!(f, "confine: policy {file}: enforced by {by}: {summary}"),
+            Note::NoRecord { why } => write!(f, "confine: note: no record of the Landlock policy for confine inspect: {why}"),
             Note::NoUserNamespace { stage, error } => write!(f, "confine: note: no user namespace here ({} failed: {error}): isolating the command with a Landlock domain instead", stage.describe()),
         }
     }

@@ -644,7 +644,7 @@ fn ruleset(
 /// A symlink elsewhere that resolves into /proc is resolved outside: its rule then allows
 /// nothing inside (it fails closed).
 fn names_new_mounts(spec: &RulesetSpec) -> bool {
-    spec.paths.iter().any(|(p, _)| {
-        ["/proc", "/dev/pts"].iter().any(|m| p.starts_with(m))
-    })
+    spec.paths
+        .iter()
+        .any(|(p, _)| ["/proc", "/dev/pts"].iter().any(|m| p.starts_with(m)))
 }

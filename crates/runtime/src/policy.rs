@@ -15,13 +15,13 @@
 //! landrun #48: a link must be allowed by every layer, and the scope-only layer handles no
 //! file right but still ends up in the check).
 
+use crate::isolation::ProcessScope;
 use crate::note::{Note, Notes};
 use crate::options::SecurityOptions;
-use crate::isolation::ProcessScope;
 use crate::plan::HostFacts;
-use confine_kernel::landlock::SCOPES_ABI;
 use crate::{Error, Result, RunRequest};
 use confine_abi::{CapSet, Capability};
+use confine_kernel::landlock::SCOPES_ABI;
 use confine_kernel::landlock::{self, LandlockError as KernelError, Ruleset, RulesetSpec};
 use confine_policy::landlock::{landlock, Compat, LandlockError, LandlockPlan, PathGrant};
 use confine_policy::{Access, Extensions, PathRule, Policy, PortRule, Scope, Span};
