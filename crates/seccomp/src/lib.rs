@@ -16,6 +16,7 @@ pub mod optimize;
 pub mod pipeline;
 pub mod policy;
 pub mod reference;
+pub mod sockets;
 pub mod stub;
 pub mod tree;
 pub mod verdict;
@@ -47,6 +48,7 @@ pub use pipeline::{
     Prepared,
 };
 pub use policy::{build, Decision, Options, Policy};
+pub use sockets::{guard, with_guard, GuardError, SocketRule};
 
 /// Why a profile cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
