@@ -46,9 +46,11 @@
 //!
 //! # Values
 //!
-//! `AF_*` and `SOCK_*` are the target architecture's values; they are the same everywhere
-//! except `SOCK_*` on MIPS (`SOCK_DGRAM` is 1 and `SOCK_STREAM` 2 there,
-//! arch/mips/include/asm/socket.h), which the caller must pass as MIPS spells them.
+//! A rule holds the generic values: `AF_*` from include/linux/socket.h (the same on every
+//! architecture) and `SOCK_*` from include/linux/net.h (`enum sock_type`). MIPS numbers the
+//! first two types the other way round (`SOCK_DGRAM` 1, `SOCK_STREAM` 2,
+//! arch/mips/include/asm/socket.h); the guard compares with MIPS's values on the MIPS ABIs
+//! ([`native_sock_type`]), so the same rules mean the same sockets everywhere.
 //!
 //! # Size
 //!
@@ -88,9 +90,9 @@ const ARCH: u32 = 4;
 /// sock_type` fails with `EACCES`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SocketRule {
-    /// `AF_*`, as the target architecture numbers it.
+    /// `AF_*` (include/linux/socket.h).
     pub domain: u32,
-    /// `SOCK_*` without flags (below 16), as the target architecture numbers it.
+    /// `SOCK_*` without flags (below 16), generic numbering (include/linux/net.h).
     pub sock_type: u32,
 }
 
@@ -141,14 +143,38 @@ pub enum GuardError {
 pub type Result<T, E = GuardError> = std::result::Result<T, E>;
 
 /// The numbers one audit value answers to.
-#[derive(Default)]
 struct Group {
     /// Little-endian `seccomp_data`.
     little_endian: bool,
+    /// An ABI of the group, for its socket type numbering.
+    abi: Arch,
     /// `socket` and `socketpair` numbers.
     direct: BTreeSet<u32>,
     /// `socketcall` numbers.
     socketcall: BTreeSet<u32>,
+}
+
+/// Whether `abi` numbers socket types as MIPS does.
+fn mips_types(abi: Arch) -> bool {
+    matches!(
+        abi,
+        Arch::Mips
+            | Arch::Mips64
+            | Arch::Mips64N32
+            | Arch::Mipsel
+            | Arch::Mipsel64
+            | Arch::Mipsel64N32
+    )
+}
+
+/// The value of generic socket type `t` (include/linux/net.h) on `abi`: on MIPS,
+/// `SOCK_STREAM` (1) is 2 and `SOCK_DGRAM` (2) is 1 (arch/mips/include/asm/socket.h); every
+/// other type, and every type elsewhere, keeps its number.
+pub fn native_sock_type(abi: Arch, t: u32) -> u32 {
+    match t {
+        1 | 2 if mips_types(abi) => 3 - t,
+        _ => t,
+    }
 }
 
 /// The offset of the low 32-bit word of argument `arg` (the word the kernel reads for an
@@ -190,7 +216,9 @@ pub fn guard(arch: Arch, rules: &[SocketRule]) -> Result<Vec<Insn>> {
                     audit,
                     Group {
                         little_endian: abi.is_little_endian(),
-                        ..Group::default()
+                        abi,
+                        direct: BTreeSet::new(),
+                        socketcall: BTreeSet::new(),
                     },
                 ));
                 groups.len() - 1
@@ -266,8 +294,8 @@ pub fn guard(arch: Arch, rules: &[SocketRule]) -> Result<Vec<Insn>> {
             a.bind(type_at[j]);
             a.ld(low_word(g.little_endian, 1));
             a.insn(Insn::stmt(class::ALU | op::AND | op::K, SOCK_TYPE_MASK));
-            let types: Vec<_> = types.iter().collect();
-            for (k, &&t) in types.iter().enumerate() {
+            let types: BTreeSet<u32> = types.iter().map(|&t| native_sock_type(g.abi, t)).collect();
+            for (k, &t) in types.iter().enumerate() {
                 let next = a.label();
                 let miss = if k + 1 == types.len() { end } else { next };
                 a.jump(op::JEQ, t, deny, miss);

@@ -14,7 +14,7 @@ mod support;
 
 use confine_abi::{Arch, CapSet, SyscallTable, X32_SYSCALL_BIT};
 use confine_bpf::insn::{class, op};
-use confine_bpf::{action, Emulator, Insn, SeccompData};
+use confine_bpf::{action, cache, Emulator, Insn, SeccompData};
 use confine_seccomp::sockets::{DENY, SOCK_TYPE_MASK};
 use confine_seccomp::{build, guard, optimize, with_guard, GuardError, Options, SocketRule};
 use confine_test_support::host::docker;
@@ -442,4 +442,54 @@ proptest! {
         };
         prop_assert_eq!(run(&prog, arch, nr, args, true), want);
     }
+}
+
+#[test]
+fn mips_abis_compare_with_mips_socket_types() {
+    // the rule says generic SOCK_DGRAM (2); MIPS calls it 1, and its 2 is SOCK_STREAM
+    let udp = [SocketRule::new(AF_INET, SOCK_DGRAM)];
+    for native in [Arch::Mips64, Arch::Mipsel64, Arch::Mips] {
+        let prog = with_guard(native, &udp, None).unwrap();
+        for abi in native.abis() {
+            let le = abi.is_little_endian();
+            let socket = SyscallTable::for_arch(*abi)
+                .unwrap()
+                .number("socket")
+                .unwrap();
+            let call = |t: u32| {
+                let args = [u64::from(AF_INET), u64::from(t), 0, 0, 0, 0];
+                run(&prog, abi.audit_arch(), socket, args, le)
+            };
+            assert_eq!(call(1), DENY, "{abi}");
+            assert_eq!(call(1 | 0x80 | 0x80000), DENY, "{abi}"); // MIPS's SOCK_NONBLOCK is 0x80
+            assert_eq!(call(2), action::ALLOW, "{abi}");
+        }
+    }
+}
+
+#[test]
+fn the_kernel_action_cache_is_kept_for_every_other_syscall() {
+    // the kernel caches "always ALLOW" per (arch, nr) when the filter's answer does not
+    // depend on the arguments (kernel/seccomp.c, seccomp_cache_prepare); the guard reads
+    // arguments only for the socket numbers, so everything else stays cacheable
+    let docker = docker_program(Arch::X86_64);
+    let prog = with_guard(Arch::X86_64, &policy_rules(), Some(&docker)).unwrap();
+    let sockets: Vec<(u32, u32)> = socket_numbers()
+        .into_iter()
+        .chain([(AUDIT_I386, I386_SOCKETCALL)])
+        .collect();
+    let mut kept = 0;
+    for audit in [AUDIT_X86_64, AUDIT_I386] {
+        for nr in (0..=600).chain(X32_SYSCALL_BIT..=X32_SYSCALL_BIT + 600) {
+            let before = cache::is_const_allow(&docker, audit, nr);
+            let after = cache::is_const_allow(&prog, audit, nr);
+            if sockets.contains(&(audit, nr)) {
+                assert!(!after, "{audit:#x} {nr:#x}");
+            } else {
+                assert_eq!(after, before, "{audit:#x} {nr:#x}");
+                kept += usize::from(after);
+            }
+        }
+    }
+    assert!(kept > 300, "{kept}");
 }
