@@ -324,7 +324,7 @@ fn call_number(name: &str) -> u32 {
 }
 
 /// The guard for `rules` in front of `program` (or of `ret ALLOW` without one), checked with
-/// the kernel's rules ([`confine_bpf::validate`]). With no rules, the program unchanged.
+/// the kernel's rules ([`confine_bpf::validate()`]). With no rules, the program unchanged.
 pub fn with_guard(arch: Arch, rules: &[SocketRule], program: Option<&[Insn]>) -> Result<Vec<Insn>> {
     let allow = [Insn::stmt(class::RET | op::K, action::ALLOW)];
     let program = program.unwrap_or(&allow);
