@@ -2,7 +2,8 @@
 //! ([`policy`], [`tree`]; what they decide per call and per number range: [`verdict`]; runc's
 //! `-ENOSYS` stub, from its thresholds to its instructions: [`stub`]; libseccomp's x32 split:
 //! `x32`) → a classic BPF program ([`optimize`], and [`reference`](mod@reference), the simple
-//! generator that the optimised one is checked against).
+//! generator that the optimised one is checked against). Socket rules that Landlock cannot
+//! express become a guard prefix in front of any program ([`sockets`]).
 //!
 //! It must not depend on the kernel crate (nothing here touches the running kernel) nor on the
 //! command line; the machine it targets (instructions, assembler, emulator) is `confine-bpf`'s.
@@ -16,6 +17,7 @@ pub mod optimize;
 pub mod pipeline;
 pub mod policy;
 pub mod reference;
+pub mod sockets;
 pub mod stub;
 pub mod tree;
 pub mod verdict;
@@ -47,6 +49,7 @@ pub use pipeline::{
     Prepared,
 };
 pub use policy::{build, Decision, Options, Policy};
+pub use sockets::{guard, with_guard, GuardError, SocketRule};
 
 /// Why a profile cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
