@@ -511,3 +511,35 @@ fn inspect_lists_what_best_effort_dropped() {
         "{dropped}"
     );
 }
+
+/// `allowUdp: false` and `allowRaw: false`, which Landlock cannot refuse, are seccomp socket
+/// rules in front of the filter (or alone, without one): UDP and raw sockets fail with EACCES,
+/// whatever flags the type carries, TCP and Unix sockets are made as before.
+#[test]
+fn udp_and_raw_sockets_are_refused_by_seccomp_rules() {
+    let s = Scratch::new();
+    let policy = s.policy(
+        "network:\n  allowRaw: false\n  allowedProtocols: {allowTcp: true, allowUdp: false}\n",
+    );
+    // AF_INET/SOCK_DGRAM, AF_INET/SOCK_DGRAM|SOCK_CLOEXEC, AF_INET6/SOCK_DGRAM,
+    // AF_INET/SOCK_RAW/ICMP, AF_PACKET/SOCK_RAW, AF_INET/SOCK_STREAM, AF_UNIX/SOCK_DGRAM
+    let a = acts(&[
+        "socket:2:2",
+        "socket:2:524290",
+        "socket:10:2",
+        "socket:2:3:1",
+        "socket:17:3",
+        "socket:2:1",
+        "socket:1:2",
+    ]);
+    let denied = ["EACCES", "EACCES", "EACCES", "EACCES", "EACCES", "ok", "ok"];
+    for extra in [&[][..], &["--security-opt", "seccomp=unconfined"]] {
+        let mut args = extra.to_vec();
+        args.extend(["--policy", &policy]);
+        assert_eq!(answers(&run(&args, &a)), denied, "{extra:?}");
+    }
+    assert_eq!(
+        answers(&run(&[], &a)),
+        ["ok", "ok", "ok", "ok", "ok", "ok", "ok"]
+    );
+}

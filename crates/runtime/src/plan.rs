@@ -405,6 +405,18 @@ fn decide(
         None => None,
         Some(spec) => seccomp::program(&spec, &host, notes)?,
     };
+    // the policy's socket rules (what Landlock cannot refuse) go in front of the filter
+    let mut policy = policy;
+    let seccomp = match policy
+        .as_mut()
+        .and_then(|p| p.landlock.as_mut().map(|l| (p.file.clone(), l)))
+    {
+        Some((file, l)) => run_policy::guard_sockets(l, &file, facts.arch, seccomp, notes)?,
+        None => seccomp,
+    };
+    if let Some(p) = &policy {
+        run_policy::announce(p, notes);
+    }
     let aa = apparmor::choose(
         req.apparmor_file.as_deref(),
         opts.apparmor.as_deref(),

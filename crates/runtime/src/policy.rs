@@ -21,10 +21,13 @@ use crate::options::SecurityOptions;
 use crate::plan::HostFacts;
 use crate::{Error, Result, RunRequest};
 use confine_abi::{CapSet, Capability};
+use confine_bpf::Insn;
 use confine_kernel::landlock::SCOPES_ABI;
 use confine_kernel::landlock::{self, LandlockError as KernelError, Ruleset, RulesetSpec};
+use confine_kernel::InstallFlags;
 use confine_policy::landlock::{landlock, Compat, LandlockError, LandlockPlan, PathGrant};
 use confine_policy::{Access, Extensions, PathRule, Policy, PortRule, Scope, Span};
+use confine_seccomp::SocketRule;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -391,24 +394,6 @@ pub(crate) fn choose(
             0
         };
         let l = lower(&policy, abi, req.landlock_compat, scoped, notes)?;
-        if !l.plan.seccomp_sockets.is_empty() {
-            return Err(Error::Unavailable(format!(
-                "policy {}: {} needs seccomp socket rules, which confine run does not add yet",
-                policy.file, l.plan.seccomp_sockets[0].because
-            )));
-        }
-        notes(Note::PolicyEnforced {
-            file: policy.file.clone(),
-            by: format!(
-                "Landlock (ABI {}, {})",
-                facts.landlock_abi,
-                match req.landlock_compat {
-                    Compat::Require => "require",
-                    Compat::BestEffort => "best-effort",
-                }
-            ),
-            summary: summary(&l),
-        });
         Some(l)
     } else {
         None
@@ -419,6 +404,24 @@ pub(crate) fn choose(
         landlock,
     };
     Ok(Some((policy, choice)))
+}
+
+/// Say which LSM enforces the policy, and what (once everything is decided).
+pub(crate) fn announce(c: &PolicyChoice, notes: Notes) {
+    if let Some(l) = &c.landlock {
+        notes(Note::PolicyEnforced {
+            file: c.file.clone(),
+            by: format!(
+                "Landlock (ABI {}, {})",
+                l.plan.abi,
+                match l.compat {
+                    Compat::Require => "require",
+                    Compat::BestEffort => "best-effort",
+                }
+            ),
+            summary: summary(l),
+        });
+    }
 }
 
 /// One line on what the Landlock side enforces (`12 path rules, TCP bind 1 port, scopes
@@ -584,5 +587,46 @@ mod tests {
         let kept = limit_capabilities(&p, CapSet::docker_default(), &mut |n| notes.push(n));
         assert_eq!(kept, CapSet::parse_list("CHOWN,NET_BIND_SERVICE").unwrap());
         assert_eq!(notes.len(), 1);
+    }
+}
+
+/// The seccomp program with the policy's socket rules in front (`allowUdp: false`,
+/// `allowRaw: false`, which Landlock cannot refuse): `socket(2)` of those kinds fails with
+/// EACCES, on every ABI of `arch` (see `confine_seccomp::sockets`). Without a program (an
+/// unconfined or privileged run), the guard alone. A guard that cannot be had stops the run
+/// under require, and is said and left out under best-effort.
+pub(crate) fn guard_sockets(
+    l: &mut Lowered,
+    file: &str,
+    arch: confine_abi::Arch,
+    program: Option<(Vec<Insn>, InstallFlags)>,
+    notes: Notes,
+) -> Result<Option<(Vec<Insn>, InstallFlags)>> {
+    if l.plan.seccomp_sockets.is_empty() {
+        return Ok(program);
+    }
+    let rules: Vec<SocketRule> = l
+        .plan
+        .seccomp_sockets
+        .iter()
+        .map(|s| SocketRule::new(s.domain, s.sock_type))
+        .collect();
+    let guarded = confine_seccomp::with_guard(arch, &rules, program.as_ref().map(|(p, _)| &p[..]));
+    match guarded {
+        Ok(prog) => Ok(Some((prog, program.map(|(_, f)| f).unwrap_or_default()))),
+        Err(e) if l.compat == Compat::BestEffort => {
+            let what = format!("the seccomp socket rules ({}): {e}", l.plan.seccomp_sockets[0].because);
+            notes(Note::LandlockDropped {
+                file: file.to_string(),
+                what: what.clone(),
+            });
+            l.dropped.push(what);
+            l.plan.seccomp_sockets.clear();
+            Ok(program)
+        }
+        Err(e) => Err(bad_policy(
+            file,
+            format!("policy {file}: {}: the seccomp socket rules cannot be added: {e}; the command did not run", l.plan.seccomp_sockets[0].because),
+        )),
     }
 }

@@ -16,7 +16,7 @@
 //! * `abstract:NAME` — connect to the abstract Unix socket NAME
 //! * `kill:PID` — kill(PID, 0)
 //! * `ioctl:PATH` — open the device and ask it TCGETS (`ENOTTY` is the device's own answer)
-//! * `socket:DOMAIN:TYPE` — socket(2) with numbers, closed at once
+//! * `socket:DOMAIN:TYPE[:PROTOCOL]` — socket(2) with numbers, closed at once
 use std::io::{Error, Write};
 use std::os::unix::net::{SocketAddr, UnixStream};
 
@@ -61,7 +61,7 @@ fn cstr(s: &str) -> Vec<u8> {
     v
 }
 
-fn act(op: &str, a: &str, b: &str) -> std::io::Result<()> {
+fn act(op: &str, a: &str, b: &str, c: &str) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     match op {
         "read" => std::fs::read(a).map(drop),
@@ -105,7 +105,7 @@ fn act(op: &str, a: &str, b: &str) -> std::io::Result<()> {
         }
         "socket" => {
             // SAFETY: integer arguments; the descriptor is closed at once.
-            let fd = unsafe { socket(a.parse().unwrap(), b.parse().unwrap(), 0) };
+            let fd = unsafe { socket(a.parse().unwrap(), b.parse().unwrap(), c.parse().unwrap_or(0)) };
             if fd >= 0 {
                 // SAFETY: our own descriptor.
                 unsafe { close(fd) };
@@ -118,10 +118,11 @@ fn act(op: &str, a: &str, b: &str) -> std::io::Result<()> {
 
 fn main() {
     for arg in std::env::args().skip(1) {
-        let mut it = arg.splitn(3, ':');
+        let mut it = arg.splitn(4, ':');
         let op = it.next().unwrap();
-        let (a, b) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
-        match act(op, a, b) {
+        let mut next = || it.next().unwrap_or("");
+        let (a, b, c) = (next(), next(), next());
+        match act(op, a, b, c) {
             Ok(()) => println!("{op} ok"),
             Err(e) if e.raw_os_error().is_some() => println!("{op} {}", name(&e)),
             Err(e) => println!("{op} {e}"),
