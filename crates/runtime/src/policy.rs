@@ -475,6 +475,47 @@ pub fn summary(l: &Lowered) -> String {
     parts.join(", ")
 }
 
+/// The seccomp program with the policy's socket rules in front (`allowUdp: false`,
+/// `allowRaw: false`, which Landlock cannot refuse): `socket(2)` of those kinds fails with
+/// EACCES, on every ABI of `arch` (see `confine_seccomp::sockets`). Without a program (an
+/// unconfined or privileged run), the guard alone. A guard that cannot be had stops the run
+/// under require, and is said and left out under best-effort.
+pub(crate) fn guard_sockets(
+    l: &mut Lowered,
+    file: &str,
+    arch: confine_abi::Arch,
+    program: Option<(Vec<Insn>, InstallFlags)>,
+    notes: Notes,
+) -> Result<Option<(Vec<Insn>, InstallFlags)>> {
+    if l.plan.seccomp_sockets.is_empty() {
+        return Ok(program);
+    }
+    let rules: Vec<SocketRule> = l
+        .plan
+        .seccomp_sockets
+        .iter()
+        .map(|s| SocketRule::new(s.domain, s.sock_type))
+        .collect();
+    let guarded = confine_seccomp::with_guard(arch, &rules, program.as_ref().map(|(p, _)| &p[..]));
+    match guarded {
+        Ok(prog) => Ok(Some((prog, program.map(|(_, f)| f).unwrap_or_default()))),
+        Err(e) if l.compat == Compat::BestEffort => {
+            let what = format!("the seccomp socket rules ({}): {e}", l.plan.seccomp_sockets[0].because);
+            notes(Note::LandlockDropped {
+                file: file.to_string(),
+                what: what.clone(),
+            });
+            l.dropped.push(what);
+            l.plan.seccomp_sockets.clear();
+            Ok(program)
+        }
+        Err(e) => Err(bad_policy(
+            file,
+            format!("policy {file}: {}: the seccomp socket rules cannot be added: {e}; the command did not run", l.plan.seccomp_sockets[0].because),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,46 +628,5 @@ mod tests {
         let kept = limit_capabilities(&p, CapSet::docker_default(), &mut |n| notes.push(n));
         assert_eq!(kept, CapSet::parse_list("CHOWN,NET_BIND_SERVICE").unwrap());
         assert_eq!(notes.len(), 1);
-    }
-}
-
-/// The seccomp program with the policy's socket rules in front (`allowUdp: false`,
-/// `allowRaw: false`, which Landlock cannot refuse): `socket(2)` of those kinds fails with
-/// EACCES, on every ABI of `arch` (see `confine_seccomp::sockets`). Without a program (an
-/// unconfined or privileged run), the guard alone. A guard that cannot be had stops the run
-/// under require, and is said and left out under best-effort.
-pub(crate) fn guard_sockets(
-    l: &mut Lowered,
-    file: &str,
-    arch: confine_abi::Arch,
-    program: Option<(Vec<Insn>, InstallFlags)>,
-    notes: Notes,
-) -> Result<Option<(Vec<Insn>, InstallFlags)>> {
-    if l.plan.seccomp_sockets.is_empty() {
-        return Ok(program);
-    }
-    let rules: Vec<SocketRule> = l
-        .plan
-        .seccomp_sockets
-        .iter()
-        .map(|s| SocketRule::new(s.domain, s.sock_type))
-        .collect();
-    let guarded = confine_seccomp::with_guard(arch, &rules, program.as_ref().map(|(p, _)| &p[..]));
-    match guarded {
-        Ok(prog) => Ok(Some((prog, program.map(|(_, f)| f).unwrap_or_default()))),
-        Err(e) if l.compat == Compat::BestEffort => {
-            let what = format!("the seccomp socket rules ({}): {e}", l.plan.seccomp_sockets[0].because);
-            notes(Note::LandlockDropped {
-                file: file.to_string(),
-                what: what.clone(),
-            });
-            l.dropped.push(what);
-            l.plan.seccomp_sockets.clear();
-            Ok(program)
-        }
-        Err(e) => Err(bad_policy(
-            file,
-            format!("policy {file}: {}: the seccomp socket rules cannot be added: {e}; the command did not run", l.plan.seccomp_sockets[0].because),
-        )),
     }
 }
