@@ -14,10 +14,13 @@
 //! # Who builds, who enforces
 //! The parent builds every ruleset (allocation, path lookups, error reporting); the child only
 //! calls [`Ruleset::restrict_self`], one `landlock_restrict_self(2)` on a descriptor it
-//! inherited: no allocation, async-signal-safe. Full rulesets are built with the `landlock`
-//! crate (rust-landlock): its `RulesetCreated` converts into the ruleset's `OwnedFd`, so the
-//! crate never runs in the child. It is used with `CompatLevel::HardRequirement`: a right or
-//! scope this kernel does not know is an error, never silently dropped. Degrading a policy to
+//! inherited: no allocation, async-signal-safe. Full rulesets are created (handled rights,
+//! scopes, port rules) with the `landlock` crate (rust-landlock): its `RulesetCreated` converts
+//! into the ruleset's `OwnedFd`, so the crate never runs in the child. It is used with
+//! `CompatLevel::HardRequirement`: a right or scope this kernel does not know is an error,
+//! never silently dropped. Path rules are then added with landlock_add_rule(2) directly, in
+//! two calls a directory instead of the crate's five (see [`build`]): they are a policy's
+//! start-up cost. Degrading a policy to
 //! an older ABI is the caller's decision (see [`abi`]); this module holds no policy.
 //!
 //! # Paths
@@ -44,7 +47,7 @@
 //! * rust-landlock (`landlock` crate): `Ruleset`, `PathBeneath`, `NetPort`, `CompatLevel`
 
 use landlock::{
-    AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, RulesetAttr as _,
+    AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, RulesetAttr as _,
     RulesetCreatedAttr as _, RulesetError, Scope,
 };
 use std::io;
@@ -106,14 +109,14 @@ pub enum LandlockError {
         #[source]
         source: io::Error,
     },
-    /// The kernel (or the crate) refused a path rule.
+    /// The kernel refused a path rule (rights it does not handle: `EINVAL`).
     #[error("Landlock rule for {}: {source}", path.display())]
     PathRule {
         /// The path as given.
         path: PathBuf,
-        /// What went wrong.
+        /// What landlock_add_rule(2) said.
         #[source]
-        source: RulesetError,
+        source: io::Error,
     },
     /// The kernel (or the crate) refused a port rule.
     #[error("Landlock rule for TCP port {port}: {source}")]
@@ -155,31 +158,6 @@ pub fn build(spec: &RulesetSpec) -> Result<Ruleset, LandlockError> {
         ruleset = ruleset.scope(scoped).map_err(LandlockError::Create)?;
     }
     let mut created = ruleset.create().map_err(LandlockError::Create)?;
-    for (path, rights) in &spec.paths {
-        let open_err = |source| LandlockError::Open {
-            path: path.clone(),
-            source,
-        };
-        // O_PATH: no read permission needed, no open side effect (a FIFO, a device)
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
-            .open(path)
-            .map_err(open_err)?;
-        let is_dir = file.metadata().map_err(open_err)?.is_dir();
-        let rights = if is_dir {
-            *rights
-        } else {
-            rights & access::FS_FILE_RIGHTS
-        };
-        let rights = bits!(AccessFs, "file system", rights)?;
-        created = created
-            .add_rule(PathBeneath::new(file, rights))
-            .map_err(|source| LandlockError::PathRule {
-                path: path.clone(),
-                source,
-            })?;
-    }
     for &(port, rights) in &spec.tcp {
         let rights = bits!(AccessNet, "network", rights)?;
         created = created
@@ -187,10 +165,108 @@ pub fn build(spec: &RulesetSpec) -> Result<Ruleset, LandlockError> {
             .map_err(|source| LandlockError::PortRule { port, source })?;
     }
     let fd: Option<OwnedFd> = created.into();
+    let fd = fd.ok_or(LandlockError::Unavailable)?;
+    add_paths(&fd, &spec.paths)?;
     Ok(Ruleset {
-        fd: fd.ok_or(LandlockError::Unavailable)?,
+        fd,
         abi: abi().map_err(|_| LandlockError::Unavailable)?,
     })
+}
+
+/// `struct landlock_path_beneath_attr` (include/uapi/linux/landlock.h), packed.
+#[repr(C, packed)]
+struct PathBeneathAttr {
+    allowed_access: u64,
+    parent_fd: i32,
+}
+
+/// `LANDLOCK_RULE_PATH_BENEATH`.
+const RULE_PATH_BENEATH: libc::c_int = 1;
+
+/// How many rule descriptors are held open before they are closed together.
+const OPEN_BATCH: usize = 128;
+
+/// Add a path-beneath rule for each path, in as few system calls as the kernel allows: one
+/// `openat(O_PATH | O_DIRECTORY)` (a second open without `O_DIRECTORY` for what is not a
+/// directory, whose rights are then masked to [`access::FS_FILE_RIGHTS`]), one
+/// `landlock_add_rule(2)`, and one `close_range(2)` per batch of descriptors. The rights were
+/// checked against the kernel's ABI when the ruleset was created (the `landlock` crate,
+/// `HardRequirement`); the kernel checks them again against the handled ones (`EINVAL`).
+/// This is the start-up cost of a policy: done through the crate, each path took five calls.
+fn add_paths(ruleset: &OwnedFd, paths: &[(PathBuf, u64)]) -> Result<(), LandlockError> {
+    let mut held: Vec<OwnedFd> = Vec::with_capacity(OPEN_BATCH.min(paths.len()));
+    for (path, rights) in paths {
+        let open_err = |source| LandlockError::Open {
+            path: path.clone(),
+            source,
+        };
+        let open = |dir: bool| {
+            // O_PATH: no read permission needed, no open side effect (a FIFO, a device)
+            let mut flags = libc::O_PATH | libc::O_CLOEXEC;
+            if dir {
+                flags |= libc::O_DIRECTORY;
+            }
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(flags)
+                .open(path)
+        };
+        let (file, rights) = match open(true) {
+            Ok(f) => (f, *rights),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => (
+                open(false).map_err(open_err)?,
+                rights & access::FS_FILE_RIGHTS,
+            ),
+            Err(e) => return Err(open_err(e)),
+        };
+        bits!(AccessFs, "file system", rights)?;
+        let attr = PathBeneathAttr {
+            allowed_access: rights,
+            parent_fd: file.as_raw_fd(),
+        };
+        // SAFETY: the kernel reads the packed attribute we own, for the duration of the call;
+        // both descriptors are open and ours.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_landlock_add_rule,
+                ruleset.as_raw_fd(),
+                RULE_PATH_BENEATH,
+                &attr as *const PathBeneathAttr,
+                0u32,
+            )
+        };
+        if r != 0 {
+            return Err(LandlockError::PathRule {
+                path: path.clone(),
+                source: io::Error::last_os_error(),
+            });
+        }
+        held.push(file.into());
+        if held.len() == OPEN_BATCH {
+            close_all(&mut held);
+        }
+    }
+    close_all(&mut held);
+    Ok(())
+}
+
+/// Close the descriptors: one `close_range(2)` when their numbers are consecutive (as they are
+/// when nothing else opens meanwhile), one `close(2)` each otherwise.
+fn close_all(held: &mut Vec<OwnedFd>) {
+    let raw: Vec<i32> = held.iter().map(AsRawFd::as_raw_fd).collect();
+    let consecutive = raw.windows(2).all(|w| w[1] == w[0] + 1);
+    if let (true, Some(&first), Some(&last)) = (consecutive, raw.first(), raw.last()) {
+        // SAFETY: the range holds exactly the descriptors of `held`, which we own; they are
+        // forgotten (not closed again on drop) only if the call succeeds.
+        let r = unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32) };
+        if r == 0 {
+            for fd in held.drain(..) {
+                std::mem::forget(fd);
+            }
+            return;
+        }
+    }
+    held.clear();
 }
 
 /// The first ABI with scopes.

@@ -35,6 +35,10 @@ const CASES: &[(&str, Case)] = &[
     ("directory rights on a file are masked, not refused", masked),
     ("a rule on a symlink is a rule on its target", symlink),
     (
+        "300 path rules: every descriptor closed, the last rule in force",
+        many,
+    ),
+    (
         "restrict_self without no_new_privs or CAP_SYS_ADMIN: EPERM",
         needs_privilege,
     ),
@@ -413,4 +417,45 @@ fn errors() {
         matches!(&e, LandlockError::PathRule { path, .. } if path == dir.path()),
         "{e}"
     );
+}
+
+fn open_fds() -> usize {
+    fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// More rules than one batch of descriptors: none is left open, and each rule holds.
+fn many(dir: &Path) {
+    let mut paths = Vec::new();
+    for i in 0..300 {
+        let d = dir.join(format!("d{i}"));
+        fs::create_dir(&d).unwrap();
+        fs::write(d.join("f"), b"x").unwrap();
+        paths.push((d, FS_READ_FILE | FS_READ_DIR));
+    }
+    // one file among them: its rule carries only the file rights
+    fs::write(dir.join("file"), b"x").unwrap();
+    paths.push((dir.join("file"), FS_READ_FILE | FS_READ_DIR));
+    fs::write(dir.join("outside"), b"x").unwrap();
+    let before = open_fds();
+    let r = build(&RulesetSpec {
+        handled_fs: FS_READ_FILE | FS_READ_DIR,
+        paths,
+        ..RulesetSpec::default()
+    })
+    .unwrap();
+    // the ruleset itself is the one descriptor more
+    assert_eq!(open_fds(), before + 1);
+    drop(r);
+    enter(RulesetSpec {
+        handled_fs: FS_READ_FILE | FS_READ_DIR,
+        paths: (0..300)
+            .map(|i| (dir.join(format!("d{i}")), FS_READ_FILE))
+            .chain([(dir.join("file"), FS_READ_FILE)])
+            .collect(),
+        ..RulesetSpec::default()
+    });
+    fs::read(dir.join("d0/f")).unwrap();
+    fs::read(dir.join("d299/f")).unwrap();
+    fs::read(dir.join("file")).unwrap();
+    assert_errno(fs::read(dir.join("outside")), libc::EACCES);
 }
