@@ -11,6 +11,9 @@ use std::sync::OnceLock;
 
 const CONFINE: &str = env!("CARGO_BIN_EXE_confine");
 
+#[path = "policy/table.rs"]
+mod table;
+
 /// The probe, built once into a directory of its own (0755: the `--user` tests run it as
 /// another uid).
 fn probe() -> &'static Path {
@@ -542,4 +545,33 @@ fn udp_and_raw_sockets_are_refused_by_seccomp_rules() {
         answers(&run(&[], &a)),
         ["ok", "ok", "ok", "ok", "ok", "ok", "ok"]
     );
+}
+
+/// The table of accesses the AppArmor VM test also runs (tests/policy/table.rs), here under
+/// Landlock: the same policy file, the same answers.
+#[test]
+fn the_lsm_table_under_landlock() {
+    let s = Scratch::new();
+    for d in table::DIRS {
+        s.mkdir(d);
+    }
+    for f in table::FILES {
+        s.file(f);
+    }
+    for p in table::PROGRAMS {
+        std::fs::copy(probe(), s.path(p)).unwrap();
+    }
+    let root = s.path("");
+    let root = root.trim_end_matches('/');
+    let policy = s.policy(&table::policy(root, probe().to_str().unwrap()));
+    let o = run(
+        &["--lsm", "landlock", "--policy", &policy],
+        &table::actions(root),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(got, table::expected());
 }
