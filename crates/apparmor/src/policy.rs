@@ -16,7 +16,7 @@
 //! | `filesystem` and `executable` absent | `file,` (`/{**,} mrwlkix`, checked with apparmor_parser) |
 //! | `filesystem` absent, `executable` present | `/{**,} rwlk,`: every file access but execution and executable mapping |
 //! | `filesystem` present, `executable` absent | `/{**,} mix,`: execution stays unrestricted |
-//! | `readOnlyPaths`, `writeOnlyPaths`, `readWritePaths` | `r`, `w`, `rw` |
+//! | `readOnlyPaths`, `writeOnlyPaths`, `readWritePaths` | `rk`, `wlk`, `rwlk` (locks and links as Landlock allows them) |
 //! | `allowedExecutables`, `allowedLibraries` | `rix`, `mr` |
 //! | `dir/`, `dir/**` | both `dir/` and `dir/**` (AppArmor's `dir/**` does not match `dir/` itself) |
 //! | `network` absent | `network,` |
@@ -176,9 +176,12 @@ fn expand(path: &str) -> Vec<String> {
 /// The permissions of an access, or `None` when AppArmor has none for it.
 fn perms(access: Access) -> Option<&'static str> {
     match access {
-        Access::ReadOnly => Some("r"),
-        Access::WriteOnly => Some("w"),
-        Access::ReadWrite => Some("rw"),
+        // locks (k) are not mediated by Landlock: every readable or writable file may be
+        // locked; a link (l) into a writable path is what Landlock's MAKE_REG allows within a
+        // directory (AppArmor still requires the link's rights to be a subset of the target's)
+        Access::ReadOnly => Some("rk"),
+        Access::WriteOnly => Some("wlk"),
+        Access::ReadWrite => Some("rwlk"),
         Access::Execute => Some("rix"),
         Access::Library => Some("mr"),
         Access::Refer => Some("l"),
@@ -493,15 +496,15 @@ mod tests {
             "filesystem:\n  readOnlyPaths: [/d/, /var/log/**, /etc/*.conf, /etc/passwd]\n  readWritePaths: [/tmp/]\n  writeOnlyPaths: [/w]\n",
         );
         for rule in [
-            "  /d/ r,\n",
-            "  /d/** r,\n",
-            "  /var/log/ r,\n",
-            "  /var/log/** r,\n",
-            "  /etc/*.conf r,\n",
-            "  /etc/passwd r,\n",
-            "  /tmp/ rw,\n",
-            "  /tmp/** rw,\n",
-            "  /w w,\n",
+            "  /d/ rk,\n",
+            "  /d/** rk,\n",
+            "  /var/log/ rk,\n",
+            "  /var/log/** rk,\n",
+            "  /etc/*.conf rk,\n",
+            "  /etc/passwd rk,\n",
+            "  /tmp/ rwlk,\n",
+            "  /tmp/** rwlk,\n",
+            "  /w wlk,\n",
             "  /{**,} mix,\n",
         ] {
             assert!(r.text.contains(rule), "{rule}: {}", r.text);
@@ -651,10 +654,10 @@ mod tests {
             "filesystem:\n  readOnlyPaths: ['/My Documents/a b', '/a#b', '/usr/{lib,lib64}/x', '/é']\n",
         );
         for rule in [
-            "  \"/My Documents/a b\" r,\n",
-            "  \"/a#b\" r,\n",
-            "  \"/usr/{lib,lib64}/x\" r,\n",
-            "  \"/é\" r,\n",
+            "  \"/My Documents/a b\" rk,\n",
+            "  \"/a#b\" rk,\n",
+            "  \"/usr/{lib,lib64}/x\" rk,\n",
+            "  \"/é\" rk,\n",
         ] {
             assert!(r.text.contains(rule), "{rule}: {}", r.text);
         }
@@ -681,7 +684,7 @@ mod tests {
         // a comma, a hash or a closing brace inside balanced braces is data once quoted
         let r = render_text("filesystem:\n  readOnlyPaths: ['/x, /** rwix, #{a}']\n");
         assert!(
-            r.text.contains("  \"/x, /** rwix, #{a}\" r,\n"),
+            r.text.contains("  \"/x, /** rwix, #{a}\" rk,\n"),
             "{}",
             r.text
         );
@@ -693,7 +696,7 @@ mod tests {
         assert!(render(&p, &params())
             .unwrap()
             .text
-            .contains("  /proc/@{pid}/maps r,\n"));
+            .contains("  /proc/@{pid}/maps rk,\n"));
         let bare = Params {
             tunables_global: false,
             abstractions_base: false,
