@@ -146,6 +146,12 @@ fn every_rendering_is_accepted_by_apparmor_parser() {
 }
 
 #[test]
+fn the_readme_example_is_the_schema_example() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/web-policy.yaml");
+    assert_eq!(std::fs::read_to_string(file).unwrap(), schema_example());
+}
+
+#[test]
 fn variables_compile_with_the_tunables() {
     let Some(parser) = parser_path() else { return };
     if !Path::new("/etc/apparmor.d/tunables/global").is_file() {
