@@ -199,3 +199,52 @@ fn the_rendering_decisions_hold_in_the_parser() {
         compile("/usr/lib/x r,\n  /usr/lib64/x r,")
     );
 }
+
+/// Every printable ASCII character, and a few others, inside a path: refused with its place, or
+/// rendered so that apparmor_parser reads one rule for it (a character that ended the rule
+/// early would leave a line the parser refuses, or a second rule the line count shows).
+#[test]
+fn no_character_in_a_path_adds_a_rule() {
+    let Some(parser) = parser_path() else { return };
+    let mut accepted = Vec::new();
+    let mut refused = String::new();
+    let chars = (0x20u8..0x7f)
+        .map(char::from)
+        .chain(['é', '\u{2028}', '\t', '\n', '\r']);
+    for c in chars {
+        let path = format!("/a{c}b");
+        let policy = confine_policy::Policy {
+            file: "p.yaml".into(),
+            filesystem: true,
+            executable: true,
+            paths: vec![confine_policy::PathRule {
+                path: path.clone(),
+                access: confine_policy::Access::ReadOnly,
+                span: confine_policy::Span { line: 1, column: 1 },
+            }],
+            ..Default::default()
+        };
+        let params = header_choices().remove(0).0;
+        match render(&policy, &params) {
+            Err(e) => {
+                assert!(
+                    e.to_string().starts_with("p.yaml:1:1: error: the path"),
+                    "{e}"
+                );
+                refused.push(c);
+            }
+            Ok(r) => {
+                let rules: Vec<&str> = r.text.lines().filter(|l| l.ends_with(" rk,")).collect();
+                assert_eq!(rules.len(), 1, "{c:?}: {}", r.text);
+                accepted.push((c, r.text));
+            }
+        }
+    }
+    assert_eq!(refused, "\"[\\]{}\t\n\r", "the refused characters");
+    let features = fixtures::kernel_6_1_features();
+    for (c, text) in &accepted {
+        parser::compile(&parser, text, &features, &ParserOptions::default())
+            .unwrap_or_else(|e| panic!("{c:?}: {e}\n{text}"));
+    }
+    eprintln!("{} characters accepted by apparmor_parser", accepted.len());
+}
