@@ -476,8 +476,8 @@ pub enum ApparmorCommand {
 /// The template's host-dependent parts.
 #[derive(Debug, Clone, Args)]
 pub struct TemplateArgs {
-    /// The profile's name [default: docker-default; with --policy, the policy file's name
-    /// without its extension, or confine-policy]
+    /// The profile's name [default: docker-default; with --policy, the SPO object's
+    /// metadata.name, else the file's name without its extension, else confine-policy]
     #[arg(long)]
     pub name: Option<String>,
     /// The daemon's label, allowed to signal the profile's processes [default: confine's own

@@ -64,7 +64,8 @@ fn generate_renders_a_policy() {
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(
         text.contains(
-            "profile \"example-apparmorprofile\" flags=(attach_disconnected,mediate_deleted) {\n"
+            // named after metadata.name
+            "profile \"test-profile\" flags=(attach_disconnected,mediate_deleted) {\n"
         ),
         "{text}"
     );
@@ -123,6 +124,10 @@ fn generate_renders_a_policy() {
     assert_eq!(v["approximations"][0]["line"], 4);
     assert_eq!(v["approximations"][0]["column"], 16);
     assert_eq!(v["approximations"][0]["subject"], "confine.tcp.bind");
+    // no metadata, no file name: confine-policy
+    let o = confine_stdin(&["apparmor", "generate", "--policy", "-"], Some(policy));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("profile \"confine-policy\" flags="), "{text}");
     let o = confine_stdin(&[&args[..], &["--strict"]].concat(), Some(policy));
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
