@@ -32,6 +32,23 @@
 //! (a newline would end the rule), a double quote or a backslash (which could escape the closing
 //! quote), unbalanced `{}` or `[]`, or a variable without `tunables/global` is a located error;
 //! a path with any character outside `A-Za-z0-9/._-+*?[]{}@~:=%^` is quoted.
+//!
+//! ```
+//! use confine_apparmor::policy::render;
+//! use confine_apparmor::template::Params;
+//!
+//! let text = "filesystem:\n  readOnlyPaths: [/etc/]\n\
+//!             confine:\n  version: 1\n  tcp: {bind: [8080]}\n";
+//! let policy = confine_policy::load("p.yaml", text.as_bytes()).policy.unwrap();
+//! let params = Params { name: "web".into(), ..Params::golden() }; // no includes
+//! let r = render(&policy, &params).unwrap();
+//! assert!(r.text.contains("profile \"web\" flags=(attach_disconnected,mediate_deleted) {"));
+//! assert!(r.text.contains("  /etc/ rk,\n  /etc/** rk,\n"));
+//! // without abstractions/base, and the port AppArmor 3 cannot restrict
+//! let notes: Vec<String> = r.approximations.iter().map(|a| a.to_string()).collect();
+//! assert!(notes[0].starts_with("p.yaml: note: abstractions/base: not included"));
+//! assert!(notes[1].starts_with("p.yaml:5:16: note: confine.tcp.bind: AppArmor 3"));
+//! ```
 
 use crate::template::{check_name, NameError, Params};
 use confine_policy::{Access, Mode, Policy, Scope, Span};

@@ -1,5 +1,6 @@
-//! `confine apparmor …`: Docker's docker-default rendered for this host, loaded through the
-//! real apparmor_parser (on stdin, nothing on disk), unloaded, compiled offline; the status.
+//! `confine apparmor …`: Docker's docker-default rendered for this host, or a file-and-network
+//! policy rendered as a profile (`generate --policy`); loaded through the real apparmor_parser
+//! (on stdin, nothing on disk), unloaded, compiled offline; the status.
 
 use crate::output::{emit, Json};
 use crate::Outcome;
