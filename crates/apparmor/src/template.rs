@@ -55,7 +55,7 @@ pub enum NameError {
 /// This module's result: an error is a [`NameError`].
 pub type Result<T, E = NameError> = std::result::Result<T, E>;
 
-fn check_name(what: &'static str, v: &str) -> Result<(), NameError> {
+pub(crate) fn check_name(what: &'static str, v: &str) -> Result<(), NameError> {
     if v.is_empty() {
         return Err(NameError::Empty(what));
     }

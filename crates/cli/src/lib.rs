@@ -521,7 +521,8 @@ mod tests {
 /// `confine apparmor …`
 #[derive(Debug, Subcommand)]
 pub enum ApparmorCommand {
-    /// Print the docker-default profile (Docker's rules) rendered for this host.
+    /// Print the docker-default profile (Docker's rules) rendered for this host, or a
+    /// file-and-network policy (--policy) rendered as a profile.
     ///
     /// As Docker: `abi <abi/3.0>,` when /etc/apparmor.d/abi/3.0 exists, `#include
     /// <tunables/global>` when present (else `@{PROC}=/proc/`), `#include <abstractions/base>`
@@ -543,9 +544,10 @@ pub enum ApparmorCommand {
 /// The template's host-dependent parts.
 #[derive(Debug, Clone, Args)]
 pub struct TemplateArgs {
-    /// The profile's name
-    #[arg(long, default_value = "docker-default")]
-    pub name: String,
+    /// The profile's name [default: docker-default; with --policy, the SPO object's
+    /// metadata.name, else the file's name without its extension, else confine-policy]
+    #[arg(long)]
+    pub name: Option<String>,
     /// The daemon's label, allowed to signal the profile's processes [default: confine's own
     /// label, or unconfined]
     #[arg(long, value_name = "LABEL")]
@@ -571,6 +573,17 @@ pub struct GenerateArgs {
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Render this file-and-network policy (an SPO AppArmorProfile or its spec.abstract, plus
+    /// confine's extensions; YAML or JSON; `-` for standard input) instead of docker-default;
+    /// what AppArmor cannot express exactly is printed on stderr as `FILE:LINE:COL: note: …`
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub policy: Option<PathBuf>,
+    /// With --policy: print nothing and exit 1 when AppArmor cannot express the policy exactly
+    #[arg(long, requires = "policy")]
+    pub strict: bool,
+    /// Print one JSON document: {"profile": TEXT, "approximations": [...]}
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `confine apparmor load`

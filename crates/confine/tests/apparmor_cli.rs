@@ -3,7 +3,7 @@
 //! and exit codes where AppArmor is missing. Loading for real is in apparmor_vm.rs.
 
 use confine_test_support::fixtures::kernel_6_1_features as features;
-use confine_test_support::run::confine;
+use confine_test_support::run::{confine, confine_stdin};
 use std::path::Path;
 
 fn host_has_apparmor() -> bool {
@@ -48,6 +48,118 @@ fn generate_follows_the_host_and_the_options() {
     let o = confine(&["apparmor", "generate", "--name", "a\"b"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("double quote"));
+}
+
+#[test]
+fn generate_renders_a_policy() {
+    let spo = confine_test_support::fixtures::spo("example-apparmorprofile.yaml");
+    let spo = spo.to_str().unwrap();
+    let o = confine(&["apparmor", "generate", "--no-includes", "--policy", spo]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains(
+            // named after metadata.name
+            "profile \"test-profile\" flags=(attach_disconnected,mediate_deleted) {\n"
+        ),
+        "{text}"
+    );
+    // filesystem present and empty: no file rule but execution, which stays unrestricted
+    assert!(
+        text.contains("  /{**,} mix,\n") && !text.contains("  file,"),
+        "{text}"
+    );
+    // without abstractions/base (--no-includes), a note says what the process misses
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!("{spo}: note: abstractions/base: not included")),
+        "{err}"
+    );
+
+    // the same profile compiles offline (apparmor_parser through `confine apparmor compile`)
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("p");
+    std::fs::write(&prof, &text).unwrap();
+    let o = confine(&[
+        "apparmor",
+        "compile",
+        prof.to_str().unwrap(),
+        "--features",
+        features().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // standard input, --name, approximations as located notes on stderr, --json, --strict
+    let policy = b"network: {allowedProtocols: {allowTcp: false}}\nconfine:\n  version: 1\n  tcp: {bind: [8080]}\n";
+    let args = [
+        "apparmor",
+        "generate",
+        "--no-includes",
+        "--name",
+        "web",
+        "--policy",
+        "-",
+    ];
+    let o = confine_stdin(&args, Some(policy));
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("profile \"web\" flags="), "{text}");
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.starts_with(
+            "standard input:4:16: note: confine.tcp.bind: AppArmor 3 network rules have no ports"
+        ),
+        "{err}"
+    );
+    let o = confine_stdin(&[&args[..], &["--json"]].concat(), Some(policy));
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["profile"].as_str().unwrap().contains("profile \"web\""));
+    assert_eq!(v["approximations"][0]["line"], 4);
+    assert_eq!(v["approximations"][0]["column"], 16);
+    assert_eq!(v["approximations"][0]["subject"], "confine.tcp.bind");
+    // no metadata, no file name: confine-policy
+    let o = confine_stdin(&["apparmor", "generate", "--policy", "-"], Some(policy));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("profile \"confine-policy\" flags="), "{text}");
+    let o = confine_stdin(&[&args[..], &["--strict"]].concat(), Some(policy));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+
+    // a bad file: located, exit 2, nothing on stdout
+    let bad = dir.path().join("bad.yaml");
+    for (text, want) in [
+        (
+            "filesystem:\n  readOnlyPaths: [etc]\n",
+            ":2:19: error: `etc`",
+        ),
+        (
+            "filesystem:\n  readOnlyPaths: ['/x, /** rwix, \"']\n",
+            ":2:19: error: the path",
+        ),
+        (
+            "capability: {allowedCapabilities: [fly]}\n",
+            ":1:36: error:",
+        ),
+    ] {
+        std::fs::write(&bad, text).unwrap();
+        let o = confine(&["apparmor", "generate", "--policy", bad.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        assert!(o.stdout.is_empty());
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(
+            err.starts_with(&format!("{}{want}", bad.display())),
+            "{text}: {err}"
+        );
+    }
+    let o = confine(&["apparmor", "generate", "--policy", "/nonexistent.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

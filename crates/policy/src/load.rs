@@ -61,6 +61,20 @@ pub fn load(file: &str, bytes: &[u8]) -> Loaded {
     }
 }
 
+/// `metadata.name`, when it is a string (the rest of metadata is not policy and not checked).
+fn metadata_name(n: &Node) -> Option<String> {
+    let Value::Map(pairs) = &n.value else {
+        return None;
+    };
+    pairs
+        .iter()
+        .rev()
+        .find_map(|(k, v)| match (&k.value, &v.value) {
+            (Value::Scalar(k, _), Value::Scalar(name, _)) if k == "name" => Some(name.clone()),
+            _ => None,
+        })
+}
+
 /// Where a mapping's content starts: its first key (block mappings' own marks come late).
 fn start(n: &Node) -> Span {
     match &n.value {
@@ -234,7 +248,8 @@ impl Cx {
                     }
                 }
                 "spec" => spec = Some(v),
-                _ => {} // metadata, status: not policy
+                "metadata" => p.name = metadata_name(v),
+                _ => {} // status: not policy
             }
         }
         if !api {

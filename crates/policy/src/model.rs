@@ -111,6 +111,9 @@ pub struct Extensions {
 pub struct Policy {
     /// The file name diagnostics and errors name.
     pub file: String,
+    /// `metadata.name` of an SPO object, as written (None for a bare abstract); a renderer
+    /// that names a profile after it must check it.
+    pub name: Option<String>,
     /// `spec.mode` (Enforce when only the abstract was given).
     pub mode: Mode,
     /// `filesystem` was present: file access is restricted to the listed paths.

@@ -31,6 +31,24 @@ fn spo_example_loads() {
     assert!(p.paths.is_empty());
     assert_eq!(p.mode, Mode::Enforce);
     assert!(p.extensions.is_none());
+    assert_eq!(p.name.as_deref(), Some("test-profile"));
+}
+
+#[test]
+fn metadata_name_is_kept_as_written() {
+    let name = |text: &str| load("n", text.as_bytes()).policy.unwrap().name;
+    let obj =
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: AppArmorProfile\nspec: {}\n";
+    assert_eq!(name(obj), None);
+    assert_eq!(
+        name(&format!(
+            "{obj}metadata: {{name: 'a b', labels: {{x: y}}}}\n"
+        ))
+        .as_deref(),
+        Some("a b")
+    );
+    assert_eq!(name(&format!("{obj}metadata: [x]\n")), None);
+    assert_eq!(name("filesystem: {}\n"), None);
 }
 
 #[test]

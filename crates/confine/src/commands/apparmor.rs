@@ -1,14 +1,18 @@
-//! `confine apparmor …`: Docker's docker-default rendered for this host, loaded through the
-//! real apparmor_parser (on stdin, nothing on disk), unloaded, compiled offline; the status.
+//! `confine apparmor …`: Docker's docker-default rendered for this host, or a file-and-network
+//! policy rendered as a profile (`generate --policy`); loaded through the real apparmor_parser
+//! (on stdin, nothing on disk), unloaded, compiled offline; the status.
 
-use crate::output::emit;
+use crate::output::{emit, Json};
 use crate::Outcome;
 use anyhow::{anyhow, bail, Context};
 use confine_apparmor::detect::Detection;
 use confine_apparmor::kernel;
 use confine_apparmor::parser::{self, ParserError, ParserOptions};
+use confine_apparmor::policy::{self as aa_policy, Approximation, RenderError};
 use confine_apparmor::template::{self, AbiChoice, Params};
-use confine_cli::{ApparmorCommand, ApparmorCompileArgs, LoadArgs, StatusArgs, TemplateArgs};
+use confine_cli::{
+    ApparmorCommand, ApparmorCompileArgs, GenerateArgs, LoadArgs, StatusArgs, TemplateArgs,
+};
 use serde_json::json;
 use std::path::Path;
 
@@ -17,15 +21,20 @@ pub fn detect() -> Detection {
     confine_runtime::apparmor::detect()
 }
 
-/// The template parameters for `args` on this host.
+/// The template parameters for `args` on this host (docker-default unless `--name`).
 pub fn params(args: &TemplateArgs) -> anyhow::Result<Params> {
+    params_named(args, "docker-default")
+}
+
+/// The template parameters for `args` on this host, `default_name` unless `--name`.
+fn params_named(args: &TemplateArgs, default_name: &str) -> anyhow::Result<Params> {
     let abi = match args.abi.as_str() {
         "3.0" => AbiChoice::V3,
         "none" => AbiChoice::None,
         _ => AbiChoice::Auto,
     };
     Ok(confine_runtime::apparmor::host_params(
-        &args.name,
+        args.name.as_deref().unwrap_or(default_name),
         args.daemon_profile.as_deref(),
         &args.apparmor_dir,
         abi,
@@ -53,11 +62,7 @@ fn parser_failure(e: ParserError) -> anyhow::Error {
 /// Dispatch.
 pub fn run(cmd: ApparmorCommand) -> anyhow::Result<Outcome> {
     match cmd {
-        ApparmorCommand::Generate(a) => {
-            let text = template::render(&params(&a.template)?);
-            emit(&text, a.output.as_deref())?;
-            Ok(Outcome::Clean)
-        }
+        ApparmorCommand::Generate(a) => generate(a),
         ApparmorCommand::Load(a) => load(a),
         ApparmorCommand::Unload(a) => {
             let d = detect();
@@ -76,6 +81,106 @@ pub fn run(cmd: ApparmorCommand) -> anyhow::Result<Outcome> {
     }
 }
 
+/// The JSON document of `generate --json`.
+fn generate_json(profile: &str, approximations: &[Approximation]) -> anyhow::Result<String> {
+    let notes: Vec<_> = approximations
+        .iter()
+        .map(|a| {
+            json!({
+                "file": a.file,
+                "line": a.span.map(|s| s.line),
+                "column": a.span.map(|s| s.column),
+                "subject": a.subject,
+                "message": a.message,
+            })
+        })
+        .collect();
+    Json::Document(json!({"profile": profile, "approximations": notes})).render()
+}
+
+/// The profile name for a policy: the SPO object's `metadata.name`, else the file's name
+/// without its extension, whichever is a plain name (letters, digits, `.`, `_`, `-`), else
+/// `confine-policy`.
+fn policy_profile_name(metadata_name: Option<&str>, file: &Path) -> String {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    };
+    let stem = (file != Path::new("-"))
+        .then(|| file.file_stem().and_then(|s| s.to_str()))
+        .flatten();
+    [metadata_name, stem]
+        .into_iter()
+        .flatten()
+        .find(|s| plain(s))
+        .unwrap_or("confine-policy")
+        .to_string()
+}
+
+/// `confine apparmor generate [--policy FILE]`.
+fn generate(a: GenerateArgs) -> anyhow::Result<Outcome> {
+    let Some(file) = a.policy.as_deref() else {
+        let text = template::render(&params(&a.template)?);
+        let out = if a.json {
+            generate_json(&text, &[])?
+        } else {
+            text
+        };
+        emit(&out, a.output.as_deref())?;
+        return Ok(Outcome::Clean);
+    };
+    let label = if file == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        file.display().to_string()
+    };
+    let bytes = confine_input::read_arg(file.as_os_str(), confine_input::MAX_TEXT_BYTES)
+        .map_err(|e| anyhow!("cannot read the policy {e}"))?;
+    let loaded = confine_policy::load(&label, &bytes);
+    for d in &loaded.diagnostics {
+        eprintln!("{d}");
+    }
+    let Some(policy) = loaded.policy else {
+        return Ok(Outcome::BadInput);
+    };
+    let name = policy_profile_name(policy.name.as_deref(), file);
+    let p = params_named(&a.template, &name)?;
+    let rendered = match aa_policy::render(&policy, &p) {
+        Ok(r) => r,
+        Err(RenderError::Name(e)) => return Err(e.into()),
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(Outcome::BadInput);
+        }
+    };
+    if !a.json {
+        for n in &rendered.approximations {
+            eprintln!("{n}");
+        }
+    }
+    if a.strict && !rendered.approximations.is_empty() {
+        if a.json {
+            // the notes are in no document: say them here
+            for n in &rendered.approximations {
+                eprintln!("{n}");
+            }
+        }
+        eprintln!(
+            "confine: {} approximation(s) under --strict: no profile written",
+            rendered.approximations.len()
+        );
+        return Ok(Outcome::Findings);
+    }
+    let out = if a.json {
+        generate_json(&rendered.text, &rendered.approximations)?
+    } else {
+        rendered.text
+    };
+    emit(&out, a.output.as_deref())?;
+    Ok(Outcome::Clean)
+}
+
 fn load(a: LoadArgs) -> anyhow::Result<Outcome> {
     let d = detect();
     // before anything is read: without AppArmor there is nothing to load into
@@ -85,7 +190,10 @@ fn load(a: LoadArgs) -> anyhow::Result<Outcome> {
     let (text, label) = if a.default {
         (
             template::render(&params(&a.template)?),
-            format!("{} rendered for this host", a.template.name),
+            format!(
+                "{} rendered for this host",
+                a.template.name.as_deref().unwrap_or("docker-default")
+            ),
         )
     } else {
         let file = a
