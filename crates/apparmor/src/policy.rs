@@ -54,6 +54,7 @@ use crate::template::{check_name, NameError, Params};
 use confine_policy::{Access, Mode, Policy, Scope, Span};
 use std::fmt;
 use std::fmt::Write as _;
+use std::path::Path;
 
 /// Something AppArmor could not express exactly, and what was rendered instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,6 +245,26 @@ impl Out {
             message,
         });
     }
+}
+
+/// The profile name for a policy: the SPO object's `metadata.name`, else the file's name
+/// without its extension, whichever is a plain name (letters, digits, `.`, `_`, `-`), else
+/// `confine-policy`.
+pub fn profile_name(metadata_name: Option<&str>, file: &Path) -> String {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    };
+    let stem = (file != Path::new("-"))
+        .then(|| file.file_stem().and_then(|s| s.to_str()))
+        .flatten();
+    [metadata_name, stem]
+        .into_iter()
+        .flatten()
+        .find(|s| plain(s))
+        .unwrap_or("confine-policy")
+        .to_string()
 }
 
 /// Render `policy` as an AppArmor profile named `params.name`.

@@ -575,3 +575,33 @@ fn the_lsm_table_under_landlock() {
         .collect();
     assert_eq!(got, table::expected());
 }
+
+/// Where AppArmor is not enabled (this host), `--lsm apparmor` and `--lsm both` stop the run
+/// before anything starts, and the automatic choice is Landlock, said on stderr.
+#[test]
+fn lsm_choice_without_apparmor() {
+    if std::path::Path::new("/sys/kernel/security/apparmor").exists() {
+        eprintln!("skipped: this kernel has AppArmor");
+        return;
+    }
+    for lsm in ["apparmor", "both"] {
+        let e = fails(&["--lsm", lsm, "--ro", "/etc"]);
+        assert!(
+            e.contains(&format!("--lsm {lsm}: ")) && e.contains("--lsm landlock"),
+            "{e}"
+        );
+    }
+    let o = Command::new("timeout")
+        .args([
+            "-s", "KILL", "30", CONFINE, "run", "--ro", "/etc", "--rox", "/usr",
+        ])
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("confine: policy command line: enforced by Landlock (ABI "),
+        "{}",
+        stderr(&o)
+    );
+}

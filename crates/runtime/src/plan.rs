@@ -425,6 +425,21 @@ fn decide(
         notes,
     )?;
 
+    // a policy enforced by AppArmor: its own profile, loaded before the command starts, in
+    // place of docker-default
+    let aa = match policy.as_ref().and_then(|p| {
+        p.apparmor
+            .as_ref()
+            .map(|(name, text)| (p.file.clone(), name.clone(), text.clone()))
+    }) {
+        Some((file, name, text)) => apparmor::Choice {
+            profile: Some(name),
+            load_default: None,
+            load_file: Some((PathBuf::from(format!("policy {file}")), text)),
+        },
+        None => aa,
+    };
+
     // who the command runs as: runc's lookup; without the privilege to change ids, confine's
     // own (rootless use)
     let passwd = Db::read(&etc.passwd)?;

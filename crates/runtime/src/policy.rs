@@ -342,11 +342,53 @@ fn located(policy: &Policy, at: Option<&PathGrant>) -> String {
 pub(crate) struct PolicyChoice {
     /// The policy file (or `command line`).
     pub file: String,
-    /// Which LSM enforces it.
-    #[allow(dead_code)] // read by the AppArmor side, next
-    pub lsm: Lsm,
     /// The Landlock side, checked against this host.
     pub landlock: Option<Lowered>,
+    /// The AppArmor side: the profile's name and text, to load and enter.
+    pub apparmor: Option<(String, String)>,
+}
+
+/// The policy as an AppArmor profile for this host (its name from the SPO object's
+/// `metadata.name`, else the file's stem, else `confine-policy`); what AppArmor cannot say
+/// exactly goes to `notes` as located notes. The profile replaces docker-default, as an SPO
+/// profile replaces a container's: it cannot be combined with another profile.
+fn render_apparmor(
+    req: &RunRequest,
+    opts: &SecurityOptions,
+    facts: &HostFacts,
+    policy: &Policy,
+    notes: Notes,
+) -> Result<(String, String)> {
+    if req.apparmor_file.is_some() || opts.apparmor.is_some() {
+        return Err(Error::option(
+            "--lsm",
+            "the policy is enforced through a profile of its own: it cannot be combined with --apparmor, --apparmor-file or --security-opt apparmor= (give --lsm landlock to keep that profile)",
+        ));
+    }
+    if let Some(why) = facts.apparmor.why_cannot_load() {
+        return Err(Error::AppArmor {
+            profile: policy.file.clone(),
+            message: format!(
+                "policy {}: cannot load its AppArmor profile: {why}",
+                policy.file
+            ),
+        });
+    }
+    let name =
+        confine_apparmor::policy::profile_name(policy.name.as_deref(), Path::new(&policy.file));
+    let params = crate::apparmor::host_params(
+        &name,
+        None,
+        Path::new("/etc/apparmor.d"),
+        confine_apparmor::template::AbiChoice::Auto,
+        false,
+    )?;
+    let r = confine_apparmor::policy::render(policy, &params)
+        .map_err(|e| bad_policy(&policy.file, e.to_string()))?;
+    for a in &r.approximations {
+        notes(Note::PolicyDiagnostic(a.to_string()));
+    }
+    Ok((name, r.text))
 }
 
 /// Read, merge and lower the run's policy, and choose the LSM: `--lsm`, else Landlock for
@@ -372,18 +414,20 @@ pub(crate) fn choose(
     if lsm.apparmor() {
         if !facts.apparmor.enabled() {
             return Err(Error::Unavailable(format!(
-                "--lsm {}: AppArmor is not enabled in this kernel ({}); give --lsm landlock",
+                "--lsm {}: {}; give --lsm landlock",
                 if lsm == Lsm::Both { "both" } else { "apparmor" },
                 facts
                     .apparmor
                     .why_not_enabled()
-                    .unwrap_or_else(|| "unknown".into())
+                    .unwrap_or_else(|| "AppArmor is not enabled".into())
             )));
         }
-        return Err(Error::Unavailable(
-            "enforcing a policy through AppArmor in confine run is not built yet; give --lsm landlock".into(),
-        ));
     }
+    let apparmor = if lsm.apparmor() {
+        Some(render_apparmor(req, opts, facts, &policy, notes)?)
+    } else {
+        None
+    };
     let landlock = if lsm.landlock() {
         // the isolation's scopes go into the same ruleset: from ABI 6 unless processes are
         // shared (before, the isolation's stand-in domain adds nothing a policy lacks)
@@ -400,28 +444,38 @@ pub(crate) fn choose(
     };
     let choice = PolicyChoice {
         file: policy.file.clone(),
-        lsm,
         landlock,
+        apparmor,
     };
     Ok(Some((policy, choice)))
 }
 
 /// Say which LSM enforces the policy, and what (once everything is decided).
 pub(crate) fn announce(c: &PolicyChoice, notes: Notes) {
-    if let Some(l) = &c.landlock {
-        notes(Note::PolicyEnforced {
-            file: c.file.clone(),
-            by: format!(
-                "Landlock (ABI {}, {})",
-                l.plan.abi,
-                match l.compat {
-                    Compat::Require => "require",
-                    Compat::BestEffort => "best-effort",
-                }
-            ),
-            summary: summary(l),
-        });
+    let mut by = Vec::new();
+    let mut what = Vec::new();
+    if let Some((name, _)) = &c.apparmor {
+        by.push(format!("AppArmor (profile {name})"));
     }
+    if let Some(l) = &c.landlock {
+        by.push(format!(
+            "Landlock (ABI {}, {})",
+            l.plan.abi,
+            match l.compat {
+                Compat::Require => "require",
+                Compat::BestEffort => "best-effort",
+            }
+        ));
+        what.push(summary(l));
+    }
+    if c.apparmor.is_some() && c.landlock.is_none() {
+        what.push("file, network and capability rules".into());
+    }
+    notes(Note::PolicyEnforced {
+        file: c.file.clone(),
+        by: by.join(" and "),
+        summary: what.join("; "),
+    });
 }
 
 /// One line on what the Landlock side enforces (`12 path rules, TCP bind 1 port, scopes

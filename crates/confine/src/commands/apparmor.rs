@@ -98,26 +98,6 @@ fn generate_json(profile: &str, approximations: &[Approximation]) -> anyhow::Res
     Json::Document(json!({"profile": profile, "approximations": notes})).render()
 }
 
-/// The profile name for a policy: the SPO object's `metadata.name`, else the file's name
-/// without its extension, whichever is a plain name (letters, digits, `.`, `_`, `-`), else
-/// `confine-policy`.
-fn policy_profile_name(metadata_name: Option<&str>, file: &Path) -> String {
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    };
-    let stem = (file != Path::new("-"))
-        .then(|| file.file_stem().and_then(|s| s.to_str()))
-        .flatten();
-    [metadata_name, stem]
-        .into_iter()
-        .flatten()
-        .find(|s| plain(s))
-        .unwrap_or("confine-policy")
-        .to_string()
-}
-
 /// `confine apparmor generate [--policy FILE]`.
 fn generate(a: GenerateArgs) -> anyhow::Result<Outcome> {
     let Some(file) = a.policy.as_deref() else {
@@ -144,7 +124,7 @@ fn generate(a: GenerateArgs) -> anyhow::Result<Outcome> {
     let Some(policy) = loaded.policy else {
         return Ok(Outcome::BadInput);
     };
-    let name = policy_profile_name(policy.name.as_deref(), file);
+    let name = confine_apparmor::policy::profile_name(policy.name.as_deref(), file);
     let p = params_named(&a.template, &name)?;
     let rendered = match aa_policy::render(&policy, &p) {
         Ok(r) => r,
