@@ -411,17 +411,15 @@ pub(crate) fn choose(
         None if facts.apparmor.enabled() => Lsm::AppArmor,
         None => Lsm::Landlock,
     };
-    if lsm.apparmor() {
-        if !facts.apparmor.enabled() {
-            return Err(Error::Unavailable(format!(
-                "--lsm {}: {}; give --lsm landlock",
-                if lsm == Lsm::Both { "both" } else { "apparmor" },
-                facts
-                    .apparmor
-                    .why_not_enabled()
-                    .unwrap_or_else(|| "AppArmor is not enabled".into())
-            )));
-        }
+    if lsm.apparmor() && !facts.apparmor.enabled() {
+        return Err(Error::Unavailable(format!(
+            "--lsm {}: {}; give --lsm landlock",
+            if lsm == Lsm::Both { "both" } else { "apparmor" },
+            facts
+                .apparmor
+                .why_not_enabled()
+                .unwrap_or_else(|| "AppArmor is not enabled".into())
+        )));
     }
     let apparmor = if lsm.apparmor() {
         Some(render_apparmor(req, opts, facts, &policy, notes)?)
