@@ -545,6 +545,14 @@ fn udp_and_raw_sockets_are_refused_by_seccomp_rules() {
         answers(&run(&[], &a)),
         ["ok", "ok", "ok", "ok", "ok", "ok", "ok"]
     );
+    // an io_uring would make sockets without socket(2) (IORING_OP_SOCKET): refused with the
+    // rules even where no filter refuses it (Docker's default does)
+    let unconfined = ["--security-opt", "seccomp=unconfined"];
+    let io = acts(&["io_uring"]);
+    assert_eq!(answers(&run(&unconfined, &io)), ["ok"]);
+    let mut args = unconfined.to_vec();
+    args.extend(["--policy", &policy]);
+    assert_eq!(answers(&run(&args, &io)), ["EACCES"]);
 }
 
 /// The table of accesses the AppArmor VM test also runs (tests/policy/table.rs), here under

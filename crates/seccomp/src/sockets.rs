@@ -152,7 +152,15 @@ struct Group {
     direct: BTreeSet<u32>,
     /// `socketcall` numbers.
     socketcall: BTreeSet<u32>,
+    /// Calls refused outright ([`OUTRIGHT`]).
+    outright: BTreeSet<u32>,
 }
+
+/// Calls that make sockets where the guard cannot see them, refused outright (`EACCES`) with
+/// any rule: `io_uring_setup(2)`, since an io_uring's `IORING_OP_SOCKET` (Linux 5.19) creates a
+/// socket in the kernel without a socket(2) call (Docker's default refuses io_uring anyway; a
+/// run without a filter, or a profile that allows it, would otherwise get around the rules).
+pub const OUTRIGHT: [&str; 1] = ["io_uring_setup"];
 
 /// Whether `abi` numbers socket types as MIPS does.
 fn mips_types(abi: Arch) -> bool {
@@ -219,6 +227,7 @@ pub fn guard(arch: Arch, rules: &[SocketRule]) -> Result<Vec<Insn>> {
                         abi,
                         direct: BTreeSet::new(),
                         socketcall: BTreeSet::new(),
+                        outright: BTreeSet::new(),
                     },
                 ));
                 groups.len() - 1
@@ -231,6 +240,8 @@ pub fn guard(arch: Arch, rules: &[SocketRule]) -> Result<Vec<Insn>> {
                 .filter_map(|n| table.number(n)),
         );
         g.socketcall.extend(table.number("socketcall"));
+        g.outright
+            .extend(OUTRIGHT.iter().filter_map(|n| table.number(n)));
     }
 
     let mut a = Asm::default();
@@ -258,6 +269,7 @@ pub fn guard(arch: Arch, rules: &[SocketRule]) -> Result<Vec<Insn>> {
             .iter()
             .map(|&n| (n, check))
             .chain(g.socketcall.iter().map(|&n| (n, mux)))
+            .chain(g.outright.iter().map(|&n| (n, deny)))
             .collect();
         for (j, &(n, to)) in numbers.iter().enumerate() {
             let next = a.label();
@@ -361,36 +373,39 @@ mod tests {
     #[test]
     fn udp_guard_on_x86_64_is_pinned() {
         let g = guard(Arch::X86_64, &[SocketRule::new(2, 2)]).unwrap();
-        // "out of range 25" is the guard's end: the original program's first instruction
+        // "out of range 28" is the guard's end: the original program's first instruction
         let want = "
       ld [4]                                 ; arch
       jeq #0xc000003e, L003, L002            ; x86_64/x32
-L002: jeq #0x40000003, L013, <out of range 25> ; x86
+L002: jeq #0x40000003, L015, <out of range 28> ; x86
 L003: ld [0]                                 ; nr
-      jeq #0x29, L008, L005                  ; x86_64:socket
-L005: jeq #0x35, L008, L006                  ; x86_64:socketpair
-L006: jeq #0x40000029, L008, L007            ; x32:socket
-L007: jeq #0x40000035, L008, <out of range 25> ; x32:socketpair
-L008: ld [16]                                ; args[0] (low)
-      jeq #0x2, L010, <out of range 25>
-L010: ld [24]                                ; args[1] (low)
+      jeq #0x29, L010, L005                  ; x86_64:socket
+L005: jeq #0x35, L010, L006                  ; x86_64:socketpair
+L006: jeq #0x40000029, L010, L007            ; x32:socket
+L007: jeq #0x40000035, L010, L008            ; x32:socketpair
+L008: jeq #0x1a9, L027, L009                 ; x86_64:io_uring_setup
+L009: jeq #0x400001a9, L027, <out of range 28> ; x32:io_uring_setup
+L010: ld [16]                                ; args[0] (low)
+      jeq #0x2, L012, <out of range 28>
+L012: ld [24]                                ; args[1] (low)
       and #0xf
-      jeq #0x2, L024, <out of range 25>
-L013: ld [0]                                 ; nr
-      jeq #0x167, L019, L015                 ; x86:socket
-L015: jeq #0x168, L019, L016                 ; x86:socketpair
-L016: jeq #0x66, L017, <out of range 25>     ; x86:socketcall
-L017: ld [16]                                ; args[0] (low)
-      jeq #0x1, L024, <out of range 25>
-L019: ld [16]                                ; args[0] (low)
-      jeq #0x2, L021, <out of range 25>
-L021: ld [24]                                ; args[1] (low)
+      jeq #0x2, L027, <out of range 28>
+L015: ld [0]                                 ; nr
+      jeq #0x167, L022, L017                 ; x86:socket
+L017: jeq #0x168, L022, L018                 ; x86:socketpair
+L018: jeq #0x66, L020, L019                  ; x86:socketcall
+L019: jeq #0x1a9, L027, <out of range 28>    ; x86:io_uring_setup
+L020: ld [16]                                ; args[0] (low)
+      jeq #0x1, L027, <out of range 28>
+L022: ld [16]                                ; args[0] (low)
+      jeq #0x2, L024, <out of range 28>
+L024: ld [24]                                ; args[1] (low)
       and #0xf
-      jeq #0x2, L024, <out of range 25>
-L024: ret #0x0005000d                        ; ERRNO(EACCES)
+      jeq #0x2, L027, <out of range 28>
+L027: ret #0x0005000d                        ; ERRNO(EACCES)
 ";
         assert_eq!(disasm::disassemble(&g).trim(), want.trim());
-        assert_eq!(g.len(), 25);
+        assert_eq!(g.len(), 28);
     }
 
     #[test]
@@ -399,9 +414,9 @@ L024: ret #0x0005000d                        ; ERRNO(EACCES)
         let rules = [(2, 2), (10, 2), (2, 3), (10, 3), (17, 3), (17, 2)]
             .map(|(d, t)| SocketRule::new(d, t));
         let g = guard(Arch::X86_64, &rules).unwrap();
-        // 3 (ld arch, 2 audit values) + 21 (x86_64 and x32: ld nr, 4 numbers, ld domain,
-        // 3 domains, 3 × (ld type, and, 2 types)) + 22 (i386: the same with 3 numbers, and
-        // ld call, jeq SYS_SOCKET for socketcall) + 1 (ret)
-        assert_eq!(g.len(), 47, "{}", disasm::disassemble(&g));
+        // 3 (ld arch, 2 audit values) + 23 (x86_64 and x32: ld nr, 4 numbers, 2 io_uring_setup,
+        // ld domain, 3 domains, 3 × (ld type, and, 2 types)) + 23 (i386: the same with 3
+        // numbers, 1 io_uring_setup, and ld call, jeq SYS_SOCKET for socketcall) + 1 (ret)
+        assert_eq!(g.len(), 50, "{}", disasm::disassemble(&g));
     }
 }

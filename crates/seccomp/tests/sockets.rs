@@ -43,6 +43,9 @@ const AUDIT_I386: u32 = 0x4000_0003;
 const X86_64_SOCKET: [u32; 4] = [41, 53, 41 | 0x4000_0000, 53 | 0x4000_0000];
 const I386_SOCKET: [u32; 2] = [359, 360];
 const I386_SOCKETCALL: u32 = 102;
+// io_uring_setup: 425 in both tables (x32 with the bit), refused outright with any rule
+const X86_64_IO_URING: [u32; 2] = [425, 425 | 0x4000_0000];
+const I386_IO_URING: u32 = 425;
 
 /// What `allowUdp: false` and `allowRaw: false` ask for (crates/policy, `SocketDeny`).
 fn policy_rules() -> Vec<SocketRule> {
@@ -91,7 +94,12 @@ fn model_denies(rules: &[SocketRule], arch: u32, nr: u32, args: [u64; 6]) -> boo
     let pairs = rules
         .iter()
         .any(|r| ![AF_INET, AF_INET6, AF_PACKET].contains(&r.domain));
+    if rules.is_empty() {
+        return false;
+    }
     match arch {
+        AUDIT_X86_64 if X86_64_IO_URING.contains(&nr) => true,
+        AUDIT_I386 if nr == I386_IO_URING => true,
         AUDIT_X86_64 => X86_64_SOCKET.contains(&nr) && listed,
         AUDIT_I386 if I386_SOCKET.contains(&nr) => listed,
         AUDIT_I386 if nr == I386_SOCKETCALL => a0 == 1 || (a0 == 8 && pairs),

@@ -17,6 +17,7 @@
 //! * `kill:PID` — kill(PID, 0)
 //! * `ioctl:PATH` — open the device and ask it TCGETS (`ENOTTY` is the device's own answer)
 //! * `socket:DOMAIN:TYPE[:PROTOCOL]` — socket(2) with numbers, closed at once
+//! * `io_uring` — io_uring_setup(2) of one entry, closed at once
 use std::io::{Error, Write};
 use std::os::unix::net::{SocketAddr, UnixStream};
 
@@ -26,7 +27,12 @@ extern "C" {
     fn truncate(path: *const u8, len: i64) -> i32;
     fn socket(domain: i32, ty: i32, proto: i32) -> i32;
     fn close(fd: i32) -> i32;
+    // glibc's variadic syscall(2) wrapper, called with integer and pointer arguments.
+    fn syscall(nr: i64, a: i64, b: i64) -> i64;
 }
+
+/// io_uring_setup(2) on x86_64.
+const SYS_IO_URING_SETUP: i64 = 425;
 
 const TCGETS: u64 = 0x5401;
 
@@ -111,6 +117,18 @@ fn act(op: &str, a: &str, b: &str, c: &str) -> std::io::Result<()> {
                 unsafe { close(fd) };
             }
             last(fd, ())
+        }
+        "io_uring" => {
+            // struct io_uring_params is 120 bytes, zeroed: one entry, default flags
+            let mut params = [0u8; 120];
+            // SAFETY: the kernel writes into the 120-byte buffer we own; the descriptor is
+            // closed at once.
+            let fd = unsafe { syscall(SYS_IO_URING_SETUP, 1, params.as_mut_ptr() as i64) };
+            if fd >= 0 {
+                // SAFETY: our own descriptor.
+                unsafe { close(fd as i32) };
+            }
+            last(fd as i32, ())
         }
         _ => panic!("unknown op {op}"),
     }
