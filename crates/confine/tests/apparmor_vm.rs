@@ -21,6 +21,21 @@ profile deny-secret flags=(attach_disconnected,mediate_deleted) {
 }
 ";
 
+// a file-and-network policy, rendered in the guest by `confine apparmor generate --policy`:
+// reading beneath /etc, writing beneath /tmp, executing busybox only
+const POLICY: &str = "\
+apiVersion: security-profiles-operator.x-k8s.io/v1
+kind: AppArmorProfile
+metadata: {name: policy-web}
+spec:
+  abstract:
+    filesystem:
+      readOnlyPaths: [/etc/**]
+      readWritePaths: [/tmp/]
+    executable:
+      allowedExecutables: [/bin/busybox]
+";
+
 // line 3 has a misspelt permission
 const BROKEN: &str = "\
 profile broken {
@@ -62,6 +77,9 @@ fn initramfs(confine: &Path) -> Vec<u8> {
     i.file("etc/group", 0o644, b"root:x:0:\n");
     i.file("profiles/deny-secret", 0o644, DENY_SECRET.as_bytes());
     i.file("profiles/broken", 0o644, BROKEN.as_bytes());
+    i.file("profiles/policy.yaml", 0o644, POLICY.as_bytes());
+    // the same binary as /bin/busybox under a path the policy does not allow to execute
+    i.copy(Path::new("/bin/busybox"), "opt/other");
     i.file("init", 0o755, include_bytes!("vm/init.sh"));
     i.finish()
 }
@@ -171,6 +189,28 @@ fn apparmor_in_a_real_kernel() {
     assert!(!ok(&b, "status_after_unload").contains("deny-secret"));
     assert!(failed(&b, "not_loaded", 125).contains("deny-secret is not loaded"));
     assert_ne!(get(&b, "ran_not_loaded").rc, 0, "the command ran");
+
+    // the file-and-network policy rendered as a profile, loaded and enforced
+    let pg = ok(&b, "policy_generate");
+    assert!(pg.contains("profile \"policy-web\" flags="), "{pg}");
+    assert!(ok(&b, "policy_load").contains("loaded policy-web (enforce)"));
+    assert!(ok(&b, "policy_read").contains("root:x:0:0"));
+    assert!(failed(&b, "policy_secret", 1).contains("Permission denied"));
+    ok(&b, "policy_write");
+    assert!(get(&b, "policy_write_etc").rc != 0);
+    assert!(get(&b, "policy_write_etc")
+        .out
+        .contains("Permission denied"));
+    // /bin/cat is a symbolic link to /bin/busybox: AppArmor matches the resolved path
+    let other = get(&b, "policy_exec_other");
+    assert_eq!(other.rc, 126, "{}", other.out);
+    assert!(other.out.contains("Permission denied"), "{}", other.out);
+    let other = get(&b, "policy_exec_other_unconfined");
+    assert_ne!(other.rc, 126, "{}", other.out);
+    // the command itself is executed under the runner's own (unconfined) label: AppArmor
+    // checks an execve against the profile of the process calling it
+    let first = get(&b, "policy_exec_first");
+    assert!(first.out.contains("applet not found"), "{}", first.out);
 
     // broken profiles: the parser's own message with its line number
     let bl = failed(&b, "broken_load", 2);

@@ -83,6 +83,18 @@ else
   check status_after_unload confine apparmor status
   check not_loaded confine run --apparmor deny-secret -- touch /tmp/ran-not-loaded
   check ran_not_loaded ls /tmp/ran-not-loaded
+  # the file-and-network policy (--policy) rendered, loaded and enforced
+  check policy_generate sh -c 'confine apparmor generate --policy /profiles/policy.yaml -o /tmp/policy.aa && cat /tmp/policy.aa'
+  check policy_load confine apparmor load /tmp/policy.aa
+  check policy_read confine run --apparmor policy-web -- cat /etc/passwd
+  check policy_secret confine run --apparmor policy-web -- cat /secret
+  check policy_write confine run --apparmor policy-web -- touch /tmp/policy-ok
+  check policy_write_etc confine run --apparmor policy-web -- touch /etc/policy-no
+  # the command itself is executed by the unconfined runner (the profile applies from that
+  # execve on): what the policy restricts is what the command executes
+  check policy_exec_other confine run --apparmor policy-web -- sh -c '/opt/other true'
+  check policy_exec_other_unconfined confine run --apparmor unconfined -- sh -c '/opt/other true'
+  check policy_exec_first confine run --apparmor policy-web -- /opt/other true
   # broken profiles: apparmor_parser's line-numbered error
   check broken_load confine apparmor load /profiles/broken
   check broken_run confine run --apparmor-file /profiles/broken -- touch /tmp/ran-broken
