@@ -138,6 +138,11 @@ fn quick_path(flag: &'static str, p: &Path) -> Result<String> {
             format!("{flag} {s}: glob characters are not taken here (give them in a --policy file, where each widening is reported)"),
         ));
     }
+    // a directory is meant with everything beneath it: `dir/` in the policy's glob terms (which
+    // AppArmor needs spelt out, and Landlock gives anyway)
+    if !s.ends_with('/') && Path::new(s).is_dir() {
+        return Ok(format!("{s}/"));
+    }
     Ok(s.to_string())
 }
 
@@ -591,9 +596,9 @@ mod tests {
         assert_eq!(
             rules,
             [
-                ("/usr", Access::ReadOnly),
-                ("/tmp", Access::ReadWrite),
-                ("/tmp", Access::Execute)
+                ("/usr/", Access::ReadOnly),
+                ("/tmp/", Access::ReadWrite),
+                ("/tmp/", Access::Execute)
             ]
         );
         let ext = p.extensions.unwrap();
