@@ -5,6 +5,9 @@
 
 mod vm;
 
+#[path = "policy/table.rs"]
+mod table;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use vm::{Block, Initramfs};
@@ -80,8 +83,54 @@ fn initramfs(confine: &Path) -> Vec<u8> {
     i.file("profiles/policy.yaml", 0o644, POLICY.as_bytes());
     // the same binary as /bin/busybox under a path the policy does not allow to execute
     i.copy(Path::new("/bin/busybox"), "opt/other");
+    // the table of file accesses both LSMs must decide alike, under /data
+    for d in table::DIRS {
+        i.dir(&format!("data/{d}"));
+    }
+    for f in table::FILES {
+        i.file(&format!("data/{f}"), 0o644, b"content\n");
+    }
+    let probe = probe();
+    for p in table::PROGRAMS {
+        i.copy(&probe, &format!("data/{p}"));
+    }
+    i.copy(&probe, "data/probe");
+    i.file(
+        "data/policy.yaml",
+        0o644,
+        table::policy("/data", "/data/probe").as_bytes(),
+    );
+    i.file(
+        "data/actions",
+        0o644,
+        table::actions("/data").join(" ").as_bytes(),
+    );
     i.file("init", 0o755, include_bytes!("vm/init.sh"));
     i.finish()
+}
+
+/// The policy tests' static probe (tests/policy/probe.rs), built for the guest.
+fn probe() -> std::path::PathBuf {
+    let dir = vm::scratch();
+    let bin = dir.join("policy-probe");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/policy/probe.rs");
+    let o = std::process::Command::new("rustc")
+        .args(["-O", "-C", "target-feature=+crt-static", "-o"])
+        .arg(&bin)
+        .arg(src)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    bin
+}
+
+/// The probe's answer lines of a block (notes and diagnostics on stderr left out).
+fn answers(out: &str) -> Vec<String> {
+    let ops: Vec<&str> = table::CASES.iter().map(|c| c.op).collect();
+    out.lines()
+        .filter(|l| l.split_once(' ').is_some_and(|(op, _)| ops.contains(&op)))
+        .map(String::from)
+        .collect()
 }
 
 fn get<'a>(b: &'a BTreeMap<String, Block>, name: &str) -> &'a Block {
@@ -211,6 +260,59 @@ fn apparmor_in_a_real_kernel() {
     // checks an execve against the profile of the process calling it
     let first = get(&b, "policy_exec_first");
     assert!(first.out.contains("applet not found"), "{}", first.out);
+
+    // the same table of file accesses as Landlock on the host, through AppArmor here
+    let t = ok(&b, "table_apparmor");
+    assert_eq!(answers(t), table::expected(), "{t}");
+    // confine run loaded the policy's own profile (named after metadata.name)
+    let st = ok(&b, "table_apparmor_profile");
+    assert!(
+        st.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["policy-table", "enforce"]),
+        "{st}"
+    );
+    // this kernel's Landlock: a lower ABI than the host's
+    let abi = ok(&b, "landlock_abi");
+    let n: u32 = abi
+        .split("ABI ")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("no Landlock ABI in {abi}"));
+    assert!(
+        n < 4,
+        "the VM kernel's Landlock has TCP rules (ABI {n}): {abi}"
+    );
+    let r = failed(&b, "landlock_require_tcp", 125);
+    assert!(
+        r.contains("TCP connect restriction needs Landlock ABI 4 (Linux 6.7)"),
+        "{r}"
+    );
+    assert_ne!(get(&b, "landlock_ran_require").rc, 0, "the command ran");
+    let be = ok(&b, "landlock_best_effort_tcp");
+    assert!(
+        be.contains("dropped (best-effort): TCP connect restriction needs Landlock ABI 4"),
+        "{be}"
+    );
+    ok(&b, "landlock_ran_best_effort");
+    // the table under that Landlock: the same answers but where the ABI lacks the right
+    // (truncate: ABI 3), which best-effort lists as dropped
+    let t = ok(&b, "table_landlock");
+    let want: Vec<String> = table::CASES
+        .iter()
+        .zip(table::expected())
+        .map(|(c, e)| {
+            if c.op == "truncate" && n < 3 {
+                "truncate ok".to_string()
+            } else {
+                e
+            }
+        })
+        .collect();
+    assert_eq!(answers(t), want, "{t}");
+    if n < 3 {
+        assert!(t.contains("needs Landlock ABI 3"), "{t}");
+    }
 
     // broken profiles: the parser's own message with its line number
     let bl = failed(&b, "broken_load", 2);

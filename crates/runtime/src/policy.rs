@@ -296,16 +296,27 @@ pub fn lower(
         dropped,
         ruleset: None,
     };
-    if l.spec.handled_fs == 0 && l.spec.handled_net == 0 && l.spec.scoped == 0 {
-        return Ok(l);
+    if l.spec.handled_fs != 0 || l.spec.handled_net != 0 || l.spec.scoped != 0 {
+        l.spec.scoped |= scoped;
+        l.ruleset = Some(build_checked(policy, &mut l)?);
     }
-    l.spec.scoped |= scoped;
-    // every path must be opened: a path that cannot be stops the run under require, and is
-    // left out (and said) under best-effort
-    l.ruleset = loop {
+    // said however much is left, nothing included
+    for what in &l.dropped {
+        notes(Note::LandlockDropped {
+            file: policy.file.clone(),
+            what: what.clone(),
+        });
+    }
+    Ok(l)
+}
+
+/// Build `l`'s ruleset: a path that cannot be opened stops the run under require, and is
+/// left out (and listed in `l.dropped`) under best-effort.
+fn build_checked(policy: &Policy, l: &mut Lowered) -> Result<Ruleset> {
+    loop {
         match landlock::build(&l.spec) {
-            Ok(r) => break Some(r),
-            Err(KernelError::Open { path, source }) if compat == Compat::BestEffort => {
+            Ok(r) => return Ok(r),
+            Err(KernelError::Open { path, source }) if l.compat == Compat::BestEffort => {
                 let at = l.plan.paths.iter().find(|g| Path::new(&g.path) == path);
                 let what = format!(
                     "{}path {}: {source} (the rule is left out)",
@@ -322,14 +333,7 @@ pub fn lower(
             }
             Err(e) => return Err(e.into()),
         }
-    };
-    for what in &l.dropped {
-        notes(Note::LandlockDropped {
-            file: policy.file.clone(),
-            what: what.clone(),
-        });
     }
-    Ok(l)
 }
 
 /// `FILE:LINE:COL: ` of a rule written in the policy file (nothing for a quick flag's).
@@ -527,7 +531,7 @@ pub fn summary(l: &Lowered) -> String {
         ));
     }
     if parts.is_empty() {
-        parts.push("nothing".into());
+        parts.push("nothing (every rule dropped)".into());
     }
     parts.join(", ")
 }
@@ -673,6 +677,25 @@ mod tests {
         assert_eq!(l.spec.handled_net, 0);
         assert_eq!(l.spec.scoped, 0);
         assert_eq!(l.dropped.len(), 2);
+    }
+
+    /// A policy whose every rule is dropped still says so (found in the VM: the early return
+    /// for an empty ruleset skipped the warnings).
+    #[test]
+    fn everything_dropped_is_still_said() {
+        let q = QuickRules {
+            connect_tcp: vec![443],
+            ..QuickRules::default()
+        };
+        let p = merge(None, &q).unwrap().unwrap();
+        let mut notes = Vec::new();
+        let l = lower(&p, 2, Compat::BestEffort, 0, &mut |n| notes.push(n)).unwrap();
+        assert!(l.ruleset.is_none());
+        assert_eq!(l.dropped.len(), 1);
+        assert!(
+            matches!(&notes[..], [Note::LandlockDropped { what, .. }] if what.contains("ABI 4")),
+            "{notes:?}"
+        );
     }
 
     #[test]

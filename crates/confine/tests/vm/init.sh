@@ -95,6 +95,18 @@ else
   check policy_exec_other confine run --apparmor policy-web -- sh -c '/opt/other true'
   check policy_exec_other_unconfined confine run --apparmor unconfined -- sh -c '/opt/other true'
   check policy_exec_first confine run --apparmor policy-web -- /opt/other true
+  # one table of file accesses (tests/policy/table.rs), the same policy through `confine run
+  # --policy`: AppArmor here, Landlock on the host (tests/policy.rs)
+  check table_apparmor confine run -q --lsm apparmor --policy /data/policy.yaml -- /data/probe $(cat /data/actions)
+  check table_apparmor_profile confine apparmor status
+  # this kernel's Landlock (a lower ABI than the host's): require refuses what it lacks, the
+  # command never runs; best-effort runs and lists every right dropped
+  check landlock_abi sh -c 'confine inspect | grep landlock'
+  check landlock_require_tcp confine run --lsm landlock --connect-tcp 443 -- touch /tmp/ran-require
+  check landlock_ran_require ls /tmp/ran-require
+  check landlock_best_effort_tcp confine run --lsm landlock --landlock-compat best-effort --connect-tcp 443 -- touch /tmp/ran-best-effort
+  check landlock_ran_best_effort ls /tmp/ran-best-effort
+  check table_landlock confine run -q --lsm landlock --landlock-compat best-effort --policy /data/policy.yaml -- /data/probe $(cat /data/actions)
   # broken profiles: apparmor_parser's line-numbered error
   check broken_load confine apparmor load /profiles/broken
   check broken_run confine run --apparmor-file /profiles/broken -- touch /tmp/ran-broken

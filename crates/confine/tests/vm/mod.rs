@@ -37,7 +37,7 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
     out.stdout
 }
 
-fn scratch() -> PathBuf {
+pub fn scratch() -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("apparmor-vm");
     std::fs::create_dir_all(&d).unwrap();
     d
