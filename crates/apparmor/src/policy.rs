@@ -443,8 +443,9 @@ fn network(policy: &Policy, complain: bool, o: &mut Out) {
         pairs.extend([
             ("inet", "raw"),
             ("inet6", "raw"),
-            ("packet", "raw"),
-            ("packet", "dgram"),
+            ("inet", "packet"),
+            ("packet", ""),
+            ("xdp", ""),
         ]);
     }
     o.line("# network");
@@ -454,7 +455,9 @@ fn network(policy: &Policy, complain: bool, o: &mut Out) {
     }
     let verb = if complain { "audit" } else { "deny" };
     for (family, kind) in pairs {
-        o.line(&format!("{verb} network {family} {kind},"));
+        // an empty kind: every type of the family
+        let rule = [family, kind].join(" ");
+        o.line(&format!("{verb} network {},", rule.trim_end()));
     }
     for (what, list) in lists {
         let Some(list) = list else { continue };
@@ -583,8 +586,9 @@ mod tests {
             "  deny network inet6 dgram,\n",
             "  deny network inet raw,\n",
             "  deny network inet6 raw,\n",
-            "  deny network packet raw,\n",
-            "  deny network packet dgram,\n",
+            "  deny network inet packet,\n",
+            "  deny network packet,\n",
+            "  deny network xdp,\n",
         ] {
             assert!(r.text.contains(rule), "{rule}: {}", r.text);
         }

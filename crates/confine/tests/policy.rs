@@ -516,35 +516,41 @@ fn inspect_lists_what_best_effort_dropped() {
 }
 
 /// `allowUdp: false` and `allowRaw: false`, which Landlock cannot refuse, are seccomp socket
-/// rules in front of the filter (or alone, without one): UDP and raw sockets fail with EACCES,
-/// whatever flags the type carries, TCP and Unix sockets are made as before.
+/// rules in front of the filter (or alone, without one): UDP, raw, packet (SOCK_PACKET
+/// included) and XDP sockets fail with EACCES, whatever flags the type carries; TCP and Unix
+/// sockets are made as before. Outside the policy none of them is refused with EACCES (a
+/// kernel may lack a family: EAFNOSUPPORT).
 #[test]
 fn udp_and_raw_sockets_are_refused_by_seccomp_rules() {
     let s = Scratch::new();
     let policy = s.policy(
         "network:\n  allowRaw: false\n  allowedProtocols: {allowTcp: true, allowUdp: false}\n",
     );
-    // AF_INET/SOCK_DGRAM, AF_INET/SOCK_DGRAM|SOCK_CLOEXEC, AF_INET6/SOCK_DGRAM,
-    // AF_INET/SOCK_RAW/ICMP, AF_PACKET/SOCK_RAW, AF_INET/SOCK_STREAM, AF_UNIX/SOCK_DGRAM
-    let a = acts(&[
-        "socket:2:2",
-        "socket:2:524290",
-        "socket:10:2",
-        "socket:2:3:1",
-        "socket:17:3",
-        "socket:2:1",
-        "socket:1:2",
-    ]);
-    let denied = ["EACCES", "EACCES", "EACCES", "EACCES", "EACCES", "ok", "ok"];
+    let denied = [
+        "socket:2:2",      // AF_INET, SOCK_DGRAM
+        "socket:2:524290", // AF_INET, SOCK_DGRAM | SOCK_CLOEXEC
+        "socket:10:2",     // AF_INET6, SOCK_DGRAM
+        "socket:2:3:1",    // AF_INET, SOCK_RAW, IPPROTO_ICMP
+        "socket:17:3",     // AF_PACKET, SOCK_RAW
+        "socket:17:10",    // AF_PACKET, SOCK_PACKET
+        "socket:2:10:768", // AF_INET, SOCK_PACKET, htons(ETH_P_ALL): made AF_PACKET
+        "socket:44:3",     // AF_XDP, SOCK_RAW
+    ];
+    let allowed = ["socket:2:1", "socket:1:2"]; // AF_INET stream, AF_UNIX dgram
+    let a = acts(&[&denied[..], &allowed[..]].concat());
+    let want: Vec<&str> = denied
+        .iter()
+        .map(|_| "EACCES")
+        .chain(allowed.iter().map(|_| "ok"))
+        .collect();
     for extra in [&[][..], &["--security-opt", "seccomp=unconfined"]] {
         let mut args = extra.to_vec();
         args.extend(["--policy", &policy]);
-        assert_eq!(answers(&run(&args, &a)), denied, "{extra:?}");
+        assert_eq!(answers(&run(&args, &a)), want, "{extra:?}");
     }
-    assert_eq!(
-        answers(&run(&[], &a)),
-        ["ok", "ok", "ok", "ok", "ok", "ok", "ok"]
-    );
+    let outside = answers(&run(&[], &a));
+    assert!(!outside.iter().any(|x| x == "EACCES"), "{outside:?}");
+    assert_eq!(outside[0], "ok");
     // an io_uring would make sockets without socket(2) (IORING_OP_SOCKET): refused with the
     // rules even where no filter refuses it (Docker's default does)
     let unconfined = ["--security-opt", "seccomp=unconfined"];
@@ -553,6 +559,27 @@ fn udp_and_raw_sockets_are_refused_by_seccomp_rules() {
     let mut args = unconfined.to_vec();
     args.extend(["--policy", &policy]);
     assert_eq!(answers(&run(&args, &io)), ["EACCES"]);
+}
+
+/// Landlock's TCP rights cover IPPROTO_TCP sockets only: with TCP restricted, Multipath TCP
+/// sockets are refused (they would connect and bind anywhere), plain TCP ones are not.
+#[test]
+fn multipath_tcp_cannot_get_around_the_tcp_rules() {
+    let a = acts(&[
+        "socket:2:1:262",
+        "socket:10:1:262",
+        "socket:2:1:6",
+        "socket:2:1",
+    ]);
+    let outside = answers(&run(&[], &a));
+    assert!(!outside.iter().any(|x| x == "EACCES"), "{outside:?}");
+    for flag in ["--connect-tcp", "--bind-tcp"] {
+        assert_eq!(
+            answers(&run(&[flag, "443"], &a)),
+            ["EACCES", "EACCES", "ok", "ok"],
+            "{flag}"
+        );
+    }
 }
 
 /// The table of accesses the AppArmor VM test also runs (tests/policy/table.rs), here under

@@ -179,6 +179,8 @@ pub struct SocketDeny {
     pub domain: u32,
     /// `SOCK_*`.
     pub sock_type: u32,
+    /// `IPPROTO_*`, for a rule on one protocol only; None: any.
+    pub protocol: Option<u32>,
     /// Which policy field asks for it.
     pub because: &'static str,
 }
@@ -193,6 +195,16 @@ pub const AF_PACKET: u32 = 17;
 pub const SOCK_DGRAM: u32 = 2;
 /// `SOCK_RAW`.
 pub const SOCK_RAW: u32 = 3;
+/// `SOCK_STREAM`.
+pub const SOCK_STREAM: u32 = 1;
+/// `SOCK_PACKET` (the obsolete packet interface: `AF_PACKET`, and `AF_INET`, which the kernel
+/// turns into `AF_PACKET`, net/socket.c `__sock_create`).
+pub const SOCK_PACKET: u32 = 10;
+/// `AF_XDP` (raw frames from a device's queue, include/linux/socket.h).
+pub const AF_XDP: u32 = 44;
+/// `IPPROTO_MPTCP` (include/uapi/linux/in.h): Multipath TCP, whose sockets Landlock's TCP
+/// rights do not cover (they handle `IPPROTO_TCP` sockets only).
+pub const IPPROTO_MPTCP: u32 = 262;
 
 /// The Landlock side of a policy.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -377,27 +389,47 @@ pub fn landlock(policy: &Policy, abi: u32, compat: Compat) -> Result<LandlockPla
     }
 
     // What Landlock cannot do at any ABI.
+    let mut deny = |domain, sock_type, protocol, because| {
+        plan.seccomp_sockets.push(SocketDeny {
+            domain,
+            sock_type,
+            protocol,
+            because,
+        })
+    };
     if policy.network.allow_udp == Some(false) {
         for domain in [AF_INET, AF_INET6] {
-            plan.seccomp_sockets.push(SocketDeny {
+            deny(
                 domain,
-                sock_type: SOCK_DGRAM,
-                because: "network.allowedProtocols.allowUdp: false",
-            });
+                SOCK_DGRAM,
+                None,
+                "network.allowedProtocols.allowUdp: false",
+            );
         }
     }
     if policy.network.allow_raw == Some(false) {
         for (domain, sock_type) in [
             (AF_INET, SOCK_RAW),
             (AF_INET6, SOCK_RAW),
+            (AF_INET, SOCK_PACKET),
             (AF_PACKET, SOCK_RAW),
             (AF_PACKET, SOCK_DGRAM),
+            (AF_PACKET, SOCK_PACKET),
+            (AF_XDP, SOCK_RAW),
         ] {
-            plan.seccomp_sockets.push(SocketDeny {
+            deny(domain, sock_type, None, "network.allowRaw: false");
+        }
+    }
+    // Landlock's TCP rights cover IPPROTO_TCP sockets only: with TCP restricted, Multipath
+    // TCP would get around them
+    if plan.handled_net != 0 {
+        for domain in [AF_INET, AF_INET6] {
+            deny(
                 domain,
-                sock_type,
-                because: "network.allowRaw: false",
-            });
+                SOCK_STREAM,
+                Some(IPPROTO_MPTCP),
+                "TCP restricted (Landlock does not cover Multipath TCP)",
+            );
         }
     }
 

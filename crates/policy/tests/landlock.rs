@@ -73,17 +73,23 @@ fn full_plan_at_abi_7() {
     let pairs: Vec<_> = plan
         .seccomp_sockets
         .iter()
-        .map(|s| (s.domain, s.sock_type))
+        .map(|s| (s.domain, s.sock_type, s.protocol))
         .collect();
     assert_eq!(
         pairs,
         [
-            (AF_INET, SOCK_DGRAM),
-            (AF_INET6, SOCK_DGRAM),
-            (AF_INET, SOCK_RAW),
-            (AF_INET6, SOCK_RAW),
-            (AF_PACKET, SOCK_RAW),
-            (AF_PACKET, SOCK_DGRAM),
+            (AF_INET, SOCK_DGRAM, None),
+            (AF_INET6, SOCK_DGRAM, None),
+            (AF_INET, SOCK_RAW, None),
+            (AF_INET6, SOCK_RAW, None),
+            (AF_INET, SOCK_PACKET, None),
+            (AF_PACKET, SOCK_RAW, None),
+            (AF_PACKET, SOCK_DGRAM, None),
+            (AF_PACKET, SOCK_PACKET, None),
+            (AF_XDP, SOCK_RAW, None),
+            // TCP is restricted: Multipath TCP, which Landlock does not cover, is refused
+            (AF_INET, SOCK_STREAM, Some(IPPROTO_MPTCP)),
+            (AF_INET6, SOCK_STREAM, Some(IPPROTO_MPTCP)),
         ]
     );
 }

@@ -555,7 +555,10 @@ pub(crate) fn guard_sockets(
         .plan
         .seccomp_sockets
         .iter()
-        .map(|s| SocketRule::new(s.domain, s.sock_type))
+        .map(|s| match s.protocol {
+            None => SocketRule::new(s.domain, s.sock_type),
+            Some(p) => SocketRule::with_protocol(s.domain, s.sock_type, p),
+        })
         .collect();
     let guarded = confine_seccomp::with_guard(arch, &rules, program.as_ref().map(|(p, _)| &p[..]));
     match guarded {

@@ -34,7 +34,13 @@ pub(crate) fn of(file: &str, l: &Lowered, abi: u32, notes: Notes) -> Option<Reco
         .plan
         .seccomp_sockets
         .iter()
-        .map(|s| format!("domain {} type {} ({})", s.domain, s.sock_type, s.because))
+        .map(|s| match s.protocol {
+            None => format!("domain {} type {} ({})", s.domain, s.sock_type, s.because),
+            Some(p) => format!(
+                "domain {} type {} protocol {p} ({})",
+                s.domain, s.sock_type, s.because
+            ),
+        })
         .collect();
     Some(r)
 }

@@ -86,22 +86,40 @@ const NR: u32 = 0;
 /// Offset of `seccomp_data.arch`.
 const ARCH: u32 = 4;
 
-/// One denied kind of socket: `socket(domain, type, …)` with `type & SOCK_TYPE_MASK ==
-/// sock_type` fails with `EACCES`.
+/// One denied kind of socket: `socket(domain, type, protocol)` with `type & SOCK_TYPE_MASK ==
+/// sock_type` (and, when the rule names one, that `protocol`) fails with `EACCES`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SocketRule {
     /// `AF_*` (include/linux/socket.h).
     pub domain: u32,
     /// `SOCK_*` without flags (below 16), generic numbering (include/linux/net.h).
     pub sock_type: u32,
+    /// `IPPROTO_*` (the low word of the third argument, an `int`); None: any protocol.
+    pub protocol: Option<u32>,
 }
 
 impl SocketRule {
-    /// The rule for `(domain, sock_type)`.
+    /// The rule for `(domain, sock_type)`, any protocol.
     pub const fn new(domain: u32, sock_type: u32) -> SocketRule {
-        SocketRule { domain, sock_type }
+        SocketRule {
+            domain,
+            sock_type,
+            protocol: None,
+        }
+    }
+
+    /// The rule for `(domain, sock_type, protocol)` only.
+    pub const fn with_protocol(domain: u32, sock_type: u32, protocol: u32) -> SocketRule {
+        SocketRule {
+            domain,
+            sock_type,
+            protocol: Some(protocol),
+        }
     }
 }
+
+/// The protocols a (domain, type) is denied for: None, any.
+type Protocols = Option<BTreeSet<u32>>;
 
 /// Why a guard cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -198,7 +216,7 @@ pub fn guard(arch: Arch, rules: &[SocketRule]) -> Result<Vec<Insn>> {
     if rules.is_empty() {
         return Ok(Vec::new());
     }
-    let mut by_domain: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    let mut by_domain: BTreeMap<u32, BTreeMap<u32, Protocols>> = BTreeMap::new();
     for r in rules {
         if r.sock_type & !SOCK_TYPE_MASK != 0 {
             return Err(GuardError::BadType {
@@ -206,7 +224,19 @@ pub fn guard(arch: Arch, rules: &[SocketRule]) -> Result<Vec<Insn>> {
                 sock_type: r.sock_type,
             });
         }
-        by_domain.entry(r.domain).or_default().insert(r.sock_type);
+        let types = by_domain.entry(r.domain).or_default();
+        match (types.get_mut(&r.sock_type), r.protocol) {
+            (Some(Some(set)), Some(p)) => {
+                set.insert(p);
+            }
+            (Some(_), None) => {
+                types.insert(r.sock_type, None);
+            }
+            (Some(None), Some(_)) => {}
+            (None, p) => {
+                types.insert(r.sock_type, p.map(|p| BTreeSet::from([p])));
+            }
+        }
     }
     let pairs_too = by_domain.keys().any(|d| !NO_SOCKETPAIR.contains(d));
     let (sys_socket, sys_socketpair) = (call_number("socket"), call_number("socketpair"));
@@ -306,12 +336,34 @@ pub fn guard(arch: Arch, rules: &[SocketRule]) -> Result<Vec<Insn>> {
             a.bind(type_at[j]);
             a.ld(low_word(g.little_endian, 1));
             a.insn(Insn::stmt(class::ALU | op::AND | op::K, SOCK_TYPE_MASK));
-            let types: BTreeSet<u32> = types.iter().map(|&t| native_sock_type(g.abi, t)).collect();
-            for (k, &t) in types.iter().enumerate() {
+            let types: BTreeMap<u32, &Protocols> = types
+                .iter()
+                .map(|(&t, p)| (native_sock_type(g.abi, t), p))
+                .collect();
+            // a type denied for some protocols only: its protocol is checked after the chain
+            let mut by_protocol: Vec<(Label, &BTreeSet<u32>)> = Vec::new();
+            for (k, (&t, protocols)) in types.iter().enumerate() {
                 let next = a.label();
                 let miss = if k + 1 == types.len() { end } else { next };
-                a.jump(op::JEQ, t, deny, miss);
+                match protocols {
+                    None => a.jump(op::JEQ, t, deny, miss),
+                    Some(set) => {
+                        let check = a.label();
+                        by_protocol.push((check, set));
+                        a.jump(op::JEQ, t, check, miss);
+                    }
+                }
                 a.bind(next);
+            }
+            for (check, set) in by_protocol {
+                a.bind(check);
+                a.ld(low_word(g.little_endian, 2));
+                for (k, &p) in set.iter().enumerate() {
+                    let next = a.label();
+                    let miss = if k + 1 == set.len() { end } else { next };
+                    a.jump(op::JEQ, p, deny, miss);
+                    a.bind(next);
+                }
             }
         }
     }
@@ -368,6 +420,37 @@ mod tests {
     fn flags_in_a_rule_type_are_refused() {
         let e = guard(Arch::X86_64, &[SocketRule::new(2, 2 | 0x800)]).unwrap_err();
         assert!(matches!(e, GuardError::BadType { .. }), "{e}");
+    }
+
+    /// A rule on one protocol (Multipath TCP): only that protocol is refused, read as the
+    /// kernel reads an `int` (the low word), and a rule on any protocol of the same type wins.
+    #[test]
+    fn protocol_rules() {
+        use confine_bpf::{Emulator, SeccompData};
+        let verdict = |rules: &[SocketRule], args: [u64; 6]| {
+            let prog = with_guard(Arch::X86_64, rules, None).unwrap();
+            let data = SeccompData {
+                nr: 41, // x86_64 socket
+                arch: Arch::X86_64.audit_arch(),
+                instruction_pointer: 0,
+                args,
+            };
+            Emulator::new(&prog).unwrap().run(&data, true).ret
+        };
+        let mptcp = [
+            SocketRule::with_protocol(2, 1, 262),
+            SocketRule::with_protocol(10, 1, 262),
+        ];
+        assert_eq!(verdict(&mptcp, [2, 1, 262, 0, 0, 0]), DENY);
+        assert_eq!(
+            verdict(&mptcp, [10, 1 | 0x80000, 262 | 7 << 32, 0, 0, 0]),
+            DENY
+        );
+        assert_eq!(verdict(&mptcp, [2, 1, 6, 0, 0, 0]), action::ALLOW);
+        assert_eq!(verdict(&mptcp, [2, 1, 0, 0, 0, 0]), action::ALLOW);
+        assert_eq!(verdict(&mptcp, [2, 2, 262, 0, 0, 0]), action::ALLOW);
+        let both = [SocketRule::with_protocol(2, 1, 262), SocketRule::new(2, 1)];
+        assert_eq!(verdict(&both, [2, 1, 6, 0, 0, 0]), DENY);
     }
 
     #[test]

@@ -62,7 +62,12 @@ fn main() {
         handled_fs: confine_kernel::landlock::access::FS_READ
             | confine_kernel::landlock::access::FS_EXECUTE,
         paths: (0..50)
-            .map(|i| (dir.join(format!("d{i}")), confine_kernel::landlock::access::FS_READ))
+            .map(|i| {
+                (
+                    dir.join(format!("d{i}")),
+                    confine_kernel::landlock::access::FS_READ,
+                )
+            })
             .collect(),
         ..Default::default()
     };
