@@ -407,6 +407,36 @@ fn a_symlink_is_resolved_when_the_ruleset_is_built() {
     ]);
     let o = run(&["--rox", &pd, "--ro", &s.path("link")], &a);
     assert_eq!(answers(&o), ["ok", "ok", "EACCES"]);
+    // and said: the rule is on the target
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!(
+            "`{}` resolves to `{}`",
+            s.path("link"),
+            s.path("real")
+        )),
+        "{e}"
+    );
+}
+
+/// A literal path without `/` that is a directory: Landlock allows everything beneath it,
+/// AppArmor would not; a located warning says so and how to write it.
+#[test]
+fn a_literal_directory_is_said_to_cover_what_is_beneath() {
+    let s = Scratch::new();
+    let f = s.file("d/f");
+    let pd = probe_dir();
+    let policy = s.policy(&format!(
+        "filesystem:\n  readOnlyPaths: [{}]\nexecutable:\n  allowedExecutables: [{pd}/probe]\n",
+        s.path("d")
+    ));
+    let o = run(&["--policy", &policy], &acts(&[&format!("read:{f}")]));
+    assert_eq!(answers(&o), ["ok"]);
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("{policy}:2:")) && e.contains("[literal-directory]"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -166,10 +166,11 @@ pub fn build(spec: &RulesetSpec) -> Result<Ruleset, LandlockError> {
     }
     let fd: Option<OwnedFd> = created.into();
     let fd = fd.ok_or(LandlockError::Unavailable)?;
-    add_paths(&fd, &spec.paths)?;
+    let resolved = add_paths(&fd, &spec.paths)?;
     Ok(Ruleset {
         fd,
         abi: abi().map_err(|_| LandlockError::Unavailable)?,
+        resolved,
     })
 }
 
@@ -193,8 +194,15 @@ const OPEN_BATCH: usize = 128;
 /// checked against the kernel's ABI when the ruleset was created (the `landlock` crate,
 /// `HardRequirement`); the kernel checks them again against the handled ones (`EINVAL`).
 /// This is the start-up cost of a policy: done through the crate, each path took five calls.
-fn add_paths(ruleset: &OwnedFd, paths: &[(PathBuf, u64)]) -> Result<(), LandlockError> {
+///
+/// Returns the paths that name another file than they spell (a symlink, `..`), with the file
+/// each names, as the kernel reports it (`/proc/self/fd/N`).
+fn add_paths(
+    ruleset: &OwnedFd,
+    paths: &[(PathBuf, u64)],
+) -> Result<Vec<(PathBuf, PathBuf)>, LandlockError> {
     let mut held: Vec<OwnedFd> = Vec::with_capacity(OPEN_BATCH.min(paths.len()));
+    let mut resolved = Vec::new();
     for (path, rights) in paths {
         let open_err = |source| LandlockError::Open {
             path: path.clone(),
@@ -241,13 +249,19 @@ fn add_paths(ruleset: &OwnedFd, paths: &[(PathBuf, u64)]) -> Result<(), Landlock
                 source: io::Error::last_os_error(),
             });
         }
+        // what the rule is really on (an unreadable link: not reported, the rule holds)
+        if let Ok(to) = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
+            if to != *path {
+                resolved.push((path.clone(), to));
+            }
+        }
         held.push(file.into());
         if held.len() == OPEN_BATCH {
             close_all(&mut held);
         }
     }
     close_all(&mut held);
-    Ok(())
+    Ok(resolved)
 }
 
 /// Close the descriptors: one `close_range(2)` when their numbers are consecutive (as they are
@@ -308,6 +322,9 @@ pub struct Ruleset {
     fd: OwnedFd,
     /// The ABI it was made for ([`Ruleset::process_scope`]), or this kernel's ABI ([`build`]).
     pub abi: u32,
+    /// The rules' paths that name another file than they spell (a symlink on the way, `..`),
+    /// with the file each rule is really on.
+    pub resolved: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Ruleset {
@@ -350,6 +367,7 @@ impl Ruleset {
             // SAFETY: a fresh descriptor owned by nobody else.
             fd: unsafe { OwnedFd::from_raw_fd(r as i32) },
             abi,
+            resolved: Vec::new(),
         })
     }
 
@@ -358,6 +376,7 @@ impl Ruleset {
         Ok(Ruleset {
             fd: self.fd.try_clone()?,
             abi: self.abi,
+            resolved: self.resolved.clone(),
         })
     }
 
@@ -378,7 +397,11 @@ impl Ruleset {
     /// A stand-in holding any descriptor, for unit tests that never enforce it.
     #[cfg(test)]
     pub(crate) fn stand_in(fd: OwnedFd, abi: u32) -> Ruleset {
-        Ruleset { fd, abi }
+        Ruleset {
+            fd,
+            abi,
+            resolved: Vec::new(),
+        }
     }
 
     /// Enforce the ruleset on the calling thread (and what it executes): one

@@ -59,6 +59,11 @@ pub enum Note {
         /// What was left out, and why.
         what: String,
     },
+    /// Landlock restricts execve(2), not what an allowed program (the dynamic loader) loads.
+    ExecuteViaLoader {
+        /// The policy.
+        file: String,
+    },
     /// Which LSM enforces the policy, and what.
     PolicyEnforced {
         /// The policy.
@@ -108,6 +113,7 @@ impl std::fmt::Display for Note {
             Note::PolicyDiagnostic(d) => write!(f, "{d}"),
             Note::PolicyCapabilities { file, removed } => write!(f, "confine: note: policy {file}: capability.allowedCapabilities leaves out {removed}"),
             Note::LandlockDropped { file, what } => write!(f, "confine: warning: policy {file}: dropped (best-effort): {what}"),
+            Note::ExecuteViaLoader { file } => write!(f, "confine: note: policy {file}: Landlock limits execve(2) only: a program it allows (the dynamic loader) can still load and run any file it may read (`ld.so FILE`)"),
             Note::PolicyEnforced { file, by, summary } => write!(f, "confine: policy {file}: enforced by {by}: {summary}"),
             Note::NoRecord { why } => write!(f, "confine: note: no record of the Landlock policy for confine inspect: {why}"),
             Note::NoUserNamespace { stage, error } => write!(f, "confine: note: no user namespace here ({} failed: {error}): isolating the command with a Landlock domain instead", stage.describe()),

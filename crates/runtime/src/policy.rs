@@ -23,7 +23,9 @@ use crate::{Error, Result, RunRequest};
 use confine_abi::{CapSet, Capability};
 use confine_bpf::Insn;
 use confine_kernel::landlock::SCOPES_ABI;
-use confine_kernel::landlock::{self, LandlockError as KernelError, Ruleset, RulesetSpec};
+use confine_kernel::landlock::{
+    self, access as landlock_bits, LandlockError as KernelError, Ruleset, RulesetSpec,
+};
 use confine_kernel::InstallFlags;
 use confine_policy::landlock::{landlock, Compat, LandlockError, LandlockPlan, PathGrant};
 use confine_policy::{Access, Extensions, PathRule, Policy, PortRule, Scope, Span};
@@ -296,9 +298,57 @@ pub fn lower(
         dropped,
         ruleset: None,
     };
+    // a literal path that is a directory: Landlock allows everything beneath it (AppArmor
+    // would read it as the entry alone); said, with the spelling that means it
+    for g in l
+        .plan
+        .paths
+        .iter()
+        .filter(|g| !g.beneath && g.span.line > 0)
+    {
+        if Path::new(&g.path).is_dir() {
+            notes(Note::PolicyDiagnostic(format!(
+                "{}warning: `{}` is a directory: Landlock allows everything beneath it; write `{}/` to mean that (AppArmor reads `{}` as the directory entry alone) [literal-directory]",
+                located(policy, Some(g)),
+                g.path,
+                g.path,
+                g.path
+            )));
+        }
+    }
     if l.spec.handled_fs != 0 || l.spec.handled_net != 0 || l.spec.scoped != 0 {
         l.spec.scoped |= scoped;
-        l.ruleset = Some(build_checked(policy, &mut l)?);
+        if compat == Compat::BestEffort {
+            // one pass for the paths that do not exist (not a rebuild for each)
+            drop_missing(policy, &mut l);
+        }
+        let r = build_checked(policy, &mut l)?;
+        // a rule is on the file its path names: said where that is another (a symlink on
+        // the way), and the resolved path is what the record shows and the init opens again
+        for (from, to) in &r.resolved {
+            let at = l.plan.paths.iter().find(|g| Path::new(&g.path) == from);
+            notes(Note::PolicyDiagnostic(format!(
+                "{}note: `{}` resolves to `{}`: the rule is on `{}` (symlinks are followed once, when the ruleset is built) [symlink-resolved]",
+                located(policy, at),
+                from.display(),
+                to.display(),
+                to.display()
+            )));
+            // /proc and /dev/pts paths are opened again by the init, through its own mounts,
+            // as written (/proc/self is then the command's side)
+            if ["/proc", "/dev/pts"].iter().any(|m| from.starts_with(m)) {
+                continue;
+            }
+            for (p, _) in l.spec.paths.iter_mut().filter(|(p, _)| p == from) {
+                *p = to.clone();
+            }
+        }
+        l.ruleset = Some(r);
+    }
+    if policy.executable && l.plan.handled_fs & landlock_bits::FS_EXECUTE != 0 {
+        notes(Note::ExecuteViaLoader {
+            file: policy.file.clone(),
+        });
     }
     // said however much is left, nothing included
     for what in &l.dropped {
@@ -308,6 +358,29 @@ pub fn lower(
         });
     }
     Ok(l)
+}
+
+/// Under best-effort, leave out (and list) the paths that do not exist, in one pass.
+fn drop_missing(policy: &Policy, l: &mut Lowered) {
+    let mut missing = Vec::new();
+    for (p, _) in &l.spec.paths {
+        if let Err(e) = std::fs::metadata(p) {
+            let at = l.plan.paths.iter().find(|g| Path::new(&g.path) == p);
+            missing.push((
+                p.clone(),
+                format!(
+                    "{}path {}: {e} (the rule is left out)",
+                    located(policy, at),
+                    p.display()
+                ),
+            ));
+        }
+    }
+    for (p, what) in missing {
+        l.spec.paths.retain(|(q, _)| *q != p);
+        l.plan.paths.retain(|g| Path::new(&g.path) != p);
+        l.dropped.push(what);
+    }
 }
 
 /// Build `l`'s ruleset: a path that cannot be opened stops the run under require, and is

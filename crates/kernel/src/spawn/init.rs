@@ -312,7 +312,12 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
     // The policy's ruleset, built again through the new mounts (see
     // `Confinement::landlock_rebuild`), replaces confine's at the same descriptor.
     if let (Some(spec), Some(outside)) = (&args.c.landlock_rebuild, &args.c.landlock) {
-        let inside = crate::landlock::build(spec).map_err(io::Error::other);
+        // only an errno crosses to confine: the open's or the kernel's own
+        let inside = crate::landlock::build(spec).map_err(|e| match e {
+            crate::landlock::LandlockError::Open { source, .. }
+            | crate::landlock::LandlockError::PathRule { source, .. } => source,
+            _ => io::Error::from_raw_os_error(libc::EINVAL),
+        });
         if let Err(e) = inside.and_then(|r| r.replace(outside)) {
             fail_init(status, Stage::Landlock, &e);
         }
