@@ -53,7 +53,7 @@ use landlock::{
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `LANDLOCK_ACCESS_FS_*`, `LANDLOCK_ACCESS_NET_*` and `LANDLOCK_SCOPE_*` bits, defined once in
 /// confine-abi (include/uapi/linux/landlock.h).
@@ -208,24 +208,11 @@ fn add_paths(
             path: path.clone(),
             source,
         };
-        let open = |dir: bool| {
-            // O_PATH: no read permission needed, no open side effect (a FIFO, a device)
-            let mut flags = libc::O_PATH | libc::O_CLOEXEC;
-            if dir {
-                flags |= libc::O_DIRECTORY;
-            }
-            std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(flags)
-                .open(path)
-        };
-        let (file, rights) = match open(true) {
-            Ok(f) => (f, *rights),
-            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => (
-                open(false).map_err(open_err)?,
-                rights & access::FS_FILE_RIGHTS,
-            ),
-            Err(e) => return Err(open_err(e)),
+        let (file, is_dir, through_links) = open_rule_path(path).map_err(open_err)?;
+        let rights = if is_dir {
+            *rights
+        } else {
+            rights & access::FS_FILE_RIGHTS
         };
         bits!(AccessFs, "file system", rights)?;
         let attr = PathBeneathAttr {
@@ -249,10 +236,13 @@ fn add_paths(
                 source: io::Error::last_os_error(),
             });
         }
-        // what the rule is really on (an unreadable link: not reported, the rule holds)
-        if let Ok(to) = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
-            if to != *path {
-                resolved.push((path.clone(), to));
+        // what the rule is really on, when a symlink was followed (an unreadable link: not
+        // reported, the rule holds)
+        if through_links {
+            if let Ok(to) = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
+                if to != *path {
+                    resolved.push((path.clone(), to));
+                }
             }
         }
         held.push(file.into());
@@ -262,6 +252,95 @@ fn add_paths(
     }
     close_all(&mut held);
     Ok(resolved)
+}
+
+/// `open(path, O_PATH | O_CLOEXEC)`, symlinks followed: the file, whether it is a directory,
+/// and whether a symlink was followed on the way. One call for a directory without symlinks
+/// (openat2(2) with `O_DIRECTORY` and `RESOLVE_NO_SYMLINKS`), the common case; `ENOTDIR` and
+/// `ELOOP` (or a kernel without openat2) take the plain open(2), with `O_DIRECTORY` first.
+fn open_rule_path(path: &Path) -> io::Result<(std::fs::File, bool, bool)> {
+    let plain = |dir: bool| {
+        // O_PATH: no read permission needed, no open side effect (a FIFO, a device)
+        let mut flags = libc::O_PATH | libc::O_CLOEXEC;
+        if dir {
+            flags |= libc::O_DIRECTORY;
+        }
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(flags)
+            .open(path)
+    };
+    let plain_both = || match plain(true) {
+        Ok(f) => Ok((f, true)),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => Ok((plain(false)?, false)),
+        Err(e) => Err(e),
+    };
+    match openat2_no_symlinks(path, true) {
+        Ok(f) => Ok((f, true, false)),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
+            match openat2_no_symlinks(path, false) {
+                Ok(f) => Ok((f, false, false)),
+                Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                    plain_both().map(|(f, d)| (f, d, true))
+                }
+                // a symlink in the middle would give ELOOP; anything else is the path's own
+                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
+                    plain_both().map(|(f, d)| (f, d, true))
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ELOOP | libc::ENOSYS | libc::EPERM)
+            ) =>
+        {
+            plain_both().map(|(f, d)| (f, d, true))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `struct open_how` (include/uapi/linux/openat2.h).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// openat2(2) of `path` with `O_PATH | O_CLOEXEC` (and `O_DIRECTORY` when `dir`) and
+/// `RESOLVE_NO_SYMLINKS`: `ELOOP` when a symlink is on the way.
+fn openat2_no_symlinks(path: &Path, dir: bool) -> io::Result<std::fs::File> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let mut flags = libc::O_PATH | libc::O_CLOEXEC;
+    if dir {
+        flags |= libc::O_DIRECTORY;
+    }
+    let how = OpenHow {
+        flags: flags as u64,
+        mode: 0,
+        resolve: libc::RESOLVE_NO_SYMLINKS,
+    };
+    // SAFETY: a NUL-terminated path and an open_how we own, both valid for the call; the
+    // kernel reads `size_of::<OpenHow>()` bytes of it and returns a new descriptor we then own.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor owned by nobody else.
+    Ok(unsafe { std::fs::File::from_raw_fd(r as i32) })
 }
 
 /// Close the descriptors: one `close_range(2)` when their numbers are consecutive (as they are
