@@ -82,6 +82,28 @@ fn main() {
         confine_kernel::landlock::build(&empty).unwrap();
     });
 
+    // in-process: reading the policy file (YAML, 50 paths), and the record for confine
+    // inspect (written under a private directory, removed)
+    let text = std::fs::read(file).unwrap();
+    let load_ms = median_ms(2000, || {
+        assert!(confine_policy::load(file, &text).policy.is_some());
+    });
+    let records = dir.join("records");
+    std::fs::create_dir(&records).unwrap();
+    let record_ms = median_ms(2000, || {
+        let mut r = confine_inspect::landlock::Record::for_self(
+            file,
+            confine_inspect::landlock::Compat::Require,
+            7,
+        )
+        .unwrap();
+        for (p, rights) in &spec.paths {
+            r.add_path(&p.to_string_lossy(), *rights);
+        }
+        let g = confine_inspect::landlock::write(&r, &records).unwrap();
+        g.remove().unwrap();
+    });
+
     let n = 200;
     let start = |opts: &[&str]| {
         median_ms(n, || {
@@ -131,6 +153,10 @@ fn main() {
     println!(
         "| in-process: the ruleset of the 50 paths built (open + landlock_add_rule each) | {build_ms:.3} | {:+.3} ms against the same ruleset without paths ({empty_ms:.3}) |",
         build_ms - empty_ms
+    );
+    println!("| in-process: the policy file read (YAML, 50 paths) | {load_ms:.3} | – |");
+    println!(
+        "| in-process: the record for `confine inspect` written and removed | {record_ms:.3} | – |"
     );
     println!("| `confine run --unsafe-share-processes` | {share:.2} | – |");
     println!(
