@@ -1,5 +1,6 @@
 //! What the benchmark binaries and examples share: the child side of a measurement (install a
-//! program K times, time calls) and the line fit over K.
+//! program K times, time calls), the line fit over K, and the wall-clock median of runs of a
+//! command (`median_ms`, `ok`).
 //!
 //! Benchmarks only: no library crate may depend on it.
 
@@ -46,4 +47,28 @@ pub fn fastest_ns(f: &dyn Fn() -> i64, n: usize) -> f64 {
         best = best.min(t.elapsed().as_nanos() as f64 / batch as f64);
     }
     best
+}
+
+/// The median wall time in milliseconds of `n` calls of `f`, after one to warm up.
+pub fn median_ms(n: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..n)
+        .map(|_| {
+            let s = std::time::Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[n / 2]
+}
+
+/// Run `c` with its output discarded; a failure stops the benchmark, naming the command.
+pub fn ok(c: &mut std::process::Command) {
+    let s = c
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run");
+    assert!(s.success(), "{c:?} failed: {s:?}");
 }

@@ -5,22 +5,9 @@
 //! Markdown table with ratios to ps. Run as root.
 #![forbid(unsafe_code)]
 
+use confine_bench::median_ms;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
-
-fn median_ms(n: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut t: Vec<f64> = (0..n)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[n / 2]
-}
 
 fn quiet(c: &mut Command) {
     let s = c

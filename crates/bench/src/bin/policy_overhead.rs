@@ -5,31 +5,9 @@
 //! Markdown table.
 #![forbid(unsafe_code)]
 
+use confine_bench::{median_ms, ok};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Instant;
-
-fn median_ms(n: usize, mut f: impl FnMut()) -> f64 {
-    f(); // warm up
-    let mut t: Vec<f64> = (0..n)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[n / 2]
-}
-
-fn ok(c: &mut Command) {
-    let s = c
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run");
-    assert!(s.success(), "{c:?} failed: {s:?}");
-}
+use std::process::Command;
 
 fn main() {
     let confine = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/confine");
