@@ -171,9 +171,11 @@ fn tcp_at_abi_3_best_effort_lists_what_is_dropped() {
             "scope abstract-unix needs Landlock ABI 6 (Linux 6.12)",
         ]
     );
-    // The filesystem part is whole at ABI 3, and the seccomp pairs do not depend on the ABI.
+    // The filesystem part is whole at ABI 3; the UDP and raw pairs do not depend on the ABI
+    // (2 + 7), and Multipath TCP is refused only where TCP is restricted (not at ABI 3).
     assert_eq!(plan.handled_fs, FS_READ | FS_WRITE | FS_EXECUTE | FS_REFER);
-    assert_eq!(plan.seccomp_sockets.len(), 6);
+    assert_eq!(plan.seccomp_sockets.len(), 9);
+    assert!(plan.seccomp_sockets.iter().all(|s| s.protocol.is_none()));
 }
 
 #[test]
