@@ -137,11 +137,33 @@ impl Record {
         let me = Path::new("/proc/self");
         let stat = crate::read_text(&me.join("stat")).ok_or(RecordError::SelfUnknown)?;
         let status = crate::read_text(&me.join("status")).ok_or(RecordError::SelfUnknown)?;
-        Ok(Record {
+        let starttime = stat_starttime(&stat).ok_or(RecordError::SelfUnknown)?;
+        let uid = Status::parse(&status).uid.ok_or(RecordError::SelfUnknown)?[1];
+        Ok(Record::new(
+            std::process::id(),
+            starttime,
+            uid,
+            policy,
+            compat,
+            abi,
+        ))
+    }
+
+    /// An empty record (nothing handled, nothing dropped) of writer `pid` (started at
+    /// `starttime`, uid `uid`).
+    pub fn new(
+        pid: u32,
+        starttime: u64,
+        uid: u32,
+        policy: &str,
+        compat: Compat,
+        abi: u32,
+    ) -> Record {
+        Record {
             version: FORMAT_VERSION,
-            pid: std::process::id(),
-            starttime: stat_starttime(&stat).ok_or(RecordError::SelfUnknown)?,
-            uid: Status::parse(&status).uid.ok_or(RecordError::SelfUnknown)?[1],
+            pid,
+            starttime,
+            uid,
             policy: policy.to_string(),
             compat,
             abi,
@@ -156,7 +178,7 @@ impl Record {
             dropped: Vec::new(),
             seccomp_sockets: Vec::new(),
             init_not_in_domain: false,
-        })
+        }
     }
 
     /// Set the handled rights and scopes, with their names.
@@ -704,26 +726,10 @@ mod tests {
     use super::*;
 
     fn sample() -> Record {
-        let mut r = Record {
-            version: FORMAT_VERSION,
-            pid: 1234,
-            starttime: 98765,
-            uid: 0,
-            policy: "/p.yaml".into(),
-            compat: Compat::BestEffort,
-            abi: 3,
-            handled_fs: 0,
-            handled_fs_names: Vec::new(),
-            handled_net: 0,
-            handled_net_names: Vec::new(),
-            scoped: 0,
-            scoped_names: Vec::new(),
-            paths: Vec::new(),
-            ports: Vec::new(),
-            dropped: vec!["TCP bind restriction needs Landlock ABI 4 (Linux 6.7)".into()],
-            seccomp_sockets: vec!["AF_INET SOCK_DGRAM".into()],
-            init_not_in_domain: true,
-        };
+        let mut r = Record::new(1234, 98765, 0, "/p.yaml", Compat::BestEffort, 3);
+        r.dropped = vec!["TCP bind restriction needs Landlock ABI 4 (Linux 6.7)".into()];
+        r.seccomp_sockets = vec!["AF_INET SOCK_DGRAM".into()];
+        r.init_not_in_domain = true;
         r.set_handled(abi::FS_READ | abi::FS_WRITE_FILE, 0, 0);
         r.add_path("/usr", abi::FS_READ);
         r

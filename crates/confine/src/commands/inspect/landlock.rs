@@ -142,26 +142,10 @@ mod tests {
     use confine_inspect::landlock::{Compat, Ignored, Record};
 
     fn found(in_domain: bool) -> Found {
-        let mut r = Record {
-            version: 1,
-            pid: 1234,
-            starttime: 5,
-            uid: 0,
-            policy: "/p.yaml".into(),
-            compat: Compat::BestEffort,
-            abi: 3,
-            handled_fs: 0,
-            handled_fs_names: Vec::new(),
-            handled_net: 0,
-            handled_net_names: Vec::new(),
-            scoped: 0,
-            scoped_names: Vec::new(),
-            paths: Vec::new(),
-            ports: Vec::new(),
-            dropped: vec!["TCP bind restriction needs Landlock ABI 4 (Linux 6.7)".into()],
-            seccomp_sockets: vec!["AF_INET SOCK_DGRAM".into()],
-            init_not_in_domain: !in_domain,
-        };
+        let mut r = Record::new(1234, 5, 0, "/p.yaml", Compat::BestEffort, 3);
+        r.dropped = vec!["TCP bind restriction needs Landlock ABI 4 (Linux 6.7)".into()];
+        r.seccomp_sockets = vec!["AF_INET SOCK_DGRAM".into()];
+        r.init_not_in_domain = !in_domain;
         r.set_handled(abi::FS_READ, abi::NET_BIND_TCP, abi::SCOPE_SIGNAL);
         r.add_path("/usr", abi::FS_READ);
         r.add_path("/etc", abi::FS_READ_FILE);
