@@ -114,13 +114,7 @@ fn probe() -> std::path::PathBuf {
     let dir = vm::scratch();
     let bin = dir.join("policy-probe");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/policy/probe.rs");
-    let o = std::process::Command::new("rustc")
-        .args(["-O", "-C", "target-feature=+crt-static", "-o"])
-        .arg(&bin)
-        .arg(src)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    confine_test_support::run::rustc_static(&src, &bin);
     bin
 }
 

@@ -57,3 +57,16 @@ pub fn confine_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
     drop(input);
     child.wait_with_output().unwrap()
 }
+
+/// Build the std-only Rust program `src` into `bin` as a static executable (`rustc -O -C
+/// target-feature=+crt-static`): the test programs run under policies and in the VM, where no
+/// library may be reachable. Panics with rustc's output when it fails.
+pub fn rustc_static(src: &Path, bin: &Path) {
+    let o = Command::new("rustc")
+        .args(["-O", "-C", "target-feature=+crt-static", "-o"])
+        .arg(bin)
+        .arg(src)
+        .output()
+        .expect("rustc");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

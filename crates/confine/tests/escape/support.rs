@@ -19,13 +19,7 @@ pub fn attack() -> &'static Path {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let bin = dir.path().join("attack");
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/escape/attack.rs");
-        let o = Command::new("rustc")
-            .args(["-O", "-C", "target-feature=+crt-static", "-o"])
-            .arg(&bin)
-            .arg(src)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        confine_test_support::run::rustc_static(&src, &bin);
         (dir, bin)
     })
     .1
