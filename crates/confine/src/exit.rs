@@ -39,7 +39,7 @@ impl Convention {
     /// The convention of the subcommand named `name` (`None`: no subcommand was recognised).
     pub fn of(name: Option<&str>) -> Convention {
         match name {
-            Some("run") => Convention::Runner,
+            Some("run" | "record") => Convention::Runner,
             _ => Convention::Report,
         }
     }

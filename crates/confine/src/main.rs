@@ -24,6 +24,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Seccomp(SeccompCommand::Eval(a)) => commands::eval::run(a),
         Command::Seccomp(SeccompCommand::Diff(a)) => commands::diff::run(a),
         Command::Run(a) => commands::run::run(a),
+        Command::Record(a) => commands::record::run(a),
         Command::Apparmor(c) => commands::apparmor::run(c),
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Completions(a) => commands::meta::completions(a),

@@ -13,6 +13,7 @@
 pub mod fs;
 pub mod landlock;
 pub mod mounts;
+pub mod notify;
 pub mod process;
 pub mod ptrace;
 pub mod raw;

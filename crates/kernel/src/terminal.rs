@@ -53,7 +53,7 @@ pub fn is_tty(fd: RawFd) -> bool {
 }
 
 /// A close-on-exec pipe: (read end, write end).
-pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut p = [0; 2];
     // SAFETY: pipe2 writes two descriptors into the array, which we then own.
     check(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) })?;

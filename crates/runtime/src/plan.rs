@@ -91,6 +91,8 @@ pub(crate) struct Decided {
     pub options: SecurityOptions,
     pub share_processes: bool,
     pub seccomp: Option<(Vec<Insn>, InstallFlags)>,
+    /// Recording instead of a profile.
+    pub record: Option<crate::Recording>,
     pub apparmor: Choice,
     /// Groups, gid, uid to switch to; None: confine's own.
     pub ids: Option<(Vec<u32>, u32, u32)>,
@@ -417,6 +419,24 @@ fn decide(
     if let Some(p) = &policy {
         run_policy::announce(p, notes);
     }
+    // recording: one filter that hands every call to the recorder, in the profile's place
+    let seccomp = match req.record {
+        None => seccomp,
+        Some(_) if policy.is_some() => return Err(Error::Unavailable(
+            "recording does not take a file-and-network policy; record first, then run with both"
+                .into(),
+        )),
+        Some(_) => Some((
+            vec![Insn::stmt(
+                confine_bpf::insn::class::RET | confine_bpf::insn::op::K,
+                confine_kernel::notify::RET_USER_NOTIF,
+            )],
+            InstallFlags {
+                new_listener: true,
+                ..InstallFlags::default()
+            },
+        )),
+    };
     let aa = apparmor::choose(
         req.apparmor_file.as_deref(),
         opts.apparmor.as_deref(),
@@ -521,6 +541,7 @@ fn decide(
         keep_fds,
         workdir,
         policy,
+        record: req.record,
     };
     let (confinement, in_userns) = isolate(&decided, false, notes)?;
     Ok(Plan {
@@ -553,7 +574,8 @@ pub(crate) fn isolate(
         if plan.no_new_privs_first && !opts.no_new_privs {
             notes(Note::NoNewPrivsNeeded);
         }
-        if let Some((prog, _)) = &d.seccomp {
+        // (a recording filter lets every call through once the recorder has seen it)
+        if let (Some((prog, _)), None) = (&d.seccomp, d.record) {
             seccomp::check_after_install(prog, d.arch, !no_new_privs)?;
         }
         // the bounding set: dropping needs CAP_SETPCAP (in a user namespace, the init's);
@@ -631,6 +653,8 @@ pub(crate) fn isolate(
             namespace: plan.namespace,
             keep_fds: d.keep_fds,
             terminal: d.terminal,
+            record_to: d.record.map(|r| r.socket),
+            wait_all: d.record.is_some_and(|r| r.wait_all),
         };
         return Ok((confinement, in_userns));
     }

@@ -55,6 +55,19 @@ pub struct RunRequest {
     /// `--lsm`: which LSM enforces the policy; None: AppArmor where it is enabled, Landlock
     /// otherwise (Landlock for `--security-opt landlock=`).
     pub lsm: Option<Lsm>,
+    /// `confine record`: every call of the command goes to a recorder instead of a profile.
+    pub record: Option<Recording>,
+}
+
+/// How a recorded run differs from a confined one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recording {
+    /// The socket (a descriptor of confine's) over which the command's process hands the
+    /// recorder a pidfd of itself just before it installs the recording filter.
+    pub socket: i32,
+    /// Wait for every descendant of the command (daemons that double-fork included), not only
+    /// the command, before the run ends.
+    pub wait_all: bool,
 }
 
 impl Default for RunRequest {
@@ -81,6 +94,7 @@ impl Default for RunRequest {
             rules: QuickRules::default(),
             landlock_compat: Compat::Require,
             lsm: None,
+            record: None,
         }
     }
 }

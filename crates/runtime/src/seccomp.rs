@@ -83,6 +83,30 @@ pub fn program(
     Ok(Some((prog, flags)))
 }
 
+/// The calls confine's steps make after installing the filter, with their arguments: before
+/// the capability and id changes (`before_ids`: without no_new_privs) or only the last ones.
+/// `confine record --runtime confine` adds them to a recorded profile.
+pub fn calls_after_install(before_ids: bool) -> &'static [(&'static str, [u64; 6])] {
+    const ALL: [(&str, [u64; 6]); 11] = [
+        ("prctl", [24, 0, 0, 0, 0, 0]), // PR_CAPBSET_DROP
+        ("prctl", [47, 4, 0, 0, 0, 0]), // PR_CAP_AMBIENT, CLEAR_ALL
+        ("setgroups", [0; 6]),
+        ("setresgid", [0; 6]),
+        ("setresuid", [0; 6]),
+        ("capset", [0; 6]),
+        ("prctl", [1, 9, 0, 0, 0, 0]), // PR_SET_PDEATHSIG, SIGKILL
+        ("getppid", [0; 6]),
+        ("chdir", [0; 6]),
+        ("exit_group", [125, 0, 0, 0, 0, 0]),
+        ("execve", [0; 6]),
+    ];
+    if before_ids {
+        &ALL
+    } else {
+        &ALL[6..]
+    }
+}
+
 /// The calls confine makes after the filter is in must pass it (runc has the same
 /// constraint). Without no_new_privs the filter goes in while CAP_SYS_ADMIN is still held,
 /// before the capability and id changes; with it, just before the last steps. The program
@@ -111,22 +135,7 @@ pub fn check_after_install(prog: &[Insn], arch: Arch, before_ids: bool) -> Resul
             confine_bpf::action::describe(v)
         )));
     }
-    let ids: [(&str, [u64; 6]); 6] = [
-        ("prctl", [24, 0, 0, 0, 0, 0]), // PR_CAPBSET_DROP
-        ("prctl", [47, 4, 0, 0, 0, 0]), // PR_CAP_AMBIENT, CLEAR_ALL
-        ("setgroups", [0; 6]),
-        ("setresgid", [0; 6]),
-        ("setresuid", [0; 6]),
-        ("capset", [0; 6]),
-    ];
-    let last: [(&str, [u64; 6]); 4] = [
-        ("prctl", [1, 9, 0, 0, 0, 0]), // PR_SET_PDEATHSIG, SIGKILL
-        ("getppid", [0; 6]),
-        ("chdir", [0; 6]),
-        ("exit_group", [125, 0, 0, 0, 0, 0]),
-    ];
-    let needed = if before_ids { &ids[..] } else { &[] };
-    for &(name, args) in needed.iter().chain(&last) {
+    for &(name, args) in calls_after_install(before_ids) {
         if let Some(v) = verdict(name, args) {
             return Err(refused(format!(
                 "the seccomp profile does not allow {name} ({}), which confine must call after installing the filter{}",

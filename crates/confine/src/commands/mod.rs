@@ -8,6 +8,7 @@ pub mod disasm;
 pub mod eval;
 pub mod inspect;
 pub mod meta;
+pub mod record;
 pub mod resolve;
 pub mod run;
 pub mod syscalls;

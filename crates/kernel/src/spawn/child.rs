@@ -19,6 +19,7 @@ use crate::process::{self, CapSets};
 use crate::seccomp::{install_prepared, InstallFlags, Prepared};
 use std::ffi::CStr;
 use std::io;
+use std::os::fd::{AsRawFd, IntoRawFd};
 use std::sync::atomic::Ordering;
 
 pub(super) fn errno() -> i32 {
@@ -221,10 +222,24 @@ impl ChildOps for Kernel {
         failed(ruleset.restrict_self())
     }
 
-    fn install_seccomp(&mut self, prog: &Prepared, flags: InstallFlags) -> Result<(), Errno> {
+    fn install_seccomp(
+        &mut self,
+        prog: &Prepared,
+        flags: InstallFlags,
+    ) -> Result<Option<i32>, Errno> {
+        // the listener stays open (close-on-exec): closing it would be a notified call
         install_prepared(prog, flags)
-            .map(drop)
+            .map(|l| l.map(IntoRawFd::into_raw_fd))
             .map_err(|e| install_errno(&e))
+    }
+
+    fn hand_over(&mut self, sock: i32) -> Result<i32, Errno> {
+        // SAFETY: getpid takes no argument.
+        let pidfd = failed(crate::notify::pidfd_open(unsafe { libc::getpid() }))?;
+        let n = pidfd.as_raw_fd();
+        let sent = failed(crate::notify::send_fd(sock, n, n));
+        drop(pidfd);
+        sent.map(|()| n)
     }
 
     fn bounding_has(&mut self, cap: u8) -> bool {

@@ -187,7 +187,7 @@ fn set_up(ns: &Namespace) -> Result<(), (Stage, io::Error)> {
 
 /// Close every open descriptor not in `keep` (listed from /proc/self/fd, which is still the
 /// caller's procfs here).
-fn close_all_but(keep: &[RawFd]) {
+pub(super) fn close_all_but(keep: &[RawFd]) {
     let open: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
         Ok(d) => d
             .flatten()
@@ -287,6 +287,7 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
     keep.extend(args.stdio.iter().map(|f| f.load(Ordering::SeqCst)));
     keep.extend(args.c.landlock.as_ref().map(|r| r.as_raw_fd()));
     keep.extend((3..3 + args.c.keep_fds).map(|f| f as RawFd));
+    keep.extend(args.c.record_to);
     close_all_but(&keep);
     // looked at before the new mounts: `..` from the directory still walks the old ones
     let reresolve_cwd = cwd_under_kernel_fs();
@@ -388,15 +389,16 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
         }
     }
     drop(pty_slave);
-    supervise(child, status)
+    supervise(child, status, args.c.wait_all)
 }
 
-fn supervise(child: libc::pid_t, status: i32) -> ! {
+fn supervise(child: libc::pid_t, status: i32, wait_all: bool) -> ! {
     // SAFETY: a full signal set built locally; sigwaitinfo writes a siginfo we own;
     // kill and waitpid on our own children.
     unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
+        let mut main_status = None;
         loop {
             let mut info: libc::siginfo_t = std::mem::zeroed();
             let sig = libc::sigwaitinfo(&all, &mut info);
@@ -412,15 +414,20 @@ fn supervise(child: libc::pid_t, status: i32) -> ! {
             loop {
                 let mut st = 0;
                 let pid = libc::waitpid(-1, &mut st, libc::WNOHANG);
-                if pid <= 0 {
-                    break;
-                }
                 if pid == child {
+                    main_status = Some(st);
+                }
+                // with wait_all, the end comes when the last descendant has been reaped
+                let last = pid < 0 && errno() == libc::ECHILD;
+                if let (Some(st), true) = (main_status, !wait_all || last) {
                     // without a pid namespace, the command's orphans (the init is their
                     // subreaper) end with it, as they would with the namespace
                     super::kill_descendants();
                     send(status, [MSG_EXITED, st as u32, 0], None);
                     libc::_exit(0);
+                }
+                if pid <= 0 {
+                    break;
                 }
             }
         }

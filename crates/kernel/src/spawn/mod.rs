@@ -34,7 +34,7 @@ use child::{errno, launch};
 use confine_bpf::Insn;
 use std::ffi::CString;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use steps::{CStrArray, ChildArgs, ListenSlot};
 
@@ -134,6 +134,13 @@ pub struct Confinement {
     pub keep_fds: u32,
     /// The terminal arrangement.
     pub terminal: Terminal,
+    /// Recording: the socket over which the command's process hands a pidfd of itself, and
+    /// the number its listener will take, to the recorder just before it installs `seccomp`
+    /// (which must then have `new_listener`; see `crate::notify`).
+    pub record_to: Option<RawFd>,
+    /// Wait for every descendant of the command, not only the command, before ending (the
+    /// command's orphans are reaped as they end instead of being killed with it).
+    pub wait_all: bool,
 }
 
 /// The command to execute.
@@ -371,6 +378,17 @@ pub(super) fn kill_descendants() {
     }
 }
 
+/// Reap children (the command's orphans, confine being their subreaper) until none is left.
+pub(super) fn reap_descendants() {
+    loop {
+        // SAFETY: waiting for any child of ours.
+        let r = unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) };
+        if r < 0 && errno() != libc::EINTR {
+            return;
+        }
+    }
+}
+
 /// Every signal blocked for the guard's life (across clone, so that no handler of confine's
 /// runs in a child before it has reset them).
 struct Blocked(libc::sigset_t);
@@ -509,6 +527,9 @@ fn run_directly(args: &ChildArgs, term: &mut Setup, one: &SingleThreaded) -> io:
     let st = wait_and_stop_forwarding(pid)?;
     CHLD_PIPE.store(-1, Ordering::Relaxed);
     drop(chld_w);
+    if args.c.wait_all {
+        reap_descendants();
+    }
     // what the command left running (confine is their subreaper) ends with it
     kill_descendants();
     term.drain();
@@ -577,6 +598,42 @@ fn run_in_namespace(
         // the init was killed from outside, and the namespace with it
         _ => Outcome::from_wait_status(init_status),
     })
+}
+
+/// Start a detached helper process (a recorder): fork twice, so that the helper is nobody's
+/// child in confine (never reaped or killed with the command's orphans, which confine, a
+/// subreaper, takes), and run `work` in it, then exit with its status. Returns in the caller
+/// once the intermediate process has been reaped. The helper ignores SIGINT, SIGTERM, SIGHUP
+/// and SIGQUIT (confine passes those on to the command, whose end ends the helper's work).
+///
+/// The helper holds only the standard descriptors and those in `keep`.
+pub fn detach<F: FnOnce() -> i32>(keep: &[RawFd], work: F, one: SingleThreaded) -> io::Result<()> {
+    let first = fork_with(0, &one)?;
+    if first == 0 {
+        let mut keep = keep.to_vec();
+        keep.extend([0, 1, 2]);
+        init::close_all_but(&keep);
+        // SAFETY: fork(2) in the (single-threaded) copy; the grandchild runs `work`.
+        let second = unsafe { libc::fork() };
+        if second != 0 {
+            // SAFETY: _exit(2) ends the intermediate process without running anything else.
+            unsafe { libc::_exit(if second < 0 { 1 } else { 0 }) };
+        }
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+            // SAFETY: setting a standard signal's disposition to SIG_IGN.
+            unsafe { libc::signal(sig, libc::SIG_IGN) };
+        }
+        let code = work();
+        // SAFETY: _exit(2): the helper flushed what it wrote; buffers copied from confine
+        // (its standard output's) must not be written a second time.
+        unsafe { libc::_exit(code) };
+    }
+    let st = wait_for(first)?;
+    if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::other("the helper process could not be started"))
+    }
 }
 
 /// fork(2) with extra clone flags (new namespaces for the child).

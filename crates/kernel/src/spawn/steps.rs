@@ -64,8 +64,16 @@ pub(super) trait ChildOps {
     fn set_no_new_privs(&mut self) -> Result<(), Errno>;
     /// landlock_restrict_self(2).
     fn landlock_restrict_self(&mut self, ruleset: &Ruleset) -> Result<(), Errno>;
-    /// seccomp(SECCOMP_SET_MODE_FILTER).
-    fn install_seccomp(&mut self, prog: &Prepared, flags: InstallFlags) -> Result<(), Errno>;
+    /// seccomp(SECCOMP_SET_MODE_FILTER); the listener's descriptor with `new_listener` (left
+    /// open: it is close-on-exec).
+    fn install_seccomp(
+        &mut self,
+        prog: &Prepared,
+        flags: InstallFlags,
+    ) -> Result<Option<i32>, Errno>;
+    /// Send a pidfd of this process over `sock`, with its number, and close it: the number is
+    /// now the lowest free one, which the next descriptor (the listener) takes.
+    fn hand_over(&mut self, sock: i32) -> Result<i32, Errno>;
     /// prctl(PR_CAPBSET_READ); false when it cannot be read.
     fn bounding_has(&mut self, cap: u8) -> bool;
     /// prctl(PR_CAPBSET_DROP).
@@ -267,8 +275,7 @@ pub(super) fn run<O: ChildOps>(ops: &mut O, a: &ChildArgs) -> Result<Executed, (
         ops.landlock_restrict_self(r).map_err(at(Stage::Landlock))?;
     }
     if let (Some((prog, flags)), false) = (&a.seccomp, c.no_new_privs) {
-        ops.install_seccomp(prog, *flags)
-            .map_err(at(Stage::Seccomp))?;
+        install(ops, c, prog, *flags)?;
     }
     if let Some(bounding) = c.bounding {
         for cap in 0..=c.last_cap.min(63) {
@@ -289,8 +296,7 @@ pub(super) fn run<O: ChildOps>(ops: &mut O, a: &ChildArgs) -> Result<Executed, (
     if c.no_new_privs {
         ops.set_no_new_privs().map_err(at(Stage::NoNewPrivs))?;
         if let Some((prog, flags)) = &a.seccomp {
-            ops.install_seccomp(prog, *flags)
-                .map_err(at(Stage::Seccomp))?;
+            install(ops, c, prog, *flags)?;
         }
     }
     let parent = a.parent.load(Ordering::SeqCst);
@@ -321,6 +327,28 @@ pub(super) fn run<O: ChildOps>(ops: &mut O, a: &ChildArgs) -> Result<Executed, (
         Stage::Exec,
         if denied { libc::EACCES } else { libc::ENOENT },
     ))
+}
+
+/// Install the filter; when recording, hand the recorder a pidfd and the listener's number
+/// first, and check that the listener took that number (a recorder waiting for another
+/// descriptor would never answer: the process would hang at its next call).
+fn install<O: ChildOps>(
+    ops: &mut O,
+    c: &Confinement,
+    prog: &Prepared,
+    flags: InstallFlags,
+) -> Result<(), (Stage, Errno)> {
+    let expected = match c.record_to {
+        Some(sock) => Some(ops.hand_over(sock).map_err(at(Stage::Seccomp))?),
+        None => None,
+    };
+    let listener = ops
+        .install_seccomp(prog, flags)
+        .map_err(at(Stage::Seccomp))?;
+    if expected.is_some() && listener != expected {
+        return Err((Stage::Seccomp, libc::EBADFD));
+    }
+    Ok(())
 }
 
 /// Write the AppArmor exec transition `value` into the first attribute file that opens.

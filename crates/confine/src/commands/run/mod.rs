@@ -59,6 +59,7 @@ fn request(a: RunArgs) -> RunRequest {
             LsmArg::Landlock => Lsm::Landlock,
             LsmArg::Both => Lsm::Both,
         }),
+        record: None,
     }
 }
 

@@ -22,6 +22,7 @@ enum Call {
     NoNewPrivs,
     Landlock,
     Seccomp(usize),
+    HandOver(i32),
     BoundingHas(u8),
     BoundingDrop(u8),
     AmbientClear,
@@ -128,8 +129,16 @@ impl ChildOps for Recorder {
     fn landlock_restrict_self(&mut self, _: &Ruleset) -> Result<(), Errno> {
         self.record(Landlock)
     }
-    fn install_seccomp(&mut self, prog: &Prepared, _: InstallFlags) -> Result<(), Errno> {
+    fn install_seccomp(
+        &mut self,
+        prog: &Prepared,
+        flags: InstallFlags,
+    ) -> Result<Option<i32>, Errno> {
         self.record(Seccomp(prog.len()))
+            .map(|()| flags.new_listener.then_some(7))
+    }
+    fn hand_over(&mut self, sock: i32) -> Result<i32, Errno> {
+        self.record(HandOver(sock)).map(|()| 7)
     }
     fn bounding_has(&mut self, cap: u8) -> bool {
         // every capability is in the bounding set, as for root
@@ -179,7 +188,7 @@ fn stage_of(c: &Call) -> Option<Stage> {
         WriteAttr(..) => Stage::AppArmor,
         NoNewPrivs => Stage::NoNewPrivs,
         Landlock => Stage::Landlock,
-        Seccomp(_) => Stage::Seccomp,
+        Seccomp(_) | HandOver(_) => Stage::Seccomp,
         BoundingDrop(_) => Stage::Bounding,
         AmbientClear => Stage::Ambient,
         Setgroups(_) | Setresgid(_) | Setresuid(_) => Stage::Ids,
@@ -666,4 +675,33 @@ fn decimal_fills_and_pads() {
     assert_eq!(&b[..2], b"0\0");
     write_decimal(&mut b, u32::MAX);
     assert_eq!(&b, b"4294967295");
+}
+
+/// Recording: the pidfd goes to the recorder right before the filter, in both places the
+/// filter can go, and a listener at another number than the one announced stops the command
+/// (the recorder would wait for the wrong descriptor, and the command hang at its next call).
+#[test]
+fn recording_hands_over_right_before_the_filter() {
+    for c in [root_with_caps_dropped(), unprivileged()] {
+        let mut c = c;
+        c.record_to = Some(9);
+        let f = Fixture::new(c);
+        let mut a = f.args(Opts::default());
+        let flags = InstallFlags {
+            new_listener: true,
+            ..InstallFlags::default()
+        };
+        a.seccomp = Some((program(1), flags));
+        let calls = run_clean(&a);
+        let at = calls.iter().position(|c| *c == HandOver(9)).unwrap();
+        assert_eq!(calls[at + 1], Seccomp(1), "{calls:?}");
+        assert!(matches!(calls.last(), Some(Execve(_))));
+
+        // the double's listener is 7, the announced number 7: a filter without a listener
+        // (or at another number) is a failure of the seccomp step
+        a.seccomp = Some((program(1), InstallFlags::default()));
+        let mut r = Recorder::new();
+        assert_eq!(run(&mut r, &a), Err((Stage::Seccomp, libc::EBADFD)));
+        assert!(!r.calls.iter().any(|c| matches!(c, Execve(_))));
+    }
 }

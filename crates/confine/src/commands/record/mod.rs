@@ -1,0 +1,208 @@
+//! `confine record`: run a command as `confine run` would, with a recording filter in place
+//! of the seccomp profile, and write the profile (and policy) it needs.
+//!
+//! Two processes: confine runs the command (plan and execute, as `run`), and a detached
+//! recorder (`confine_record::serve`) takes the command's seccomp listener when the command
+//! hands it over, answers every call, and sends back what it gathered when the last recorded
+//! process is gone. The profile, policy, trace and summary are written here.
+
+use crate::{exit, Outcome};
+use anyhow::{bail, Context};
+use confine_cli::{RecordArgs, RuntimeArg, UntilArg};
+use confine_kernel::notify::socket_pair;
+use confine_kernel::spawn::{detach, SingleThreaded};
+use confine_record::args::ArgSpec;
+use confine_record::recording::Recorded;
+use confine_record::{profile, Options};
+use confine_runtime::{Ended, Note, Recording, RunRequest};
+use std::fs::File;
+use std::io::{IsTerminal, Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+mod summary;
+
+fn runtime_list(r: RuntimeArg) -> Option<Vec<String>> {
+    let text = match r {
+        RuntimeArg::Confine => return None,
+        RuntimeArg::None => "",
+        RuntimeArg::Runc | RuntimeArg::Crun => confine_record::RUNTIME_RUNC,
+    };
+    Some(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// The run that records (or, with `socket` None, the run that verifies).
+fn request(a: &RecordArgs, socket: Option<i32>) -> RunRequest {
+    RunRequest {
+        command: a.command.clone(),
+        user: a.user.clone(),
+        group_add: a.group_add.clone(),
+        env: a.env.clone(),
+        env_file: a.env_file.clone(),
+        workdir: a.workdir.clone(),
+        tty: a.tty,
+        interactive: a.interactive,
+        security_opt: a.security_opt.clone(),
+        seccomp: Some("unconfined".into()),
+        cap_add: a.cap_add.clone(),
+        cap_drop: a.cap_drop.clone(),
+        preserve_fds: a.preserve_fds,
+        unsafe_share_processes: a.unsafe_share_processes,
+        record: socket.map(|socket| Recording {
+            socket,
+            wait_all: a.until == UntilArg::All,
+        }),
+        ..RunRequest::default()
+    }
+}
+
+/// Create `path` for writing: a new or truncated regular file, never through a symlink at its
+/// last component.
+fn create(path: &Path) -> anyhow::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
+/// Write `text` to `path` atomically: a new file beside it, renamed over it.
+pub(crate) fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut f = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Record the command; the exit status follows `docker run`.
+pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
+    if a.security_opt.iter().any(|o| {
+        o.to_str()
+            .is_some_and(|s| s.starts_with("seccomp=") || s.starts_with("seccomp:"))
+    }) {
+        bail!("--security-opt seccomp= cannot be given to record: the recording takes the profile's place");
+    }
+    let spec = match &a.args {
+        None => ArgSpec::default(),
+        Some(list) => ArgSpec::parse(list)?,
+    };
+    let runtime = runtime_list(a.runtime);
+    let trace = a.trace.as_deref().map(create).transpose()?;
+    let (ours, theirs) = socket_pair().context("creating the recorder's socket")?;
+    let (result_r, result_w) =
+        confine_kernel::terminal::pipe().context("creating the recorder's pipe")?;
+    let live = !a.quiet && std::io::stderr().is_terminal();
+    let mut keep = vec![ours.as_raw_fd(), result_w.as_raw_fd()];
+    keep.extend(trace.as_ref().map(|t| t.as_raw_fd()));
+    let options = Options {
+        spec,
+        limit: a.arg_limit as usize,
+        trace,
+        live,
+        files: a.policy_out.is_some(),
+    };
+    let one = SingleThreaded::check().context("cannot start the recorder")?;
+    detach(
+        &keep,
+        move || confine_record::serve(ours, File::from(result_w), options),
+        one,
+    )
+    .context("cannot start the recorder")?;
+
+    let quiet = a.quiet;
+    let print = &mut |n: Note| {
+        if !quiet || n.is_diagnostic() {
+            eprintln!("{n}");
+        }
+    };
+    let ran = confine_runtime::plan(&request(&a, Some(theirs.as_raw_fd())), print)
+        .and_then(|p| p.execute(print));
+    // the recorder's end of the hand-over closes with the command's: it ends when the last
+    // recorded process has
+    drop(theirs);
+    let mut text = String::new();
+    File::from(result_r)
+        .take(256 << 20)
+        .read_to_string(&mut text)
+        .context("reading the recorder's result")?;
+    let ended = ran?;
+    let mut rec: Recorded = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("the recorder ended without a result ({e})"))?;
+    if let Ended::NotExecuted { command, why } = &ended {
+        eprintln!("confine: {command}: {why}");
+        return Ok(Outcome::Code(exit::of_run(&ended)));
+    }
+    if let (None, Ended::Signaled(s)) = (&rec.incomplete, &ended) {
+        rec.incomplete = Some(format!(
+            "the command was killed by signal {s}: paths it did not reach are missing"
+        ));
+    }
+    let known = confine_runtime::seccomp::calls_after_install(true);
+    let rt = match &runtime {
+        None => profile::Runtime::Confine(known),
+        Some(list) => profile::Runtime::Listed(list),
+    };
+    let built = profile::build(&rec, rt, a.arg_limit as usize);
+    let mut doc = built.profile.clone();
+    let mark = match &rec.incomplete {
+        Some(why) => format!("INCOMPLETE recording by confine record: {why}"),
+        None => "recorded by confine record".to_string(),
+    };
+    if let Some(first) = doc
+        .get_mut("syscalls")
+        .and_then(|s| s.as_array_mut())
+        .and_then(|s| s.first_mut())
+        .and_then(|r| r.as_object_mut())
+    {
+        first.insert("comment".into(), serde_json::Value::String(mark));
+    }
+    if let Some(out) = &a.output {
+        write_atomic(out, &profile::render(&doc))?;
+    }
+    if let Some(p) = &a.policy_out {
+        let activity = rec.files.clone().unwrap_or_default();
+        let (yaml, notes) =
+            confine_record::policy::render(&activity, a.collapse.unwrap_or(0) as usize);
+        for n in &notes {
+            if !a.quiet {
+                eprintln!("confine record: policy: {n}");
+            }
+        }
+        write_atomic(p, &yaml)?;
+    }
+    let verified = if a.verify {
+        Some(summary::verify(&a, &doc, &ended)?)
+    } else {
+        None
+    };
+    let s = summary::Summary::new(&rec, &built, &ended, verified.as_ref());
+    if let Some(r) = &a.report {
+        write_atomic(
+            r,
+            &format!("{}\n", serde_json::to_string_pretty(&s.json())?),
+        )?;
+    }
+    if a.json {
+        eprintln!("{}", serde_json::to_string(&s.json())?);
+    } else {
+        eprint!("{}", s.text());
+    }
+    Ok(Outcome::Code(exit::of_run(&ended)))
+}

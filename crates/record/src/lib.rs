@@ -1,0 +1,24 @@
+//! `confine record`: watch a command run and write the smallest profile that lets it run.
+//!
+//! Events in, profile out: a [`source::Mechanism`] hands every call to a [`source::Sink`]
+//! before it runs ([`source::Notify`], seccomp user notification, unprivileged); the
+//! [`recording::Recording`] counts calls per ABI and number, keeps argument values where asked
+//! ([`args`]), and paths and ports ([`files`]); [`profile::build`] turns what was gathered into
+//! a Docker-format profile. [`serve`] is the recorder process's life.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod args;
+pub mod event;
+pub mod files;
+pub mod policy;
+pub mod profile;
+pub mod recording;
+mod serve;
+pub mod source;
+
+pub use serve::{serve, Options};
+
+/// The calls runc's init makes between installing the container's filter and the execve of
+/// its command, measured by `tools/measure-runtime-calls` (one name per line, `#` comments).
+pub const RUNTIME_RUNC: &str = include_str!("../data/runtime-runc.txt");

@@ -1,0 +1,224 @@
+//! Recorded paths and ports written as a file-and-network policy: SPO's `spec.abstract` with
+//! confine's extensions (docs/policy-schema.md), for `confine run --policy`.
+//!
+//! Paths are made real before they are written, because Landlock ties a rule to the file it
+//! opens and confine opens rule paths without following symlinks: a path that resolves
+//! elsewhere is written as its target; one that no longer exists (a temporary file) gives its
+//! rights to the nearest directory above it that does; anything under /proc stands as /proc
+//! (pid-named entries change from run to run). A path below one with the same rights is
+//! covered by it and left out; with `collapse` N, a directory with N or more recorded entries
+//! stands for them all. Every such change is returned as a note.
+
+use crate::files::{Access, Activity};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn covers(outer: Access, inner: Access) -> bool {
+    (outer.read || !inner.read)
+        && (outer.write || !inner.write)
+        && (outer.exec || !inner.exec)
+        && (outer.library || !inner.library)
+}
+
+fn merge(a: &mut Access, b: Access) {
+    a.read |= b.read;
+    a.write |= b.write;
+    a.exec |= b.exec;
+    a.library |= b.library;
+}
+
+/// The path a rule must name: the real path, or for one that no longer exists the nearest
+/// existing directory above it (Err); None when nothing on the way exists.
+fn real(path: &str) -> Option<Result<PathBuf, PathBuf>> {
+    let p = Path::new(path);
+    if p.starts_with("/proc") {
+        return Some(Ok(PathBuf::from("/proc")));
+    }
+    let mut at = p.to_path_buf();
+    loop {
+        if let Ok(r) = std::fs::canonicalize(&at) {
+            return Some(if at == p { Ok(r) } else { Err(r) });
+        }
+        if !at.pop() {
+            return None;
+        }
+    }
+}
+
+/// The policy text and the notes on how paths were changed.
+pub fn render(a: &Activity, collapse: usize) -> (String, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut paths: BTreeMap<PathBuf, Access> = BTreeMap::new();
+    let mut gone = Vec::new();
+    for (p, acc) in &a.paths {
+        match real(p) {
+            Some(Ok(r)) => merge(paths.entry(r).or_default(), *acc),
+            Some(Err(above)) => gone.push((p, above, *acc)),
+            None => {}
+        }
+    }
+    // A path that no longer exists was made in a directory the command could write (its
+    // rights go there), or never existed: a failed lookup, which needs no right.
+    for (p, above, acc) in gone {
+        match paths.get_mut(&above) {
+            Some(d) if d.write => {
+                merge(d, acc);
+                notes.push(format!(
+                    "{p} no longer exists; its rights go to {}",
+                    above.display()
+                ));
+            }
+            _ => notes.push(format!("{p} does not exist (a failed lookup): left out")),
+        }
+    }
+    if collapse > 0 {
+        let mut by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+        for p in paths.keys() {
+            if let Some(d) = p.parent() {
+                by_dir.entry(d.to_path_buf()).or_default().push(p.clone());
+            }
+        }
+        for (dir, members) in by_dir {
+            if members.len() >= collapse {
+                let mut acc = paths.get(&dir).copied().unwrap_or_default();
+                for m in &members {
+                    if let Some(x) = paths.remove(m) {
+                        merge(&mut acc, x);
+                    }
+                }
+                notes.push(format!(
+                    "{} entries under {} collapsed into it",
+                    members.len(),
+                    dir.display()
+                ));
+                paths.insert(dir, acc);
+            }
+        }
+    }
+    // left out: a path beneath one whose rights cover its own
+    let all: Vec<(PathBuf, Access)> = paths.iter().map(|(p, a)| (p.clone(), *a)).collect();
+    paths.retain(|p, acc| {
+        !all.iter()
+            .any(|(q, b)| q != p && p.starts_with(q) && q.is_dir() && covers(*b, *acc))
+    });
+    let mut lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (p, acc) in &paths {
+        let mut s = p.to_string_lossy().into_owned();
+        if p.is_dir() && s != "/" {
+            s.push('/');
+        }
+        if acc.exec {
+            lists
+                .entry("allowedExecutables")
+                .or_default()
+                .push(s.clone());
+        } else if acc.library {
+            lists.entry("allowedLibraries").or_default().push(s.clone());
+        }
+        let key = match (acc.read || acc.exec || acc.library, acc.write) {
+            (true, true) => Some("readWritePaths"),
+            (false, true) => Some("writeOnlyPaths"),
+            (true, false) if !acc.exec && !acc.library => Some("readOnlyPaths"),
+            _ => None,
+        };
+        if let Some(k) = key {
+            lists.entry(k).or_default().push(s);
+        }
+    }
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut out = String::from(
+        "# File-and-network policy recorded by confine record: the Security Profiles Operator's\n\
+         # AppArmorProfile spec.abstract with confine's extensions (docs/policy-schema.md).\n\
+         # Use it with: confine run --policy FILE\n",
+    );
+    let section = |out: &mut String, title: &str, keys: &[&str]| {
+        let present: Vec<&&str> = keys.iter().filter(|k| lists.contains_key(**k)).collect();
+        out.push_str(&format!("{title}:\n"));
+        if present.is_empty() {
+            out.push_str("  {}\n");
+        }
+        for k in present {
+            out.push_str(&format!("  {k}:\n"));
+            for p in &lists[*k] {
+                out.push_str(&format!("    - {}\n", q(p)));
+            }
+        }
+    };
+    section(
+        &mut out,
+        "filesystem",
+        &["readOnlyPaths", "writeOnlyPaths", "readWritePaths"],
+    );
+    section(
+        &mut out,
+        "executable",
+        &["allowedExecutables", "allowedLibraries"],
+    );
+    out.push_str(&format!(
+        "network:\n  allowRaw: {}\n  allowedProtocols:\n    allowTcp: false\n    allowUdp: {}\n",
+        a.raw, a.udp
+    ));
+    let ports = |v: &std::collections::BTreeSet<u16>| {
+        v.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+    };
+    out.push_str(&format!(
+        "confine:\n  version: 1\n  tcp:\n    bind: [{}]\n    connect: [{}]\n",
+        ports(&a.bind_tcp),
+        ports(&a.connect_tcp)
+    ));
+    (out, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_files_go_to_their_directory_and_covered_paths_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().canonicalize().unwrap();
+        let kept = d.join("kept");
+        std::fs::write(&kept, "x").unwrap();
+        let mut a = Activity::default();
+        let rw = Access {
+            read: true,
+            write: true,
+            ..Access::default()
+        };
+        a.paths.insert(d.join("gone").to_string_lossy().into(), rw);
+        a.paths.insert(d.to_string_lossy().into(), rw);
+        a.paths.insert("/nonexistent/x".into(), rw);
+        a.paths.insert(
+            kept.to_string_lossy().into(),
+            Access {
+                read: true,
+                ..Access::default()
+            },
+        );
+        a.paths.insert(
+            "/proc/123/status".into(),
+            Access {
+                read: true,
+                ..Access::default()
+            },
+        );
+        a.connect_tcp.insert(6379);
+        let (text, notes) = render(&a, 0);
+        let dir_line = format!("    - \"{}/\"", d.display());
+        assert!(text.contains(&dir_line), "{text}");
+        assert!(!text.contains("kept"), "{text}");
+        assert!(text.contains("\"/proc/\""), "{text}");
+        assert!(text.contains("connect: [6379]"), "{text}");
+        assert!(
+            notes.iter().any(|n| n.contains("no longer exists")),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("/nonexistent/x does not exist")),
+            "{notes:?}"
+        );
+        assert!(!text.contains("nonexistent"), "{text}");
+    }
+}

@@ -1,0 +1,153 @@
+//! Recording mechanisms: events in. A mechanism hands each call to a [`Sink`] before the call
+//! runs, with access to the caller's memory for as long as the call waits; the recording
+//! (and the profile) is built from the events alone, so a mechanism can be swapped (seccomp
+//! user notification here; eBPF later).
+
+use crate::event::Event;
+use confine_kernel::notify::{self, Listener};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::time::Duration;
+
+/// The caller of a call, while the call waits.
+pub trait Caller {
+    /// Up to `max` bytes of the NUL-terminated string at `addr` (without the NUL), or None
+    /// when it cannot be read, or when the call is no longer waiting (the memory might then be
+    /// another process's).
+    fn read_string(&self, addr: u64, max: usize) -> Option<Vec<u8>>;
+    /// `len` bytes at `addr`, checked as [`Caller::read_string`].
+    fn read_bytes(&self, addr: u64, len: usize) -> Option<Vec<u8>>;
+}
+
+/// Where events go.
+pub trait Sink {
+    /// One call, before it runs.
+    fn event(&mut self, e: &Event, caller: &dyn Caller);
+    /// Called between events at least every quarter second (for a live line).
+    fn tick(&mut self) {}
+}
+
+/// A way to see a command's calls.
+pub trait Mechanism {
+    /// Hand every call to `sink` until the recorded processes are all gone.
+    fn run(&mut self, sink: &mut dyn Sink) -> io::Result<()>;
+}
+
+/// Seccomp user notification: every call waits for the recorder, which records it and lets it
+/// go on (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`). Unprivileged; complete by construction (the
+/// filter is inherited across fork, clone and execve, and cannot be removed).
+pub struct Notify {
+    listener: Listener,
+    /// The kernel took SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6).
+    pub sync_wake_up: bool,
+}
+
+impl Notify {
+    /// Take the listener at descriptor `fd` of the process behind `pidfd`, once it exists.
+    pub fn take(pidfd: BorrowedFd<'_>, fd: i32) -> io::Result<Notify> {
+        let listener = notify::take_listener(pidfd, fd, Duration::from_secs(30))?;
+        let sync_wake_up = listener.set_sync_wake_up().is_ok();
+        Ok(Notify {
+            listener,
+            sync_wake_up,
+        })
+    }
+}
+
+struct Waiting<'a> {
+    listener: &'a Listener,
+    id: u64,
+    tid: u32,
+}
+
+impl Waiting<'_> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Option<usize> {
+        let n = notify::read_memory(self.tid as i32, addr, buf).ok()?;
+        // read first, then check: the memory was the caller's if the call still waits
+        self.listener.id_valid(self.id).then_some(n)
+    }
+}
+
+impl Caller for Waiting<'_> {
+    fn read_string(&self, addr: u64, max: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 256];
+        let mut at = addr;
+        while out.len() < max {
+            // never across a page boundary in one read: the next page may be unmapped
+            let to_page = 4096 - (at % 4096) as usize;
+            let want = chunk.len().min(to_page).min(max - out.len());
+            let n = self.read(at, &mut chunk[..want])?;
+            if n == 0 {
+                return None;
+            }
+            if let Some(end) = chunk[..n].iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..end]);
+                return Some(out);
+            }
+            out.extend_from_slice(&chunk[..n]);
+            at += n as u64;
+        }
+        None
+    }
+
+    fn read_bytes(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; len];
+        let n = self.read(addr, &mut buf)?;
+        (n == len).then_some(buf)
+    }
+}
+
+impl Mechanism for Notify {
+    fn run(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
+        let fd = self.listener.as_fd().as_raw_fd();
+        loop {
+            match poll_in(fd, 250)? {
+                Ready::Timeout => {
+                    sink.tick();
+                    continue;
+                }
+                Ready::Gone => return Ok(()),
+                Ready::In => {}
+            }
+            let n = match self.listener.recv() {
+                Ok(n) => n,
+                // the caller was killed between poll and receive
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+                Err(e) => return Err(e),
+            };
+            let e = Event {
+                tid: n.tid,
+                audit_arch: n.arch,
+                nr: n.nr as u32,
+                args: n.args,
+            };
+            sink.event(
+                &e,
+                &Waiting {
+                    listener: &self.listener,
+                    id: n.id,
+                    tid: n.tid,
+                },
+            );
+            match self.listener.allow(n.id) {
+                Err(e) if e.raw_os_error() != Some(libc::ENOENT) => return Err(e),
+                _ => {}
+            }
+        }
+    }
+}
+
+enum Ready {
+    In,
+    Gone,
+    Timeout,
+}
+
+fn poll_in(fd: i32, ms: i32) -> io::Result<Ready> {
+    match confine_kernel::notify::poll_one(fd, ms)? {
+        None => Ok(Ready::Timeout),
+        Some(revents) if revents & libc::POLLIN != 0 => Ok(Ready::In),
+        Some(_) => Ok(Ready::Gone),
+    }
+}
