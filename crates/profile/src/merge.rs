@@ -124,6 +124,11 @@ pub struct Merged {
 }
 
 impl Merged {
+    /// Every syscall some rule of the merged profile names, sorted.
+    pub fn syscalls(&self) -> Vec<&str> {
+        self.names(|_| true)
+    }
+
     /// The syscalls the merged profile allows with any arguments, sorted.
     pub fn allowed(&self) -> Vec<&str> {
         self.names(|r| r.action == Action::Allow && r.args.is_empty())
