@@ -18,7 +18,7 @@
 //! conditional ALLOW rules by name and arguments, then the other actions in [`Action`] order.
 
 use crate::json::LineIndex;
-use crate::model::{Action, Arg, Filter, Flag, Format, Profile, Rule};
+use crate::model::{Action, Arg, Filter, Flag, Format, Operator, Profile, Rule};
 use confine_abi::Arch;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -177,11 +177,14 @@ fn sorted_args(args: &[Arg]) -> Vec<Arg> {
     v
 }
 
-fn arg_key(a: &Arg) -> (u32, u64, u64, crate::model::Operator) {
+/// A condition as a sortable value: index, value, valueTwo, operator.
+type ArgKey = (u32, u64, u64, Operator);
+
+fn arg_key(a: &Arg) -> ArgKey {
     (a.index, a.value, a.value_two, a.op)
 }
 
-fn args_key(args: &[Arg]) -> Vec<(u32, u64, u64, crate::model::Operator)> {
+fn args_key(args: &[Arg]) -> Vec<ArgKey> {
     args.iter().map(arg_key).collect()
 }
 
@@ -298,7 +301,7 @@ pub fn merge(inputs: &[Input<'_>]) -> Result<Merged, MergeError> {
 #[derive(Default)]
 struct Out {
     unconditional: BTreeMap<Key, BTreeSet<String>>,
-    conditional: BTreeMap<(Key, Vec<(u32, u64, u64, crate::model::Operator)>), Cond>,
+    conditional: BTreeMap<(Key, Vec<ArgKey>), Cond>,
     widenings: Vec<Widening>,
 }
 
