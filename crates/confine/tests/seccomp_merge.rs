@@ -100,6 +100,38 @@ fn merge_is_the_union_and_checks_clean() {
     assert_eq!(verdict(m, &["kill", "1", "9"]), "ERRNO(EPERM)");
     assert_eq!(verdict(m, &["mount"]), "ERRNO(EPERM)");
 
+    // on every syscall number (seccomp diff compares the compiled programs): the merge never
+    // denies what an input allows, and what it allows that one input does not, the other does
+    let diff = |p: &str| -> Vec<serde_json::Value> {
+        let mut args = vec!["seccomp", "diff", "--json", p, m];
+        args.extend(HOST);
+        let o = confine(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        text(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let (da, db) = (diff(&a), diff(&b));
+    let numbers = |d: &[serde_json::Value]| -> Vec<u64> {
+        d.iter().map(|x| x["number"].as_u64().unwrap()).collect()
+    };
+    for (d, other) in [(&da, numbers(&db)), (&db, numbers(&da))] {
+        for x in d.iter() {
+            assert_ne!(x["a"], "ALLOW", "{x}");
+            if x["b"] == "ALLOW" {
+                assert!(!other.contains(&x["number"].as_u64().unwrap()), "{x}");
+            }
+        }
+    }
+    let names = |d: &[serde_json::Value]| -> Vec<String> {
+        d.iter()
+            .map(|x| x["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&da), ["getpid", "kill", "personality", "clone3"]);
+    assert_eq!(names(&db), ["read", "exit_group"]);
+
     // stable: the same bytes in the other order, on standard output
     let o = confine(&["seccomp", "merge", &b, &a]);
     assert_eq!(o.status.code(), Some(0));
