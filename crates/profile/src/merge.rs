@@ -11,8 +11,8 @@
 //!   are covered by it, other actions lose to it (both reported as [`Widening`]s);
 //! * otherwise its conditional ALLOW rules are kept (identical ones once), and its other rules
 //!   are dropped, since an unconditional rule would decide the syscall alone (reported);
-//! * otherwise (nothing allows it) its rules are kept; two different unconditional actions are
-//!   an error ([`MergeError::Conflict`]).
+//! * otherwise (nothing allows it) its unconditional rule is kept, or else its conditional
+//!   rules; two different unconditional actions are an error ([`MergeError::Conflict`]).
 //!
 //! The result is stable: names sorted within a rule; the unconditional ALLOW rule first, then
 //! conditional ALLOW rules by name and arguments, then the other actions in [`Action`] order.
@@ -257,13 +257,12 @@ pub fn merge(inputs: &[Input<'_>]) -> Result<Merged, MergeError> {
     for (name, uses) in &uses {
         out.syscall(name, uses)?;
     }
-    let mut architectures: Vec<Arch> = inputs
+    let architectures: Vec<Arch> = inputs
         .iter()
         .flat_map(|i| i.profile.architectures.iter().copied())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    architectures.dedup();
     let flags = inputs.iter().any(|i| i.profile.flags.is_some()).then(|| {
         // an input without flags gets SPEC_ALLOW from runc: the union keeps it
         let set: BTreeSet<Flag> = inputs
@@ -367,20 +366,21 @@ impl Out {
             }
         } else {
             let mut unconditional = uses.iter().filter(|u| u.args.is_empty());
-            if let Some(a) = unconditional.next() {
-                if let Some(b) = unconditional.find(|b| b.key != a.key) {
-                    return Err(MergeError::Conflict {
-                        syscall: name.to_string(),
-                        at: a.at.clone(),
-                        a: spell(a.key),
-                        other: b.at.clone(),
-                        b: spell(b.key),
-                    });
-                }
+            let Some(a) = unconditional.next() else {
+                uses.iter().for_each(|u| self.keep(name, u));
+                return Ok(());
+            };
+            if let Some(b) = unconditional.find(|b| b.key != a.key) {
+                return Err(MergeError::Conflict {
+                    syscall: name.to_string(),
+                    at: a.at.clone(),
+                    a: spell(a.key),
+                    other: b.at.clone(),
+                    b: spell(b.key),
+                });
             }
-            for u in uses {
-                self.keep(name, u);
-            }
+            // an unconditional rule decides its syscall alone: conditional ones would be dead
+            self.keep(name, a);
         }
         Ok(())
     }
@@ -543,7 +543,12 @@ mod tests {
         let e = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
             {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
             {"names": ["ptrace"], "action": "SCMP_ACT_KILL"}]}"#;
-        let m = merged(&[e, e]).unwrap();
+        let cond = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["ptrace"], "action": "SCMP_ACT_KILL", "args": [
+              {"index": 0, "value": 16, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38, "args": [
+              {"index": 1, "value": 0, "op": "SCMP_CMP_EQ"}]}]}"#;
+        let m = merged(&[e, cond, e]).unwrap();
         let v = json(&m);
         assert_eq!(
             v["syscalls"],
@@ -551,6 +556,10 @@ mod tests {
                 {"names": ["ptrace"], "action": "SCMP_ACT_KILL"},
                 {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}])
         );
+        // without an unconditional rule, the conditional ones stay (identical ones once)
+        let m = merged(&[cond, cond]).unwrap();
+        assert_eq!(m.profile.syscalls.len(), 2);
+        assert!(m.profile.syscalls.iter().all(|r| r.args.len() == 1));
         let f = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
             {"names": ["clone3"], "action": "SCMP_ACT_ERRNO"}]}"#;
         match merged(&[e, f]) {
