@@ -162,6 +162,23 @@ pub enum SeccompCommand {
     /// first checked exactly as the kernel checks a filter; a program the kernel would refuse is
     /// reported with the reason and exit 2.
     Disasm(DisasmArgs),
+    /// Merge profiles of one program (several recordings, say) into their union: every syscall
+    /// one of them allows, the result allows.
+    ///
+    /// The profiles must share defaultAction (and defaultErrnoRet), listenerPath and
+    /// listenerMetadata, and be resolved (no archMap, includes or excludes: run `seccomp
+    /// resolve` first). Per syscall, an unconditional ALLOW in any profile covers its
+    /// conditional ALLOW rules, and any ALLOW beats another action (ERRNO, KILL, LOG, …): each
+    /// such widening is listed on standard error. Architectures and flags are united (a profile
+    /// without flags counts runc's implicit SPEC_ALLOW). A syscall no profile allows but two
+    /// give different actions is an error.
+    ///
+    /// The result is stable byte for byte: names sorted, the unconditional ALLOW rule first,
+    /// then conditional ALLOW rules by name and arguments, then the other actions. It goes to
+    /// standard output, or with -o to FILE (replaced atomically); --json needs -o and prints
+    /// the summary as one JSON document on standard output. Exit 0 merged, 2 usage error or a
+    /// profile unreadable, invalid or not mergeable.
+    Merge(MergeArgs),
 }
 
 /// Output of `seccomp compile`.
@@ -248,6 +265,22 @@ pub struct DiffArgs {
     pub host: HostArgs,
     /// JSON output (one object per difference, JSON Lines)
     #[arg(long)]
+    pub json: bool,
+}
+
+/// `confine seccomp merge`
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The profiles, at least two: paths, or `-` for standard input (once)
+    #[arg(value_name = "PROFILE", num_args = 2.., required = true, value_hint = ValueHint::FilePath)]
+    pub profiles: Vec<PathBuf>,
+    /// Write the merged profile to FILE (through a temporary file in its directory, renamed
+    /// over it) instead of standard output
+    #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub output: Option<PathBuf>,
+    /// With -o: print a JSON summary on standard output (inputs, syscalls allowed, widenings)
+    /// instead of the text summary on standard error
+    #[arg(long, requires = "output")]
     pub json: bool,
 }
 

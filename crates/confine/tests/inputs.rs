@@ -157,6 +157,7 @@ fn a_fifo_is_refused_wherever_a_file_is_read() {
         vec!["seccomp", "diff", p, "builtin"],
         vec!["seccomp", "diff", "builtin", p],
         vec!["seccomp", "disasm", p],
+        vec!["seccomp", "merge", p, "builtin"],
         vec!["apparmor", "compile", p, "--features", f],
         vec!["apparmor", "compile", "/etc/hostname", "--features", p],
         vec!["inspect", "--compare", p],

@@ -19,12 +19,14 @@ pub mod emit;
 mod failopen;
 pub mod json;
 pub mod load;
+pub mod merge;
 pub mod model;
 pub mod parse;
 pub mod resolve;
 
 pub use diag::{Diagnostic, Severity};
 pub use load::{load, LoadError, Source};
+pub use merge::{merge, MergeError, Merged};
 pub use model::{Action, Arg, Filter, Flag, Format, KernelVersion, Operator, Profile, Rule};
 pub use parse::{parse_profile, Parsed};
 pub use resolve::{resolve, Host, Resolution, Resolved, ResolvedRule};

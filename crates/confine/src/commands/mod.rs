@@ -7,6 +7,7 @@ pub mod diff;
 pub mod disasm;
 pub mod eval;
 pub mod inspect;
+pub mod merge;
 pub mod meta;
 pub mod record;
 pub mod resolve;
