@@ -19,52 +19,27 @@ pub fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
 }
 
 /// Write `text` to `path` atomically: into a new temporary file beside it (created with
-/// `O_EXCL | O_NOFOLLOW`, so an existing file or symbolic link of that name is never opened),
+/// a random name and `O_EXCL`, so an existing file or symbolic link is never opened),
 /// flushed to disk, then renamed over `path`. A reader sees the old file or the whole new one;
 /// on failure the temporary file is removed and `path` is untouched.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let fail = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", path.display());
-    let Some(name) = path.file_name() else {
-        return Err(anyhow::anyhow!(
-            "cannot write {}: not a file name",
-            path.display()
-        ));
-    };
+    use anyhow::Context;
+    use std::io::Write;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    for attempt in 0..100u32 {
-        let mut tmp = std::ffi::OsString::from(".");
-        tmp.push(name);
-        tmp.push(format!(".{}.{attempt}.tmp", std::process::id()));
-        let tmp = dir.join(tmp);
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp);
-        let mut file = match file {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(fail(e)),
-        };
-        let written = file
-            .write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(fail(e));
-        }
-        return Ok(());
-    }
-    Err(anyhow::anyhow!(
-        "cannot write {}: no free temporary file name in {}",
-        path.display(),
-        dir.display()
-    ))
+    // a random name, created with O_EXCL (tempfile): nothing another user can guess or plant
+    let mut f = tempfile::Builder::new()
+        .prefix(".confine-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// Whether an error is a write to a closed pipe (`confine … | head`), which is not a failure.

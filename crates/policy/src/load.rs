@@ -504,15 +504,18 @@ impl Cx {
                 self.wrong_type(&format!("a port in {where_}"), "a number", item);
                 continue;
             };
+            // 0 in tcp.bind: binding to an ephemeral port (Landlock checks bind(2) to port 0
+            // against a rule for port 0, include/uapi/linux/landlock.h)
+            let lowest = if where_ == "confine.tcp.bind" { 0 } else { 1 };
             match u16::try_from(v) {
-                Ok(port) if port != 0 => out.push(PortRule {
+                Ok(port) if port >= lowest => out.push(PortRule {
                     port,
                     span: item.span,
                 }),
                 _ => self.error(
                     "port-range",
                     item.span,
-                    format!("port {v} in {where_} is out of range (1 to 65535)"),
+                    format!("port {v} in {where_} is out of range ({lowest} to 65535)"),
                 ),
             }
         }

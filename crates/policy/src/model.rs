@@ -42,7 +42,7 @@ pub struct PathRule {
 /// A TCP port from the confine extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortRule {
-    /// 1..=65535.
+    /// 1..=65535; 0 in `tcp.bind` (an ephemeral port).
     pub port: u16,
     /// Where it was written.
     pub span: Span,

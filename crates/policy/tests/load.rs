@@ -233,10 +233,17 @@ fn relative_path_is_an_error() {
 
 #[test]
 fn ports_out_of_range_are_errors() {
+    // 0 is an ephemeral port to bind, never one to connect to
     assert_eq!(
-        one("confine:\n  version: 1\n  tcp:\n    bind: [0]\n"),
-        "4:12 error port-range"
+        one("confine:\n  version: 1\n  tcp:\n    connect: [0]\n"),
+        "4:15 error port-range"
     );
+    let l = load(
+        "p",
+        b"confine:\n  version: 1\n  tcp:\n    bind: [0, 8080]\n",
+    );
+    let bind = l.policy.unwrap().extensions.unwrap().tcp_bind.unwrap();
+    assert_eq!(bind.iter().map(|p| p.port).collect::<Vec<_>>(), [0, 8080]);
     assert_eq!(
         one("confine:\n  version: 1\n  tcp:\n    connect: [80, 70000]\n"),
         "4:19 error port-range"

@@ -214,12 +214,11 @@ impl Tracker {
                 });
                 match kind {
                     Some((_, t, _)) if t & 0xf == libc::SOCK_DGRAM => self.a.udp = true,
-                    Some((_, t, p))
-                        if t & 0xf == libc::SOCK_STREAM && p == libc::IPPROTO_TCP && port != 0 =>
-                    {
+                    Some((_, t, p)) if t & 0xf == libc::SOCK_STREAM && p == libc::IPPROTO_TCP => {
+                        // port 0: an ephemeral one, which Landlock checks as port 0
                         if bind {
                             self.a.bind_tcp.insert(port);
-                        } else {
+                        } else if port != 0 {
                             self.a.connect_tcp.insert(port);
                         }
                     }

@@ -22,3 +22,6 @@ pub use serve::{serve, Options};
 /// The calls runc's init makes between installing the container's filter and the execve of
 /// its command, measured by `tools/measure-runtime-calls` (one name per line, `#` comments).
 pub const RUNTIME_RUNC: &str = include_str!("../data/runtime-runc.txt");
+
+/// crun's, measured the same way.
+pub const RUNTIME_CRUN: &str = include_str!("../data/runtime-crun.txt");

@@ -71,6 +71,33 @@ pub fn render(a: &Activity, collapse: usize) -> (String, Vec<String>) {
             _ => notes.push(format!("{p} does not exist (a failed lookup): left out")),
         }
     }
+    // A file in a directory the command could create and remove entries in: the command may
+    // well replace it between runs (an output file, a pid file), so the directory's rule takes
+    // its rights too.
+    let writable: Vec<PathBuf> = paths
+        .iter()
+        .filter(|(p, a)| a.write && p.is_dir())
+        .map(|(p, _)| p.clone())
+        .collect();
+    for d in writable {
+        let inside: Vec<PathBuf> = paths
+            .keys()
+            .filter(|p| p.parent() == Some(d.as_path()) && !p.is_dir())
+            .cloned()
+            .collect();
+        for f in inside {
+            if let Some(acc) = paths.remove(&f) {
+                if let Some(dir) = paths.get_mut(&d) {
+                    merge(dir, acc);
+                }
+                notes.push(format!(
+                    "{} is in a directory the command writes; its rule is {}",
+                    f.display(),
+                    d.display()
+                ));
+            }
+        }
+    }
     if collapse > 0 {
         let mut by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
         for p in paths.keys() {

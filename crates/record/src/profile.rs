@@ -49,13 +49,13 @@ pub enum Widening {
         /// The limit.
         limit: usize,
     },
-    /// A name seen on some ABIs only is allowed on every ABI of the profile (Docker's format
-    /// names syscalls for all architectures at once).
-    SharedName {
-        /// The syscall.
-        name: String,
-        /// Where it was seen.
-        seen_on: Vec<String>,
+    /// Names seen on other ABIs only are allowed on this one too (Docker's format names
+    /// syscalls for all its architectures at once).
+    SharedNames {
+        /// The ABI they are allowed on without having been seen there.
+        abi: String,
+        /// The names, sorted.
+        names: Vec<String>,
     },
     /// A number without a name on its ABI: Docker's format cannot allow it.
     Unnamed {
@@ -79,11 +79,16 @@ impl std::fmt::Display for Widening {
                 f,
                 "{name}: more than {limit} distinct argument values; allowed with any"
             ),
-            Widening::SharedName { name, seen_on } => write!(
-                f,
-                "{name}: seen on {} only; the profile allows it on every architecture it lists",
-                seen_on.join(", ")
-            ),
+            Widening::SharedNames { abi, names } => {
+                let shown: Vec<&str> = names.iter().take(6).map(String::as_str).collect();
+                write!(
+                    f,
+                    "{abi}: {} syscalls seen only on other ABIs are allowed on it too ({}{}): Docker's format names syscalls for all its architectures at once",
+                    names.len(),
+                    shown.join(", "),
+                    if names.len() > shown.len() { ", …" } else { "" }
+                )
+            }
             Widening::Unnamed { abi, nr } => write!(
                 f,
                 "{abi} #{nr}: no name on this ABI; Docker's format cannot allow it, so it stays refused"
@@ -204,20 +209,7 @@ pub fn build(rec: &Recorded, runtime: Runtime<'_>, limit: usize) -> Built {
     }
     let mut unconditional = Vec::new();
     let mut conditional = Vec::new();
-    for (name, (seen_on, values)) in &names {
-        if !seen_on.is_empty() && seen_on.len() < arches.len() {
-            // only a widening where another listed ABI has the name too
-            let elsewhere = arches.iter().any(|a| {
-                !seen_on.contains(a.kernel_name())
-                    && SyscallTable::for_arch(*a).is_ok_and(|t| t.number(name).is_some())
-            });
-            if elsewhere {
-                widenings.push(Widening::SharedName {
-                    name: name.clone(),
-                    seen_on: seen_on.iter().cloned().collect(),
-                });
-            }
-        }
+    for (name, (_, values)) in &names {
         match values {
             Some(v) if v.over_limit => {
                 widenings.push(Widening::OverLimit {
@@ -228,6 +220,24 @@ pub fn build(rec: &Recorded, runtime: Runtime<'_>, limit: usize) -> Built {
             }
             Some(v) if !v.tuples.is_empty() => conditional.push((name.clone(), v.clone())),
             _ => unconditional.push(name.clone()),
+        }
+    }
+    for a in &arches {
+        let Ok(t) = SyscallTable::for_arch(*a) else {
+            continue;
+        };
+        let shared: Vec<String> = names
+            .iter()
+            .filter(|(n, (seen_on, _))| {
+                !seen_on.is_empty() && !seen_on.contains(a.kernel_name()) && t.number(n).is_some()
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        if !shared.is_empty() {
+            widenings.push(Widening::SharedNames {
+                abi: a.kernel_name().to_string(),
+                names: shared,
+            });
         }
     }
     let mut rules = vec![json!({"names": unconditional, "action": "SCMP_ACT_ALLOW"})];

@@ -60,6 +60,8 @@ pub struct Recorded {
     pub duration_ms: u64,
     /// Why the recording may have missed calls, if it may have.
     pub incomplete: Option<String>,
+    /// Why no recording could be made at all (the command was then killed before it ran).
+    pub failed: Option<String>,
 }
 
 #[derive(Default)]

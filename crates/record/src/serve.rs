@@ -168,7 +168,10 @@ pub fn serve(sock: OwnedFd, mut result: File, o: Options) -> i32 {
                 } else {
                     ""
                 };
-                out.incomplete = Some(format!("cannot take the command's listener: {e}{hint}"));
+                // the command waits at its next call for an answer that will not come: it
+                // must not run unrecorded, nor hang
+                let _ = confine_kernel::notify::pidfd_kill(pidfd.as_fd());
+                out.failed = Some(format!("cannot take the command's listener: {e}{hint}"));
             }
         },
         Ok(None) => out.incomplete = Some("the command never reached its filter".into()),

@@ -233,6 +233,16 @@ impl ChildOps for Kernel {
             .map_err(|e| install_errno(&e))
     }
 
+    fn dumpable(&mut self) -> i32 {
+        // SAFETY: prctl with integer arguments.
+        unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) }
+    }
+
+    fn set_dumpable(&mut self, value: i32) {
+        // SAFETY: prctl with integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_DUMPABLE, value, 0, 0, 0) };
+    }
+
     fn hand_over(&mut self, sock: i32) -> Result<i32, Errno> {
         // SAFETY: getpid takes no argument.
         let pidfd = failed(crate::notify::pidfd_open(unsafe { libc::getpid() }))?;

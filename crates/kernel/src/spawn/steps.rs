@@ -74,6 +74,10 @@ pub(super) trait ChildOps {
     /// Send a pidfd of this process over `sock`, with its number, and close it: the number is
     /// now the lowest free one, which the next descriptor (the listener) takes.
     fn hand_over(&mut self, sock: i32) -> Result<i32, Errno>;
+    /// prctl(PR_GET_DUMPABLE).
+    fn dumpable(&mut self) -> i32;
+    /// prctl(PR_SET_DUMPABLE, value).
+    fn set_dumpable(&mut self, value: i32);
     /// prctl(PR_CAPBSET_READ); false when it cannot be read.
     fn bounding_has(&mut self, cap: u8) -> bool;
     /// prctl(PR_CAPBSET_DROP).
@@ -338,17 +342,31 @@ fn install<O: ChildOps>(
     prog: &Prepared,
     flags: InstallFlags,
 ) -> Result<(), (Stage, Errno)> {
-    let expected = match c.record_to {
-        Some(sock) => Some(ops.hand_over(sock).map_err(at(Stage::Seccomp))?),
-        None => None,
+    let Some(sock) = c.record_to else {
+        ops.install_seccomp(prog, flags)
+            .map_err(at(Stage::Seccomp))?;
+        return Ok(());
     };
-    let listener = ops
-        .install_seccomp(prog, flags)
-        .map_err(at(Stage::Seccomp))?;
-    if expected.is_some() && listener != expected {
-        return Err((Stage::Seccomp, libc::EBADFD));
+    // The recorder takes the listener with pidfd_getfd, which needs ptrace access: a process
+    // sharing the namespace init's memory is not dumpable (the init made itself so), which
+    // only CAP_SYS_PTRACE overrides. Dumpable for the hand-over, then as before: that prctl
+    // is already a notified call, answered once the recorder holds the listener.
+    let was = ops.dumpable();
+    if was != 1 {
+        ops.set_dumpable(1);
     }
-    Ok(())
+    let installed = ops.hand_over(sock).and_then(|expected| {
+        let listener = ops.install_seccomp(prog, flags)?;
+        if listener == Some(expected) {
+            Ok(())
+        } else {
+            Err(libc::EBADFD)
+        }
+    });
+    if was != 1 {
+        ops.set_dumpable(was);
+    }
+    installed.map_err(at(Stage::Seccomp))
 }
 
 /// Write the AppArmor exec transition `value` into the first attribute file that opens.

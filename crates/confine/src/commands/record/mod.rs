@@ -6,7 +6,7 @@
 //! hands it over, answers every call, and sends back what it gathered when the last recorded
 //! process is gone. The profile, policy, trace and summary are written here.
 
-use crate::{exit, Outcome};
+use crate::{exit, output, Outcome};
 use anyhow::{bail, Context};
 use confine_cli::{RecordArgs, RuntimeArg, UntilArg};
 use confine_kernel::notify::socket_pair;
@@ -16,7 +16,7 @@ use confine_record::recording::Recorded;
 use confine_record::{profile, Options};
 use confine_runtime::{Ended, Note, Recording, RunRequest};
 use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
@@ -26,7 +26,8 @@ fn runtime_list(r: RuntimeArg) -> Option<Vec<String>> {
     let text = match r {
         RuntimeArg::Confine => return None,
         RuntimeArg::None => "",
-        RuntimeArg::Runc | RuntimeArg::Crun => confine_record::RUNTIME_RUNC,
+        RuntimeArg::Runc => confine_record::RUNTIME_RUNC,
+        RuntimeArg::Crun => confine_record::RUNTIME_CRUN,
     };
     Some(
         text.lines()
@@ -73,22 +74,6 @@ fn create(path: &Path) -> anyhow::Result<File> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .with_context(|| format!("cannot create {}", path.display()))
-}
-
-/// Write `text` to `path` atomically: a new file beside it, renamed over it.
-pub(crate) fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut f = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .and_then(|()| f.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 /// Record the command; the exit status follows `docker run`.
@@ -145,6 +130,9 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
     let ended = ran?;
     let mut rec: Recorded = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("the recorder ended without a result ({e})"))?;
+    if let Some(why) = &rec.failed {
+        bail!("nothing was recorded: {why}; the command was stopped before it ran");
+    }
     if let Ended::NotExecuted { command, why } = &ended {
         eprintln!("confine: {command}: {why}");
         return Ok(Outcome::Code(exit::of_run(&ended)));
@@ -174,7 +162,7 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
         first.insert("comment".into(), serde_json::Value::String(mark));
     }
     if let Some(out) = &a.output {
-        write_atomic(out, &profile::render(&doc))?;
+        output::write_atomic(out, &profile::render(&doc))?;
     }
     if let Some(p) = &a.policy_out {
         let activity = rec.files.clone().unwrap_or_default();
@@ -185,7 +173,7 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
                 eprintln!("confine record: policy: {n}");
             }
         }
-        write_atomic(p, &yaml)?;
+        output::write_atomic(p, &yaml)?;
     }
     let verified = if a.verify {
         Some(summary::verify(&a, &doc, &ended)?)
@@ -194,7 +182,7 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
     };
     let s = summary::Summary::new(&rec, &built, &ended, verified.as_ref());
     if let Some(r) = &a.report {
-        write_atomic(
+        output::write_atomic(
             r,
             &format!("{}\n", serde_json::to_string_pretty(&s.json())?),
         )?;

@@ -23,6 +23,8 @@ enum Call {
     Landlock,
     Seccomp(usize),
     HandOver(i32),
+    Dumpable,
+    SetDumpable(i32),
     BoundingHas(u8),
     BoundingDrop(u8),
     AmbientClear,
@@ -137,6 +139,13 @@ impl ChildOps for Recorder {
         self.record(Seccomp(prog.len()))
             .map(|()| flags.new_listener.then_some(7))
     }
+    fn dumpable(&mut self) -> i32 {
+        let _ = self.record(Dumpable);
+        0
+    }
+    fn set_dumpable(&mut self, value: i32) {
+        let _ = self.record(SetDumpable(value));
+    }
     fn hand_over(&mut self, sock: i32) -> Result<i32, Errno> {
         self.record(HandOver(sock)).map(|()| 7)
     }
@@ -198,7 +207,8 @@ fn stage_of(c: &Call) -> Option<Stage> {
         Execve(_) => Stage::Exec,
         // a failed open goes on to the next attribute file (tested on its own)
         OpenAttr(_) => return None,
-        ResetSignals | KeepFd(_) | Getpid | Close(_) | BoundingHas(_) | Getppid => return None,
+        ResetSignals | KeepFd(_) | Getpid | Close(_) | BoundingHas(_) | Getppid | Dumpable
+        | SetDumpable(_) => return None,
     })
 }
 
@@ -694,7 +704,10 @@ fn recording_hands_over_right_before_the_filter() {
         a.seccomp = Some((program(1), flags));
         let calls = run_clean(&a);
         let at = calls.iter().position(|c| *c == HandOver(9)).unwrap();
+        // dumpable for the hand-over (the double is not), as before right after the filter
+        assert_eq!(calls[at - 1], SetDumpable(1), "{calls:?}");
         assert_eq!(calls[at + 1], Seccomp(1), "{calls:?}");
+        assert_eq!(calls[at + 2], SetDumpable(0), "{calls:?}");
         assert!(matches!(calls.last(), Some(Execve(_))));
 
         // the double's listener is 7, the announced number 7: a filter without a listener
@@ -703,5 +716,6 @@ fn recording_hands_over_right_before_the_filter() {
         let mut r = Recorder::new();
         assert_eq!(run(&mut r, &a), Err((Stage::Seccomp, libc::EBADFD)));
         assert!(!r.calls.iter().any(|c| matches!(c, Execve(_))));
+        assert_eq!(r.calls.last(), Some(&SetDumpable(0)));
     }
 }

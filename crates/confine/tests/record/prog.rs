@@ -1,0 +1,89 @@
+//! The program the recording tests record (built by them with `rustc -C
+//! target-feature=+crt-static`: static, std only). Each argument is one action; each prints
+//! one line.
+//!
+//! * `i386` — getpid through `int 0x80` (i386 number 20): `i386 ok` when it returned a pid
+//! * `x32` — getpid with the x32 bit (0x40000000 | 39): `x32 ok` or `x32 ENOSYS` (a kernel
+//!   without the x32 ABI answers ENOSYS; the call still reaches seccomp first)
+//! * `threads:N` — N threads, each calling getppid and exiting: `threads ok`
+//! * `sysinfo` — sysinfo(2): `sysinfo ok` or `sysinfo E<errno>`
+//! * `socket:DOMAIN:TYPE` — socket(2) with numbers, closed at once: `socket ok` or the errno
+
+extern "C" {
+    fn syscall(nr: i64, a: i64, b: i64, c: i64) -> i64;
+    fn __errno_location() -> *mut i32;
+}
+
+fn errno() -> i32 {
+    // SAFETY: glibc's thread-local errno.
+    unsafe { *__errno_location() }
+}
+
+fn call(nr: i64, a: i64, b: i64) -> Result<i64, i32> {
+    // SAFETY: the calls made here take integers, or a buffer we own (sysinfo).
+    let r = unsafe { syscall(nr, a, b, 0) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn int80(nr: u32) -> i64 {
+    let ret: u64;
+    // SAFETY: an i386 getpid through int 0x80: no argument, result in eax.
+    unsafe {
+        std::arch::asm!("int 0x80", inlateout("rax") u64::from(nr) => ret);
+    }
+    i64::from(ret as u32 as i32)
+}
+
+fn main() {
+    for a in std::env::args().skip(1) {
+        let parts: Vec<&str> = a.split(':').collect();
+        let line = match parts[0] {
+            "i386" => {
+                let r = int80(20);
+                if r > 0 {
+                    "i386 ok".to_string()
+                } else {
+                    format!("i386 {r}")
+                }
+            }
+            "x32" => match call(0x4000_0000 | 39, 0, 0) {
+                Ok(_) => "x32 ok".into(),
+                Err(38) => "x32 ENOSYS".into(),
+                Err(e) => format!("x32 E{e}"),
+            },
+            "threads" => {
+                let n: usize = parts[1].parse().unwrap();
+                let hs: Vec<_> = (0..n)
+                    .map(|_| std::thread::spawn(|| call(110, 0, 0).is_ok()))
+                    .collect();
+                let ok = hs.into_iter().all(|h| h.join().unwrap());
+                format!("threads {}", if ok { "ok" } else { "failed" })
+            }
+            "sysinfo" => {
+                let mut buf = [0u8; 256];
+                match call(99, buf.as_mut_ptr() as i64, 0) {
+                    Ok(_) => "sysinfo ok".into(),
+                    Err(e) => format!("sysinfo E{e}"),
+                }
+            }
+            "socket" => {
+                let d: i64 = parts[1].parse().unwrap();
+                let t: i64 = parts[2].parse().unwrap();
+                match call(41, d, t) {
+                    Ok(fd) => {
+                        let _ = call(3, fd, 0);
+                        "socket ok".into()
+                    }
+                    Err(e) => format!("socket E{e}"),
+                }
+            }
+            other => format!("unknown action {other}"),
+        };
+        println!("{line}");
+    }
+}
