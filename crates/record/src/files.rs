@@ -308,7 +308,13 @@ fn absolute(tid: u32, dirfd: Option<i32>, rel: &[u8]) -> Option<PathBuf> {
 /// line.
 fn interpreter(p: &Path) -> Option<PathBuf> {
     use std::io::Read;
-    let mut f = std::fs::File::open(p).ok()?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // the command names the path: never block on a FIFO or a device, never read past 4 KiB
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(p)
+        .ok()?;
     if !f.metadata().ok()?.is_file() {
         return None;
     }
@@ -352,6 +358,7 @@ fn elf_interp(head: &[u8], f: &mut std::fs::File) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     #[test]
     fn relative_paths_are_joined_lexically() {
@@ -376,5 +383,10 @@ mod tests {
         let script = dir.path().join("s");
         std::fs::write(&script, "#!/bin/sh -e\necho\n").unwrap();
         assert_eq!(interpreter(&script), Some(PathBuf::from("/bin/sh")));
+        // a FIFO the command names is not waited on
+        let fifo = dir.path().join("fifo");
+        assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert_eq!(interpreter(&fifo), None);
+        assert_eq!(interpreter(Path::new("/dev/zero")), None);
     }
 }
