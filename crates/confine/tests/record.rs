@@ -517,3 +517,97 @@ fn an_unprivileged_user_records() {
         text(&again.stderr)
     );
 }
+
+/// Two recordings of one program, each exercising one socket kind, joined with `confine
+/// seccomp merge`: the union runs both.
+#[test]
+fn recordings_merge_with_their_argument_values_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = prog().to_str().unwrap();
+    let a = dir.path().join("a.json");
+    let b = dir.path().join("b.json");
+    for (out, kind) in [(&a, "socket:1:1"), (&b, "socket:2:2")] {
+        let o = confine(&[
+            "record",
+            "-q",
+            "--args",
+            "-o",
+            out.to_str().unwrap(),
+            "--",
+            p,
+            kind,
+        ]);
+        assert_eq!(text(&o.stdout), "socket ok\n", "{}", text(&o.stderr));
+    }
+    let merged = dir.path().join("m.json");
+    let o = confine(&[
+        "seccomp",
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "-o",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    check_clean(&merged);
+    let again = run_under(
+        &merged,
+        &[],
+        &[p, "socket:1:1", "socket:2:2", "socket:10:1"],
+    );
+    assert_eq!(
+        text(&again.stdout),
+        "socket ok\nsocket ok\nsocket E1\n",
+        "{}",
+        text(&again.stderr)
+    );
+}
+
+/// `--runtime runc` adds runc's measured list (crates/record/data/runtime-runc.txt) instead
+/// of confine's own calls.
+#[test]
+fn runtime_lists_are_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = prog().to_str().unwrap();
+    let (o, out) = record(dir.path(), &["--runtime", "runc"], &[p, "sysinfo"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let names = allowed(&load(&out));
+    let data = include_str!("../../record/data/runtime-runc.txt");
+    for n in data
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        assert!(names.contains(&n.trim().to_string()), "{n} missing");
+    }
+    let (o, out) = record(dir.path(), &["--runtime", "none"], &[p, "sysinfo"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // confine's own setresuid (before the execve) is not the command's
+    assert!(!allowed(&load(&out)).contains(&"setresuid".to_string()));
+}
+
+/// The live line is shown on a terminal only, and not with --quiet.
+#[test]
+fn the_live_line_is_for_terminals() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.json");
+    let busy = "import os\nfor _ in range(150000): os.getppid()";
+    let line = |quiet: bool| {
+        let cmd = format!(
+            "{CONFINE} record {} -o {} -- /usr/bin/python3 -c '{busy}'",
+            if quiet { "-q" } else { "" },
+            out.display()
+        );
+        let o = Command::new("timeout")
+            .args(["-s", "KILL", "60", "script", "-qec", &cmd, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    assert!(line(false).contains("events/s"));
+    assert!(!line(true).contains("events/s"));
+    // not a terminal: no live line either
+    let (o, _) = record(dir.path(), &[], &["/usr/bin/python3", "-c", busy]);
+    assert!(!text(&o.stderr).contains("events/s"));
+}

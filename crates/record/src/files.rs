@@ -385,7 +385,11 @@ mod tests {
         assert_eq!(interpreter(&script), Some(PathBuf::from("/bin/sh")));
         // a FIFO the command names is not waited on
         let fifo = dir.path().join("fifo");
-        assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
         assert_eq!(interpreter(&fifo), None);
         assert_eq!(interpreter(Path::new("/dev/zero")), None);
     }

@@ -249,3 +249,34 @@ mod tests {
         assert!(!text.contains("nonexistent"), "{text}");
     }
 }
+
+#[cfg(test)]
+mod collapse {
+    use super::*;
+
+    #[test]
+    fn a_directory_with_n_entries_stands_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().canonicalize().unwrap();
+        let mut a = Activity::default();
+        for i in 0..3 {
+            let f = d.join(format!("f{i}"));
+            std::fs::write(&f, "x").unwrap();
+            a.paths.insert(
+                f.to_string_lossy().into(),
+                Access {
+                    read: true,
+                    ..Access::default()
+                },
+            );
+        }
+        let (text, notes) = render(&a, 0);
+        assert!(text.contains("f2"), "{text}");
+        let (text, notes3) = render(&a, 3);
+        assert!(!text.contains("f2"), "{text}");
+        assert!(text.contains(&format!("\"{}/\"", d.display())), "{text}");
+        assert!(notes.is_empty() && notes3.iter().any(|n| n.contains("collapsed")));
+        let (text, _) = render(&a, 4);
+        assert!(text.contains("f2"), "{text}");
+    }
+}
