@@ -611,3 +611,53 @@ fn the_live_line_is_for_terminals() {
     let (o, _) = record(dir.path(), &[], &["/usr/bin/python3", "-c", busy]);
     assert!(!text(&o.stderr).contains("events/s"));
 }
+
+/// No call escapes: for a deterministic program, the recording counts every call strace
+/// counts, per ABI and name (strace -c leaves out exit and exit_group, which do not return).
+#[test]
+fn every_call_strace_sees_is_recorded_as_often() {
+    use std::collections::BTreeMap;
+    let dir = tempfile::tempdir().unwrap();
+    let p = prog().to_str().unwrap();
+    let cmd = [p, "sysinfo", "i386", "x32", "socket:1:1", "sysinfo"];
+    let counts = dir.path().join("strace.txt");
+    let st = Command::new("strace")
+        .args(["-f", "-qq", "-c", "-o", counts.to_str().unwrap()])
+        .args(cmd)
+        .stdout(Stdio::null())
+        .status()
+        .expect("strace (.ci/run installs it)");
+    assert!(st.success());
+    let mut seen_by_strace: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut abi = "x86_64";
+    for l in std::fs::read_to_string(&counts).unwrap().lines() {
+        if l.contains("32 bit mode") {
+            abi = "x86";
+        } else if l.contains("x32 mode") {
+            abi = "x32";
+        }
+        let f: Vec<&str> = l.split_whitespace().collect();
+        // % time, seconds, usecs/call, calls, [errors,] syscall
+        if f.len() >= 5 && f[0].contains('.') && f[f.len() - 1] != "total" {
+            let calls: u64 = f[3].parse().unwrap();
+            *seen_by_strace
+                .entry((abi.to_string(), f[f.len() - 1].to_string()))
+                .or_default() += calls;
+        }
+    }
+    let trace = dir.path().join("t.jsonl");
+    let (o, _) = record(dir.path(), &["--trace", trace.to_str().unwrap()], &cmd);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let mut recorded: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for l in std::fs::read_to_string(&trace).unwrap().lines() {
+        let e: Value = serde_json::from_str(l).unwrap();
+        let name = e["name"].as_str().unwrap_or("?").to_string();
+        if e["phase"] == "command" && name != "exit" && name != "exit_group" {
+            *recorded
+                .entry((e["abi"].as_str().unwrap().to_string(), name))
+                .or_default() += 1;
+        }
+    }
+    assert!(recorded.contains_key(&("x32".to_string(), "getpid".to_string())));
+    assert_eq!(recorded, seen_by_strace);
+}
