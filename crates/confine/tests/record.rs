@@ -661,3 +661,22 @@ fn every_call_strace_sees_is_recorded_as_often() {
     assert!(recorded.contains_key(&("x32".to_string(), "getpid".to_string())));
     assert_eq!(recorded, seen_by_strace);
 }
+
+/// The limits are said: a command's own seccomp listener gets EBUSY while recorded (it works
+/// without recording), and the summary says why.
+#[test]
+fn a_commands_own_listener_is_refused_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = prog().to_str().unwrap();
+    let (o, _) = record(dir.path(), &[], &[p, "listener"]);
+    assert_eq!(text(&o.stdout), "listener E16\n");
+    assert!(
+        text(&o.stderr).contains(
+            "note: the command installed a seccomp filter with its own listener: it got EBUSY"
+        ),
+        "{}",
+        text(&o.stderr)
+    );
+    let bare = Command::new(p).arg("listener").output().unwrap();
+    assert_eq!(text(&bare.stdout), "listener ok\n");
+}

@@ -60,6 +60,9 @@ pub struct Recorded {
     pub duration_ms: u64,
     /// Why the recording may have missed calls, if it may have.
     pub incomplete: Option<String>,
+    /// What the recording changed for the command, said once each (its own listener refused
+    /// with EBUSY; a set-user-ID program run under no_new_privs).
+    pub notes: Vec<String>,
     /// Why no recording could be made at all (the command was then killed before it ran).
     pub failed: Option<String>,
 }

@@ -37,6 +37,7 @@ struct Recorder {
     last_tick: Instant,
     last_events: u64,
     trace_failed: Option<String>,
+    notes: Vec<String>,
 }
 
 impl Recorder {
@@ -77,9 +78,45 @@ impl Recorder {
     }
 }
 
+/// `SECCOMP_SET_MODE_FILTER` and `SECCOMP_FILTER_FLAG_NEW_LISTENER` (include/uapi/linux/seccomp.h).
+const SET_MODE_FILTER: u64 = 1;
+const FLAG_NEW_LISTENER: u64 = 8;
+
+impl Recorder {
+    /// Say once when the recording changes what the command sees.
+    fn limits(&mut self, e: &Event, caller: &dyn Caller) {
+        let call = self.rec.call(e);
+        let note = match call.name.as_deref() {
+            Some("seccomp") if e.args[0] == SET_MODE_FILTER && e.args[1] & FLAG_NEW_LISTENER != 0 => {
+                "the command installed a seccomp filter with its own listener: it got EBUSY, since a chain of filters has one listener and the recording holds it; unrecorded, it would have succeeded".to_string()
+            }
+            Some("execve") => {
+                use std::os::unix::fs::PermissionsExt;
+                let Some(path) = caller.read_string(e.args[0], 4096) else {
+                    return;
+                };
+                let path = String::from_utf8_lossy(&path).into_owned();
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.permissions().mode() & 0o6000 != 0 => format!(
+                        "the command executed {path}, which is set-user-ID or set-group-ID: under no_new_privs, which recording needs without CAP_SYS_ADMIN, it gained no privileges (when confine set no_new_privs)"
+                    ),
+                    _ => return,
+                }
+            }
+            _ => return,
+        };
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+}
+
 impl Sink for Recorder {
     fn event(&mut self, e: &Event, caller: &dyn Caller) {
         let command = self.rec.observe(e);
+        if command {
+            self.limits(e, caller);
+        }
         if command {
             if let Some(f) = &mut self.files {
                 let call = self.rec.call(e).clone();
@@ -141,6 +178,7 @@ pub fn serve(sock: OwnedFd, mut result: File, o: Options) -> i32 {
                     last_tick: started,
                     last_events: 0,
                     trace_failed: None,
+                    notes: Vec::new(),
                 };
                 let ran = notify.run(&mut r);
                 if r.live {
@@ -153,7 +191,9 @@ pub fn serve(sock: OwnedFd, mut result: File, o: Options) -> i32 {
                 }
                 let files = r.files.map(Tracker::finish);
                 let trace_failed = r.trace_failed;
+                let notes = r.notes;
                 out = r.rec.finish();
+                out.notes = notes;
                 out.files = files;
                 out.sync_wake_up = notify.sync_wake_up;
                 out.incomplete = match (ran, trace_failed) {

@@ -8,9 +8,11 @@
 //! * `threads:N` — N threads, each calling getppid and exiting: `threads ok`
 //! * `sysinfo` — sysinfo(2): `sysinfo ok` or `sysinfo E<errno>`
 //! * `socket:DOMAIN:TYPE` — socket(2) with numbers, closed at once: `socket ok` or the errno
+//! * `listener` — no_new_privs, then a seccomp filter (ALLOW) with its own user-notification
+//!   listener: `listener ok` or `listener E<errno>`
 
 extern "C" {
-    fn syscall(nr: i64, a: i64, b: i64, c: i64) -> i64;
+    fn syscall(nr: i64, a: i64, b: i64, c: i64, d: i64, e: i64) -> i64;
     fn __errno_location() -> *mut i32;
 }
 
@@ -21,7 +23,7 @@ fn errno() -> i32 {
 
 fn call(nr: i64, a: i64, b: i64) -> Result<i64, i32> {
     // SAFETY: the calls made here take integers, or a buffer we own (sysinfo).
-    let r = unsafe { syscall(nr, a, b, 0) };
+    let r = unsafe { syscall(nr, a, b, 0, 0, 0) };
     if r < 0 {
         Err(errno())
     } else {
@@ -80,6 +82,28 @@ fn main() {
                         "socket ok".into()
                     }
                     Err(e) => format!("socket E{e}"),
+                }
+            }
+            "listener" => {
+                // struct sock_filter { u16 code; u8 jt, jf; u32 k } = ret SECCOMP_RET_ALLOW
+                let insn: [u16; 4] = [0x06, 0, 0, 0x7fff];
+                #[repr(C)]
+                struct Fprog {
+                    len: u16,
+                    filter: *const u16,
+                }
+                let prog = Fprog {
+                    len: 1,
+                    filter: insn.as_ptr(),
+                };
+                let _ = call(157, 38, 1); // prctl(PR_SET_NO_NEW_PRIVS, 1)
+                // seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog)
+                // SAFETY: `prog` points at one instruction, both alive for the call.
+                let r = unsafe { syscall(317, 1, 8, &prog as *const Fprog as i64, 0, 0) };
+                if r >= 0 {
+                    "listener ok".into()
+                } else {
+                    format!("listener E{}", errno())
                 }
             }
             other => format!("unknown action {other}"),

@@ -90,6 +90,7 @@ impl Summary {
             "widenings": built.widenings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
             "unnamed": unnamed,
             "runtime_calls": runtime,
+            "notes": rec.notes,
             "recorder_peak_kib": rec.recorder_peak_kib,
             "sync_wake_up": rec.sync_wake_up,
             "duration_ms": rec.duration_ms,
@@ -106,6 +107,9 @@ impl Summary {
         ));
         if let Some(why) = &rec.incomplete {
             t.push_str(&format!("  INCOMPLETE: {why}\n"));
+        }
+        for n in &rec.notes {
+            t.push_str(&format!("  note: {n}\n"));
         }
         t.push_str(&format!(
             "  the profile allows {} syscalls; Docker's default allows {}, {} of which this program did not use\n",
