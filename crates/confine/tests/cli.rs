@@ -309,6 +309,7 @@ fn the_man_page_refers_only_to_its_own_sections() {
         [
             "seccomp",
             "run",
+            "record",
             "apparmor",
             "inspect",
             "completions",

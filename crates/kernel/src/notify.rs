@@ -24,10 +24,12 @@ use std::time::{Duration, Instant};
 /// The program every recorded call goes through: `ret SECCOMP_RET_USER_NOTIF`.
 pub const RET_USER_NOTIF: u32 = 0x7fc0_0000;
 
-const IOC_RECV: libc::c_ulong = 0xc050_2100; // _IOWR('!', 0, struct seccomp_notif), 80 bytes
-const IOC_SEND: libc::c_ulong = 0xc018_2101; // _IOWR('!', 1, struct seccomp_notif_resp), 24 bytes
-const IOC_ID_VALID: libc::c_ulong = 0x4008_2102; // _IOW('!', 2, __u64)
-const IOC_SET_FLAGS: libc::c_ulong = 0x4008_2104; // _IOW('!', 4, __u64)
+// (`libc::Ioctl` is the request's C type: unsigned long on glibc, int on musl, where the
+// numbers keep their bits)
+const IOC_RECV: libc::Ioctl = 0xc050_2100_u32 as libc::Ioctl; // _IOWR('!', 0, struct seccomp_notif), 80 bytes
+const IOC_SEND: libc::Ioctl = 0xc018_2101_u32 as libc::Ioctl; // _IOWR('!', 1, struct seccomp_notif_resp), 24 bytes
+const IOC_ID_VALID: libc::Ioctl = 0x4008_2102; // _IOW('!', 2, __u64)
+const IOC_SET_FLAGS: libc::Ioctl = 0x4008_2104; // _IOW('!', 4, __u64)
 const FLAG_CONTINUE: u32 = 1;
 const FD_SYNC_WAKE_UP: u64 = 1;
 
@@ -82,7 +84,7 @@ pub struct Listener {
 ///
 /// `arg` must point at memory valid for what `request` reads and writes (its size is encoded
 /// in the request number).
-unsafe fn ioctl_ptr<T>(fd: RawFd, request: libc::c_ulong, arg: *mut T) -> io::Result<()> {
+unsafe fn ioctl_ptr<T>(fd: RawFd, request: libc::Ioctl, arg: *mut T) -> io::Result<()> {
     // SAFETY: the caller vouches for `arg`; the descriptor is a number.
     let r = unsafe { libc::ioctl(fd, request, arg) };
     if r == 0 {
@@ -364,7 +366,7 @@ pub fn recv_fd(sock: BorrowedFd<'_>) -> io::Result<Option<(OwnedFd, i32)>> {
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     msg.msg_control = space.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&space);
+    msg.msg_controllen = std::mem::size_of_val(&space) as _;
     let n = loop {
         // SAFETY: recvmsg writes into the buffers `msg` points at, all alive and ours.
         let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
@@ -455,8 +457,8 @@ mod tests {
     fn struct_sizes_match_the_ioctl_numbers() {
         assert_eq!(std::mem::size_of::<RawNotif>(), 80);
         assert_eq!(std::mem::size_of::<RawResp>(), 24);
-        assert_eq!((IOC_RECV >> 16) & 0x3fff, 80);
-        assert_eq!((IOC_SEND >> 16) & 0x3fff, 24);
+        assert_eq!((IOC_RECV as u32 >> 16) & 0x3fff, 80);
+        assert_eq!((IOC_SEND as u32 >> 16) & 0x3fff, 24);
     }
 
     #[test]

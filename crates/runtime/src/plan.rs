@@ -638,6 +638,16 @@ pub(crate) fn isolate(
             }
             no_new_privs = true;
         }
+        // a recorder without CAP_SYS_PTRACE reaches the command only while it is still the
+        // caller's own user (see `Confinement::record_dumpable`)
+        if d.record.is_some()
+            && !d.who.has("SYS_PTRACE")
+            && ids.as_ref().is_some_and(|(_, gid, uid)| (*uid, *gid) != (d.who.uid, d.who.gid))
+        {
+            return Err(Error::Unavailable(
+                "recording a command that runs as another user needs CAP_SYS_PTRACE (the recorder must reach the command's listener)".into(),
+            ));
+        }
         let confinement = Confinement {
             apparmor_exec: d.apparmor.profile.clone(),
             seccomp: d.seccomp.clone(),
@@ -654,6 +664,7 @@ pub(crate) fn isolate(
             keep_fds: d.keep_fds,
             terminal: d.terminal,
             record_to: d.record.map(|r| r.socket),
+            record_dumpable: d.record.is_some() && !d.who.has("SYS_PTRACE"),
             wait_all: d.record.is_some_and(|r| r.wait_all),
         };
         return Ok((confinement, in_userns));

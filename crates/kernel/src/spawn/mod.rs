@@ -138,6 +138,11 @@ pub struct Confinement {
     /// the number its listener will take, to the recorder just before it installs `seccomp`
     /// (which must then have `new_listener`; see `crate::notify`).
     pub record_to: Option<RawFd>,
+    /// Recording: make the command's process dumpable for the hand-over (the recorder lacks
+    /// CAP_SYS_PTRACE, and the process shares the init's non-dumpable memory). Only ever set
+    /// when the process is still the caller's own user there: a dumpable process sharing the
+    /// memory of a more privileged one would hand that memory to any process of its user.
+    pub record_dumpable: bool,
     /// Wait for every descendant of the command, not only the command, before ending (the
     /// command's orphans are reaped as they end instead of being killed with it).
     pub wait_all: bool,

@@ -349,9 +349,10 @@ fn install<O: ChildOps>(
     };
     // The recorder takes the listener with pidfd_getfd, which needs ptrace access: a process
     // sharing the namespace init's memory is not dumpable (the init made itself so), which
-    // only CAP_SYS_PTRACE overrides. Dumpable for the hand-over, then as before: that prctl
-    // is already a notified call, answered once the recorder holds the listener.
-    let was = ops.dumpable();
+    // only CAP_SYS_PTRACE overrides. Without it (`record_dumpable`, the caller's own user in
+    // its own user namespace), dumpable for the hand-over, then as before: that prctl is
+    // already a notified call, answered once the recorder holds the listener.
+    let was = if c.record_dumpable { ops.dumpable() } else { 1 };
     if was != 1 {
         ops.set_dumpable(1);
     }

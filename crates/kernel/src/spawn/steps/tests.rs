@@ -695,6 +695,7 @@ fn recording_hands_over_right_before_the_filter() {
     for c in [root_with_caps_dropped(), unprivileged()] {
         let mut c = c;
         c.record_to = Some(9);
+        c.record_dumpable = true;
         let f = Fixture::new(c);
         let mut a = f.args(Opts::default());
         let flags = InstallFlags {
@@ -718,4 +719,26 @@ fn recording_hands_over_right_before_the_filter() {
         assert!(!r.calls.iter().any(|c| matches!(c, Execve(_))));
         assert_eq!(r.calls.last(), Some(&SetDumpable(0)));
     }
+}
+
+/// A recorder holding CAP_SYS_PTRACE needs no dumpable window: none is opened (a process of
+/// another user sharing the root init's memory must never be dumpable).
+#[test]
+fn recording_with_ptrace_rights_opens_no_dumpable_window() {
+    let mut c = root_with_caps_dropped();
+    c.record_to = Some(9);
+    c.no_new_privs = true;
+    let f = Fixture::new(c);
+    let mut a = f.args(Opts::default());
+    let flags = InstallFlags {
+        new_listener: true,
+        ..InstallFlags::default()
+    };
+    a.seccomp = Some((program(1), flags));
+    let calls = run_clean(&a);
+    assert!(calls.contains(&HandOver(9)));
+    assert!(
+        !calls.iter().any(|c| matches!(c, Dumpable | SetDumpable(_))),
+        "{calls:?}"
+    );
 }
