@@ -11,7 +11,7 @@
 use crate::event::{Call, Event};
 use crate::source::Caller;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 /// What was done to one path.
@@ -51,12 +51,32 @@ pub struct Activity {
     pub raw: bool,
     /// Unix socket paths bound or connected to (`@name` for abstract ones).
     pub unix: BTreeSet<String>,
+    /// Calls whose path or address could not be read while they waited (memory the recorder
+    /// cannot read, such as `memfd_secret`), or named a path that is not UTF-8: the first
+    /// [`MAX_UNREADABLE`], as `NAME (thread TID)`.
+    pub unreadable: Vec<String>,
+    /// How many such calls in all.
+    pub unreadable_count: u64,
+    /// More than [`MAX_PATHS`] distinct paths: the rest were not kept.
+    pub overflow: bool,
 }
+
+/// Distinct paths kept, and their bytes in all; past either the policy is incomplete (and
+/// the recorder's memory stays bounded whatever the command names).
+pub const MAX_PATHS: usize = 100_000;
+/// See [`MAX_PATHS`].
+pub const MAX_PATH_BYTES: usize = 16 << 20;
+/// Unreadable calls named one by one.
+pub const MAX_UNREADABLE: usize = 20;
 
 /// Gathers [`Activity`] from events.
 #[derive(Default)]
 pub struct Tracker {
     a: Activity,
+    /// execve calls not yet known to have succeeded: thread → the path it named.
+    pending: HashMap<u32, PathBuf>,
+    /// Bytes of the paths kept.
+    bytes: usize,
 }
 
 const AT_FDCWD: i32 = -100;
@@ -86,11 +106,21 @@ fn write() -> Access {
 impl Tracker {
     /// Record what `e` (the call `call`) does to paths and ports.
     pub fn observe(&mut self, call: &Call, e: &Event, caller: &dyn Caller) {
+        if let Some(path) = self.pending.remove(&e.tid) {
+            self.executed(e.tid, path);
+        }
         let Some(name) = call.name.as_deref() else {
             return;
         };
         let a = e.args;
-        let path = |i: usize| caller.read_string(a[i], PATH_MAX);
+        let missed = std::cell::Cell::new(false);
+        let path = |i: usize| {
+            let p = caller.read_string(a[i], PATH_MAX);
+            if p.is_none() && a[i] != 0 && caller.waiting() {
+                missed.set(true);
+            }
+            p
+        };
         let at = |dir: usize, p: usize| -> Option<PathBuf> {
             let rel = path(p)?;
             absolute(e.tid, Some(a[dir] as i32), &rel)
@@ -108,8 +138,8 @@ impl Tracker {
                 }
             }
             "creat" => self.parent(cwd(0), write()),
-            "execve" => self.exec(cwd(0)),
-            "execveat" => self.exec(at(0, 1)),
+            "execve" => self.exec(e.tid, cwd(0)),
+            "execveat" => self.exec(e.tid, at(0, 1)),
             "mkdir" | "rmdir" | "unlink" | "mknod" => self.parent(cwd(0), write()),
             "mkdirat" | "unlinkat" | "mknodat" => self.parent(at(0, 1), write()),
             "rename" | "link" => {
@@ -145,11 +175,31 @@ impl Tracker {
             }
             _ => {}
         }
+        if missed.get() {
+            self.unreadable(format!("{name} (thread {})", e.tid));
+        }
+    }
+
+    fn unreadable(&mut self, what: String) {
+        self.a.unreadable_count += 1;
+        if self.a.unreadable.len() < MAX_UNREADABLE {
+            self.a.unreadable.push(what);
+        }
     }
 
     fn add(&mut self, p: Option<PathBuf>, acc: Access) {
-        if let Some(p) = p.and_then(|p| p.to_str().map(str::to_string)) {
-            self.a.paths.entry(p).or_default().union(acc);
+        let Some(p) = p else { return };
+        let Some(s) = p.to_str() else {
+            self.unreadable(format!("a path that is not UTF-8: {}", p.display()));
+            return;
+        };
+        if let Some(a) = self.a.paths.get_mut(s) {
+            a.union(acc);
+        } else if self.a.paths.len() < MAX_PATHS && self.bytes + s.len() <= MAX_PATH_BYTES {
+            self.bytes += s.len();
+            self.a.paths.insert(s.to_string(), acc);
+        } else {
+            self.a.overflow = true;
         }
     }
 
@@ -179,9 +229,34 @@ impl Tracker {
         self.add(p, acc);
     }
 
-    fn exec(&mut self, p: Option<PathBuf>) {
-        let Some(p) = p else { return };
-        if let Some(i) = interpreter(&p) {
+    /// An execve: known to have succeeded only at the thread's next call (from the new
+    /// program), when its /proc entries show what the kernel executed. The path is never
+    /// opened by the recorder: the command names it, and the recorder may be root.
+    fn exec(&mut self, tid: u32, p: Option<PathBuf>) {
+        if let Some(p) = p {
+            self.pending.insert(tid, p);
+        }
+    }
+
+    /// Thread `tid` made a call after its execve of `path`: what ran.
+    fn executed(&mut self, tid: u32, path: PathBuf) {
+        let exe = std::fs::read_link(format!("/proc/{tid}/exe")).ok();
+        let real = std::fs::canonicalize(&path).ok();
+        let exec = Access {
+            exec: true,
+            ..Access::default()
+        };
+        if exe.is_some() && exe == real {
+            self.add(Some(path), exec);
+        } else if let (Some(exe), true) = (exe, argv_names(tid, &path)) {
+            // a script: the kernel executed its `#!` interpreter with the script's path
+            self.add(Some(path), exec);
+            self.add(Some(exe), exec);
+        } else {
+            // the execve failed: it needs no right
+            return;
+        }
+        if let Some(i) = interpreter_of(tid) {
             self.add(
                 Some(i),
                 Access {
@@ -191,18 +266,15 @@ impl Tracker {
                 },
             );
         }
-        self.add(
-            Some(p),
-            Access {
-                exec: true,
-                ..Access::default()
-            },
-        );
     }
 
     fn socket(&mut self, e: &Event, caller: &dyn Caller, bind: bool) {
         let len = (e.args[2] as usize).min(110);
         let Some(addr) = caller.read_bytes(e.args[1], len.max(2)) else {
+            if caller.waiting() {
+                let name = if bind { "bind" } else { "connect" };
+                self.unreadable(format!("{name} (thread {})", e.tid));
+            }
             return;
         };
         let family = i32::from(u16::from_ne_bytes([addr[0], addr[1]]));
@@ -304,61 +376,52 @@ fn absolute(tid: u32, dirfd: Option<i32>, rel: &[u8]) -> Option<PathBuf> {
     Some(out)
 }
 
-/// The interpreter the kernel opens to execute `p`: an ELF's `PT_INTERP`, or a script's `#!`
-/// line.
-fn interpreter(p: &Path) -> Option<PathBuf> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    // the command names the path: never block on a FIFO or a device, never read past 4 KiB
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(p)
-        .ok()?;
-    if !f.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut head = vec![0u8; 4096];
-    let n = f.read(&mut head).ok()?;
-    head.truncate(n);
-    if head.starts_with(b"#!") {
-        let line = head[2..].split(|&b| b == b'\n').next()?;
-        let word = std::str::from_utf8(line).ok()?.split_whitespace().next()?;
-        return Some(PathBuf::from(word)).filter(|p| p.is_absolute());
-    }
-    elf_interp(&head, &mut f)
+/// Whether thread `tid`'s command line names `path` among its first arguments, as the kernel
+/// puts a script's path after its `#!` interpreter (and that line's optional argument).
+fn argv_names(tid: u32, path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (Ok(cmdline), Ok(real)) = (
+        std::fs::read(format!("/proc/{tid}/cmdline")),
+        std::fs::canonicalize(path),
+    ) else {
+        return false;
+    };
+    let cwd = std::fs::read_link(format!("/proc/{tid}/cwd")).unwrap_or_default();
+    cmdline.split(|&b| b == 0).take(3).any(|arg| {
+        let arg = Path::new(std::ffi::OsStr::from_bytes(arg));
+        !arg.as_os_str().is_empty() && std::fs::canonicalize(cwd.join(arg)).is_ok_and(|r| r == real)
+    })
 }
 
-/// `PT_INTERP` of a little-endian 64-bit ELF whose program headers lie in `head`.
-fn elf_interp(head: &[u8], f: &mut std::fs::File) -> Option<PathBuf> {
-    use std::io::{Read, Seek, SeekFrom};
-    if head.len() < 64 || &head[..4] != b"\x7fELF" || head[4] != 2 || head[5] != 1 {
+/// The ELF interpreter of thread `tid`'s program: the file mapped at `AT_BASE` (its auxiliary
+/// vector), as the kernel loaded it; None for a static program.
+fn interpreter_of(tid: u32) -> Option<PathBuf> {
+    const AT_BASE: u64 = 7;
+    let auxv = std::fs::read(format!("/proc/{tid}/auxv")).ok()?;
+    let base = auxv
+        .chunks_exact(16)
+        .map(|c| {
+            (
+                u64::from_ne_bytes(c[..8].try_into().unwrap_or([0; 8])),
+                u64::from_ne_bytes(c[8..].try_into().unwrap_or([0; 8])),
+            )
+        })
+        .find(|(k, _)| *k == AT_BASE)?
+        .1;
+    if base == 0 {
         return None;
     }
-    let u64_at = |o: usize| Some(u64::from_le_bytes(head.get(o..o + 8)?.try_into().ok()?));
-    let u16_at = |o: usize| Some(u16::from_le_bytes(head.get(o..o + 2)?.try_into().ok()?));
-    let phoff = u64_at(32)? as usize;
-    let phentsize = usize::from(u16_at(54)?);
-    let phnum = usize::from(u16_at(56)?);
-    for i in 0..phnum.min(64) {
-        let ph = phoff + i * phentsize;
-        if u32::from_le_bytes(head.get(ph..ph + 4)?.try_into().ok()?) == 3 {
-            let off = u64_at(ph + 8)?;
-            let size = u64_at(ph + 32)?.min(PATH_MAX as u64) as usize;
-            let mut buf = vec![0u8; size];
-            f.seek(SeekFrom::Start(off)).ok()?;
-            f.read_exact(&mut buf).ok()?;
-            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-            return Some(PathBuf::from(String::from_utf8(buf[..end].to_vec()).ok()?));
-        }
-    }
-    None
+    let maps = std::fs::read_to_string(format!("/proc/{tid}/maps")).ok()?;
+    maps.lines().find_map(|l| {
+        let start = u64::from_str_radix(l.split('-').next()?, 16).ok()?;
+        let path = l.split_whitespace().nth(5)?;
+        (start == base && path.starts_with('/')).then(|| PathBuf::from(path))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
 
     #[test]
     fn relative_paths_are_joined_lexically() {
@@ -373,24 +436,17 @@ mod tests {
     }
 
     #[test]
-    fn interpreters_of_elf_and_scripts() {
-        // this test binary is a dynamic ELF (or static: then no interpreter)
-        let exe = std::env::current_exe().unwrap();
-        if let Some(i) = interpreter(&exe) {
-            assert!(i.to_string_lossy().contains("ld-linux"), "{i:?}");
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("s");
-        std::fs::write(&script, "#!/bin/sh -e\necho\n").unwrap();
-        assert_eq!(interpreter(&script), Some(PathBuf::from("/bin/sh")));
-        // a FIFO the command names is not waited on
-        let fifo = dir.path().join("fifo");
-        assert!(Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
+    fn the_interpreter_is_read_from_the_process() {
+        // this test binary: dynamic (its loader) or static (none)
+        let me = std::process::id();
+        let dynamic = std::fs::read_to_string("/proc/self/maps")
             .unwrap()
-            .success());
-        assert_eq!(interpreter(&fifo), None);
-        assert_eq!(interpreter(Path::new("/dev/zero")), None);
+            .contains("ld-linux");
+        match interpreter_of(me) {
+            Some(i) => assert!(dynamic && i.to_string_lossy().contains("ld-linux"), "{i:?}"),
+            None => assert!(!dynamic),
+        }
+        let exe = std::env::current_exe().unwrap();
+        assert!(argv_names(me, &exe) || !exe.exists());
     }
 }

@@ -19,6 +19,20 @@ pub mod source;
 
 pub use serve::{serve, Options};
 
+/// `s` with control characters escaped (`\u{1b}`): paths the recorded command chose are
+/// printed on the caller's terminal, which must not take them as escape sequences.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The calls runc's init makes between installing the container's filter and the execve of
 /// its command, measured by `tools/measure-runtime-calls` (one name per line, `#` comments).
 pub const RUNTIME_RUNC: &str = include_str!("../data/runtime-runc.txt");

@@ -193,6 +193,32 @@ pub fn render(a: &Activity, collapse: usize) -> (String, Vec<String>) {
         ports(&a.bind_tcp),
         ports(&a.connect_tcp)
     ));
+    // rules over a whole system tree come from a call that may have failed (a recording sees
+    // calls before they run): said, for the caller to check
+    for (p, acc) in &paths {
+        let top = p.components().count() <= 2;
+        if top && (acc.write || p == Path::new("/")) {
+            notes.push(format!(
+                "{} is a broad rule ({}): the recording saw a call on it, which may have failed; check it before use",
+                p.display(),
+                if acc.write { "written" } else { "read" }
+            ));
+        }
+    }
+    if a.overflow {
+        notes.push(format!(
+            "more than {} distinct paths: the rest were not kept, and the policy is incomplete",
+            crate::files::MAX_PATHS
+        ));
+    }
+    if a.unreadable_count > 0 {
+        notes.push(format!(
+            "{} calls named a path or address the recorder could not read ({}): the policy may lack them",
+            a.unreadable_count,
+            a.unreadable.join(", ")
+        ));
+    }
+    let notes = notes.iter().map(|n| crate::printable(n)).collect();
     (out, notes)
 }
 

@@ -103,8 +103,10 @@ impl Recorder {
                     _ => return,
                 }
             }
+            Some("io_uring_setup") => "the command set up an io_uring: its operations (opening files, connecting sockets) do not pass through seccomp, and the paths and ports they use are not recorded".to_string(),
             _ => return,
         };
+        let note = crate::printable(&note);
         if !self.notes.contains(&note) {
             self.notes.push(note);
         }

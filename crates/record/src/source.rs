@@ -17,6 +17,9 @@ pub trait Caller {
     fn read_string(&self, addr: u64, max: usize) -> Option<Vec<u8>>;
     /// `len` bytes at `addr`, checked as [`Caller::read_string`].
     fn read_bytes(&self, addr: u64, len: usize) -> Option<Vec<u8>>;
+    /// Whether the call still waits (a failed read of a waiting call's memory is memory the
+    /// recorder cannot read, such as `memfd_secret`, not a call that went away).
+    fn waiting(&self) -> bool;
 }
 
 /// Where events go.
@@ -69,6 +72,10 @@ impl Waiting<'_> {
 }
 
 impl Caller for Waiting<'_> {
+    fn waiting(&self) -> bool {
+        self.listener.id_valid(self.id)
+    }
+
     fn read_string(&self, addr: u64, max: usize) -> Option<Vec<u8>> {
         let mut out = Vec::new();
         let mut chunk = [0u8; 256];

@@ -642,7 +642,9 @@ pub(crate) fn isolate(
         // caller's own user (see `Confinement::record_dumpable`)
         if d.record.is_some()
             && !d.who.has("SYS_PTRACE")
-            && ids.as_ref().is_some_and(|(_, gid, uid)| (*uid, *gid) != (d.who.uid, d.who.gid))
+            && ids
+                .as_ref()
+                .is_some_and(|(_, gid, uid)| (*uid, *gid) != (d.who.uid, d.who.gid))
         {
             return Err(Error::Unavailable(
                 "recording a command that runs as another user needs CAP_SYS_PTRACE (the recorder must reach the command's listener)".into(),

@@ -72,6 +72,7 @@ fn create(path: &Path) -> anyhow::Result<File> {
         .create(true)
         .truncate(true)
         .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o600)
         .open(path)
         .with_context(|| format!("cannot create {}", path.display()))
 }
@@ -147,6 +148,16 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
         None => profile::Runtime::Confine(known),
         Some(list) => profile::Runtime::Listed(list),
     };
+    // (the policy's completeness is known before the profile is marked)
+    if rec
+        .files
+        .as_ref()
+        .is_some_and(|f| f.overflow || f.unreadable_count > 0)
+    {
+        rec.incomplete.get_or_insert_with(|| {
+            "some paths or addresses could not be recorded (see the policy notes)".into()
+        });
+    }
     let built = profile::build(&rec, rt, a.arg_limit as usize);
     let mut doc = built.profile.clone();
     let mark = match &rec.incomplete {
