@@ -39,3 +39,15 @@ pub const RUNTIME_RUNC: &str = include_str!("../data/runtime-runc.txt");
 
 /// crun's, measured the same way.
 pub const RUNTIME_CRUN: &str = include_str!("../data/runtime-crun.txt");
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            super::printable("/tmp/\u{1b}]0;title\u{7}x\ny"),
+            "/tmp/\\u{1b}]0;title\\u{7}x\\ny"
+        );
+        assert_eq!(super::printable("/usr/bin/é"), "/usr/bin/é");
+    }
+}
