@@ -40,27 +40,18 @@ fn runtime_list(r: RuntimeArg) -> Option<Vec<String>> {
 
 /// The run that records (or, with `socket` None, the run that verifies).
 fn request(a: &RecordArgs, socket: Option<i32>) -> RunRequest {
-    RunRequest {
+    let mut req = RunRequest {
         command: a.command.clone(),
-        user: a.user.clone(),
-        group_add: a.group_add.clone(),
-        env: a.env.clone(),
-        env_file: a.env_file.clone(),
-        workdir: a.workdir.clone(),
-        tty: a.tty,
-        interactive: a.interactive,
         security_opt: a.security_opt.clone(),
         seccomp: Some("unconfined".into()),
-        cap_add: a.cap_add.clone(),
-        cap_drop: a.cap_drop.clone(),
-        preserve_fds: a.preserve_fds,
-        unsafe_share_processes: a.unsafe_share_processes,
         record: socket.map(|socket| Recording {
             socket,
             wait_all: a.until == UntilArg::All,
         }),
         ..RunRequest::default()
-    }
+    };
+    super::run::process(&mut req, a.process.clone());
+    req
 }
 
 /// Create `path` for writing: a new or truncated regular file, never through a symlink at its

@@ -7,7 +7,7 @@
 //! command before it runs: exit 125.
 
 use crate::{exit, Outcome};
-use confine_cli::{LandlockCompat, LsmArg, RunArgs, ScopeArg};
+use confine_cli::{LandlockCompat, LsmArg, ProcessArgs, RunArgs, ScopeArg};
 use confine_policy::landlock::Compat;
 use confine_policy::Scope;
 use confine_runtime::policy::{Lsm, QuickRules};
@@ -15,24 +15,13 @@ use confine_runtime::{Ended, Note, RunRequest};
 
 /// The runtime's request for these arguments.
 fn request(a: RunArgs) -> RunRequest {
-    RunRequest {
+    let mut req = RunRequest {
         command: a.command,
-        user: a.user,
-        group_add: a.group_add,
-        env: a.env,
-        env_file: a.env_file,
-        workdir: a.workdir,
-        tty: a.tty,
-        interactive: a.interactive,
         security_opt: a.security_opt,
         seccomp: a.seccomp,
         apparmor: a.apparmor,
         apparmor_file: a.apparmor_file,
-        cap_add: a.cap_add,
-        cap_drop: a.cap_drop,
         privileged: a.privileged,
-        preserve_fds: a.preserve_fds,
-        unsafe_share_processes: a.unsafe_share_processes,
         policy: a.policy,
         rules: QuickRules {
             ro: a.ro,
@@ -60,7 +49,25 @@ fn request(a: RunArgs) -> RunRequest {
             LsmArg::Both => Lsm::Both,
         }),
         record: None,
-    }
+        ..RunRequest::default()
+    };
+    process(&mut req, a.process);
+    req
+}
+
+/// The command's process as asked for (`confine run` and `confine record` alike).
+pub fn process(req: &mut RunRequest, p: ProcessArgs) {
+    req.user = p.user;
+    req.group_add = p.group_add;
+    req.env = p.env;
+    req.env_file = p.env_file;
+    req.workdir = p.workdir;
+    req.tty = p.tty;
+    req.interactive = p.interactive;
+    req.cap_add = p.cap_add;
+    req.cap_drop = p.cap_drop;
+    req.preserve_fds = p.preserve_fds;
+    req.unsafe_share_processes = p.unsafe_share_processes;
 }
 
 /// Build the confinement and run the command. Notes are printed as they arise (with `--quiet`
