@@ -687,6 +687,17 @@ fn decimal_fills_and_pads() {
     assert_eq!(&b, b"4294967295");
 }
 
+/// The arguments of a recorded run: a one-instruction filter with a listener.
+fn recording(f: &Fixture) -> ChildArgs<'_> {
+    let mut a = f.args(Opts::default());
+    let flags = InstallFlags {
+        new_listener: true,
+        ..InstallFlags::default()
+    };
+    a.seccomp = Some((program(1), flags));
+    a
+}
+
 /// Recording: the pidfd goes to the recorder right before the filter, in both places the
 /// filter can go, and a listener at another number than the one announced stops the command
 /// (the recorder would wait for the wrong descriptor, and the command hang at its next call).
@@ -697,12 +708,7 @@ fn recording_hands_over_right_before_the_filter() {
         c.record_to = Some(9);
         c.record_dumpable = true;
         let f = Fixture::new(c);
-        let mut a = f.args(Opts::default());
-        let flags = InstallFlags {
-            new_listener: true,
-            ..InstallFlags::default()
-        };
-        a.seccomp = Some((program(1), flags));
+        let mut a = recording(&f);
         let calls = run_clean(&a);
         let at = calls.iter().position(|c| *c == HandOver(9)).unwrap();
         // dumpable for the hand-over (the double is not), as before right after the filter
@@ -729,13 +735,7 @@ fn recording_with_ptrace_rights_opens_no_dumpable_window() {
     c.record_to = Some(9);
     c.no_new_privs = true;
     let f = Fixture::new(c);
-    let mut a = f.args(Opts::default());
-    let flags = InstallFlags {
-        new_listener: true,
-        ..InstallFlags::default()
-    };
-    a.seccomp = Some((program(1), flags));
-    let calls = run_clean(&a);
+    let calls = run_clean(&recording(&f));
     assert!(calls.contains(&HandOver(9)));
     assert!(
         !calls.iter().any(|c| matches!(c, Dumpable | SetDumpable(_))),
