@@ -120,20 +120,14 @@ impl Listener {
         }
     }
 
-    /// Wait for the next notification. `ENOENT`: the caller died before it could be read.
+    /// Wait for the next notification. `ENOENT`: the caller died before it could be read;
+    /// `EINTR`: a signal came first (see [`interrupt_every`]: a wait here does not end when
+    /// the last process using the filter does, only a poll sees that).
     pub fn recv(&self) -> io::Result<Notification> {
         let mut n = RawNotif::default();
-        loop {
-            // SAFETY: RECV writes a `struct seccomp_notif` (80 bytes) into `n`, which is zeroed
-            // as the kernel requires.
-            match unsafe { ioctl_ptr(self.fd.as_raw_fd(), IOC_RECV, &mut n) } {
-                Ok(()) => break,
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {
-                    n = RawNotif::default();
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        // SAFETY: RECV writes a `struct seccomp_notif` (80 bytes) into `n`, which is zeroed as
+        // the kernel requires.
+        unsafe { ioctl_ptr(self.fd.as_raw_fd(), IOC_RECV, &mut n) }?;
         Ok(Notification {
             id: n.id,
             tid: n.pid,
@@ -175,6 +169,36 @@ impl AsFd for Listener {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+}
+
+extern "C" fn interrupted(_: libc::c_int) {}
+
+/// Interrupt the calling process's blocking calls every `ms` milliseconds with SIGALRM
+/// (handled, without SA_RESTART): a recorder blocked in [`Listener::recv`] wakes to look
+/// whether the recorded processes are gone, without a poll before every notification.
+pub fn interrupt_every(ms: u32) -> io::Result<()> {
+    // SAFETY: a zeroed sigaction with an empty handler (async-signal-safe: it does nothing),
+    // no SA_RESTART; setitimer reads a struct we own.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = interrupted as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        if libc::sigaction(libc::SIGALRM, &sa, std::ptr::null_mut()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let t = libc::timeval {
+            tv_sec: (ms / 1000) as libc::time_t,
+            tv_usec: ((ms % 1000) * 1000) as libc::suseconds_t,
+        };
+        let it = libc::itimerval {
+            it_interval: t,
+            it_value: t,
+        };
+        if libc::setitimer(libc::ITIMER_REAL, &it, std::ptr::null_mut()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// `pidfd_open(pid, 0)`.

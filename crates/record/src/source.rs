@@ -108,19 +108,21 @@ impl Caller for Waiting<'_> {
 impl Mechanism for Notify {
     fn run(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
         let fd = self.listener.as_fd().as_raw_fd();
+        // a blocked receive does not end with the last recorded process: a timer interrupts it
+        // to look (a poll before every notification would cost a call each)
+        notify::interrupt_every(100)?;
         loop {
-            match poll_in(fd, 250)? {
-                Ready::Timeout => {
-                    sink.tick();
-                    continue;
-                }
-                Ready::Gone => return Ok(()),
-                Ready::In => {}
-            }
             let n = match self.listener.recv() {
                 Ok(n) => n,
-                // the caller was killed between poll and receive
-                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+                // ENOENT: the caller was killed between its call and the receive (or, with no
+                // recorded process left, there is nothing to receive); EINTR: the timer
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINTR)) => {
+                    sink.tick();
+                    match notify::poll_one(fd, 0)? {
+                        Some(r) if r & libc::POLLIN == 0 => return Ok(()),
+                        _ => continue,
+                    }
+                }
                 Err(e) => return Err(e),
             };
             let e = Event {
@@ -142,19 +144,5 @@ impl Mechanism for Notify {
                 _ => {}
             }
         }
-    }
-}
-
-enum Ready {
-    In,
-    Gone,
-    Timeout,
-}
-
-fn poll_in(fd: i32, ms: i32) -> io::Result<Ready> {
-    match confine_kernel::notify::poll_one(fd, ms)? {
-        None => Ok(Ready::Timeout),
-        Some(revents) if revents & libc::POLLIN != 0 => Ok(Ready::In),
-        Some(_) => Ok(Ready::Gone),
     }
 }
