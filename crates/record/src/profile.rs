@@ -39,6 +39,18 @@ pub const PROBED: [&str; 15] = [
 /// ENOSYS.
 const ENOSYS: u32 = 38;
 
+/// Calls a program can need at any moment whether or not the recording saw them: the return
+/// from a signal handler (a redis stopped by SIGTERM under a profile recorded without one
+/// crashes), the kernel's restart of an interrupted sleep, a thread's end. systemd allows the
+/// same ones implicitly with any `SystemCallFilter=` (systemd.exec(5)).
+pub const ALWAYS: [&str; 5] = [
+    "exit",
+    "exit_group",
+    "restart_syscall",
+    "rt_sigreturn",
+    "sigreturn",
+];
+
 /// How the profile had to be wider (or narrower) than the recording.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Widening {
@@ -63,6 +75,11 @@ pub enum Widening {
         abi: String,
         /// The number.
         nr: u32,
+    },
+    /// Allowed though not seen: they can come at any moment ([`ALWAYS`]).
+    Always {
+        /// The names.
+        names: Vec<String>,
     },
     /// A runtime call that the recording watched arguments of, allowed whole because the
     /// runtime's list has names only.
@@ -92,6 +109,11 @@ impl std::fmt::Display for Widening {
             Widening::Unnamed { abi, nr } => write!(
                 f,
                 "{abi} #{nr}: no name on this ABI; Docker's format cannot allow it, so it stays refused"
+            ),
+            Widening::Always { names } => write!(
+                f,
+                "{}: allowed though not seen (a signal handler's return, a restarted sleep, a thread's end can come at any moment)",
+                names.join(", ")
             ),
             Widening::RuntimeWhole { name } => write!(
                 f,
@@ -206,6 +228,22 @@ pub fn build(rec: &Recorded, runtime: Runtime<'_>, limit: usize) -> Built {
     }
     if arches.is_empty() {
         arches.insert(Arch::native());
+    }
+    let added: Vec<String> = ALWAYS
+        .iter()
+        .filter(|n| !names.contains_key(**n))
+        .filter(|n| {
+            arches
+                .iter()
+                .any(|a| SyscallTable::for_arch(*a).is_ok_and(|t| t.number(n).is_some()))
+        })
+        .map(|n| n.to_string())
+        .collect();
+    for n in &added {
+        names.insert(n.clone(), (BTreeSet::new(), None));
+    }
+    if !added.is_empty() {
+        widenings.push(Widening::Always { names: added });
     }
     let mut unconditional = Vec::new();
     let mut conditional = Vec::new();
