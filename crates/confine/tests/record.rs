@@ -680,3 +680,39 @@ fn a_commands_own_listener_is_refused_and_said() {
     let bare = Command::new(p).arg("listener").output().unwrap();
     assert_eq!(text(&bare.stdout), "listener ok\n");
 }
+
+/// Executions in the policy are the ones that happened: an execve that failed (a file that
+/// is not executable) gives no right, and one made by a thread that is not its process's
+/// leader (the program then runs as the leader) is found.
+#[test]
+fn executions_are_the_ones_that_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.yaml");
+    let script = "import threading, os\n\
+        try:\n    os.execv('/etc/hostname', ['x'])\nexcept OSError as e:\n    print('failed', e.errno, flush=True)\n\
+        t = threading.Thread(target=lambda: os.execv('/bin/busybox', ['busybox', 'true']))\n\
+        t.start(); t.join()";
+    let (o, _) = record(
+        dir.path(),
+        &["--policy-out", policy.to_str().unwrap()],
+        &["/usr/bin/python3", "-c", script],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("failed "),
+        "{}",
+        text(&o.stdout)
+    );
+    let p = std::fs::read_to_string(&policy).unwrap();
+    let executables: Vec<&str> = p
+        .lines()
+        .skip_while(|l| !l.contains("allowedExecutables"))
+        .skip(1)
+        .take_while(|l| l.starts_with("    - "))
+        .collect();
+    assert!(executables.iter().any(|l| l.contains("/busybox\"")), "{p}");
+    assert!(
+        !executables.iter().any(|l| l.contains("/etc/hostname")),
+        "{p}"
+    );
+}

@@ -69,17 +69,34 @@ pub const MAX_PATH_BYTES: usize = 16 << 20;
 /// Unreadable calls named one by one.
 pub const MAX_UNREADABLE: usize = 20;
 
+/// An execve waiting to be known as done or failed.
+struct Pending {
+    /// The calling thread (its next call means the execve failed).
+    tid: u32,
+    /// The path it named (None: a descriptor, `AT_EMPTY_PATH`).
+    path: Option<PathBuf>,
+    /// The group's auxiliary vector before: kernel memory, which only a successful execve
+    /// changes (the command cannot forge it, unlike its command line).
+    auxv: Vec<u8>,
+}
+
+/// execve calls pending at once, at most (one per thread group; past it, those whose thread
+/// is gone are dropped, then the new one is not kept).
+const MAX_PENDING: usize = 1024;
+
 /// Gathers [`Activity`] from events.
 #[derive(Default)]
 pub struct Tracker {
     a: Activity,
-    /// execve calls not yet known to have succeeded: thread → the path it named.
-    pending: HashMap<u32, PathBuf>,
+    /// execve calls not yet known to have succeeded, by thread group (after an execve by any
+    /// thread, the program runs as the group's leader).
+    pending: HashMap<u32, Pending>,
     /// Bytes of the paths kept.
     bytes: usize,
 }
 
 const AT_FDCWD: i32 = -100;
+const AT_EMPTY_PATH: u64 = 0x1000;
 const PATH_MAX: usize = 4096;
 const O_ACCMODE: u64 = 3;
 const O_CREAT: u64 = 0o100;
@@ -106,8 +123,8 @@ fn write() -> Access {
 impl Tracker {
     /// Record what `e` (the call `call`) does to paths and ports.
     pub fn observe(&mut self, call: &Call, e: &Event, caller: &dyn Caller) {
-        if let Some(path) = self.pending.remove(&e.tid) {
-            self.executed(e.tid, path);
+        if !self.pending.is_empty() {
+            self.settle(e.tid);
         }
         let Some(name) = call.name.as_deref() else {
             return;
@@ -139,6 +156,12 @@ impl Tracker {
             }
             "creat" => self.parent(cwd(0), write()),
             "execve" => self.exec(e.tid, cwd(0)),
+            // AT_EMPTY_PATH with "": the descriptor itself
+            "execveat"
+                if a[4] & AT_EMPTY_PATH != 0 && caller.read_bytes(a[1], 1) == Some(vec![0]) =>
+            {
+                self.exec(e.tid, fd_path(e.tid, a[0] as i32))
+            }
             "execveat" => self.exec(e.tid, at(0, 1)),
             "mkdir" | "rmdir" | "unlink" | "mknod" => self.parent(cwd(0), write()),
             "mkdirat" | "unlinkat" | "mknodat" => self.parent(at(0, 1), write()),
@@ -229,34 +252,66 @@ impl Tracker {
         self.add(p, acc);
     }
 
-    /// An execve: known to have succeeded only at the thread's next call (from the new
-    /// program), when its /proc entries show what the kernel executed. The path is never
-    /// opened by the recorder: the command names it, and the recorder may be root.
-    fn exec(&mut self, tid: u32, p: Option<PathBuf>) {
-        if let Some(p) = p {
-            self.pending.insert(tid, p);
+    /// An execve: known to have succeeded only when its thread group next makes a call with
+    /// a new auxiliary vector; what ran is then /proc/PID/exe. The path is never opened by the
+    /// recorder: the command names it, and the recorder may be root.
+    fn exec(&mut self, tid: u32, path: Option<PathBuf>) {
+        let Some(group) = tgid(tid).map(|g| g as u32) else {
+            return;
+        };
+        if self.pending.len() >= MAX_PENDING && !self.pending.contains_key(&group) {
+            self.pending
+                .retain(|_, p| Path::new(&format!("/proc/{}", p.tid)).exists());
+            if self.pending.len() >= MAX_PENDING {
+                self.unreadable(format!("execve (thread {tid}): too many at once"));
+                return;
+            }
+        }
+        let auxv = std::fs::read(format!("/proc/{group}/auxv")).unwrap_or_default();
+        self.pending.insert(group, Pending { tid, path, auxv });
+    }
+
+    /// Thread `tid` made a call: an execve of its group done (or of its own, failed)?
+    fn settle(&mut self, tid: u32) {
+        // the group's leader (where an execve's program runs), or the calling thread of a
+        // pending execve that is not its group's leader
+        let group = if self.pending.contains_key(&tid) {
+            tid
+        } else {
+            match self.pending.iter().find(|(_, p)| p.tid == tid) {
+                Some((g, _)) => *g,
+                None => return,
+            }
+        };
+        let p = &self.pending[&group];
+        let now = std::fs::read(format!("/proc/{group}/auxv")).unwrap_or_default();
+        if now != p.auxv && !now.is_empty() {
+            if let Some(p) = self.pending.remove(&group) {
+                self.executed(group, p.path);
+            }
+        } else if p.tid == tid {
+            // the caller goes on after its execve: it failed, and needs no right
+            self.pending.remove(&group);
         }
     }
 
-    /// Thread `tid` made a call after its execve of `path`: what ran.
-    fn executed(&mut self, tid: u32, path: PathBuf) {
-        let exe = std::fs::read_link(format!("/proc/{tid}/exe")).ok();
-        let real = std::fs::canonicalize(&path).ok();
+    /// Process `pid` executed: its program (and `path`, a script run through it).
+    fn executed(&mut self, pid: u32, path: Option<PathBuf>) {
         let exec = Access {
             exec: true,
             ..Access::default()
         };
-        if exe.is_some() && exe == real {
-            self.add(Some(path), exec);
-        } else if let (Some(exe), true) = (exe, argv_names(tid, &path)) {
-            // a script: the kernel executed its `#!` interpreter with the script's path
-            self.add(Some(path), exec);
-            self.add(Some(exe), exec);
-        } else {
-            // the execve failed: it needs no right
+        let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
             return;
+        };
+        if let Some(path) = path {
+            if std::fs::canonicalize(&path).is_ok_and(|r| r != exe) {
+                // a script: the kernel ran its `#!` interpreter, which is `exe`
+                self.add(Some(path), exec);
+            }
         }
-        if let Some(i) = interpreter_of(tid) {
+        self.add(Some(exe), exec);
+        if let Some(i) = interpreter_of(pid) {
             self.add(
                 Some(i),
                 Access {
@@ -363,6 +418,14 @@ fn absolute(tid: u32, dirfd: Option<i32>, rel: &[u8]) -> Option<PathBuf> {
         };
         base.join(rel)
     };
+    // /proc/self and /proc/thread-self are the caller's, not the recorder's
+    let joined = match joined
+        .strip_prefix("/proc/self")
+        .or_else(|_| joined.strip_prefix("/proc/thread-self"))
+    {
+        Ok(rest) => Path::new(&format!("/proc/{tid}")).join(rest),
+        Err(_) => joined,
+    };
     let mut out = PathBuf::from("/");
     for c in joined.components() {
         match c {
@@ -374,23 +437,6 @@ fn absolute(tid: u32, dirfd: Option<i32>, rel: &[u8]) -> Option<PathBuf> {
         }
     }
     Some(out)
-}
-
-/// Whether thread `tid`'s command line names `path` among its first arguments, as the kernel
-/// puts a script's path after its `#!` interpreter (and that line's optional argument).
-fn argv_names(tid: u32, path: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let (Ok(cmdline), Ok(real)) = (
-        std::fs::read(format!("/proc/{tid}/cmdline")),
-        std::fs::canonicalize(path),
-    ) else {
-        return false;
-    };
-    let cwd = std::fs::read_link(format!("/proc/{tid}/cwd")).unwrap_or_default();
-    cmdline.split(|&b| b == 0).take(3).any(|arg| {
-        let arg = Path::new(std::ffi::OsStr::from_bytes(arg));
-        !arg.as_os_str().is_empty() && std::fs::canonicalize(cwd.join(arg)).is_ok_and(|r| r == real)
-    })
 }
 
 /// The ELF interpreter of thread `tid`'s program: the file mapped at `AT_BASE` (its auxiliary
@@ -446,7 +492,5 @@ mod tests {
             Some(i) => assert!(dynamic && i.to_string_lossy().contains("ld-linux"), "{i:?}"),
             None => assert!(!dynamic),
         }
-        let exe = std::env::current_exe().unwrap();
-        assert!(argv_names(me, &exe) || !exe.exists());
     }
 }

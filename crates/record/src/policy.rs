@@ -68,7 +68,7 @@ pub fn render(a: &Activity, collapse: usize) -> (String, Vec<String>) {
                     above.display()
                 ));
             }
-            _ => notes.push(format!("{p} does not exist (a failed lookup): left out")),
+            _ => notes.push(format!("{p}{FAILED_LOOKUP}")),
         }
     }
     // A file in a directory the command could create and remove entries in: the command may
@@ -207,8 +207,9 @@ pub fn render(a: &Activity, collapse: usize) -> (String, Vec<String>) {
     }
     if a.overflow {
         notes.push(format!(
-            "more than {} distinct paths: the rest were not kept, and the policy is incomplete",
-            crate::files::MAX_PATHS
+            "more than {} distinct paths, or {} MiB of them: the rest were not kept, and the policy is incomplete",
+            crate::files::MAX_PATHS,
+            crate::files::MAX_PATH_BYTES >> 20
         ));
     }
     if a.unreadable_count > 0 {
@@ -218,9 +219,43 @@ pub fn render(a: &Activity, collapse: usize) -> (String, Vec<String>) {
             a.unreadable.join(", ")
         ));
     }
-    let notes = notes.iter().map(|n| crate::printable(n)).collect();
-    (out, notes)
+    // failed lookups are many in a typical run (a search along PATH, a library path): a count
+    // and the first few
+    let (missing, mut notes): (Vec<String>, Vec<String>) =
+        notes.into_iter().partition(|n| n.ends_with(FAILED_LOOKUP));
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing
+            .iter()
+            .take(10)
+            .map(|n| n.trim_end_matches(FAILED_LOOKUP))
+            .collect();
+        notes.push(format!(
+            "{} paths did not exist (failed lookups, which need no right): left out: {}{}",
+            missing.len(),
+            shown.join(", "),
+            if missing.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
+        ));
+    }
+    let notes: Vec<String> = notes.iter().map(|n| crate::printable(n)).collect();
+    // the notes go into the file too: a reader of the policy alone must see them
+    let mut head = String::new();
+    if a.overflow || a.unreadable_count > 0 {
+        head.push_str(
+            "# INCOMPLETE: paths or addresses the command used are missing (see the notes)\n",
+        );
+    }
+    for n in &notes {
+        head.push_str(&format!("# note: {n}\n"));
+    }
+    (head + &out, notes)
 }
+
+/// The end of a note on a path that did not exist.
+const FAILED_LOOKUP: &str = " does not exist (a failed lookup): left out";
 
 #[cfg(test)]
 mod tests {
@@ -259,7 +294,7 @@ mod tests {
         let (text, notes) = render(&a, 0);
         let dir_line = format!("    - \"{}/\"", d.display());
         assert!(text.contains(&dir_line), "{text}");
-        assert!(!text.contains("kept"), "{text}");
+        assert!(!text.contains("kept\""), "{text}");
         assert!(text.contains("\"/proc/\""), "{text}");
         assert!(text.contains("connect: [6379]"), "{text}");
         assert!(
@@ -269,10 +304,10 @@ mod tests {
         assert!(
             notes
                 .iter()
-                .any(|n| n.contains("/nonexistent/x does not exist")),
+                .any(|n| n.contains("1 paths did not exist") && n.contains("/nonexistent/x")),
             "{notes:?}"
         );
-        assert!(!text.contains("nonexistent"), "{text}");
+        assert!(!text.contains("nonexistent/x\""), "{text}");
     }
 }
 

@@ -65,6 +65,12 @@ fn create(path: &Path) -> anyhow::Result<File> {
         .custom_flags(libc::O_NOFOLLOW)
         .mode(0o600)
         .open(path)
+        .and_then(|f| {
+            // an existing file keeps its mode otherwise: the trace holds every call's arguments
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            Ok(f)
+        })
         .with_context(|| format!("cannot create {}", path.display()))
 }
 
@@ -112,13 +118,26 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
     let ran = confine_runtime::plan(&request(&a, Some(theirs.as_raw_fd())), print)
         .and_then(|p| p.execute(print));
     // the recorder's end of the hand-over closes with the command's: it ends when the last
-    // recorded process has
+    // recorded process has, which is now; a recorder that does not answer (stopped by a
+    // command that could signal it) is not waited for forever
     drop(theirs);
     let mut text = String::new();
-    File::from(result_r)
-        .take(256 << 20)
-        .read_to_string(&mut text)
-        .context("reading the recorder's result")?;
+    let mut result = File::from(result_r).take(256 << 20);
+    loop {
+        match confine_kernel::notify::poll_one(result.get_ref().as_raw_fd(), 30_000)? {
+            None => bail!("the recorder did not send its result within 30 s of the command's end"),
+            Some(_) => {
+                let mut chunk = [0u8; 65536];
+                let n = result
+                    .read(&mut chunk)
+                    .context("reading the recorder's result")?;
+                if n == 0 {
+                    break;
+                }
+                text.push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        }
+    }
     let ended = ran?;
     let mut rec: Recorded = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("the recorder ended without a result ({e})"))?;

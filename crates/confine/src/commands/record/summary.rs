@@ -94,7 +94,11 @@ impl Summary {
             "recorder_peak_kib": rec.recorder_peak_kib,
             "sync_wake_up": rec.sync_wake_up,
             "duration_ms": rec.duration_ms,
-            "verify": verified.map(|v| json!({"same": v.same, "command": describe(&v.ended)})),
+            "verify": verified.map(|v| json!({
+                "same": v.same,
+                "verified": v.same && rec.incomplete.is_none(),
+                "command": describe(&v.ended),
+            })),
         });
         let mut t = String::new();
         let abis: Vec<String> = per_abi.iter().map(|(a, n)| format!("{a} {n}")).collect();
@@ -127,7 +131,12 @@ impl Summary {
             ));
         }
         if let Some(v) = verified {
-            t.push_str(&if v.same {
+            t.push_str(&if v.same && rec.incomplete.is_some() {
+                format!(
+                    "  NOT verified: under the profile the command {}, as recorded, but the recording is incomplete (what it missed was not checked)\n",
+                    describe(&v.ended)
+                )
+            } else if v.same {
                 format!(
                     "  verified: under the profile the command {}, as recorded\n",
                     describe(&v.ended)
