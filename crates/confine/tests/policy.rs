@@ -19,12 +19,11 @@ mod table;
 fn probe() -> &'static Path {
     static BIN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &BIN.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let bin = dir.path().join("probe");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/policy/probe.rs");
-        confine_test_support::run::rustc_static(&src, &bin);
-        (dir, bin)
+        confine_test_support::run::static_program(
+            env!("CARGO_MANIFEST_DIR"),
+            "tests/policy/probe.rs",
+            "probe",
+        )
     })
     .1
 }

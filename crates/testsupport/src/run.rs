@@ -70,3 +70,16 @@ pub fn rustc_static(src: &Path, bin: &Path) {
         .expect("rustc");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Build the std-only Rust program `src` (relative to the calling crate's manifest directory,
+/// `manifest`) as a static executable named `name` in a new temporary directory of mode 0755
+/// (tests that run it as another uid must reach it). The directory lives as long as the
+/// returned guard; keep both in a `OnceLock` to build once per test binary.
+pub fn static_program(manifest: &str, src: &str, name: &str) -> (tempfile::TempDir, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join(name);
+    rustc_static(&Path::new(manifest).join(src), &bin);
+    (dir, bin)
+}

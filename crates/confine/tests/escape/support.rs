@@ -14,13 +14,11 @@ pub const CONFINE: &str = env!("CARGO_BIN_EXE_confine");
 pub fn attack() -> &'static Path {
     static BIN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &BIN.get_or_init(|| {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let bin = dir.path().join("attack");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/escape/attack.rs");
-        confine_test_support::run::rustc_static(&src, &bin);
-        (dir, bin)
+        confine_test_support::run::static_program(
+            env!("CARGO_MANIFEST_DIR"),
+            "tests/escape/attack.rs",
+            "attack",
+        )
     })
     .1
 }
