@@ -70,9 +70,31 @@ pub enum RuntimeArg {
 /// `confine record`
 #[derive(Debug, Args)]
 pub struct RecordArgs {
-    /// Write the recorded profile (Docker's format) to FILE
+    /// Write the recorded profile (Docker's format) to FILE; with --agent, the directory that
+    /// gets one profile per container (NAME.json); with --agent-profile, the profile to start
+    /// containers with
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Serve as the OCI seccomp agent on this Unix socket (the profile's `listenerPath`):
+    /// record every container a runtime hands over into DIR/NAME.json (NAME: the
+    /// `listenerMetadata`, else the container id), until SIGTERM or SIGINT
+    #[arg(long, value_name = "SOCKET", conflicts_with_all = ["verify", "trace", "policy_out", "report", "command"])]
+    pub agent: Option<PathBuf>,
+    /// With --agent: print (or write with -o) the profile to start containers with instead:
+    /// every known syscall notified to the agent, write allowed (runc refuses to notify it)
+    #[arg(long = "agent-profile", requires = "agent")]
+    pub agent_profile: bool,
+    /// With --agent-profile: start from this profile (a file, or docker-default): its allowed
+    /// calls are notified, what it refuses stays refused
+    #[arg(long, value_name = "PROFILE", requires = "agent_profile")]
+    pub base: Option<std::ffi::OsString>,
+    /// With --agent-profile: the `listenerMetadata` (names the recorded profile)
+    #[arg(
+        long = "agent-metadata",
+        value_name = "TEXT",
+        requires = "agent_profile"
+    )]
+    pub agent_metadata: Option<String>,
     /// Record argument values: alone, those Docker's profile conditions on (personality a0,
     /// socket a0, clone a0's namespace flags); with a list, those plus NAME:I or NAME:I-J
     /// (e.g. ioctl:1,prctl:0,socket:0-2,mmap:2)
@@ -85,9 +107,9 @@ pub struct RecordArgs {
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = UntilArg::All)]
     pub until: UntilArg,
     /// Add the calls this runtime makes between installing the filter and the command's
-    /// execve
-    #[arg(long, value_name = "RUNTIME", value_enum, default_value_t = RuntimeArg::Confine)]
-    pub runtime: RuntimeArg,
+    /// execve [default: confine; with --agent: runc]
+    #[arg(long, value_name = "RUNTIME", value_enum)]
+    pub runtime: Option<RuntimeArg>,
     /// Write every event as JSON Lines (pid, tid, ABI, number, name, arguments, time)
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
@@ -120,6 +142,10 @@ pub struct RecordArgs {
     #[arg(short, long)]
     pub quiet: bool,
     /// The command and its arguments
-    #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
+    #[arg(
+        value_name = "CMD",
+        required_unless_present = "agent",
+        trailing_var_arg = true
+    )]
     pub command: Vec<std::ffi::OsString>,
 }

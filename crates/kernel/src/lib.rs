@@ -20,6 +20,7 @@ pub mod raw;
 pub mod seccomp;
 pub mod spawn;
 pub mod terminal;
+pub mod unix;
 
 pub use seccomp::{install, set_no_new_privs, InstallError, InstallFlags};
 

@@ -27,7 +27,7 @@ pub struct Options {
     pub files: bool,
 }
 
-struct Recorder {
+pub(crate) struct Recorder {
     rec: Recording,
     files: Option<Tracker>,
     trace: Option<BufWriter<File>>,
@@ -41,6 +41,32 @@ struct Recorder {
 }
 
 impl Recorder {
+    /// A recorder of calls and argument values only: no paths, no trace, no live line (the
+    /// seccomp agent's, one per container).
+    pub(crate) fn plain(spec: ArgSpec, limit: usize) -> Recorder {
+        let now = Instant::now();
+        Recorder {
+            rec: Recording::new(spec, limit),
+            files: None,
+            trace: None,
+            tgids: HashMap::new(),
+            start: now,
+            live: false,
+            last_tick: now,
+            last_events: 0,
+            trace_failed: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// What a plain recorder gathered.
+    pub(crate) fn finish_plain(self) -> Recorded {
+        let notes = self.notes;
+        let mut out = self.rec.finish();
+        out.notes = notes;
+        out
+    }
+
     fn tgid(&mut self, tid: u32) -> u32 {
         *self.tgids.entry(tid).or_insert_with(|| {
             std::fs::read_to_string(format!("/proc/{tid}/status"))

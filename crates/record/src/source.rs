@@ -46,6 +46,16 @@ pub struct Notify {
 }
 
 impl Notify {
+    /// Record from a listener received some other way (an OCI runtime's, over the agent's
+    /// socket).
+    pub fn new(listener: Listener) -> Notify {
+        let sync_wake_up = listener.set_sync_wake_up().is_ok();
+        Notify {
+            listener,
+            sync_wake_up,
+        }
+    }
+
     /// Take the listener at descriptor `fd` of the process behind `pidfd`, once it exists.
     pub fn take(pidfd: BorrowedFd<'_>, fd: i32) -> io::Result<Notify> {
         let listener = notify::take_listener(pidfd, fd, Duration::from_secs(30))?;
@@ -105,6 +115,71 @@ impl Caller for Waiting<'_> {
     }
 }
 
+/// How [`Notify::run_until`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Every process using the filter is gone.
+    HungUp,
+    /// `stop` was set first.
+    Stopped,
+}
+
+impl Notify {
+    /// As [`Mechanism::run`], but waiting in a poll (so that many recordings can run in one
+    /// process's threads, with no process-wide timer) and ending early when `stop` is set.
+    pub fn run_until(
+        &mut self,
+        sink: &mut dyn Sink,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> io::Result<Ended> {
+        let fd = self.listener.as_fd().as_raw_fd();
+        loop {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(Ended::Stopped);
+            }
+            let ready = match notify::poll_one(fd, 200)? {
+                None => {
+                    sink.tick();
+                    continue;
+                }
+                Some(r) => r,
+            };
+            if ready & libc::POLLIN == 0 {
+                // POLLHUP: no process uses the filter any more
+                return Ok(Ended::HungUp);
+            }
+            let n = match self.listener.recv() {
+                Ok(n) => n,
+                // the caller was killed between the poll and the receive
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINTR)) => continue,
+                Err(e) => return Err(e),
+            };
+            self.handle(&n, sink)?;
+        }
+    }
+
+    fn handle(&self, n: &notify::Notification, sink: &mut dyn Sink) -> io::Result<()> {
+        let e = Event {
+            tid: n.tid,
+            audit_arch: n.arch,
+            nr: n.nr as u32,
+            args: n.args,
+        };
+        sink.event(
+            &e,
+            &Waiting {
+                listener: &self.listener,
+                id: n.id,
+                tid: n.tid,
+            },
+        );
+        match self.listener.allow(n.id) {
+            Err(e) if e.raw_os_error() != Some(libc::ENOENT) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl Mechanism for Notify {
     fn run(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
         let fd = self.listener.as_fd().as_raw_fd();
@@ -125,24 +200,7 @@ impl Mechanism for Notify {
                 }
                 Err(e) => return Err(e),
             };
-            let e = Event {
-                tid: n.tid,
-                audit_arch: n.arch,
-                nr: n.nr as u32,
-                args: n.args,
-            };
-            sink.event(
-                &e,
-                &Waiting {
-                    listener: &self.listener,
-                    id: n.id,
-                    tid: n.tid,
-                },
-            );
-            match self.listener.allow(n.id) {
-                Err(e) if e.raw_os_error() != Some(libc::ENOENT) => return Err(e),
-                _ => {}
-            }
+            self.handle(&n, sink)?;
         }
     }
 }

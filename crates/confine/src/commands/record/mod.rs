@@ -20,6 +20,7 @@ use std::io::{IsTerminal, Read};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
+mod agent;
 mod summary;
 
 fn runtime_list(r: RuntimeArg) -> Option<Vec<String>> {
@@ -36,6 +37,18 @@ fn runtime_list(r: RuntimeArg) -> Option<Vec<String>> {
             .map(str::to_string)
             .collect(),
     )
+}
+
+/// Say on the profile's first rule how it was made (complete or not).
+fn mark(doc: &mut serde_json::Value, text: String) {
+    if let Some(first) = doc
+        .get_mut("syscalls")
+        .and_then(|s| s.as_array_mut())
+        .and_then(|s| s.first_mut())
+        .and_then(|r| r.as_object_mut())
+    {
+        first.insert("comment".into(), serde_json::Value::String(text));
+    }
 }
 
 /// The run that records (or, with `socket` None, the run that verifies).
@@ -76,6 +89,9 @@ fn create(path: &Path) -> anyhow::Result<File> {
 
 /// Record the command; the exit status follows `docker run`.
 pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
+    if a.agent.is_some() {
+        return agent::run(&a);
+    }
     if a.security_opt.iter().any(|o| {
         o.to_str()
             .is_some_and(|s| s.starts_with("seccomp=") || s.starts_with("seccomp:"))
@@ -86,7 +102,7 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
         None => ArgSpec::default(),
         Some(list) => ArgSpec::parse(list)?,
     };
-    let runtime = runtime_list(a.runtime);
+    let runtime = runtime_list(a.runtime.unwrap_or(RuntimeArg::Confine));
     let trace = a.trace.as_deref().map(create).transpose()?;
     let (ours, theirs) = socket_pair().context("creating the recorder's socket")?;
     let (result_r, result_w) =
@@ -170,18 +186,13 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
     }
     let built = profile::build(&rec, rt, a.arg_limit as usize);
     let mut doc = built.profile.clone();
-    let mark = match &rec.incomplete {
-        Some(why) => format!("INCOMPLETE recording by confine record: {why}"),
-        None => "recorded by confine record".to_string(),
-    };
-    if let Some(first) = doc
-        .get_mut("syscalls")
-        .and_then(|s| s.as_array_mut())
-        .and_then(|s| s.first_mut())
-        .and_then(|r| r.as_object_mut())
-    {
-        first.insert("comment".into(), serde_json::Value::String(mark));
-    }
+    mark(
+        &mut doc,
+        match &rec.incomplete {
+            Some(why) => format!("INCOMPLETE recording by confine record: {why}"),
+            None => "recorded by confine record".to_string(),
+        },
+    );
     if let Some(out) = &a.output {
         output::write_atomic(out, &profile::render(&doc))?;
     }

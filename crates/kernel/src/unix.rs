@@ -1,0 +1,266 @@
+//! Unix-socket and signal pieces the seccomp agent needs: a message with its descriptors
+//! (`SCM_RIGHTS`), the peer's credentials (`SO_PEERCRED`), and termination signals read from
+//! a descriptor (`signalfd`) so that one poll waits for connections and signals alike.
+//!
+//! # References
+//! * unix(7) (SCM_RIGHTS, SO_PEERCRED), cmsg(3), recvmsg(2), signalfd(2), pthread_sigmask(3)
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+/// The most descriptors one message may bring; more are closed and reported as truncation.
+pub const MAX_FDS: usize = 16;
+
+/// One received message.
+#[derive(Debug)]
+pub struct Message {
+    /// Bytes of data received (0: the peer closed the connection).
+    pub len: usize,
+    /// The descriptors that came with it, close-on-exec, in the sender's order.
+    pub fds: Vec<OwnedFd>,
+    /// The kernel dropped descriptors or data that did not fit (MSG_CTRUNC or MSG_TRUNC).
+    pub truncated: bool,
+}
+
+/// Receive one message of at most `buf.len()` bytes and up to [`MAX_FDS`] descriptors from a
+/// connected stream socket. EINTR is retried.
+pub fn recv_with_fds(sock: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<Message> {
+    // room for MAX_FDS descriptors in one SCM_RIGHTS header, aligned as cmsghdr requires
+    let mut space = [0u64; 2 + MAX_FDS / 2 + 2];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr is plain data; zeroed, then pointed at buffers we own.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = space.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&space) as _;
+    let n = loop {
+        // SAFETY: recvmsg writes into the buffers `msg` points at, all alive and ours.
+        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        if n >= 0 {
+            break n as usize;
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    };
+    let mut fds = Vec::new();
+    // SAFETY: CMSG_FIRSTHDR/CMSG_NXTHDR walk the control buffer we own, as filled in by
+    // recvmsg (msg_controllen was updated to what it wrote); every header they return lies
+    // inside `space`. Each SCM_RIGHTS int is a descriptor the kernel installed for us, which
+    // we take ownership of exactly once.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(cmsg);
+                let bytes = (*cmsg).cmsg_len as usize - (data as usize - cmsg as usize);
+                for i in 0..bytes / std::mem::size_of::<i32>() {
+                    let fd = std::ptr::read_unaligned(data.cast::<i32>().add(i));
+                    fds.push(OwnedFd::from_raw_fd(fd));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    Ok(Message {
+        len: n,
+        fds,
+        truncated: msg.msg_flags & (libc::MSG_CTRUNC | libc::MSG_TRUNC) != 0,
+    })
+}
+
+/// The process, user and group at the other end of a connected Unix socket, as they were when
+/// it connected.
+pub fn peer_cred(sock: BorrowedFd<'_>) -> io::Result<(i32, u32, u32)> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `cred`, which we own.
+    let r = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((cred.pid, cred.uid, cred.gid))
+}
+
+/// Wait up to `ms` milliseconds for any of `fds` to be readable or hung up: each one's
+/// `revents` (all 0 on timeout; EINTR counts as a timeout).
+pub fn poll_fds(fds: &[RawFd], ms: i32) -> io::Result<Vec<i16>> {
+    let mut p: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: poll reads and writes `p.len()` pollfd structs in the vector we own.
+    let r = unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, ms) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+        return Ok(vec![0; fds.len()]);
+    }
+    Ok(p.iter().map(|p| p.revents).collect())
+}
+
+fn sigset(signals: &[i32]) -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set we own; sigaddset with a valid signal number
+    // writes within it (an invalid number is refused with EINVAL, leaving it unchanged).
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Block `signals` in the calling thread (threads it starts later inherit the mask) and
+/// return a descriptor they can be read from instead ([`read_signal`]). Call it before
+/// starting any thread, so that no thread takes them the default way.
+pub fn signals_to_fd(signals: &[i32]) -> io::Result<OwnedFd> {
+    let set = sigset(signals);
+    // SAFETY: pthread_sigmask reads the set we own and writes no old set.
+    let r = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    if r != 0 {
+        return Err(io::Error::from_raw_os_error(r));
+    }
+    // SAFETY: signalfd reads the set we own and returns a new descriptor or -1.
+    let fd = unsafe { libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The next pending signal on a descriptor from [`signals_to_fd`], None when there is none.
+pub fn read_signal(fd: RawFd) -> io::Result<Option<i32>> {
+    // SAFETY: signalfd_siginfo is plain data; read writes at most its size into it.
+    let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::signalfd_siginfo>();
+    // SAFETY: as above: the buffer is ours and `size` long.
+    let n = unsafe { libc::read(fd, (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::EAGAIN | libc::EINTR) => Ok(None),
+            _ => Err(e),
+        };
+    }
+    Ok((n as usize == size).then_some(info.ssi_signo as i32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::{pidfd_open, socket_pair};
+    use std::os::fd::AsFd;
+
+    fn send(sock: RawFd, data: &[u8], fds: &[RawFd]) {
+        let mut space = [0u64; 8];
+        let mut iov = libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        };
+        // SAFETY: test helper: a msghdr pointing at buffers we own, one SCM_RIGHTS header
+        // for at most 8 descriptors (inside the 64-byte buffer).
+        unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = &mut iov;
+            msg.msg_iovlen = 1;
+            if !fds.is_empty() {
+                let bytes = (fds.len() * 4) as u32;
+                msg.msg_control = space.as_mut_ptr().cast();
+                msg.msg_controllen = libc::CMSG_SPACE(bytes) as _;
+                let c = libc::CMSG_FIRSTHDR(&msg);
+                (*c).cmsg_level = libc::SOL_SOCKET;
+                (*c).cmsg_type = libc::SCM_RIGHTS;
+                (*c).cmsg_len = libc::CMSG_LEN(bytes) as _;
+                for (i, fd) in fds.iter().enumerate() {
+                    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<i32>().add(i), *fd);
+                }
+            }
+            assert_eq!(libc::sendmsg(sock, &msg, 0), data.len() as isize);
+        }
+    }
+
+    #[test]
+    fn a_message_brings_its_descriptors_in_order() {
+        let (a, b) = socket_pair().unwrap();
+        let me = pidfd_open(std::process::id() as i32).unwrap();
+        let null = std::fs::File::open("/dev/null").unwrap();
+        send(
+            a.as_raw_fd(),
+            b"{\"x\":1}",
+            &[null.as_raw_fd(), me.as_raw_fd()],
+        );
+        let mut buf = [0u8; 64];
+        let m = recv_with_fds(b.as_fd(), &mut buf).unwrap();
+        assert_eq!(&buf[..m.len], b"{\"x\":1}");
+        assert!(!m.truncated);
+        assert_eq!(m.fds.len(), 2);
+        let link = |fd: &OwnedFd| std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        assert_eq!(link(&m.fds[0]).unwrap().to_str(), Some("/dev/null"));
+        assert_eq!(
+            link(&m.fds[1]).unwrap().to_str(),
+            Some("anon_inode:[pidfd]")
+        );
+        // a message without descriptors, then the end
+        send(a.as_raw_fd(), b"ab", &[]);
+        let m = recv_with_fds(b.as_fd(), &mut buf).unwrap();
+        assert_eq!((m.len, m.fds.len()), (2, 0));
+        drop(a);
+        assert_eq!(recv_with_fds(b.as_fd(), &mut buf).unwrap().len, 0);
+    }
+
+    #[test]
+    fn the_peer_is_this_process() {
+        let (a, _b) = socket_pair().unwrap();
+        let (pid, uid, gid) = peer_cred(a.as_fd()).unwrap();
+        assert_eq!(pid, std::process::id() as i32);
+        // SAFETY: getuid/getgid cannot fail.
+        assert_eq!((uid, gid), unsafe { (libc::getuid(), libc::getgid()) });
+    }
+
+    #[test]
+    fn a_blocked_signal_is_read_from_its_descriptor() {
+        // in a thread of its own: the mask is per thread, and the test harness runs others
+        std::thread::spawn(|| {
+            let fd = signals_to_fd(&[libc::SIGUSR2]).unwrap();
+            assert_eq!(read_signal(fd.as_raw_fd()).unwrap(), None);
+            // SAFETY: tgkill to this very thread, whose SIGUSR2 is blocked.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_tgkill,
+                    libc::getpid(),
+                    libc::syscall(libc::SYS_gettid),
+                    libc::SIGUSR2,
+                )
+            };
+            assert_eq!(read_signal(fd.as_raw_fd()).unwrap(), Some(libc::SIGUSR2));
+        })
+        .join()
+        .unwrap();
+    }
+}

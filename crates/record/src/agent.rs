@@ -1,0 +1,443 @@
+//! The OCI seccomp agent: an OCI runtime (runc 1.1 and later, crun) whose profile names a
+//! `listenerPath` connects to that Unix socket once per container and sends the container's
+//! process state as JSON (runtime-spec `ContainerProcessState`: `ociVersion`, `fds`, `pid`,
+//! `metadata`, `state`) with the seccomp notification descriptor (`SCM_RIGHTS`, at the index
+//! of `"seccompFd"` in `fds`). Each container is recorded in a thread of its own, until the
+//! last process using its filter is gone or the agent is told to stop.
+//!
+//! The runtime keeps its end of the connection open while the container starts, and the
+//! container waits at its first notified call until the agent answers: the state is read as
+//! soon as it parses, never to the end of the connection.
+//!
+//! # References
+//! * opencontainers/runtime-spec config-linux.md (`listenerPath`, `listenerMetadata`) and
+//!   runtime.md (`ContainerProcessState`)
+
+use crate::args::ArgSpec;
+use crate::recording::Recorded;
+use crate::serve::Recorder;
+use crate::source::{Ended, Notify};
+use confine_kernel::notify::Listener;
+use confine_kernel::unix::{peer_cred, recv_with_fds};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+/// The largest process state accepted (runc's is a few hundred bytes; annotations add more).
+pub const MAX_STATE: usize = 1 << 20;
+
+/// How long a connection may take to send its whole state.
+pub const STATE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most containers recorded at once; a connection past it is refused.
+pub const MAX_CONTAINERS: usize = 1024;
+
+/// runtime-spec's `ContainerProcessState`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProcessState {
+    /// `ociVersion`.
+    #[serde(rename = "ociVersion")]
+    pub oci_version: String,
+    /// What each descriptor sent with the message is, in order (`seccompFd`).
+    pub fds: Vec<String>,
+    /// The container process, in the runtime's pid namespace.
+    pub pid: i64,
+    /// The profile's `listenerMetadata`.
+    #[serde(default)]
+    pub metadata: String,
+    /// The container's state.
+    pub state: ContainerState,
+}
+
+/// runtime-spec's `State`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ContainerState {
+    /// The container id.
+    pub id: String,
+    /// `creating` while the runtime connects.
+    pub status: String,
+    /// The bundle's path.
+    #[serde(default)]
+    pub bundle: String,
+    /// The container's annotations.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A container the agent records.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Container {
+    /// The connection's ordinal (from 1), as in messages.
+    pub connection: u64,
+    /// The profile's name: the metadata when it is a usable file name, else the container id
+    /// when it is, else `container-N`.
+    pub name: String,
+    /// The container id.
+    pub id: String,
+    /// `listenerMetadata`.
+    pub metadata: String,
+    /// The container process (runtime's pid namespace).
+    pub pid: i64,
+    /// The bundle.
+    pub bundle: String,
+    /// The connecting process, user and group (SO_PEERCRED).
+    pub peer: (i32, u32, u32),
+}
+
+/// What the agent reports.
+#[derive(Debug)]
+pub enum AgentEvent {
+    /// A container's state and listener were taken; its recording runs.
+    Started(Container),
+    /// A container's recording ended.
+    Finished {
+        /// The container.
+        container: Container,
+        /// What was recorded (`incomplete` says why it may miss calls).
+        recorded: Box<Recorded>,
+    },
+    /// A connection was refused; the agent goes on.
+    Refused {
+        /// The connection's ordinal.
+        connection: u64,
+        /// The connecting process, user and group, when known.
+        peer: Option<(i32, u32, u32)>,
+        /// Why, located in the state where it can be.
+        why: String,
+    },
+}
+
+/// What to record.
+#[derive(Clone, Debug)]
+pub struct AgentOptions {
+    /// Arguments to keep values of.
+    pub spec: ArgSpec,
+    /// Distinct values kept per syscall.
+    pub limit: usize,
+}
+
+/// A name usable as a file name in the output directory: letters, digits, `_`, `-`, `.`,
+/// not starting with a dot, at most 200 bytes.
+pub fn usable_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 200
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+fn name_for(state: &ProcessState, connection: u64) -> String {
+    if usable_name(&state.metadata) {
+        state.metadata.clone()
+    } else if usable_name(&state.state.id) {
+        state.state.id.clone()
+    } else {
+        format!("container-{connection}")
+    }
+}
+
+/// Read the process state and the listener from a runtime's connection.
+fn take(stream: &UnixStream) -> Result<(ProcessState, Listener), String> {
+    stream
+        .set_read_timeout(Some(STATE_TIMEOUT))
+        .map_err(|e| format!("cannot set a timeout: {e}"))?;
+    let started = Instant::now();
+    let mut text: Vec<u8> = Vec::new();
+    let mut fds: Vec<OwnedFd> = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    let value: serde_json::Value = loop {
+        let m = recv_with_fds(stream.as_fd(), &mut chunk).map_err(|e| {
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) {
+                format!(
+                    "no complete state within {} s ({} bytes came)",
+                    STATE_TIMEOUT.as_secs(),
+                    text.len()
+                )
+            } else {
+                format!("cannot read the state: {e}")
+            }
+        })?;
+        if m.truncated {
+            return Err("more descriptors than a state can name were sent".into());
+        }
+        fds.extend(m.fds);
+        if m.len == 0 {
+            return Err(if text.is_empty() {
+                "the connection closed without a state".into()
+            } else {
+                format!(
+                    "the connection closed inside the state, after {} bytes",
+                    text.len()
+                )
+            });
+        }
+        text.extend_from_slice(&chunk[..m.len]);
+        if text.len() > MAX_STATE {
+            return Err(format!("the state is over {MAX_STATE} bytes"));
+        }
+        match serde_json::from_slice(&text) {
+            Ok(v) => break v,
+            Err(e) if e.is_eof() => {
+                if started.elapsed() > STATE_TIMEOUT {
+                    return Err(format!(
+                        "no complete state within {} s",
+                        STATE_TIMEOUT.as_secs()
+                    ));
+                }
+            }
+            Err(e) => return Err(format!("the state is not JSON: {e}")),
+        }
+    };
+    let state: ProcessState = serde_json::from_value(value)
+        .map_err(|e| format!("the state is not a runtime-spec ContainerProcessState: {e}"))?;
+    if state.fds.len() != fds.len() {
+        return Err(format!(
+            "the state names {} descriptor(s) in \"fds\" but {} came with it",
+            state.fds.len(),
+            fds.len()
+        ));
+    }
+    let Some(at) = state.fds.iter().position(|f| f == "seccompFd") else {
+        return Err(format!(
+            "\"fds\" does not name a \"seccompFd\" (it names {:?})",
+            state.fds
+        ));
+    };
+    if state.pid <= 0 {
+        return Err(format!("\"pid\" is {}, not a process", state.pid));
+    }
+    let fd = fds.swap_remove(at);
+    let listener = Listener::new(fd).map_err(|e| format!("\"seccompFd\": {e}"))?;
+    Ok((state, listener))
+}
+
+/// One connection's life: take its state and listener, then record until its processes are
+/// gone or `stop` is set.
+fn connection(
+    stream: UnixStream,
+    n: u64,
+    opts: &AgentOptions,
+    stop: &AtomicBool,
+    tx: &mpsc::Sender<AgentEvent>,
+) {
+    let peer = peer_cred(stream.as_fd()).ok();
+    let refuse = |why: String| {
+        let _ = tx.send(AgentEvent::Refused {
+            connection: n,
+            peer,
+            why,
+        });
+    };
+    // runc and crun run as root, or rootless as the agent's own user
+    let me = own_uid();
+    match peer {
+        Some((_, uid, _)) if uid == 0 || Some(uid) == me => {}
+        Some((pid, uid, _)) => {
+            return refuse(format!(
+                "the connecting process {pid} runs as uid {uid}: only root and the agent's own user may hand it containers"
+            ))
+        }
+        None => return refuse("the connecting process cannot be identified (SO_PEERCRED)".into()),
+    }
+    let (state, listener) = match take(&stream) {
+        Ok(t) => t,
+        Err(why) => return refuse(why),
+    };
+    let container = Container {
+        connection: n,
+        name: name_for(&state, n),
+        id: state.state.id.clone(),
+        metadata: state.metadata.clone(),
+        pid: state.pid,
+        bundle: state.state.bundle.clone(),
+        peer: peer.unwrap_or_default(),
+    };
+    let _ = tx.send(AgentEvent::Started(container.clone()));
+    let mut notify = Notify::new(listener);
+    let mut sink = Recorder::plain(opts.spec.clone(), opts.limit);
+    let started = Instant::now();
+    let ran = notify.run_until(&mut sink, stop);
+    // the connection is the runtime's: it closes it when the container has started
+    drop(stream);
+    let mut recorded = sink.finish_plain();
+    recorded.sync_wake_up = notify.sync_wake_up;
+    recorded.duration_ms = started.elapsed().as_millis() as u64;
+    recorded.incomplete = match ran {
+        Ok(Ended::HungUp) if recorded.started => None,
+        Ok(Ended::HungUp) => {
+            Some("the container's command never started (no execve was seen)".into())
+        }
+        Ok(Ended::Stopped) => Some("the agent was stopped while the container ran".into()),
+        Err(e) => Some(format!("the recorder stopped: {e}")),
+    };
+    let _ = tx.send(AgentEvent::Finished {
+        container,
+        recorded: Box::new(recorded),
+    });
+}
+
+fn own_uid() -> Option<u32> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|v| v.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+}
+
+/// Serve as the seccomp agent on `listener` until a signal arrives on `signals` (a descriptor
+/// from `confine_kernel::unix::signals_to_fd`); every event goes to `on`, in the calling
+/// thread. At the signal every running recording is ended (marked incomplete) and reported
+/// before this returns the signal's number.
+pub fn serve_agent(
+    listener: UnixListener,
+    signals: OwnedFd,
+    opts: AgentOptions,
+    mut on: impl FnMut(AgentEvent),
+) -> io::Result<i32> {
+    listener.set_nonblocking(true)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
+    let mut count = 0u64;
+    let signal = loop {
+        let ready =
+            confine_kernel::unix::poll_fds(&[listener.as_raw_fd(), signals.as_raw_fd()], 200)?;
+        while let Ok(e) = rx.try_recv() {
+            on(e);
+        }
+        threads.retain(|t| !t.is_finished());
+        if ready[1] != 0 {
+            if let Some(sig) = confine_kernel::unix::read_signal(signals.as_raw_fd())? {
+                break sig;
+            }
+        }
+        if ready[0] == 0 {
+            continue;
+        }
+        loop {
+            let stream = match listener.accept() {
+                Ok((s, _)) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // a connection that went away before it was taken, or out of descriptors:
+                // the agent goes on
+                Err(e) => {
+                    count += 1;
+                    on(AgentEvent::Refused {
+                        connection: count,
+                        peer: None,
+                        why: format!("cannot accept the connection: {e}"),
+                    });
+                    break;
+                }
+            };
+            count += 1;
+            if threads.len() >= MAX_CONTAINERS {
+                on(AgentEvent::Refused {
+                    connection: count,
+                    peer: peer_cred(stream.as_fd()).ok(),
+                    why: format!("{MAX_CONTAINERS} containers are already being recorded"),
+                });
+                continue;
+            }
+            let _ = stream.set_nonblocking(false);
+            let (opts, stop, tx, n) = (opts.clone(), stop.clone(), tx.clone(), count);
+            match std::thread::Builder::new()
+                .name(format!("agent-{n}"))
+                .spawn(move || connection(stream, n, &opts, &stop, &tx))
+            {
+                Ok(t) => threads.push(t),
+                Err(e) => on(AgentEvent::Refused {
+                    connection: n,
+                    peer: None,
+                    why: format!("cannot start a thread for it: {e}"),
+                }),
+            }
+        }
+    };
+    stop.store(true, Ordering::Relaxed);
+    drop(tx);
+    for t in threads {
+        let _ = t.join();
+    }
+    while let Ok(e) = rx.try_recv() {
+        on(e);
+    }
+    Ok(signal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_file_names_or_replaced() {
+        assert!(usable_name("web-1.prod_a"));
+        for bad in [
+            "",
+            ".hidden",
+            "../etc/passwd",
+            "a/b",
+            "a b",
+            "x\u{1b}",
+            &"a".repeat(201),
+        ] {
+            assert!(!usable_name(bad), "{bad:?}");
+        }
+        let mut s: ProcessState = serde_json::from_str(
+            r#"{"ociVersion":"1.0.2","fds":["seccompFd"],"pid":7,"metadata":"../x","state":{"id":"c1","status":"creating"}}"#,
+        )
+        .unwrap();
+        assert_eq!(name_for(&s, 3), "c1");
+        s.metadata = "profile-a".into();
+        assert_eq!(name_for(&s, 3), "profile-a");
+        s.metadata.clear();
+        s.state.id = "../../etc".into();
+        assert_eq!(name_for(&s, 3), "container-3");
+    }
+
+    fn send_state(text: &[u8]) -> Result<(ProcessState, Listener), String> {
+        let (a, b) = UnixStream::pair().unwrap();
+        use std::io::Write;
+        (&a).write_all(text).unwrap();
+        drop(a);
+        take(&b)
+    }
+
+    #[test]
+    fn garbage_is_refused_with_its_place() {
+        let e = send_state(b"{\"ociVersion\": 1.0.2").unwrap_err();
+        assert!(e.contains("line 1 column"), "{e}");
+        let e = send_state(b"").unwrap_err();
+        assert_eq!(e, "the connection closed without a state");
+        let e = send_state(b"{\"ociVersion\":\"1\"").unwrap_err();
+        assert!(e.contains("closed inside the state"), "{e}");
+        let e = send_state(
+            br#"{"ociVersion":"1","fds":[],"pid":1,"state":{"id":"a","status":"creating"}}"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("does not name a \"seccompFd\""), "{e}");
+        let e = send_state(br#"{"ociVersion":"1","fds":["seccompFd"],"pid":1,"state":{"id":"a","status":"creating"}}"#)
+            .unwrap_err();
+        assert!(
+            e.contains("names 1 descriptor(s) in \"fds\" but 0 came"),
+            "{e}"
+        );
+        let e = send_state(br#"{"ociVersion":"1","fds":[],"pid":"x","state":{}}"#).unwrap_err();
+        assert!(
+            e.contains("not a runtime-spec ContainerProcessState"),
+            "{e}"
+        );
+    }
+}
