@@ -74,6 +74,52 @@ pub fn recv_with_fds(sock: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<Message
     })
 }
 
+/// Send `data` with up to [`MAX_FDS`] descriptors in one message (as an OCI runtime hands its
+/// state and listener to an agent). Returns the bytes sent.
+pub fn send_with_fds(sock: BorrowedFd<'_>, data: &[u8], fds: &[RawFd]) -> io::Result<usize> {
+    if fds.len() > MAX_FDS {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "too many descriptors for one message",
+        ));
+    }
+    let mut space = [0u64; 2 + MAX_FDS / 2 + 2];
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    // SAFETY: msghdr is plain data; zeroed, then pointed at buffers we own. The one
+    // SCM_RIGHTS header (CMSG_SPACE of at most MAX_FDS ints, 80 bytes) lies inside `space`
+    // (96 bytes); sendmsg only reads.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        if !fds.is_empty() {
+            let bytes = std::mem::size_of_val(fds) as u32;
+            msg.msg_control = space.as_mut_ptr().cast();
+            msg.msg_controllen = libc::CMSG_SPACE(bytes) as _;
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(bytes) as _;
+            for (i, fd) in fds.iter().enumerate() {
+                std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<i32>().add(i), *fd);
+            }
+        }
+        loop {
+            let n = libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL);
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EINTR) {
+                return Err(e);
+            }
+        }
+    }
+}
+
 /// The process, user and group at the other end of a connected Unix socket, as they were when
 /// it connected.
 pub fn peer_cred(sock: BorrowedFd<'_>) -> io::Result<(i32, u32, u32)> {
@@ -177,44 +223,12 @@ mod tests {
     use crate::notify::{pidfd_open, socket_pair};
     use std::os::fd::AsFd;
 
-    fn send(sock: RawFd, data: &[u8], fds: &[RawFd]) {
-        let mut space = [0u64; 8];
-        let mut iov = libc::iovec {
-            iov_base: data.as_ptr() as *mut libc::c_void,
-            iov_len: data.len(),
-        };
-        // SAFETY: test helper: a msghdr pointing at buffers we own, one SCM_RIGHTS header
-        // for at most 8 descriptors (inside the 64-byte buffer).
-        unsafe {
-            let mut msg: libc::msghdr = std::mem::zeroed();
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            if !fds.is_empty() {
-                let bytes = (fds.len() * 4) as u32;
-                msg.msg_control = space.as_mut_ptr().cast();
-                msg.msg_controllen = libc::CMSG_SPACE(bytes) as _;
-                let c = libc::CMSG_FIRSTHDR(&msg);
-                (*c).cmsg_level = libc::SOL_SOCKET;
-                (*c).cmsg_type = libc::SCM_RIGHTS;
-                (*c).cmsg_len = libc::CMSG_LEN(bytes) as _;
-                for (i, fd) in fds.iter().enumerate() {
-                    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<i32>().add(i), *fd);
-                }
-            }
-            assert_eq!(libc::sendmsg(sock, &msg, 0), data.len() as isize);
-        }
-    }
-
     #[test]
     fn a_message_brings_its_descriptors_in_order() {
         let (a, b) = socket_pair().unwrap();
         let me = pidfd_open(std::process::id() as i32).unwrap();
         let null = std::fs::File::open("/dev/null").unwrap();
-        send(
-            a.as_raw_fd(),
-            b"{\"x\":1}",
-            &[null.as_raw_fd(), me.as_raw_fd()],
-        );
+        send_with_fds(a.as_fd(), b"{\"x\":1}", &[null.as_raw_fd(), me.as_raw_fd()]).unwrap();
         let mut buf = [0u8; 64];
         let m = recv_with_fds(b.as_fd(), &mut buf).unwrap();
         assert_eq!(&buf[..m.len], b"{\"x\":1}");
@@ -227,7 +241,7 @@ mod tests {
             Some("anon_inode:[pidfd]")
         );
         // a message without descriptors, then the end
-        send(a.as_raw_fd(), b"ab", &[]);
+        send_with_fds(a.as_fd(), b"ab", &[]).unwrap();
         let m = recv_with_fds(b.as_fd(), &mut buf).unwrap();
         assert_eq!((m.len, m.fds.len()), (2, 0));
         drop(a);

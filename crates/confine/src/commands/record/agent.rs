@@ -24,15 +24,49 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The calls the agent profile allows unseen, and recorded profiles allow as assumed: `write`,
-/// which runc refuses to notify, and the calls a process needs at any moment
-/// ([`profile::ALWAYS`]: recorded profiles allow them anyway), so that a container whose agent
-/// has stopped, and whose notified calls now fail with ENOSYS, can still return from a signal
-/// handler and exit.
-fn assumed() -> Vec<&'static str> {
-    let mut v = vec!["write"];
+/// The calls of runc's init, a Go program, that its runtime can make at any moment on the
+/// thread that installed the filter (and on threads that thread starts), before runc has
+/// handed the listener to the agent: notified then, nobody answers them and the container's
+/// start hangs (seen here: 1 start in about 20 with `futex` notified; runc #4328 is the same
+/// hang with `fcntl` in runc 1.2). Go's runtime/sys_linux_amd64.s: futex, usleep
+/// (nanosleep), osyield (sched_yield), mmap, munmap, madvise, newosproc (clone, with
+/// rt_sigprocmask around it), minit (sigaltstack, gettid), preemptM and signal forwarding
+/// (getpid, tgkill), netpoll (epoll_pwait, epoll_ctl).
+const GO_RUNTIME: [&str; 15] = [
+    "clone",
+    "epoll_ctl",
+    "epoll_pwait",
+    "futex",
+    "getpid",
+    "gettid",
+    "madvise",
+    "mmap",
+    "munmap",
+    "nanosleep",
+    "rt_sigprocmask",
+    "sched_yield",
+    "sigaltstack",
+    "tgkill",
+    "write",
+];
+
+/// The calls the agent profile allows unseen, and recorded profiles allow as assumed:
+/// `write`, which runc refuses to notify; with runc, its Go runtime's calls ([`GO_RUNTIME`]);
+/// and the calls a process needs at any moment ([`profile::ALWAYS`], which recorded profiles
+/// allow anyway), so that a container whose agent has stopped, and whose notified calls now
+/// fail with ENOSYS, can still return from a signal handler and exit.
+fn assumed(runtime: RuntimeArg) -> Vec<&'static str> {
+    let mut v: BTreeSet<&'static str> = BTreeSet::from(["write"]);
     v.extend(profile::ALWAYS);
-    v
+    if runtime == RuntimeArg::Runc {
+        v.extend(GO_RUNTIME);
+    }
+    v.into_iter().collect()
+}
+
+/// The runtime the agent's containers run under (runc unless --runtime says otherwise).
+fn runtime_of(a: &RecordArgs) -> RuntimeArg {
+    a.runtime.unwrap_or(RuntimeArg::Runc)
 }
 
 fn listener_path(a: &RecordArgs) -> anyhow::Result<String> {
@@ -62,7 +96,7 @@ fn agent_profile(a: &RecordArgs) -> anyhow::Result<(Resolved, usize)> {
                     names.extend(t.entries().map(|(_, n)| n));
                 }
             }
-            for n in assumed() {
+            for n in assumed(runtime_of(a)) {
                 names.remove(n);
             }
             let rule = |names: Vec<String>, action| ResolvedRule {
@@ -86,7 +120,10 @@ fn agent_profile(a: &RecordArgs) -> anyhow::Result<(Resolved, usize)> {
                         Action::Notify,
                     ),
                     rule(
-                        assumed().iter().map(|s| s.to_string()).collect(),
+                        assumed(runtime_of(a))
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect(),
                         Action::Allow,
                     ),
                 ],
@@ -123,7 +160,7 @@ fn agent_profile(a: &RecordArgs) -> anyhow::Result<(Resolved, usize)> {
                     .names
                     .iter()
                     .cloned()
-                    .partition(|n| assumed().contains(&n.as_str()));
+                    .partition(|n| assumed(runtime_of(a)).contains(&n.as_str()));
                 for (names, action) in [(notified, Action::Notify), (kept, Action::Allow)] {
                     if !names.is_empty() {
                         rules.push(ResolvedRule {
@@ -157,10 +194,10 @@ fn print_profile(a: &RecordArgs) -> anyhow::Result<Outcome> {
     if !a.quiet {
         let arches: Vec<&str> = r.architectures.iter().map(|a| a.kernel_name()).collect();
         eprintln!(
-            "confine record: the agent profile notifies {notified} syscalls ({}) to {}; allowed unseen, and allowed as assumed in recorded profiles: {} (runc refuses to notify write; the others let a container exit if its agent stops)",
+            "confine record: the agent profile notifies {notified} syscalls ({}) to {}; allowed unseen, and as assumed in recorded profiles: {} (runc refuses to notify write; runc's Go runtime must not wait for an agent that has no listener yet; a container must be able to exit if its agent stops)",
             arches.join(", "),
             r.listener_path.as_deref().unwrap_or_default(),
-            assumed().join(", ")
+            assumed(runtime_of(a)).join(", ")
         );
     }
     Ok(Outcome::Code(0))
@@ -205,6 +242,7 @@ fn file_for(dir: &Path, name: &str, used: &mut HashMap<String, u32>) -> PathBuf 
 fn container_profile(
     rec: &Recorded,
     runtime: &[String],
+    assumed: &[&str],
     limit: usize,
 ) -> (Value, profile::Built, Vec<String>) {
     let mut names: BTreeSet<String> = runtime.iter().cloned().collect();
@@ -216,7 +254,7 @@ fn container_profile(
         .into_iter()
         .collect();
     names.extend(recorded_runtime.iter().cloned());
-    names.extend(assumed().iter().map(|s| s.to_string()));
+    names.extend(assumed.iter().map(|s| s.to_string()));
     let names: Vec<String> = names.into_iter().collect();
     let built = profile::build(rec, profile::Runtime::Listed(&names), limit);
     let mut doc = built.profile.clone();
@@ -235,7 +273,8 @@ fn finished(
     runtime: &[String],
     path: &Path,
 ) -> anyhow::Result<Value> {
-    let (doc, built, recorded_runtime) = container_profile(rec, runtime, a.arg_limit as usize);
+    let (doc, built, recorded_runtime) =
+        container_profile(rec, runtime, &assumed(runtime_of(a)), a.arg_limit as usize);
     output::write_atomic(path, &profile::render(&doc))?;
     let command: BTreeSet<&str> = rec
         .calls
@@ -251,7 +290,7 @@ fn finished(
         "syscalls": command.len(),
         "allowed": built.allowed.len(),
         "runtime_recorded": recorded_runtime,
-        "assumed": assumed(),
+        "assumed": assumed(runtime_of(a)),
         "widenings": built.widenings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         "notes": rec.notes,
         "duration_ms": rec.duration_ms,
@@ -273,7 +312,7 @@ fn serve(a: &RecordArgs) -> anyhow::Result<Outcome> {
         None => ArgSpec::default(),
         Some(list) => ArgSpec::parse(list)?,
     };
-    let runtime = runtime_list(a.runtime.unwrap_or(RuntimeArg::Runc)).unwrap_or_default();
+    let runtime = runtime_list(runtime_of(a)).unwrap_or_default();
     // before any thread: every thread started later has them blocked too
     let signals = confine_kernel::unix::signals_to_fd(&[libc::SIGTERM, libc::SIGINT])
         .context("taking SIGTERM and SIGINT")?;

@@ -1,0 +1,548 @@
+//! `confine record --agent` (issue 17) with the real runc (Debian's 1.1.5): busybox containers
+//! started with the agent profile are recorded; the recorded profile starts the same container
+//! with no agent, and one call taken out of it stops it. Every runc state lives in a private
+//! temporary directory (`runc --root`), removed afterwards; every run is bounded by a timeout.
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const CONFINE: &str = env!("CARGO_BIN_EXE_confine");
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A private runc state directory; every container left in it is deleted at the end.
+struct Runc {
+    tmp: tempfile::TempDir,
+}
+
+impl Runc {
+    fn new() -> Runc {
+        Runc {
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    fn state(&self) -> PathBuf {
+        self.path().join("state")
+    }
+
+    /// A bundle NAME whose rootfs is the static busybox, running `args` with `seccomp`.
+    fn bundle(&self, name: &str, args: &[&str], seccomp: &Value) -> PathBuf {
+        let b = self.path().join(name);
+        let bin = b.join("rootfs/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
+        for applet in ["sh", "echo", "uname", "mkdir", "sleep", "cat", "true"] {
+            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+        }
+        let o = Command::new("runc")
+            .arg("spec")
+            .current_dir(&b)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "runc spec: {}", text(&o.stderr));
+        let mut c: Value =
+            serde_json::from_slice(&std::fs::read(b.join("config.json")).unwrap()).unwrap();
+        c["process"]["terminal"] = json!(false);
+        c["process"]["args"] = json!(args);
+        c["root"]["readonly"] = json!(false);
+        c["linux"]["seccomp"] = seccomp.clone();
+        std::fs::write(b.join("config.json"), c.to_string()).unwrap();
+        b
+    }
+
+    fn run_cmd(&self, bundle: &Path, id: &str) -> Command {
+        let mut c = Command::new("timeout");
+        c.args(["-s", "KILL", "60", "runc", "--root"])
+            .arg(self.state())
+            .args(["run", "--bundle"])
+            .arg(bundle)
+            .arg(id)
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, bundle: &Path, id: &str) -> Output {
+        self.run_cmd(bundle, id).output().unwrap()
+    }
+}
+
+impl Drop for Runc {
+    fn drop(&mut self) {
+        if let Ok(entries) = std::fs::read_dir(self.state()) {
+            for e in entries.flatten() {
+                let _ = Command::new("runc")
+                    .arg("--root")
+                    .arg(self.state())
+                    .args(["delete", "-f"])
+                    .arg(e.file_name())
+                    .output();
+            }
+        }
+    }
+}
+
+/// A running agent.
+struct Agent {
+    child: Child,
+    socket: PathBuf,
+    out: PathBuf,
+    log: PathBuf,
+}
+
+impl Agent {
+    fn start(dir: &Path) -> Agent {
+        let socket = dir.join("agent.sock");
+        let out = dir.join("profiles");
+        std::fs::create_dir_all(&out).unwrap();
+        let log = dir.join("agent.log");
+        let child = Command::new(CONFINE)
+            .args(["record", "--json", "--agent"])
+            .arg(&socket)
+            .arg("-o")
+            .arg(&out)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        // (the log says so once it listens; a probe connection would be one more refused)
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("agent listening on")
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the agent did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Agent {
+            child,
+            socket,
+            out,
+            log,
+        }
+    }
+
+    /// The profile to start containers with.
+    fn profile(&self) -> Value {
+        let o = Command::new(CONFINE)
+            .args(["record", "-q", "--agent-profile", "--agent"])
+            .arg(&self.socket)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+
+    /// The JSON report of each container recorded so far.
+    fn reports(&self) -> Vec<Value> {
+        self.log()
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Wait until `n` containers are reported.
+    fn wait_for(&self, n: usize) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let r = self.reports();
+            if r.len() >= n {
+                return r;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{} of {n} containers reported:\n{}",
+                r.len(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then its exit status and log.
+    fn stop(mut self) -> (i32, String) {
+        let o = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the agent did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(!self.socket.exists(), "the socket was left behind");
+        (status.code().unwrap_or(-1), self.log())
+    }
+
+    fn recorded(&self, name: &str) -> Value {
+        serde_json::from_slice(&std::fs::read(self.out.join(format!("{name}.json"))).unwrap())
+            .unwrap()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn names(p: &Value, action: &str) -> Vec<String> {
+    p["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == action)
+        .flat_map(|r| r["names"].as_array().unwrap().iter())
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn without(p: &Value, name: &str) -> Value {
+    let mut p = p.clone();
+    for r in p["syscalls"].as_array_mut().unwrap() {
+        if let Some(n) = r["names"].as_array_mut() {
+            n.retain(|v| v != name);
+        }
+    }
+    p
+}
+
+const WORK: [&str; 3] = [
+    "/bin/sh",
+    "-c",
+    "echo hello; uname -s; mkdir /made && echo made",
+];
+
+/// The main evidence: recorded with the agent, started again without it, broken by one call
+/// fewer.
+#[test]
+fn a_container_recorded_by_the_agent_starts_under_its_profile_without_it() {
+    let runc = Runc::new();
+    let agent = Agent::start(runc.path());
+    let ap = agent.profile();
+    assert_eq!(ap["defaultAction"], "SCMP_ACT_ERRNO");
+    assert_eq!(ap["listenerPath"], agent.socket.to_str().unwrap());
+    assert!(names(&ap, "SCMP_ACT_ALLOW").contains(&"write".to_string()));
+    assert!(!names(&ap, "SCMP_ACT_NOTIFY").contains(&"write".to_string()));
+    assert!(names(&ap, "SCMP_ACT_NOTIFY").len() > 400);
+
+    let o = runc.run(&runc.bundle("rec", &WORK, &ap), "rec-1");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "hello\nLinux\nmade\n");
+    let reports = agent.wait_for(1);
+    let r = &reports[0];
+    assert_eq!(r["container"]["id"], "rec-1");
+    assert_eq!(r["complete"], true, "{r}");
+    assert!(r["assumed"].as_array().unwrap().contains(&json!("write")));
+    // runc's init made calls under the filter before its execve, and they were recorded
+    assert!(!r["runtime_recorded"].as_array().unwrap().is_empty(), "{r}");
+    let recorded = agent.recorded("rec-1");
+    let allowed = names(&recorded, "SCMP_ACT_ALLOW");
+    for n in ["uname", "execve", "write"] {
+        assert!(allowed.contains(&n.to_string()), "{n}: {allowed:?}");
+    }
+    assert!(
+        !allowed.contains(&"ptrace".to_string()) && !allowed.contains(&"mount".to_string()),
+        "{allowed:?}"
+    );
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
+
+    // the same container, no agent, the recorded profile
+    let o = runc.run(&runc.bundle("replay", &WORK, &recorded), "replay-1");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "hello\nLinux\nmade\n");
+
+    // one call the command needs taken out: it fails there
+    let mkdir = ["mkdir", "mkdirat"]
+        .into_iter()
+        .find(|n| allowed.contains(&n.to_string()))
+        .expect("mkdir or mkdirat recorded");
+    let o = runc.run(
+        &runc.bundle("broken", &WORK, &without(&recorded, mkdir)),
+        "broken-1",
+    );
+    assert!(!o.status.success());
+    assert_eq!(text(&o.stdout), "hello\nLinux\n");
+    assert!(
+        text(&o.stderr).contains("Operation not permitted"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+/// Two containers at the same time get separate profiles; clients that send garbage or a
+/// descriptor that is no listener are refused with the reason, and the recordings go on.
+#[test]
+fn two_containers_at_once_get_their_own_profiles_and_garbage_is_refused() {
+    let runc = Runc::new();
+    let agent = Agent::start(runc.path());
+    let ap = agent.profile();
+    // busybox's cat copies with sendfile
+    let a = runc.bundle("a", &["/bin/sh", "-c", "sleep 1; cat /proc/version"], &ap);
+    let b = runc.bundle("b", &["/bin/sh", "-c", "sleep 1; mkdir /m && echo m"], &ap);
+    let ca = runc
+        .run_cmd(&a, "ctr-a")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let cb = runc
+        .run_cmd(&b, "ctr-b")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // while both run: garbage, then a well-formed state with /dev/null as its descriptor
+    let mut g = UnixStream::connect(&agent.socket).unwrap();
+    g.write_all(b"{\"ociVersion\": 1.0.2, garbage").unwrap();
+    drop(g);
+    let f = UnixStream::connect(&agent.socket).unwrap();
+    send_with_fd(
+        &f,
+        br#"{"ociVersion":"1.0.2","fds":["seccompFd"],"pid":1,"metadata":"","state":{"ociVersion":"1.0.2","id":"fake","status":"creating","pid":1,"bundle":"/"}}"#,
+        std::fs::File::open("/dev/null").unwrap(),
+    );
+
+    let oa = ca.wait_with_output().unwrap();
+    let ob = cb.wait_with_output().unwrap();
+    assert!(text(&oa.stdout).starts_with("Linux version "));
+    assert_eq!(text(&ob.stdout), "m\n");
+    agent.wait_for(2);
+    let pa = agent.recorded("ctr-a");
+    let pb = agent.recorded("ctr-b");
+    let (na, nb) = (names(&pa, "SCMP_ACT_ALLOW"), names(&pb, "SCMP_ACT_ALLOW"));
+    assert!(
+        na.contains(&"sendfile".to_string()) && !nb.contains(&"sendfile".to_string()),
+        "{na:?}\n{nb:?}"
+    );
+    let mk = |n: &Vec<String>| n.iter().any(|s| s == "mkdir" || s == "mkdirat");
+    assert!(mk(&nb) && !mk(&na), "{na:?}\n{nb:?}");
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains("refused: the state is not JSON: ") && log.contains("at line 1 column"),
+        "{log}"
+    );
+    assert!(
+        log.contains("refused: \"seccompFd\": /dev/null is not a seccomp listener"),
+        "{log}"
+    );
+    assert!(
+        log.contains("2 profile(s) written (0 incomplete), 2 connection(s) refused"),
+        "{log}"
+    );
+}
+
+fn send_with_fd(sock: &UnixStream, data: &[u8], f: std::fs::File) {
+    use std::os::fd::{AsFd, AsRawFd};
+    let n = confine_kernel::unix::send_with_fds(sock.as_fd(), data, &[f.as_raw_fd()]).unwrap();
+    assert_eq!(n, data.len());
+}
+
+/// 20 containers at once, each its own complete profile.
+#[test]
+fn twenty_containers_at_once() {
+    let runc = Runc::new();
+    let agent = Agent::start(runc.path());
+    let ap = agent.profile();
+    let mut children = Vec::new();
+    for i in 0..20 {
+        let cmd = format!("sleep 0.5; echo c{i}");
+        let b = runc.bundle(&format!("b{i}"), &["/bin/sh", "-c", &cmd], &ap);
+        children.push(
+            runc.run_cmd(&b, &format!("many-{i}"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+    }
+    for (i, c) in children.into_iter().enumerate() {
+        let o = c.wait_with_output().unwrap();
+        assert_eq!(
+            text(&o.stdout),
+            format!("c{i}\n"),
+            "{}\n{}",
+            text(&o.stderr),
+            agent.log()
+        );
+    }
+    let reports = agent.wait_for(20);
+    assert!(reports.iter().all(|r| r["complete"] == true));
+    for i in 0..20 {
+        let p = agent.recorded(&format!("many-{i}"));
+        assert!(
+            names(&p, "SCMP_ACT_ALLOW").contains(&"nanosleep".to_string())
+                || names(&p, "SCMP_ACT_ALLOW").contains(&"clock_nanosleep".to_string())
+        );
+    }
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains("20 profile(s) written (0 incomplete)"),
+        "{log}"
+    );
+}
+
+/// A container killed while its calls wait for the agent, then one still running when the
+/// agent is stopped: the agent goes on after the first and marks the second incomplete, and
+/// that container can still exit.
+#[test]
+fn a_container_killed_mid_call_and_one_running_at_the_stop() {
+    let runc = Runc::new();
+    let agent = Agent::start(runc.path());
+    let ap = agent.profile();
+    let busy = runc.bundle(
+        "busy",
+        &[
+            "/bin/sh",
+            "-c",
+            "while :; do cat /proc/self/stat >/dev/null; done",
+        ],
+        &ap,
+    );
+    let c = runc.run_cmd(&busy, "busy-1").spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let o = Command::new("runc")
+        .arg("--root")
+        .arg(runc.state())
+        .args(["kill", "busy-1", "KILL"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = c.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    let r = agent.wait_for(1);
+    assert_eq!(r[0]["container"]["id"], "busy-1");
+    assert!(r[0]["events"].as_u64().unwrap() > 100, "{}", r[0]);
+
+    // the agent still records
+    let o = runc.run(&runc.bundle("after", &WORK, &ap), "after-1");
+    assert_eq!(text(&o.stdout), "hello\nLinux\nmade\n");
+    agent.wait_for(2);
+
+    let sleeper = runc.bundle("sleeper", &["/bin/sleep", "3"], &ap);
+    let c = runc.run_cmd(&sleeper, "sleeper-1").spawn().unwrap();
+    let start = Instant::now();
+    while agent.reports().len() < 2 || !agent.log().contains("sleeper-1 (pid") {
+        assert!(start.elapsed() < Duration::from_secs(20), "{}", agent.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let out = agent.out.clone();
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
+    let p: Value =
+        serde_json::from_slice(&std::fs::read(out.join("sleeper-1.json")).unwrap()).unwrap();
+    let comment = p["syscalls"][0]["comment"].as_str().unwrap();
+    assert!(
+        comment
+            .starts_with("INCOMPLETE recording by confine record --agent: the agent was stopped"),
+        "{comment}"
+    );
+    // it ends (exit_group is allowed unseen), well within runc's 60 s timeout
+    let status = c.wait_with_output().unwrap().status;
+    assert!(status.code().is_some(), "{status:?}");
+    assert!(start.elapsed() < Duration::from_secs(30));
+}
+
+/// Usage errors are located and exit 2 or 125 before anything listens.
+#[test]
+fn bad_agent_arguments_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(CONFINE)
+        .args(["record", "--agent", "relative.sock", "-o"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        text(&o.stderr).contains("must be an absolute path"),
+        "{}",
+        text(&o.stderr)
+    );
+    let sock = dir.path().join("a.sock");
+    let o = Command::new(CONFINE)
+        .args(["record", "--agent"])
+        .arg(&sock)
+        .arg("-o")
+        .arg(dir.path().join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(text(&o.stderr).contains("missing"), "{}", text(&o.stderr));
+    // a file in the socket's place is not replaced
+    std::fs::write(&sock, "x").unwrap();
+    let o = Command::new(CONFINE)
+        .args(["record", "--agent"])
+        .arg(&sock)
+        .arg("-o")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        text(&o.stderr).contains("exists and is not a socket"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&sock).unwrap(), "x");
+    // a base that allows by default would let calls run unseen
+    let base = dir.path().join("allow.json");
+    std::fs::write(&base, r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_ERRNO"}]}"#).unwrap();
+    let o = Command::new(CONFINE)
+        .args([
+            "record",
+            "--agent",
+            "/run/x.sock",
+            "--agent-profile",
+            "--base",
+        ])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        text(&o.stderr).contains("would run unseen by the agent"),
+        "{}",
+        text(&o.stderr)
+    );
+    // a command is not taken with --agent (a usage error: 125, as docker run's)
+    let o = Command::new(CONFINE)
+        .args(["record", "--agent", "/run/x.sock", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        text(&o.stderr).contains("cannot be used with"),
+        "{}",
+        text(&o.stderr)
+    );
+}
