@@ -38,6 +38,13 @@ impl Runc {
 
     /// A bundle NAME whose rootfs is the static busybox, running `args` with `seccomp`.
     fn bundle(&self, name: &str, args: &[&str], seccomp: &Value) -> PathBuf {
+        self.bundle_as(name, args, seccomp, true)
+    }
+
+    /// As [`Runc::bundle`]; `nnp` false: as `docker run` starts it, no_new_privs off and
+    /// Docker's 14 default capabilities (moby oci/caps/defaults.go), so runc installs the
+    /// filter before it changes ids and capabilities (more of its calls under the filter).
+    fn bundle_as(&self, name: &str, args: &[&str], seccomp: &Value, nnp: bool) -> PathBuf {
         let b = self.path().join(name);
         let bin = b.join("rootfs/bin");
         std::fs::create_dir_all(&bin).unwrap();
@@ -57,6 +64,39 @@ impl Runc {
         c["process"]["args"] = json!(args);
         c["root"]["readonly"] = json!(false);
         c["linux"]["seccomp"] = seccomp.clone();
+        if !nnp {
+            c["process"]["noNewPrivileges"] = json!(false);
+            let caps: Vec<String> = [
+                "CHOWN",
+                "DAC_OVERRIDE",
+                "FSETID",
+                "FOWNER",
+                "MKNOD",
+                "NET_RAW",
+                "SETGID",
+                "SETUID",
+                "SETFCAP",
+                "SETPCAP",
+                "NET_BIND_SERVICE",
+                "SYS_CHROOT",
+                "KILL",
+                "AUDIT_WRITE",
+            ]
+            .iter()
+            .map(|c| format!("CAP_{c}"))
+            .collect();
+            for set in ["bounding", "effective", "permitted"] {
+                c["process"]["capabilities"][set] = json!(caps);
+            }
+            c["process"]["capabilities"]
+                .as_object_mut()
+                .unwrap()
+                .remove("ambient");
+            c["process"]["capabilities"]
+                .as_object_mut()
+                .unwrap()
+                .remove("inheritable");
+        }
         std::fs::write(b.join("config.json"), c.to_string()).unwrap();
         b
     }
@@ -241,61 +281,89 @@ const WORK: [&str; 3] = [
 ];
 
 /// The main evidence: recorded with the agent, started again without it, broken by one call
-/// fewer.
+/// fewer; as runc's spec starts it (no_new_privs) and as Docker does (no no_new_privs, its
+/// capabilities). Every call runc's init made under the filter is one the measured list
+/// (crates/record/data/runtime-runc.txt) or the assumed ones name.
 #[test]
 fn a_container_recorded_by_the_agent_starts_under_its_profile_without_it() {
-    let runc = Runc::new();
-    let agent = Agent::start(runc.path());
-    let ap = agent.profile();
-    assert_eq!(ap["defaultAction"], "SCMP_ACT_ERRNO");
-    assert_eq!(ap["listenerPath"], agent.socket.to_str().unwrap());
-    assert!(names(&ap, "SCMP_ACT_ALLOW").contains(&"write".to_string()));
-    assert!(!names(&ap, "SCMP_ACT_NOTIFY").contains(&"write".to_string()));
-    assert!(names(&ap, "SCMP_ACT_NOTIFY").len() > 400);
+    let measured: Vec<&str> = include_str!("../../record/data/runtime-runc.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    for nnp in [true, false] {
+        let runc = Runc::new();
+        let agent = Agent::start(runc.path());
+        let ap = agent.profile();
+        assert_eq!(ap["defaultAction"], "SCMP_ACT_ERRNO");
+        assert_eq!(ap["listenerPath"], agent.socket.to_str().unwrap());
+        assert!(names(&ap, "SCMP_ACT_ALLOW").contains(&"write".to_string()));
+        assert!(!names(&ap, "SCMP_ACT_NOTIFY").contains(&"write".to_string()));
+        assert!(names(&ap, "SCMP_ACT_NOTIFY").len() > 400);
 
-    let o = runc.run(&runc.bundle("rec", &WORK, &ap), "rec-1");
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(text(&o.stdout), "hello\nLinux\nmade\n");
-    let reports = agent.wait_for(1);
-    let r = &reports[0];
-    assert_eq!(r["container"]["id"], "rec-1");
-    assert_eq!(r["complete"], true, "{r}");
-    assert!(r["assumed"].as_array().unwrap().contains(&json!("write")));
-    // runc's init made calls under the filter before its execve, and they were recorded
-    assert!(!r["runtime_recorded"].as_array().unwrap().is_empty(), "{r}");
-    let recorded = agent.recorded("rec-1");
-    let allowed = names(&recorded, "SCMP_ACT_ALLOW");
-    for n in ["uname", "execve", "write"] {
-        assert!(allowed.contains(&n.to_string()), "{n}: {allowed:?}");
+        let o = runc.run(&runc.bundle_as("rec", &WORK, &ap, nnp), "rec-1");
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "hello\nLinux\nmade\n");
+        let reports = agent.wait_for(1);
+        let r = &reports[0];
+        assert_eq!(r["container"]["id"], "rec-1");
+        assert_eq!(r["complete"], true, "{r}");
+        let assumed: Vec<&str> = r["assumed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(assumed.contains(&"write"));
+        // runc's init made calls under the filter before its execve, and they were recorded
+        let runtime = r["runtime_recorded"].as_array().unwrap();
+        assert!(!runtime.is_empty(), "{r}");
+        for c in runtime {
+            let c = c.as_str().unwrap();
+            assert!(
+                measured.contains(&c) || assumed.contains(&c),
+                "runc's init called {c}, which neither the measured list nor the assumed calls name"
+            );
+        }
+        if !nnp {
+            // the filter comes before the ids and capabilities change
+            for c in ["capset", "setuid"] {
+                assert!(runtime.contains(&json!(c)), "{c}: {runtime:?}");
+            }
+        }
+        let recorded = agent.recorded("rec-1");
+        let allowed = names(&recorded, "SCMP_ACT_ALLOW");
+        for n in ["uname", "execve", "write"] {
+            assert!(allowed.contains(&n.to_string()), "{n}: {allowed:?}");
+        }
+        assert!(
+            !allowed.contains(&"ptrace".to_string()) && !allowed.contains(&"mount".to_string()),
+            "{allowed:?}"
+        );
+        let (code, log) = agent.stop();
+        assert_eq!(code, 0, "{log}");
+
+        // the same container, no agent, the recorded profile
+        let o = runc.run(&runc.bundle_as("replay", &WORK, &recorded, nnp), "replay-1");
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "hello\nLinux\nmade\n");
+
+        // one call the command needs taken out: it fails there
+        let mkdir = ["mkdir", "mkdirat"]
+            .into_iter()
+            .find(|n| allowed.contains(&n.to_string()))
+            .expect("mkdir or mkdirat recorded");
+        let o = runc.run(
+            &runc.bundle_as("broken", &WORK, &without(&recorded, mkdir), nnp),
+            "broken-1",
+        );
+        assert!(!o.status.success());
+        assert_eq!(text(&o.stdout), "hello\nLinux\n");
+        assert!(
+            text(&o.stderr).contains("Operation not permitted"),
+            "{}",
+            text(&o.stderr)
+        );
     }
-    assert!(
-        !allowed.contains(&"ptrace".to_string()) && !allowed.contains(&"mount".to_string()),
-        "{allowed:?}"
-    );
-    let (code, log) = agent.stop();
-    assert_eq!(code, 0, "{log}");
-
-    // the same container, no agent, the recorded profile
-    let o = runc.run(&runc.bundle("replay", &WORK, &recorded), "replay-1");
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(text(&o.stdout), "hello\nLinux\nmade\n");
-
-    // one call the command needs taken out: it fails there
-    let mkdir = ["mkdir", "mkdirat"]
-        .into_iter()
-        .find(|n| allowed.contains(&n.to_string()))
-        .expect("mkdir or mkdirat recorded");
-    let o = runc.run(
-        &runc.bundle("broken", &WORK, &without(&recorded, mkdir)),
-        "broken-1",
-    );
-    assert!(!o.status.success());
-    assert_eq!(text(&o.stdout), "hello\nLinux\n");
-    assert!(
-        text(&o.stderr).contains("Operation not permitted"),
-        "{}",
-        text(&o.stderr)
-    );
 }
 
 /// Two containers at the same time get separate profiles; clients that send garbage or a
