@@ -614,3 +614,97 @@ fn bad_agent_arguments_are_refused() {
         text(&o.stderr)
     );
 }
+
+/// crun (Podman's runtime) hands its containers to the agent the same way; with `--runtime
+/// crun` nothing of runc's Go runtime is assumed, and the recorded profile starts the
+/// container under crun with no agent.
+#[test]
+fn crun_hands_its_containers_to_the_agent_too() {
+    let runc = Runc::new();
+    let dir = runc.path().join("agent");
+    std::fs::create_dir(&dir).unwrap();
+    let socket = dir.join("agent.sock");
+    let out = dir.join("profiles");
+    std::fs::create_dir(&out).unwrap();
+    let log = dir.join("agent.log");
+    let child = Command::new(CONFINE)
+        .args(["record", "--json", "--runtime", "crun", "--agent"])
+        .arg(&socket)
+        .arg("-o")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let agent = Agent {
+        child,
+        socket,
+        out,
+        log,
+    };
+    let start = Instant::now();
+    while !agent.log().contains("agent listening on") {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = Command::new(CONFINE)
+        .args([
+            "record",
+            "-q",
+            "--runtime",
+            "crun",
+            "--agent-profile",
+            "--agent",
+        ])
+        .arg(&agent.socket)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let ap: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // crun is C: no Go runtime to keep from waiting
+    assert!(names(&ap, "SCMP_ACT_NOTIFY").contains(&"futex".to_string()));
+    let crun = |bundle: &Path, id: &str| {
+        // crun 1.8 refuses a hybrid cgroup host whose v2 hierarchy has controllers: it runs
+        // without a cgroup manager, in a private mount namespace where a tmpfs hides the v2
+        // hierarchy (the host is not changed; no caller data goes into the script text)
+        Command::new("timeout")
+            .args([
+                "-s",
+                "KILL",
+                "60",
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+            ])
+            .args([
+                "sh",
+                "-c",
+                "mount -t tmpfs none /sys/fs/cgroup/unified 2>/dev/null; exec \"$@\"",
+                "sh",
+            ])
+            .args(["crun", "--cgroup-manager=disabled", "--root"])
+            .arg(runc.path().join("crun-state"))
+            .args(["run", "--bundle"])
+            .arg(bundle)
+            .arg(id)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let o = crun(&runc.bundle("c", &WORK, &ap), "crun-1");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "hello\nLinux\nmade\n");
+    let r = agent.wait_for(1);
+    assert_eq!(r[0]["complete"], true, "{}", r[0]);
+    assert!(!r[0]["assumed"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("futex")));
+    let recorded = agent.recorded("crun-1");
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
+    let o = crun(&runc.bundle("c2", &WORK, &recorded), "crun-2");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "hello\nLinux\nmade\n");
+}
