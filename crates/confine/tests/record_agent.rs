@@ -412,6 +412,19 @@ fn two_containers_at_once_get_their_own_profiles_and_garbage_is_refused() {
     );
     let mk = |n: &Vec<String>| n.iter().any(|s| s == "mkdir" || s == "mkdirat");
     assert!(mk(&nb) && !mk(&na), "{na:?}\n{nb:?}");
+    // two recordings of the same image join with `confine seccomp merge`
+    let merged = runc.path().join("merged.json");
+    let o = Command::new(CONFINE)
+        .args(["seccomp", "merge", "-o"])
+        .arg(&merged)
+        .arg(agent.out.join("ctr-a.json"))
+        .arg(agent.out.join("ctr-b.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let m: Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
+    let nm = names(&m, "SCMP_ACT_ALLOW");
+    assert!(nm.contains(&"sendfile".to_string()) && mk(&nm), "{nm:?}");
     let (code, log) = agent.stop();
     assert_eq!(code, 0, "{log}");
     assert!(
