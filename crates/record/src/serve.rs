@@ -34,6 +34,9 @@ pub(crate) struct Recorder {
     tgids: HashMap<u32, u32>,
     start: Instant,
     live: bool,
+    /// The command's paths are the recorder's (false for containers: their paths are in
+    /// their own mount namespace, and their no_new_privs is the runtime's business).
+    host_paths: bool,
     last_tick: Instant,
     last_events: u64,
     trace_failed: Option<String>,
@@ -52,6 +55,7 @@ impl Recorder {
             tgids: HashMap::new(),
             start: now,
             live: false,
+            host_paths: false,
             last_tick: now,
             last_events: 0,
             trace_failed: None,
@@ -116,7 +120,7 @@ impl Recorder {
             Some("seccomp") if e.args[0] == SET_MODE_FILTER && e.args[1] & FLAG_NEW_LISTENER != 0 => {
                 "the command installed a seccomp filter with its own listener: it got EBUSY, since a chain of filters has one listener and the recording holds it; unrecorded, it would have succeeded".to_string()
             }
-            Some("execve") => {
+            Some("execve") if self.host_paths => {
                 use std::os::unix::fs::PermissionsExt;
                 let Some(path) = caller.read_string(e.args[0], 4096) else {
                     return;
@@ -203,6 +207,7 @@ pub fn serve(sock: OwnedFd, mut result: File, o: Options) -> i32 {
                     tgids: HashMap::new(),
                     start: started,
                     live: o.live,
+                    host_paths: true,
                     last_tick: started,
                     last_events: 0,
                     trace_failed: None,
