@@ -67,6 +67,20 @@ pub enum RuntimeArg {
     None,
 }
 
+/// `confine record --mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Seccomp user notification: unprivileged, every call with its arguments, paths and
+    /// ports (a few microseconds per call)
+    Notify,
+    /// An eBPF program counting the calls of the command's cgroup: root only, counts only,
+    /// near-zero overhead
+    Ebpf,
+    /// eBPF when it can be used (root, the program loads, no notify-only option), notify
+    /// otherwise
+    Auto,
+}
+
 /// `confine record`
 #[derive(Debug, Args)]
 pub struct RecordArgs {
@@ -88,6 +102,9 @@ pub struct RecordArgs {
     /// execve
     #[arg(long, value_name = "RUNTIME", value_enum, default_value_t = RuntimeArg::Confine)]
     pub runtime: RuntimeArg,
+    /// How calls are seen
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = ModeArg::Notify)]
+    pub mode: ModeArg,
     /// Write every event as JSON Lines (pid, tid, ABI, number, name, arguments, time)
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,

@@ -182,7 +182,12 @@ pub struct LoadError {
 ///
 /// # References
 /// * bpf(2) `BPF_PROG_LOAD`; Documentation/bpf/verifier.rst
-pub fn prog_load(kind: u32, insns: &[u8], license: &CStr, name: &str) -> Result<OwnedFd, LoadError> {
+pub fn prog_load(
+    kind: u32,
+    insns: &[u8],
+    license: &CStr,
+    name: &str,
+) -> Result<OwnedFd, LoadError> {
     if insns.is_empty() || insns.len() % 8 != 0 {
         return Err(LoadError {
             source: io::Error::from(io::ErrorKind::InvalidInput),
@@ -352,7 +357,10 @@ mod tests {
         assert_eq!(info.name, "confine_t_load");
         let link = raw_tracepoint_open(c"sys_enter", p.as_fd()).unwrap();
         assert!(loaded_programs().unwrap().iter().any(|i| i.id == info.id));
-        assert_eq!(prog_info(prog_fd_by_id(info.id).unwrap().as_fd()).unwrap(), info);
+        assert_eq!(
+            prog_info(prog_fd_by_id(info.id).unwrap().as_fd()).unwrap(),
+            info
+        );
         assert!(raw_tracepoint_open(c"no_such_tracepoint_here", p.as_fd()).is_err());
         drop(link);
         drop(p);
@@ -370,7 +378,8 @@ mod tests {
             return;
         }
         // exit without setting r0
-        let e = prog_load(PROG_RAW_TRACEPOINT, &RETURN_0[8..], c"GPL", "confine_t_bad").unwrap_err();
+        let e =
+            prog_load(PROG_RAW_TRACEPOINT, &RETURN_0[8..], c"GPL", "confine_t_bad").unwrap_err();
         assert_eq!(e.source.raw_os_error(), Some(libc::EACCES));
         assert!(e.log.contains("R0 !read_ok"), "{}", e.log);
         assert!(prog_load(PROG_RAW_TRACEPOINT, &RETURN_0[..5], c"GPL", "x").is_err());

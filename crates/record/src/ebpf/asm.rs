@@ -90,7 +90,16 @@ fn insn(code: u8, dst: Reg, src: Reg, off: i16, imm: i32) -> [u8; 8] {
     debug_assert!(dst.0 <= 10 && src.0 <= 10);
     let o = off.to_le_bytes();
     let i = imm.to_le_bytes();
-    [code, dst.0 | (src.0 << 4), o[0], o[1], i[0], i[1], i[2], i[3]]
+    [
+        code,
+        dst.0 | (src.0 << 4),
+        o[0],
+        o[1],
+        i[0],
+        i[1],
+        i[2],
+        i[3],
+    ]
 }
 
 /// Why a program could not be assembled.
@@ -222,8 +231,7 @@ impl Asm {
     /// `if dst cond src goto l`.
     pub fn jmp_reg(&mut self, cond: Cond, dst: Reg, src: Reg, l: Label) -> &mut Asm {
         self.fixups.push((self.insns.len(), l));
-        self.insns
-            .push(insn(JMP | cond as u8 | X, dst, src, 0, 0));
+        self.insns.push(insn(JMP | cond as u8 | X, dst, src, 0, 0));
         self
     }
 
@@ -267,50 +275,86 @@ mod tests {
             [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]
         );
         // BPF_MOV64_REG(R6, R1)
-        assert_eq!(one(|a| {
-            a.mov(R6, R1);
-        }), [0xbf, 0x16, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            one(|a| {
+                a.mov(R6, R1);
+            }),
+            [0xbf, 0x16, 0, 0, 0, 0, 0, 0]
+        );
         // BPF_LDX_MEM(BPF_DW, R7, R6, 8)
-        assert_eq!(one(|a| {
-            a.ldx_dw(R7, R6, 8);
-        }), [0x79, 0x67, 8, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            one(|a| {
+                a.ldx_dw(R7, R6, 8);
+            }),
+            [0x79, 0x67, 8, 0, 0, 0, 0, 0]
+        );
         // BPF_LDX_MEM(BPF_W, R1, R10, -8)
-        assert_eq!(one(|a| {
-            a.ldx_w(R1, R10, -8);
-        }), [0x61, 0xa1, 0xf8, 0xff, 0, 0, 0, 0]);
+        assert_eq!(
+            one(|a| {
+                a.ldx_w(R1, R10, -8);
+            }),
+            [0x61, 0xa1, 0xf8, 0xff, 0, 0, 0, 0]
+        );
         // BPF_STX_MEM(BPF_DW, R10, R7, -16)
-        assert_eq!(one(|a| {
-            a.stx_dw(R10, -16, R7);
-        }), [0x7b, 0x7a, 0xf0, 0xff, 0, 0, 0, 0]);
+        assert_eq!(
+            one(|a| {
+                a.stx_dw(R10, -16, R7);
+            }),
+            [0x7b, 0x7a, 0xf0, 0xff, 0, 0, 0, 0]
+        );
         // BPF_ST_MEM(BPF_DW, R10, -24, 1); BPF_ST_MEM(BPF_W, R10, -4, 7)
-        assert_eq!(one(|a| {
-            a.st_dw(R10, -24, 1);
-        }), [0x7a, 0x0a, 0xe8, 0xff, 1, 0, 0, 0]);
-        assert_eq!(one(|a| {
-            a.st_w(R10, -4, 7);
-        }), [0x62, 0x0a, 0xfc, 0xff, 7, 0, 0, 0]);
+        assert_eq!(
+            one(|a| {
+                a.st_dw(R10, -24, 1);
+            }),
+            [0x7a, 0x0a, 0xe8, 0xff, 1, 0, 0, 0]
+        );
+        assert_eq!(
+            one(|a| {
+                a.st_w(R10, -4, 7);
+            }),
+            [0x62, 0x0a, 0xfc, 0xff, 7, 0, 0, 0]
+        );
         // BPF_ATOMIC_OP(BPF_DW, BPF_ADD, R0, R1, 0)
-        assert_eq!(one(|a| {
-            a.atomic_add_dw(R0, 0, R1);
-        }), [0xdb, 0x10, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            one(|a| {
+                a.atomic_add_dw(R0, 0, R1);
+            }),
+            [0xdb, 0x10, 0, 0, 0, 0, 0, 0]
+        );
         // BPF_ALU64_IMM(BPF_AND, R1, 2), BPF_ALU64_IMM(BPF_LSH, R1, 31),
         // BPF_ALU64_REG(BPF_OR, R7, R1), BPF_ALU64_IMM(BPF_ADD, R2, -16)
-        assert_eq!(one(|a| {
-            a.alu_imm(Alu::And, R1, 2);
-        }), [0x57, 1, 0, 0, 2, 0, 0, 0]);
-        assert_eq!(one(|a| {
-            a.alu_imm(Alu::Lsh, R1, 31);
-        }), [0x67, 1, 0, 0, 31, 0, 0, 0]);
-        assert_eq!(one(|a| {
-            a.alu_reg(Alu::Or, R7, R1);
-        }), [0x4f, 0x17, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(one(|a| {
-            a.alu_imm(Alu::Add, R2, -16);
-        }), [0x07, 2, 0, 0, 0xf0, 0xff, 0xff, 0xff]);
+        assert_eq!(
+            one(|a| {
+                a.alu_imm(Alu::And, R1, 2);
+            }),
+            [0x57, 1, 0, 0, 2, 0, 0, 0]
+        );
+        assert_eq!(
+            one(|a| {
+                a.alu_imm(Alu::Lsh, R1, 31);
+            }),
+            [0x67, 1, 0, 0, 31, 0, 0, 0]
+        );
+        assert_eq!(
+            one(|a| {
+                a.alu_reg(Alu::Or, R7, R1);
+            }),
+            [0x4f, 0x17, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(
+            one(|a| {
+                a.alu_imm(Alu::Add, R2, -16);
+            }),
+            [0x07, 2, 0, 0, 0xf0, 0xff, 0xff, 0xff]
+        );
         // BPF_EMIT_CALL(80)
-        assert_eq!(one(|a| {
-            a.call(80);
-        }), [0x85, 0, 0, 0, 80, 0, 0, 0]);
+        assert_eq!(
+            one(|a| {
+                a.call(80);
+            }),
+            [0x85, 0, 0, 0, 80, 0, 0, 0]
+        );
         // BPF_LD_IMM64(R1, 0x1122334455667788): low half first
         assert_eq!(
             one(|a| {

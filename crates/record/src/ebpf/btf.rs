@@ -156,7 +156,9 @@ impl Btf {
         let type_data = section(type_off, type_len, "type")?;
         let strings = section(str_off, str_len, "string")?.to_vec();
         if strings.first() != Some(&0) {
-            return Err(bad("the string section does not start with an empty string"));
+            return Err(bad(
+                "the string section does not start with an empty string",
+            ));
         }
         let mut types = vec![None];
         let mut r = Reader {
@@ -317,7 +319,13 @@ mod tests {
         let status = b.int_member("thread_info", "status", 4).unwrap();
         // x86_64 since 5.x: flags (u64), syscall_work (u64), status (u32)
         #[cfg(target_arch = "x86_64")]
-        assert_eq!(status, Member { offset: 16, size: 4 });
+        assert_eq!(
+            status,
+            Member {
+                offset: 16,
+                size: 4
+            }
+        );
         // CONFIG_THREAD_INFO_IN_TASK: thread_info is task_struct's first member
         let ti = b.member("task_struct", "thread_info").unwrap();
         assert_eq!(ti.offset, 0);
@@ -369,7 +377,10 @@ mod tests {
     fn a_small_file_parses_and_a_damaged_one_is_refused() {
         let b = Btf::parse(&tiny()).unwrap();
         assert_eq!(b.len(), 2);
-        assert_eq!(b.int_member("s", "m", 4).unwrap(), Member { offset: 4, size: 4 });
+        assert_eq!(
+            b.int_member("s", "m", 4).unwrap(),
+            Member { offset: 4, size: 4 }
+        );
         assert!(b.int_member("s", "m", 8).is_err());
         // every truncation is an error, none a panic
         let full = tiny();

@@ -40,8 +40,10 @@ fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 4 <= b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 4 <= b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
             i += 4;
         } else {
@@ -92,16 +94,14 @@ impl Cgroup {
     /// A new cgroup under the cgroup2 mount `root`, after removing stale ones there.
     pub fn create(root: &Path) -> io::Result<Cgroup> {
         sweep(root);
-        let dir = root.join(format!(
-            "{PREFIX}{}-{:016x}",
-            std::process::id(),
-            random()?
-        ));
+        let dir = root.join(format!("{PREFIX}{}-{:016x}", std::process::id(), random()?));
         std::fs::create_dir(&dir)?;
         let made = (|| {
             // std opens with O_CLOEXEC: the command's process writes to it before its execve,
             // and the command does not keep it
-            let procs = OpenOptions::new().write(true).open(dir.join("cgroup.procs"))?;
+            let procs = OpenOptions::new()
+                .write(true)
+                .open(dir.join("cgroup.procs"))?;
             // the cgroup's id (bpf_get_current_cgroup_id) is its kernfs node id, which is the
             // directory's inode number on 64-bit kernels (kernfs_id_ino)
             let id = std::fs::metadata(&dir)?.ino();
@@ -194,7 +194,10 @@ mod tests {
         assert_eq!(cg.id(), std::fs::metadata(cg.dir()).unwrap().ino());
         assert!(!cg.populated().unwrap());
         // a process in it: populated, killed by remove, and the directory gone
-        let mut child = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
         (&*cg.procs())
             .write_all(child.id().to_string().as_bytes())
             .unwrap();
@@ -208,6 +211,9 @@ mod tests {
     }
 
     fn is_root() -> bool {
-        std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1) == 0
+        std::fs::metadata("/proc/self")
+            .map(|m| m.uid())
+            .unwrap_or(1)
+            == 0
     }
 }

@@ -59,7 +59,9 @@ pub enum Refusal {
     #[error("cannot find where the kernel keeps TS_COMPAT (without it i386 calls would be mislabelled): {0}")]
     Btf(#[from] btf::BtfError),
     /// No cgroup2 mount.
-    #[error("no cgroup2 hierarchy is mounted (the recording's processes are told by their cgroup)")]
+    #[error(
+        "no cgroup2 hierarchy is mounted (the recording's processes are told by their cgroup)"
+    )]
     NoCgroup2,
     /// A kernel operation failed.
     #[error("{what}: {source}")]
@@ -105,7 +107,9 @@ pub fn layout() -> Result<Layout, Refusal> {
 /// The program: count the call in `counts` when the caller is in cgroup `cgroup_id`.
 fn program(cgroup_id: u64, layout: Layout, counts: i32, errors: i32) -> Result<Vec<u8>, Refusal> {
     let status = i32::try_from(layout.status).map_err(|_| {
-        Refusal::Btf(btf::BtfError::Malformed("thread_info.status is out of reach".into()))
+        Refusal::Btf(btf::BtfError::Malformed(
+            "thread_info.status is out of reach".into(),
+        ))
     })?;
     let mut a = Asm::new();
     let out = a.label();
@@ -282,6 +286,26 @@ pub fn distinct(map: BorrowedFd<'_>) -> usize {
     read_counts(map).map_or(0, |v| v.len())
 }
 
+/// The live line's process: every quarter second, the number of distinct calls in the counts
+/// map on standard error, until `end` (a pipe's read end) is closed or written to. Returns
+/// its exit status.
+pub fn live(map: OwnedFd, end: OwnedFd) -> i32 {
+    use std::os::fd::AsRawFd;
+    loop {
+        match confine_kernel::notify::poll_one(end.as_raw_fd(), 250) {
+            Ok(None) => eprint!(
+                "\r\x1b[Kconfine record: {} syscalls (ebpf)",
+                distinct(map.as_fd())
+            ),
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+            _ => {
+                eprint!("\r\x1b[K");
+                return 0;
+            }
+        }
+    }
+}
+
 /// The event of a counted key: i386 for a compat call, x86_64's audit value otherwise (with
 /// the x32 bit kept in the number, as `seccomp_data` gives it).
 pub fn event_of(compat: bool, nr: u32) -> Event {
@@ -315,7 +339,10 @@ mod tests {
 
     fn root() -> bool {
         use std::os::unix::fs::MetadataExt;
-        let r = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1) == 0;
+        let r = std::fs::metadata("/proc/self")
+            .map(|m| m.uid())
+            .unwrap_or(1)
+            == 0;
         if !r || !Path::new(btf::VMLINUX).exists() {
             eprintln!("skipped: needs root and BTF");
             return false;
@@ -342,7 +369,10 @@ mod tests {
         let st = std::process::Command::new("/bin/true").status().unwrap();
         assert!(st.success());
         assert!(c.counts().unwrap().is_empty());
-        let mut child = std::process::Command::new("sleep").arg("0.2").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("0.2")
+            .spawn()
+            .unwrap();
         use std::io::Write;
         (&*cg.procs())
             .write_all(child.id().to_string().as_bytes())
@@ -351,7 +381,12 @@ mod tests {
         c.detach();
         let counts = c.counts().unwrap();
         // exit_group (231) on x86_64, at least
-        assert!(counts.iter().any(|&(compat, nr, n)| !compat && nr == 231 && n == 1), "{counts:?}");
+        assert!(
+            counts
+                .iter()
+                .any(|&(compat, nr, n)| !compat && nr == 231 && n == 1),
+            "{counts:?}"
+        );
         assert_eq!(c.losses().unwrap(), Losses::default());
         cg.remove(std::time::Duration::from_secs(5)).unwrap();
     }

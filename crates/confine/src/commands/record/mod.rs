@@ -20,6 +20,7 @@ use std::io::{IsTerminal, Read};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
+mod ebpf;
 mod summary;
 
 fn runtime_list(r: RuntimeArg) -> Option<Vec<String>> {
@@ -81,6 +82,9 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
             .is_some_and(|s| s.starts_with("seccomp=") || s.starts_with("seccomp:"))
     }) {
         bail!("--security-opt seccomp= cannot be given to record: the recording takes the profile's place");
+    }
+    if let Some(layout) = ebpf::choose(&a)? {
+        return ebpf::run(a, layout);
     }
     let spec = match &a.args {
         None => ArgSpec::default(),
@@ -153,6 +157,16 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
             "the command was killed by signal {s}: paths it did not reach are missing"
         ));
     }
+    conclude(&a, rec, ended, runtime)
+}
+
+/// The profile, policy, verification and summary of a recording (either mode).
+fn conclude(
+    a: &RecordArgs,
+    mut rec: Recorded,
+    ended: Ended,
+    runtime: Option<Vec<String>>,
+) -> anyhow::Result<Outcome> {
     let known = confine_runtime::seccomp::calls_after_install(true);
     let rt = match &runtime {
         None => profile::Runtime::Confine(known),

@@ -3,7 +3,7 @@
 use confine_cli::RecordArgs;
 use confine_profile::{builtin, Action, Host};
 use confine_record::profile::Built;
-use confine_record::recording::Recorded;
+use confine_record::recording::{Mode, Recorded};
 use confine_runtime::{Ended, Note};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -78,6 +78,8 @@ impl Summary {
             .count();
         let runtime: Vec<String> = rec.runtime.iter().map(|s| s.call.label()).collect();
         let json = json!({
+            "mode": rec.mode.name(),
+            "arguments_recorded": rec.mode == Mode::Notify,
             "complete": rec.incomplete.is_none(),
             "incomplete": rec.incomplete,
             "command": describe(ended),
@@ -109,6 +111,9 @@ impl Summary {
             abis.join(", "),
             describe(ended)
         ));
+        if rec.mode == Mode::Ebpf {
+            t.push_str("  mode ebpf: calls counted by an eBPF program; arguments, paths and ports are not recorded\n");
+        }
         if let Some(why) = &rec.incomplete {
             t.push_str(&format!("  INCOMPLETE: {why}\n"));
         }
