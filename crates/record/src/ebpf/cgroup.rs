@@ -198,7 +198,7 @@ mod tests {
             .arg("60")
             .spawn()
             .unwrap();
-        (&*cg.procs())
+        cg.procs()
             .write_all(child.id().to_string().as_bytes())
             .unwrap();
         assert!(cg.populated().unwrap());

@@ -374,7 +374,7 @@ mod tests {
             .spawn()
             .unwrap();
         use std::io::Write;
-        (&*cg.procs())
+        cg.procs()
             .write_all(child.id().to_string().as_bytes())
             .unwrap();
         child.wait().unwrap();

@@ -211,7 +211,7 @@ fn conclude(
         output::write_atomic(p, &yaml)?;
     }
     let verified = if a.verify {
-        Some(summary::verify(&a, &doc, &ended)?)
+        Some(summary::verify(a, &doc, &ended)?)
     } else {
         None
     };
