@@ -86,6 +86,12 @@ impl Summary {
             "events": rec.events,
             "syscalls": rec.calls.len(),
             "per_abi": per_abi,
+            "calls": rec.calls.iter().map(|s| json!({
+                "abi": s.call.abi,
+                "nr": s.call.nr,
+                "name": s.call.name,
+                "count": s.count,
+            })).collect::<Vec<_>>(),
             "profile_allows": built.allowed.len(),
             "docker_default_allows": docker_allows.len(),
             "docker_default_unused": unused,
