@@ -185,7 +185,10 @@ fn ebpf_records_what_notify_records() {
             serde_json::from_slice(&std::fs::read(dir.path().join(format!("p-{m}.json"))).unwrap())
                 .unwrap()
         };
-        assert_eq!(load("notify")["architectures"], load("ebpf")["architectures"]);
+        assert_eq!(
+            load("notify")["architectures"],
+            load("ebpf")["architectures"]
+        );
     }
     // --until all waited for the double-forked writer
     assert!(late.exists());
@@ -194,10 +197,15 @@ fn ebpf_records_what_notify_records() {
     let list = re["calls"].as_array().unwrap();
     let find = |abi: &str| list.iter().find(|c| c["abi"] == abi).cloned();
     let i386 = find("x86").expect("an i386 call");
-    assert_eq!((i386["name"].as_str(), i386["nr"].as_u64()), (Some("getpid"), Some(20)));
+    assert_eq!(
+        (i386["name"].as_str(), i386["nr"].as_u64()),
+        (Some("getpid"), Some(20))
+    );
     assert_eq!(i386["count"], 1);
     assert_eq!(find("x32").unwrap()["name"], "getpid");
-    assert!(!list.iter().any(|c| c["abi"] == "x86_64" && c["name"] == "writev"));
+    assert!(!list
+        .iter()
+        .any(|c| c["abi"] == "x86_64" && c["name"] == "writev"));
 }
 
 #[test]
@@ -209,7 +217,16 @@ fn nothing_is_left_behind() {
     let before = ours();
     // a normal end: the program and the cgroup are gone
     let child = Command::new(CONFINE)
-        .args(["record", "-q", "--mode", "ebpf", "--", "/bin/busybox", "sleep", "0.3"])
+        .args([
+            "record",
+            "-q",
+            "--mode",
+            "ebpf",
+            "--",
+            "/bin/busybox",
+            "sleep",
+            "0.3",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -222,7 +239,10 @@ fn nothing_is_left_behind() {
         seen = &ours() - &before;
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(!seen.is_empty(), "the recording's program was never seen loaded");
+    assert!(
+        !seen.is_empty(),
+        "the recording's program was never seen loaded"
+    );
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(gone(&seen), "programs {seen:?} remain after confine exited");
@@ -230,7 +250,16 @@ fn nothing_is_left_behind() {
 
     // SIGKILL mid-recording: the program goes with confine's descriptors
     let mut child = Command::new(CONFINE)
-        .args(["record", "-q", "--mode", "ebpf", "--", "/bin/busybox", "sleep", "30"])
+        .args([
+            "record",
+            "-q",
+            "--mode",
+            "ebpf",
+            "--",
+            "/bin/busybox",
+            "sleep",
+            "30",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -258,7 +287,15 @@ fn nothing_is_left_behind() {
     {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let o = confine(&["record", "-q", "--mode", "ebpf", "--", "/bin/busybox", "true"]);
+    let o = confine(&[
+        "record",
+        "-q",
+        "--mode",
+        "ebpf",
+        "--",
+        "/bin/busybox",
+        "true",
+    ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(!cgroup2().join(&stale[0]).exists());
 }
@@ -282,7 +319,10 @@ fn processes_outside_the_tree_are_not_counted() {
     let (_, r) = record(dir.path(), "ebpf", &["/bin/busybox", "sleep", "0.5"]);
     let _ = busy.kill();
     let out = busy.wait_with_output().unwrap();
-    assert!(text(&out.stdout).contains("sysinfo ok"), "the busy loop did not run");
+    assert!(
+        text(&out.stdout).contains("sysinfo ok"),
+        "the busy loop did not run"
+    );
     let c = calls(&r);
     assert!(c.contains(&("x86_64".into(), "execve".into())), "{c:?}");
     assert!(!c.iter().any(|(_, n)| n == "sysinfo"), "{c:?}");
@@ -296,18 +336,29 @@ fn notify_only_options_are_refused_and_auto_says_which_mode() {
     let _one = serial();
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("x").to_str().unwrap().to_string();
-    for extra in [vec!["--args"], vec!["--policy-out", &f], vec!["--trace", &f]] {
+    for extra in [
+        vec!["--args"],
+        vec!["--policy-out", &f],
+        vec!["--trace", &f],
+    ] {
         let mut a = vec!["record", "--mode", "ebpf"];
         a.extend(&extra);
         a.extend(["--", "/bin/true"]);
         let o = confine(&a);
         assert_eq!(o.status.code(), Some(125), "{extra:?}");
         let err = text(&o.stderr);
-        assert!(err.contains(extra[0]) && err.contains("--mode notify"), "{err}");
+        assert!(
+            err.contains(extra[0]) && err.contains("--mode notify"),
+            "{err}"
+        );
     }
     let o = confine(&["record", "--mode", "auto", "--", "/bin/true"]);
     assert!(o.status.success());
-    assert!(text(&o.stderr).starts_with("confine record: mode ebpf ("), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).starts_with("confine record: mode ebpf ("),
+        "{}",
+        text(&o.stderr)
+    );
     assert!(text(&o.stderr).contains("mode ebpf: calls counted"));
     let o = confine(&["record", "--mode", "auto", "--args", "--", "/bin/true"]);
     assert!(o.status.success());
@@ -320,7 +371,9 @@ fn notify_only_options_are_refused_and_auto_says_which_mode() {
     let o = confine(&["record", "-q", "--mode", "auto", "--", "/bin/true"]);
     assert!(!text(&o.stderr).contains("mode ebpf ("));
     // the command's status passes through
-    let o = confine(&["record", "-q", "--mode", "ebpf", "--", "/bin/sh", "-c", "exit 7"]);
+    let o = confine(&[
+        "record", "-q", "--mode", "ebpf", "--", "/bin/sh", "-c", "exit 7",
+    ]);
     assert_eq!(o.status.code(), Some(7));
 }
 
@@ -337,5 +390,9 @@ fn the_live_line_reads_the_map() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("syscalls (ebpf)"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("syscalls (ebpf)"),
+        "{}",
+        text(&o.stdout)
+    );
 }
