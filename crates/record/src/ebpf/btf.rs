@@ -72,18 +72,23 @@ struct Type {
     kind_flag: bool,
     /// Size (struct, union, int, enum) or the referred type (pointer, typedef, qualifiers).
     size_or_type: u32,
-    /// For an int: its encoding word (bits in the low byte).
-    int_bits: u32,
-    /// Members of a struct or union: (name offset, type, offset word).
-    members: Vec<(u32, u32, u32)>,
+    /// Where its trailing data (a struct's members) starts in the type section.
+    at: usize,
+    /// How many members (structs and unions).
+    vlen: usize,
 }
 
-/// Parsed BTF.
+/// Parsed BTF: the file as read, and where each type starts (decoded when asked for: a
+/// vmlinux has over 100,000 types, of which a lookup needs a handful).
 #[derive(Debug)]
 pub struct Btf {
-    /// Types by id; id 0 (void) is `None`.
-    types: Vec<Option<Type>>,
-    strings: Vec<u8>,
+    data: Vec<u8>,
+    /// The type section's range in `data`.
+    types: std::ops::Range<usize>,
+    /// The string section's range in `data`.
+    strings: std::ops::Range<usize>,
+    /// Offsets of the types in the type section, by id from 1 (0 is void).
+    starts: Vec<u32>,
 }
 
 /// A member's place, in bytes, and size.
@@ -132,75 +137,85 @@ impl Btf {
             path: path.display().to_string(),
             source,
         })?;
-        Btf::parse(&data)
+        Btf::parse(data)
     }
 
     /// Parse BTF (little-endian, as on x86_64).
-    pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
+    pub fn parse(data: Vec<u8>) -> Result<Btf, BtfError> {
         if data.len() < 24 || u16::from_le_bytes([data[0], data[1]]) != MAGIC {
             return Err(bad("no BTF magic (0xeb9f, little-endian)"));
         }
         if data[2] != 1 {
             return Err(bad(format!("version {}", data[2])));
         }
-        let hdr_len = word(data, 4)? as usize;
-        let (type_off, type_len) = (word(data, 8)? as usize, word(data, 12)? as usize);
-        let (str_off, str_len) = (word(data, 16)? as usize, word(data, 20)? as usize);
+        let hdr_len = word(&data, 4)? as usize;
+        let (type_off, type_len) = (word(&data, 8)? as usize, word(&data, 12)? as usize);
+        let (str_off, str_len) = (word(&data, 16)? as usize, word(&data, 20)? as usize);
         let section = |off: usize, len: usize, what: &str| {
             hdr_len
                 .checked_add(off)
-                .and_then(|s| Some((s, s.checked_add(len)?)))
-                .and_then(|(s, e)| data.get(s..e))
+                .and_then(|s| Some(s..s.checked_add(len)?))
+                .filter(|r| r.end <= data.len())
                 .ok_or_else(|| bad(format!("the {what} section is outside the file")))
         };
-        let type_data = section(type_off, type_len, "type")?;
-        let strings = section(str_off, str_len, "string")?.to_vec();
-        if strings.first() != Some(&0) {
+        let types = section(type_off, type_len, "type")?;
+        let strings = section(str_off, str_len, "string")?;
+        if data.get(strings.start) != Some(&0) || strings.is_empty() {
             return Err(bad(
                 "the string section does not start with an empty string",
             ));
         }
-        let mut types = vec![None];
+        let type_data = &data[types.clone()];
+        if u32::try_from(type_data.len()).is_err() {
+            return Err(bad("a type section over 4 GiB"));
+        }
+        let mut starts = Vec::with_capacity(type_data.len() / 16);
         let mut r = Reader {
             data: type_data,
             at: 0,
         };
         while r.at < type_data.len() {
-            let name_off = r.u32()?;
+            starts.push(r.at as u32);
+            let _name_off = r.u32()?;
             let info = r.u32()?;
-            let size_or_type = r.u32()?;
-            let kind = (info >> 24) & 0x1f;
+            let _size_or_type = r.u32()?;
             let vlen = (info & 0xffff) as usize;
-            let mut t = Type {
-                name_off,
-                kind,
-                kind_flag: info >> 31 == 1,
-                size_or_type,
-                int_bits: 0,
-                members: Vec::new(),
-            };
-            match kind {
-                INT => t.int_bits = r.u32()?,
+            match (info >> 24) & 0x1f {
+                INT => r.skip(4)?,
                 PTR | FWD | TYPEDEF | VOLATILE | CONST | RESTRICT | FUNC | FLOAT | TYPE_TAG => {}
                 ARRAY => r.skip(12)?,
-                STRUCT | UNION => {
-                    for _ in 0..vlen {
-                        t.members.push((r.u32()?, r.u32()?, r.u32()?));
-                    }
-                }
+                STRUCT | UNION => r.skip(12 * vlen)?,
                 ENUM | FUNC_PROTO => r.skip(8 * vlen)?,
                 VAR | DECL_TAG => r.skip(4)?,
                 DATASEC | ENUM64 => r.skip(12 * vlen)?,
-                k => return Err(bad(format!("unknown kind {k} at type {}", types.len()))),
+                k => return Err(bad(format!("unknown kind {k} at type {}", starts.len()))),
             }
-            types.push(Some(t));
         }
-        Ok(Btf { types, strings })
+        Ok(Btf {
+            data,
+            types,
+            strings,
+            starts,
+        })
+    }
+
+    /// The word at `at` of the type section (in bounds: the parse walked every type).
+    fn type_word(&self, at: usize) -> u32 {
+        let o = self.types.start + at;
+        u32::from_le_bytes(self.data[o..o + 4].try_into().expect("4 bytes"))
+    }
+
+    /// The members of struct or union `t`: (name offset, type, offset word).
+    fn members<'a>(&'a self, t: &Type) -> impl Iterator<Item = (u32, u32, u32)> + 'a {
+        let at = t.at;
+        (0..t.vlen).map(move |i| {
+            let w = |k: usize| self.type_word(at + 12 * i + 4 * k);
+            (w(0), w(1), w(2))
+        })
     }
 
     fn name(&self, off: u32) -> Result<&[u8], BtfError> {
-        let rest = self
-            .strings
+        let rest = self.data[self.strings.clone()]
             .get(off as usize..)
             .ok_or_else(|| bad("a name outside the string section"))?;
         let end = rest
@@ -210,16 +225,31 @@ impl Btf {
         Ok(&rest[..end])
     }
 
-    fn get(&self, id: u32) -> Result<&Type, BtfError> {
-        self.types
-            .get(id as usize)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| bad(format!("a reference to type {id}, which does not exist")))
+    /// Type `id` (from 1).
+    fn get(&self, id: u32) -> Result<Type, BtfError> {
+        let at = id
+            .checked_sub(1)
+            .and_then(|i| self.starts.get(i as usize))
+            .ok_or_else(|| bad(format!("a reference to type {id}, which does not exist")))?;
+        Ok(self.decode(*at as usize))
+    }
+
+    /// The type whose header is at `at`.
+    fn decode(&self, at: usize) -> Type {
+        let info = self.type_word(at + 4);
+        Type {
+            name_off: self.type_word(at),
+            kind: (info >> 24) & 0x1f,
+            kind_flag: info >> 31 == 1,
+            size_or_type: self.type_word(at + 8),
+            at: at + 12,
+            vlen: (info & 0xffff) as usize,
+        }
     }
 
     /// How many types there are (without void).
     pub fn len(&self) -> usize {
-        self.types.len() - 1
+        self.starts.len()
     }
 
     /// Whether there are none.
@@ -228,8 +258,9 @@ impl Btf {
     }
 
     /// The struct named `name` (the first one, as there is one per name in vmlinux).
-    fn struct_named(&self, name: &str) -> Result<&Type, BtfError> {
-        for t in self.types.iter().flatten() {
+    fn struct_named(&self, name: &str) -> Result<Type, BtfError> {
+        for &at in &self.starts {
+            let t = self.decode(at as usize);
             if t.kind == STRUCT && self.name(t.name_off)? == name.as_bytes() {
                 return Ok(t);
             }
@@ -253,7 +284,7 @@ impl Btf {
     /// not on a byte boundary, is an error.
     pub fn member(&self, name: &str, member: &str) -> Result<Member, BtfError> {
         let t = self.struct_named(name)?;
-        for &(name_off, ty, off) in &t.members {
+        for (name_off, ty, off) in self.members(&t) {
             if self.name(name_off)? != member.as_bytes() {
                 continue;
             }
@@ -282,11 +313,10 @@ impl Btf {
     pub fn int_member(&self, name: &str, member: &str, size: u32) -> Result<Member, BtfError> {
         let m = self.member(name, member)?;
         let t = self.struct_named(name)?;
-        let ty = t
-            .members
-            .iter()
-            .find(|&&(n, _, _)| self.name(n).is_ok_and(|n| n == member.as_bytes()))
-            .map(|&(_, ty, _)| ty)
+        let ty = self
+            .members(&t)
+            .find(|&(n, _, _)| self.name(n).is_ok_and(|n| n == member.as_bytes()))
+            .map(|(_, ty, _)| ty)
             .ok_or_else(|| BtfError::NoMember(name.into(), member.into()))?;
         let (kind, got) = self.size_of(ty)?;
         if kind != INT || got != size {
@@ -375,7 +405,7 @@ mod tests {
 
     #[test]
     fn a_small_file_parses_and_a_damaged_one_is_refused() {
-        let b = Btf::parse(&tiny()).unwrap();
+        let b = Btf::parse(tiny()).unwrap();
         assert_eq!(b.len(), 2);
         assert_eq!(
             b.int_member("s", "m", 4).unwrap(),
@@ -385,14 +415,14 @@ mod tests {
         // every truncation is an error, none a panic
         let full = tiny();
         for n in 0..full.len() {
-            assert!(Btf::parse(&full[..n]).is_err(), "cut at {n}");
+            assert!(Btf::parse(full[..n].to_vec()).is_err(), "cut at {n}");
         }
         let mut wrong = full.clone();
         wrong[0] = 0;
-        assert!(Btf::parse(&wrong).is_err());
+        assert!(Btf::parse(wrong).is_err());
         // an unknown kind
         let mut unknown = full;
         unknown[24 + 7] = 30;
-        assert!(matches!(Btf::parse(&unknown), Err(BtfError::Malformed(_))));
+        assert!(matches!(Btf::parse(unknown), Err(BtfError::Malformed(_))));
     }
 }

@@ -41,8 +41,10 @@ fn effective_caps() -> u64 {
         .unwrap_or(0)
 }
 
-/// Why eBPF cannot record here, or the kernel's layout when it can.
-fn usable() -> Result<Layout, String> {
+/// Why eBPF cannot record here, or the kernel's layout when it can; with `probe`, after a
+/// trial load of the program (`auto` must know before it chooses; `ebpf` learns it from the
+/// real load).
+fn usable(probe: bool) -> Result<Layout, String> {
     const SYS_ADMIN: u64 = 1 << 21;
     const PERFMON: u64 = 1 << 38;
     const BPF: u64 = 1 << 39;
@@ -54,7 +56,11 @@ fn usable() -> Result<Layout, String> {
         Ok(Some(_)) => {}
         _ => return Err(ebpf::Refusal::NoCgroup2.to_string()),
     }
-    ebpf::probe().map_err(|e| e.to_string())
+    if probe {
+        ebpf::probe().map_err(|e| e.to_string())
+    } else {
+        ebpf::layout().map_err(|e| e.to_string())
+    }
 }
 
 /// The mechanism for `a`: None for notify, the layout for eBPF. An explicit `--mode ebpf`
@@ -71,7 +77,7 @@ pub(super) fn choose(a: &RecordArgs) -> anyhow::Result<Option<Layout>> {
             if let Some(opt) = notify_only(a) {
                 bail!("{opt} needs --mode notify: eBPF mode records counts only (no arguments, paths, ports or trace)");
             }
-            usable().map(Some).map_err(|why| {
+            usable(false).map(Some).map_err(|why| {
                 anyhow::anyhow!(
                     "cannot record with eBPF: {why}; --mode notify records unprivileged"
                 )
@@ -82,7 +88,7 @@ pub(super) fn choose(a: &RecordArgs) -> anyhow::Result<Option<Layout>> {
                 say(&format!("mode notify ({opt} needs it)"));
                 return Ok(None);
             }
-            match usable() {
+            match usable(true) {
                 Ok(l) => {
                     say("mode ebpf (root, and the program loads: counts only, near-zero overhead)");
                     Ok(Some(l))
