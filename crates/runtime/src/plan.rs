@@ -206,6 +206,8 @@ pub enum Step {
         /// The directory.
         dir: String,
     },
+    /// Joining the recording's cgroup (eBPF recording), last before execve.
+    JoinCgroup,
     /// execve along the search path.
     Exec {
         /// The command as given.
@@ -233,6 +235,7 @@ impl Step {
             Step::Capabilities { .. } => "capabilities",
             Step::ParentDeathSignal => "parent-death-signal",
             Step::Workdir { .. } => "workdir",
+            Step::JoinCgroup => "join-cgroup",
             Step::Exec { .. } => "exec",
         }
     }
@@ -319,6 +322,9 @@ impl Plan {
             v.push(Step::Workdir {
                 dir: w.to_string_lossy().into_owned(),
             });
+        }
+        if c.join_cgroup.is_some() {
+            v.push(Step::JoinCgroup);
         }
         v.push(Step::Exec {
             command: d.cmd.to_string_lossy().into_owned(),
