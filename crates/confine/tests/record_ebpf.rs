@@ -396,3 +396,31 @@ fn the_live_line_reads_the_map() {
         text(&o.stdout)
     );
 }
+
+/// `--until main` without a pid namespace: what the command left running in the cgroup is
+/// killed with it (`cgroup.kill`), and the cgroup removed.
+#[test]
+fn until_main_kills_what_is_left_in_the_cgroup() {
+    if !usable() {
+        return;
+    }
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let late = dir.path().join("late");
+    let script = format!("( sleep 0.5; echo late > {} ) & echo main", late.display());
+    let child = Command::new(CONFINE)
+        .args(["record", "-q", "--mode", "ebpf", "--unsafe-share-processes"])
+        .args(["--until", "main", "--", "/bin/busybox", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let child = child.wait_with_output().unwrap();
+    assert!(child.status.success(), "{}", text(&child.stderr));
+    assert_eq!(text(&child.stdout), "main\n");
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(!late.exists(), "--until main left the writer running");
+    assert!(cgroups_of(pid).is_empty(), "{:?}", cgroups_of(pid));
+}
