@@ -96,7 +96,7 @@ impl Cgroup {
         sweep(root);
         let dir = root.join(format!("{PREFIX}{}-{:016x}", std::process::id(), random()?));
         std::fs::create_dir(&dir)?;
-        let made = (|| {
+        let made = (|| -> io::Result<Cgroup> {
             // std opens with O_CLOEXEC: the command's process writes to it before its execve,
             // and the command does not keep it
             let procs = OpenOptions::new()
@@ -158,6 +158,14 @@ impl Cgroup {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+impl Drop for Cgroup {
+    /// An empty cgroup goes with its owner whatever the path out (an error, a panic); one
+    /// still populated stays, for the next recording's sweep.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.dir);
     }
 }
 

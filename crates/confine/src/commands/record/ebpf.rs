@@ -41,10 +41,23 @@ fn effective_caps() -> u64 {
         .unwrap_or(0)
 }
 
-/// Why eBPF cannot record here, or the kernel's layout when it can; with `probe`, after a
-/// trial load of the program (`auto` must know before it chooses; `ebpf` learns it from the
-/// real load).
-fn usable(probe: bool) -> Result<Layout, String> {
+/// What an eBPF recording needs, made before the command runs: its cgroup, and the program
+/// loaded for it (not attached yet). Dropped unused, the cgroup is removed.
+pub(super) struct Prepared {
+    cg: Option<Cgroup>,
+    counter: Counter,
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if let Some(cg) = self.cg.take() {
+            let _ = cg.remove(Duration::from_secs(5));
+        }
+    }
+}
+
+/// Make the cgroup and load the program, or say why eBPF cannot record here.
+fn prepare() -> Result<Prepared, String> {
     const SYS_ADMIN: u64 = 1 << 21;
     const PERFMON: u64 = 1 << 38;
     const BPF: u64 = 1 << 39;
@@ -52,20 +65,32 @@ fn usable(probe: bool) -> Result<Layout, String> {
     if caps & SYS_ADMIN == 0 && caps & (PERFMON | BPF) != PERFMON | BPF {
         return Err("eBPF recording needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)".into());
     }
-    match ebpf::cgroup::cgroup2_mount() {
-        Ok(Some(_)) => {}
+    let layout: Layout = ebpf::layout().map_err(|e| e.to_string())?;
+    let root = match ebpf::cgroup::cgroup2_mount() {
+        Ok(Some(root)) => root,
         _ => return Err(ebpf::Refusal::NoCgroup2.to_string()),
-    }
-    if probe {
-        ebpf::probe().map_err(|e| e.to_string())
-    } else {
-        ebpf::layout().map_err(|e| e.to_string())
+    };
+    let cg = Cgroup::create(&root).map_err(|e| {
+        format!(
+            "cannot create the recording's cgroup under {}: {e}",
+            root.display()
+        )
+    })?;
+    match Counter::load(cg.id(), layout) {
+        Ok(counter) => Ok(Prepared {
+            cg: Some(cg),
+            counter,
+        }),
+        Err(e) => {
+            let _ = cg.remove(Duration::from_secs(5));
+            Err(e.to_string())
+        }
     }
 }
 
-/// The mechanism for `a`: None for notify, the layout for eBPF. An explicit `--mode ebpf`
-/// that cannot be honoured is an error; `auto` says which it took, and why.
-pub(super) fn choose(a: &RecordArgs) -> anyhow::Result<Option<Layout>> {
+/// The mechanism for `a`: None for notify, the prepared recording for eBPF. An explicit
+/// `--mode ebpf` that cannot be honoured is an error; `auto` says which it took, and why.
+pub(super) fn choose(a: &RecordArgs) -> anyhow::Result<Option<Prepared>> {
     let say = |m: &str| {
         if !a.quiet {
             eprintln!("confine record: {m}");
@@ -77,7 +102,7 @@ pub(super) fn choose(a: &RecordArgs) -> anyhow::Result<Option<Layout>> {
             if let Some(opt) = notify_only(a) {
                 bail!("{opt} needs --mode notify: eBPF mode records counts only (no arguments, paths, ports or trace)");
             }
-            usable(false).map(Some).map_err(|why| {
+            prepare().map(Some).map_err(|why| {
                 anyhow::anyhow!(
                     "cannot record with eBPF: {why}; --mode notify records unprivileged"
                 )
@@ -88,10 +113,10 @@ pub(super) fn choose(a: &RecordArgs) -> anyhow::Result<Option<Layout>> {
                 say(&format!("mode notify ({opt} needs it)"));
                 return Ok(None);
             }
-            match usable(true) {
-                Ok(l) => {
+            match prepare() {
+                Ok(p) => {
                     say("mode ebpf (root, and the program loads: counts only, near-zero overhead)");
-                    Ok(Some(l))
+                    Ok(Some(p))
                 }
                 Err(why) => {
                     say(&format!("mode notify ({why})"));
@@ -116,18 +141,17 @@ fn start_live(counter: &Counter) -> anyhow::Result<std::os::fd::OwnedFd> {
 }
 
 /// Record `a`'s command with eBPF.
-pub(super) fn run(a: RecordArgs, layout: Layout) -> anyhow::Result<Outcome> {
-    let root = ebpf::cgroup::cgroup2_mount()
-        .ok()
-        .flatten()
-        .ok_or(ebpf::Refusal::NoCgroup2)?;
-    let cg = Cgroup::create(&root).context("creating the recording's cgroup")?;
+pub(super) fn run(a: RecordArgs, mut prepared: Prepared) -> anyhow::Result<Outcome> {
+    let cg = prepared
+        .cg
+        .take()
+        .expect("a prepared recording has its cgroup");
+    let counter = &mut prepared.counter;
     let started = Instant::now();
     let counted = (|| {
-        let mut counter = Counter::load(cg.id(), layout)?;
         counter.attach()?;
         let live = (!a.quiet && std::io::stderr().is_terminal())
-            .then(|| start_live(&counter))
+            .then(|| start_live(counter))
             .transpose()?;
         let mut req = RunRequest {
             command: a.command.clone(),
@@ -153,6 +177,8 @@ pub(super) fn run(a: RecordArgs, layout: Layout) -> anyhow::Result<Outcome> {
         let losses = counter.losses().context("reading the recording's map");
         anyhow::Ok((ran, counts, losses))
     })();
+    // the program and its maps go now (they would with confine's exit anyway)
+    drop(prepared);
     // the command's leftovers (--until main without a pid namespace) are killed with it
     if let Err(e) = cg.remove(Duration::from_secs(5)) {
         eprintln!("confine record: cannot remove the recording's cgroup: {e}");

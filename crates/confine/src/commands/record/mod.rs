@@ -83,8 +83,8 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
     }) {
         bail!("--security-opt seccomp= cannot be given to record: the recording takes the profile's place");
     }
-    if let Some(layout) = ebpf::choose(&a)? {
-        return ebpf::run(a, layout);
+    if let Some(prepared) = ebpf::choose(&a)? {
+        return ebpf::run(a, prepared);
     }
     let spec = match &a.args {
         None => ArgSpec::default(),
