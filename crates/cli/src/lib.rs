@@ -12,7 +12,7 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 mod record;
-pub use record::{ProcessArgs, RecordArgs, RuntimeArg, UntilArg};
+pub use record::{ModeArg, ProcessArgs, RecordArgs, RuntimeArg, UntilArg};
 
 /// The value parser of `--cap-add`/`--cap-drop`: takes any UTF-8 string as before (confine
 /// reads capability names itself: any case, `CAP_` optional, comma-separated lists, `ALL`, and

@@ -67,6 +67,20 @@ pub enum RuntimeArg {
     None,
 }
 
+/// `confine record --mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Seccomp user notification: unprivileged, every call with its arguments, paths and
+    /// ports (a few microseconds per call)
+    Notify,
+    /// An eBPF program counting the calls of the command's cgroup: root only, counts only,
+    /// near-zero overhead
+    Ebpf,
+    /// eBPF when it can be used (root, the program loads, no notify-only option), notify
+    /// otherwise
+    Auto,
+}
+
 /// `confine record`
 #[derive(Debug, Args)]
 pub struct RecordArgs {
@@ -110,6 +124,9 @@ pub struct RecordArgs {
     /// execve [default: confine; with --agent: runc]
     #[arg(long, value_name = "RUNTIME", value_enum)]
     pub runtime: Option<RuntimeArg>,
+    /// How calls are seen (the agent sees them through the runtime's listener)
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = ModeArg::Notify, conflicts_with = "agent")]
+    pub mode: ModeArg,
     /// Write every event as JSON Lines (pid, tid, ABI, number, name, arguments, time)
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,

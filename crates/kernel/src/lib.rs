@@ -10,6 +10,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(clippy::missing_safety_doc)]
 
+pub mod bpf;
 pub mod fs;
 pub mod landlock;
 pub mod mounts;

@@ -4,12 +4,14 @@
 //! before it runs ([`source::Notify`], seccomp user notification, unprivileged); the
 //! [`recording::Recording`] counts calls per ABI and number, keeps argument values where asked
 //! ([`args`]), and paths and ports ([`files`]); [`profile::build`] turns what was gathered into
-//! a Docker-format profile. [`serve`] is the recorder process's life.
+//! a Docker-format profile. [`serve`] is the recorder process's life. [`ebpf`] is the other
+//! mechanism (root only, counts only): a program counting the calls of a cgroup.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod agent;
 pub mod args;
+pub mod ebpf;
 pub mod event;
 pub mod files;
 pub mod policy;

@@ -39,9 +39,33 @@ pub struct Seen {
     pub values: Option<Values>,
 }
 
+/// How the calls were seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Seccomp user notification: every call, with its arguments.
+    #[default]
+    Notify,
+    /// An eBPF program counting calls: counts only.
+    Ebpf,
+}
+
+impl Mode {
+    /// `notify` or `ebpf`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Notify => "notify",
+            Mode::Ebpf => "ebpf",
+        }
+    }
+}
+
 /// What a recording hands back.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recorded {
+    /// The mechanism.
+    #[serde(default)]
+    pub mode: Mode,
     /// The command's calls, from its execve on, sorted by ABI and number.
     pub calls: Vec<Seen>,
     /// The runtime's calls between the filter and the execve.
@@ -161,6 +185,21 @@ impl Recording {
         self.started
     }
 
+    /// Add `count` calls like `e` to the command's, all at once (a mechanism that only counts,
+    /// and sees the command's calls alone: the execve and what follows).
+    pub fn add(&mut self, e: &Event, count: u64) {
+        if count == 0 {
+            return;
+        }
+        self.events += count;
+        let key = (e.audit_arch, e.nr);
+        let call = self.names.entry(key).or_insert_with(|| Call::of(e));
+        if matches!(call.name.as_deref(), Some("execve" | "execveat")) {
+            self.started = true;
+        }
+        self.command.entry(key).or_default().count += count;
+    }
+
     /// Distinct syscalls of the command so far.
     pub fn distinct(&self) -> usize {
         self.command.len()
@@ -222,6 +261,34 @@ mod tests {
         let getpid = out.calls.iter().find(|s| s.call.nr == 39).unwrap();
         assert_eq!(getpid.count, 2);
         assert!(getpid.values.is_none());
+    }
+
+    #[test]
+    fn counts_are_added_to_the_commands_calls() {
+        let mut r = Recording::new(ArgSpec::default(), 2);
+        r.add(&ev(Arch::X86_64, 39, 0), 3);
+        assert!(!r.started);
+        r.add(&ev(Arch::X86_64, 59, 0), 1);
+        r.add(&ev(Arch::X86, 20, 0), 2);
+        r.add(&ev(Arch::X86_64, 39, 0), 1);
+        r.add(&ev(Arch::X86_64, 0, 0), 0);
+        let out = r.finish();
+        assert!(out.started);
+        assert_eq!(out.events, 7);
+        assert!(out.runtime.is_empty());
+        let got: Vec<(&str, Option<&str>, u64)> = out
+            .calls
+            .iter()
+            .map(|s| (s.call.abi.as_str(), s.call.name.as_deref(), s.count))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("x86", Some("getpid"), 2),
+                ("x86_64", Some("getpid"), 4),
+                ("x86_64", Some("execve"), 1)
+            ]
+        );
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub use error::{Error, Result};
 pub use execute::{Ended, Unexecutable};
 pub use note::{Note, Notes};
 pub use plan::{plan, plan_for, Etc, HostFacts, Plan, Step};
-pub use request::{Recording, RunRequest};
+pub use request::{CgroupRecording, Recording, RunRequest};
 
 /// The largest file `run` reads (env files, /etc/passwd, /etc/group, AppArmor files).
 pub const MAX_FILE: u64 = 16 << 20;

@@ -93,6 +93,8 @@ pub(crate) struct Decided {
     pub seccomp: Option<(Vec<Insn>, InstallFlags)>,
     /// Recording instead of a profile.
     pub record: Option<crate::Recording>,
+    /// Recording by cgroup (eBPF), beside the profile (which a recording leaves unconfined).
+    pub record_cgroup: Option<crate::CgroupRecording>,
     pub apparmor: Choice,
     /// Groups, gid, uid to switch to; None: confine's own.
     pub ids: Option<(Vec<u32>, u32, u32)>,
@@ -204,6 +206,8 @@ pub enum Step {
         /// The directory.
         dir: String,
     },
+    /// Joining the recording's cgroup (eBPF recording), last before execve.
+    JoinCgroup,
     /// execve along the search path.
     Exec {
         /// The command as given.
@@ -231,6 +235,7 @@ impl Step {
             Step::Capabilities { .. } => "capabilities",
             Step::ParentDeathSignal => "parent-death-signal",
             Step::Workdir { .. } => "workdir",
+            Step::JoinCgroup => "join-cgroup",
             Step::Exec { .. } => "exec",
         }
     }
@@ -317,6 +322,9 @@ impl Plan {
             v.push(Step::Workdir {
                 dir: w.to_string_lossy().into_owned(),
             });
+        }
+        if c.join_cgroup.is_some() {
+            v.push(Step::JoinCgroup);
         }
         v.push(Step::Exec {
             command: d.cmd.to_string_lossy().into_owned(),
@@ -542,6 +550,7 @@ fn decide(
         workdir,
         policy,
         record: req.record,
+        record_cgroup: req.record_cgroup,
     };
     let (confinement, in_userns) = isolate(&decided, false, notes)?;
     Ok(Plan {
@@ -667,7 +676,9 @@ pub(crate) fn isolate(
             terminal: d.terminal,
             record_to: d.record.map(|r| r.socket),
             record_dumpable: d.record.is_some() && !d.who.has("SYS_PTRACE"),
-            wait_all: d.record.is_some_and(|r| r.wait_all),
+            wait_all: d.record.is_some_and(|r| r.wait_all)
+                || d.record_cgroup.is_some_and(|r| r.wait_all),
+            join_cgroup: d.record_cgroup.map(|r| r.procs),
         };
         return Ok((confinement, in_userns));
     }

@@ -57,6 +57,9 @@ pub struct RunRequest {
     pub lsm: Option<Lsm>,
     /// `confine record`: every call of the command goes to a recorder instead of a profile.
     pub record: Option<Recording>,
+    /// `confine record --mode ebpf`: no filter; the command joins a cgroup whose calls a
+    /// program counts.
+    pub record_cgroup: Option<CgroupRecording>,
 }
 
 /// How a recorded run differs from a confined one.
@@ -67,6 +70,17 @@ pub struct Recording {
     pub socket: i32,
     /// Wait for every descendant of the command (daemons that double-fork included), not only
     /// the command, before the run ends.
+    pub wait_all: bool,
+}
+
+/// A recording by cgroup (eBPF): the command's process joins the cgroup as its last step
+/// before execve, so that confine's own steps are not counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CgroupRecording {
+    /// The cgroup's `cgroup.procs`, open for writing (close-on-exec), a descriptor of
+    /// confine's.
+    pub procs: i32,
+    /// Wait for every descendant of the command, as [`Recording::wait_all`].
     pub wait_all: bool,
 }
 
@@ -95,6 +109,7 @@ impl Default for RunRequest {
             landlock_compat: Compat::Require,
             lsm: None,
             record: None,
+            record_cgroup: None,
         }
     }
 }

@@ -89,6 +89,24 @@ fn with_head(rest: &[&'static str]) -> Vec<&'static str> {
     HEAD.iter().chain(rest).copied().collect()
 }
 
+/// An eBPF recording: no filter in the profile's place (unconfined), the cgroup joined last,
+/// and with `wait_all`, every descendant waited for.
+#[test]
+fn an_ebpf_recording_joins_its_cgroup_right_before_exec() {
+    let req = request(|r| {
+        r.seccomp = Some("unconfined".into());
+        r.record_cgroup = Some(confine_runtime::CgroupRecording {
+            procs: 2,
+            wait_all: true,
+        });
+    });
+    let s = steps(&req);
+    assert_eq!(s[s.len() - 2..], ["join-cgroup", "exec"]);
+    assert!(!s.contains(&"seccomp"));
+    let none = steps(&request(|r| r.seccomp = Some("unconfined".into())));
+    assert!(!none.contains(&"join-cgroup"));
+}
+
 #[test]
 fn root_default_installs_the_filter_before_the_id_changes() {
     let (p, notes) = planned(&RunRequest::new(["true"]), true);

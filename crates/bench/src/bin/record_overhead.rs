@@ -5,7 +5,8 @@
 //! Two workloads: 200,000 `getppid` calls from python, and python byte-compiling a copy of part
 //! of its standard library. Median wall time of N runs (default 5), side by side in one run;
 //! prints a Markdown table, the recorder's peak RSS and whether the kernel took
-//! SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP. Run as root.
+//! SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP. `confine record --mode ebpf` has rows of its own
+//! (against the same strace runs). Run as root.
 #![forbid(unsafe_code)]
 
 use confine_bench::{median_ms, ok};
@@ -32,7 +33,11 @@ const PYTHON: &str = "/usr/bin/python3";
 type Timing = Result<f64, String>;
 
 fn main() {
-    let confine = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/confine");
+    // the build's target directory: CARGO_TARGET_DIR when set, the workspace's otherwise
+    let confine = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .join("release/confine");
     assert!(
         confine.exists(),
         "build confine first: cargo build --release"
@@ -56,6 +61,7 @@ fn main() {
             .arg(&lib));
     }
     let (profile, report) = (dir.join("p.json"), dir.join("r.json"));
+    let report_ebpf = dir.join("r-ebpf.json");
     let lib = lib.to_str().unwrap().to_string();
     let workloads: [(&str, Vec<String>); 2] = [
         (
@@ -73,7 +79,8 @@ fn main() {
     ];
     let c = confine.to_str().unwrap();
     let (p, r) = (profile.to_str().unwrap(), report.to_str().unwrap());
-    let runners: [(&str, Vec<String>); 5] = [
+    let re = report_ebpf.to_str().unwrap();
+    let runners: [(&str, Vec<String>); 6] = [
         ("bare", vec![]),
         (
             "`confine record -q -o p.json --report r.json --`",
@@ -102,6 +109,12 @@ fn main() {
                 "--",
             ]),
         ),
+        (
+            "`confine record --mode ebpf -q -o p.json --report r.json --`",
+            argv(&[
+                c, "record", "--mode", "ebpf", "-q", "-o", p, "--report", re, "--",
+            ]),
+        ),
     ];
     // per workload: each runner's timing, and the last recording's report
     let mut results: Vec<(Vec<Timing>, serde_json::Value)> = Vec::new();
@@ -110,7 +123,7 @@ fn main() {
         for (i, (_, wrap)) in runners.iter().enumerate() {
             let full: Vec<String> = wrap.iter().chain(cmd).cloned().collect();
             // confine's own rows must work; a tracer that cannot run on this host is reported
-            let t = if i < 3 {
+            let t = if i < 3 || i == 5 {
                 Ok(median_ms(n, || ok(&mut command(&full))))
             } else {
                 probe(&full).map(|()| median_ms(n, || ok(&mut command(&full))))
@@ -159,6 +172,18 @@ fn main() {
             "{name}: the recording alone (record − run) {:+.3} s, {alone}",
             (rec - run) / 1000.0
         );
+        let ebpf = times[5].as_ref().unwrap();
+        let alone = match &times[3] {
+            Ok(s) => format!(
+                "{:.3}× strace's added",
+                (ebpf - run) / (s - times[0].as_ref().unwrap())
+            ),
+            Err(_) => "strace unavailable".to_string(),
+        };
+        println!(
+            "{name}: the eBPF recording alone (record --mode ebpf − run) {:+.3} s, {alone}",
+            (ebpf - run) / 1000.0
+        );
         let peak = rep["recorder_peak_kib"].as_u64().unwrap_or(0);
         println!(
             "{name}: recorder peak RSS {peak} KiB ({:.1} MiB; goal ≤ 20 MiB), SYNC_WAKE_UP {}, {} events",
@@ -172,7 +197,7 @@ fn main() {
         );
     }
     println!(
-        "goal: confine record's added time ≤ 0.3× strace's; N = {n} runs, median, on {} CPUs",
+        "goals: confine record's added time ≤ 0.3× strace's, --mode ebpf's ≤ 0.05×; N = {n} runs, median, on {} CPUs",
         std::thread::available_parallelism().map_or(0, |c| c.get())
     );
 }

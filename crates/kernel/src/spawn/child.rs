@@ -209,6 +209,10 @@ impl ChildOps for Kernel {
         Ok(())
     }
 
+    fn join_cgroup(&mut self, procs: i32) -> Result<(), Errno> {
+        self.write_attr(procs, b"0")
+    }
+
     fn close(&mut self, fd: i32) {
         // SAFETY: closing a descriptor this process opened (`open_attr`).
         unsafe { libc::close(fd) };

@@ -288,6 +288,7 @@ pub(super) fn init_main(ns: &Namespace, args: &ChildArgs, status: i32, life: i32
     keep.extend(args.c.landlock.as_ref().map(|r| r.as_raw_fd()));
     keep.extend((3..3 + args.c.keep_fds).map(|f| f as RawFd));
     keep.extend(args.c.record_to);
+    keep.extend(args.c.join_cgroup);
     close_all_but(&keep);
     // looked at before the new mounts: `..` from the directory still walks the old ones
     let reresolve_cwd = cwd_under_kernel_fs();

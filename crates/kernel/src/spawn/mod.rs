@@ -146,6 +146,9 @@ pub struct Confinement {
     /// Wait for every descendant of the command, not only the command, before ending (the
     /// command's orphans are reaped as they end instead of being killed with it).
     pub wait_all: bool,
+    /// Recording with eBPF: `cgroup.procs` of the recording's cgroup, open (close-on-exec),
+    /// which the command's process joins as its last step before execve.
+    pub join_cgroup: Option<RawFd>,
 }
 
 /// The command to execute.
@@ -197,6 +200,8 @@ pub enum Stage {
     Descriptors = 15,
     /// Joining a new session keyring.
     Keyring = 16,
+    /// Joining the recording's cgroup.
+    Cgroup = 17,
 }
 
 impl Stage {
@@ -219,6 +224,7 @@ impl Stage {
             ParentDeath,
             Descriptors,
             Keyring,
+            Cgroup,
         ]
         .into_iter()
         .find(|s| *s as u8 == b)
@@ -243,6 +249,7 @@ impl Stage {
             Stage::ParentDeath => "arming the parent-death signal",
             Stage::Descriptors => "closing inherited descriptors",
             Stage::Keyring => "joining a new session keyring",
+            Stage::Cgroup => "joining the recording's cgroup",
         }
     }
 }

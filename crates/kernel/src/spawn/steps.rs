@@ -9,7 +9,7 @@
 //! (unprivileged use); the Landlock domain; seccomp now when no_new_privs is not asked for (the
 //! filter must go in while CAP_SYS_ADMIN is still held, as in runc); bounding set, ambient
 //! set, groups, gid, uid, capability sets; no_new_privs and seccomp when asked for; the
-//! parent-death signal; working directory; execve along the search path. The first step that
+//! parent-death signal; working directory; the recording's cgroup (eBPF); execve along the search path. The first step that
 //! fails ends the sequence with its stage and errno: nothing after it runs, the command least
 //! of all.
 //!
@@ -98,6 +98,10 @@ pub(super) trait ChildOps {
     fn getppid(&mut self) -> i32;
     /// chdir(2).
     fn chdir(&mut self, dir: &CStr) -> Result<(), Errno>;
+    /// Move this process into the cgroup whose `cgroup.procs` is open at `procs`: one
+    /// write(2) of "0" (this process). The kernel checks the credentials the descriptor was
+    /// opened with (Linux 5.16), not the process's, which may have dropped them by now.
+    fn join_cgroup(&mut self, procs: i32) -> Result<(), Errno>;
     /// execve(2); the real one returns only on failure.
     fn execve(
         &mut self,
@@ -315,6 +319,11 @@ pub(super) fn run<O: ChildOps>(ops: &mut O, a: &ChildArgs) -> Result<Executed, (
     }
     if let Some(dir) = &c.workdir {
         ops.chdir(dir).map_err(at(Stage::Workdir))?;
+    }
+    // Last before execve: a recording that counts the calls of a cgroup's processes (eBPF)
+    // sees none of these steps, only the command's.
+    if let Some(procs) = c.join_cgroup {
+        ops.join_cgroup(procs).map_err(at(Stage::Cgroup))?;
     }
     // execvp's rules: a missing entry or a directory that is not one goes on to the next;
     // permission denied is remembered and goes on; any other error stops the search.

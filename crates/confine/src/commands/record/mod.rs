@@ -21,6 +21,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 
 mod agent;
+mod ebpf;
 mod summary;
 
 fn runtime_list(r: RuntimeArg) -> Option<Vec<String>> {
@@ -98,6 +99,9 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
     }) {
         bail!("--security-opt seccomp= cannot be given to record: the recording takes the profile's place");
     }
+    if let Some(prepared) = ebpf::choose(&a)? {
+        return ebpf::run(a, prepared);
+    }
     let spec = match &a.args {
         None => ArgSpec::default(),
         Some(list) => ArgSpec::parse(list)?,
@@ -169,6 +173,16 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
             "the command was killed by signal {s}: paths it did not reach are missing"
         ));
     }
+    conclude(&a, rec, ended, runtime)
+}
+
+/// The profile, policy, verification and summary of a recording (either mode).
+fn conclude(
+    a: &RecordArgs,
+    mut rec: Recorded,
+    ended: Ended,
+    runtime: Option<Vec<String>>,
+) -> anyhow::Result<Outcome> {
     let known = confine_runtime::seccomp::calls_after_install(true);
     let rt = match &runtime {
         None => profile::Runtime::Confine(known),
@@ -208,7 +222,7 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
         output::write_atomic(p, &yaml)?;
     }
     let verified = if a.verify {
-        Some(summary::verify(&a, &doc, &ended)?)
+        Some(summary::verify(a, &doc, &ended)?)
     } else {
         None
     };

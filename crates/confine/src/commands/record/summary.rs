@@ -3,7 +3,7 @@
 use confine_cli::RecordArgs;
 use confine_profile::{builtin, Action, Host};
 use confine_record::profile::Built;
-use confine_record::recording::Recorded;
+use confine_record::recording::{Mode, Recorded};
 use confine_runtime::{Ended, Note};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -78,12 +78,20 @@ impl Summary {
             .count();
         let runtime: Vec<String> = rec.runtime.iter().map(|s| s.call.label()).collect();
         let json = json!({
+            "mode": rec.mode.name(),
+            "arguments_recorded": rec.mode == Mode::Notify,
             "complete": rec.incomplete.is_none(),
             "incomplete": rec.incomplete,
             "command": describe(ended),
             "events": rec.events,
             "syscalls": rec.calls.len(),
             "per_abi": per_abi,
+            "calls": rec.calls.iter().map(|s| json!({
+                "abi": s.call.abi,
+                "nr": s.call.nr,
+                "name": s.call.name,
+                "count": s.count,
+            })).collect::<Vec<_>>(),
             "profile_allows": built.allowed.len(),
             "docker_default_allows": docker_allows.len(),
             "docker_default_unused": unused,
@@ -109,6 +117,9 @@ impl Summary {
             abis.join(", "),
             describe(ended)
         ));
+        if rec.mode == Mode::Ebpf {
+            t.push_str("  mode ebpf: calls counted by an eBPF program; arguments, paths and ports are not recorded\n");
+        }
         if let Some(why) = &rec.incomplete {
             t.push_str(&format!("  INCOMPLETE: {why}\n"));
         }

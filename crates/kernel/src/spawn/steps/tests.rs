@@ -35,6 +35,7 @@ enum Call {
     ParentDeathSignal,
     Getppid,
     Chdir(String),
+    JoinCgroup(i32),
     Execve(String),
 }
 
@@ -182,6 +183,9 @@ impl ChildOps for Recorder {
     fn chdir(&mut self, dir: &CStr) -> Result<(), Errno> {
         self.record(Chdir(text(dir)))
     }
+    fn join_cgroup(&mut self, procs: i32) -> Result<(), Errno> {
+        self.record(JoinCgroup(procs))
+    }
     fn execve(&mut self, path: &CStr, _: &CStrArray, _: &CStrArray) -> Result<Executed, Errno> {
         self.record(Execve(text(path))).map(|()| Executed)
     }
@@ -204,6 +208,7 @@ fn stage_of(c: &Call) -> Option<Stage> {
         Capset(_) => Stage::Caps,
         ParentDeathSignal => Stage::ParentDeath,
         Chdir(_) => Stage::Workdir,
+        JoinCgroup(_) => Stage::Cgroup,
         Execve(_) => Stage::Exec,
         // a failed open goes on to the next attribute file (tested on its own)
         OpenAttr(_) => return None,
@@ -741,4 +746,34 @@ fn recording_with_ptrace_rights_opens_no_dumpable_window() {
         !calls.iter().any(|c| matches!(c, Dumpable | SetDumpable(_))),
         "{calls:?}"
     );
+}
+
+/// Recording with eBPF: the cgroup is joined after every other step, right before the first
+/// execve (so none of confine's own calls is counted), once; a failed join stops the command.
+#[test]
+fn an_ebpf_recording_joins_its_cgroup_last() {
+    for c in [root_with_caps_dropped(), unprivileged()] {
+        let mut c = c;
+        c.join_cgroup = Some(11);
+        let f = Fixture::new(c);
+        let o = Opts {
+            seccomp: true,
+            parent: true,
+            ..Opts::default()
+        };
+        let calls = run_clean(&f.args(o));
+        let n = calls.len();
+        assert_eq!(calls[n - 2], JoinCgroup(11), "{calls:?}");
+        assert!(matches!(calls[n - 1], Execve(_)));
+        assert_eq!(calls.iter().filter(|c| **c == JoinCgroup(11)).count(), 1);
+
+        let mut r = Recorder::failing(n - 2, libc::EACCES);
+        assert_eq!(run(&mut r, &f.args(o)), Err((Stage::Cgroup, libc::EACCES)));
+        assert!(!r.calls.iter().any(|c| matches!(c, Execve(_))));
+    }
+    // not recording: no join
+    let f = Fixture::new(root_with_caps_dropped());
+    assert!(!run_clean(&f.args(Opts::default()))
+        .iter()
+        .any(|c| matches!(c, JoinCgroup(_))));
 }
