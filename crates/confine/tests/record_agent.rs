@@ -42,7 +42,7 @@ impl Runc {
     }
 
     /// As [`Runc::bundle`]; `nnp` false: as `docker run` starts it, no_new_privs off and
-    /// Docker's 14 default capabilities (moby oci/caps/defaults.go), so runc installs the
+    /// Docker's 14 default capabilities, so runc installs the
     /// filter before it changes ids and capabilities (more of its calls under the filter).
     fn bundle_as(&self, name: &str, args: &[&str], seccomp: &Value, nnp: bool) -> PathBuf {
         let b = self.path().join(name);
@@ -66,25 +66,10 @@ impl Runc {
         c["linux"]["seccomp"] = seccomp.clone();
         if !nnp {
             c["process"]["noNewPrivileges"] = json!(false);
-            let caps: Vec<String> = [
-                "CHOWN",
-                "DAC_OVERRIDE",
-                "FSETID",
-                "FOWNER",
-                "MKNOD",
-                "NET_RAW",
-                "SETGID",
-                "SETUID",
-                "SETFCAP",
-                "SETPCAP",
-                "NET_BIND_SERVICE",
-                "SYS_CHROOT",
-                "KILL",
-                "AUDIT_WRITE",
-            ]
-            .iter()
-            .map(|c| format!("CAP_{c}"))
-            .collect();
+            let caps: Vec<String> = confine_abi::CapSet::docker_default()
+                .iter()
+                .map(|c| c.name())
+                .collect();
             for set in ["bounding", "effective", "permitted"] {
                 c["process"]["capabilities"][set] = json!(caps);
             }

@@ -380,62 +380,20 @@ pub fn socket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
 /// Receive one descriptor and a 4-byte number sent by [`send_fd`] (None at end of file).
 pub fn recv_fd(sock: BorrowedFd<'_>) -> io::Result<Option<(OwnedFd, i32)>> {
     let mut data = [0u8; 4];
-    let mut space = [0u64; 4];
-    let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: data.len(),
-    };
-    // SAFETY: msghdr is plain data; zeroed, then pointed at buffers we own.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = space.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&space) as _;
-    let n = loop {
-        // SAFETY: recvmsg writes into the buffers `msg` points at, all alive and ours.
-        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
-        if n >= 0 {
-            break n;
-        }
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINTR) {
-            return Err(e);
-        }
-    };
-    if n == 0 {
+    let mut m = crate::unix::recv_with_fds(sock, &mut data)?;
+    if m.len == 0 && m.fds.is_empty() {
         return Ok(None);
     }
-    // SAFETY: CMSG_FIRSTHDR reads the msghdr we own; the header it returns lies inside `space`.
-    let cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
-    // SAFETY: a non-null header from CMSG_FIRSTHDR is inside `space` and initialised by recvmsg.
-    let fd = unsafe {
-        if cmsg.is_null()
-            || (*cmsg).cmsg_level != libc::SOL_SOCKET
-            || (*cmsg).cmsg_type != libc::SCM_RIGHTS
-        {
-            None
-        } else {
-            Some(std::ptr::read_unaligned(
-                libc::CMSG_DATA(cmsg).cast::<i32>(),
-            ))
-        }
-    };
-    match (fd, n) {
-        // SAFETY: SCM_RIGHTS installed this descriptor in our table; we own it now.
-        (Some(fd), 4) => Ok(Some((
-            unsafe { OwnedFd::from_raw_fd(fd) },
-            i32::from_ne_bytes(data),
-        ))),
-        (Some(fd), _) => {
-            // SAFETY: as above; closed at once.
-            drop(unsafe { OwnedFd::from_raw_fd(fd) });
-            Err(io::Error::new(io::ErrorKind::InvalidData, "short message"))
-        }
-        (None, _) => Err(io::Error::new(
+    if m.fds.len() != 1 {
+        return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            "a message without a descriptor",
-        )),
+            format!("a message with {} descriptors, not one", m.fds.len()),
+        ));
     }
+    if m.len != data.len() {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "short message"));
+    }
+    Ok(Some((m.fds.remove(0), i32::from_ne_bytes(data))))
 }
 
 /// Send descriptor `fd` and the number `value` over `sock` (one message). Allocates nothing:
