@@ -21,10 +21,26 @@ pub fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
 /// Write `text` to `path` atomically: into a new temporary file beside it (created with
 /// a random name and `O_EXCL`, so an existing file or symbolic link is never opened),
 /// flushed to disk, then renamed over `path`. A reader sees the old file or the whole new one;
-/// on failure the temporary file is removed and `path` is untouched.
+/// on failure the temporary file is removed and `path` is untouched. A character device or a
+/// FIFO at `path` (itself, not through a symbolic link: `-o /dev/null`, `-o /dev/stdout`'s
+/// target) is written to, never replaced.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
     use anyhow::Context;
     use std::io::Write;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        let t = m.file_type();
+        if t.is_char_device() || t.is_fifo() {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NOCTTY)
+                .open(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            return f
+                .write_all(text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()));
+        }
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -232,3 +232,38 @@ fn refusals_exit_2_with_the_files_named() {
         "{err}"
     );
 }
+
+/// `-o` naming a FIFO (or a device, as `-o /dev/null`) writes into it: it is not replaced by
+/// a regular file, as renaming a temporary file over it would (this once turned /dev/null
+/// into a regular file).
+#[test]
+fn output_to_a_fifo_writes_into_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        write(dir.path(), "a.json", A),
+        write(dir.path(), "b.json", B),
+    );
+    let fifo = dir.path().join("out.fifo");
+    let o = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    // the read end, open first without waiting for a writer (the text fits in the pipe)
+    let mut reader = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .unwrap()
+    };
+    let o = confine(&["seccomp", "merge", &a, &b, "-o", fifo.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let mut got = String::new();
+    let _ = std::io::Read::read_to_string(&mut reader, &mut got);
+    assert!(got.contains("\"getpid\""), "{got}");
+    let t = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(t.is_fifo(), "{t:?}");
+}

@@ -168,6 +168,67 @@ pub fn poll_fds(fds: &[RawFd], ms: i32) -> io::Result<Vec<i16>> {
     Ok(p.iter().map(|p| p.revents).collect())
 }
 
+/// Bind and listen on a Unix socket at `path` created with mode 0600 (the umask is 0177 for
+/// the bind alone), so that it is never wider, and nothing is changed through a path an
+/// attacker could swap afterwards. The umask is process-wide: call it before starting any
+/// thread that creates files.
+pub fn bind_private(path: &std::path::Path) -> io::Result<std::os::unix::net::UnixListener> {
+    // SAFETY: umask only sets the process's file mode mask and returns the old one.
+    let old = unsafe { libc::umask(0o177) };
+    let l = std::os::unix::net::UnixListener::bind(path);
+    // SAFETY: as above, restoring it.
+    unsafe { libc::umask(old) };
+    l
+}
+
+/// Raise the soft limit of open descriptors to the hard one; the new soft limit.
+pub fn raise_nofile() -> io::Result<u64> {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if r.rlim_cur < r.rlim_max {
+        let want = libc::rlimit {
+            rlim_cur: r.rlim_max,
+            rlim_max: r.rlim_max,
+        };
+        // SAFETY: setrlimit reads one rlimit we own.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &want) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        r.rlim_cur = r.rlim_max;
+    }
+    Ok(r.rlim_cur as u64)
+}
+
+/// Whether two of this process's descriptors are the same open file (kcmp KCMP_FILE): two
+/// numbers for one seccomp listener, say, which `fstat` cannot tell (every listener is the
+/// same anonymous inode).
+pub fn same_file(a: RawFd, b: RawFd) -> io::Result<bool> {
+    // KCMP_FILE (include/uapi/linux/kcmp.h)
+    const KCMP_FILE: libc::c_long = 0;
+    // SAFETY: kcmp compares two descriptors of this process; it reads no memory of ours.
+    let r = unsafe {
+        let me = libc::getpid() as libc::c_long;
+        libc::syscall(
+            libc::SYS_kcmp,
+            me,
+            me,
+            KCMP_FILE,
+            a as libc::c_long,
+            b as libc::c_long,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(r == 0)
+}
+
 fn sigset(signals: &[i32]) -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set we own; sigaddset with a valid signal number
     // writes within it (an invalid number is refused with EINVAL, leaving it unchanged).
@@ -246,6 +307,36 @@ mod tests {
         assert_eq!((m.len, m.fds.len()), (2, 0));
         drop(a);
         assert_eq!(recv_with_fds(b.as_fd(), &mut buf).unwrap().len, 0);
+    }
+
+    #[test]
+    fn one_open_file_under_two_numbers_is_the_same() {
+        let f = std::fs::File::open("/dev/null").unwrap();
+        let g = f.try_clone().unwrap();
+        let h = std::fs::File::open("/dev/null").unwrap();
+        assert!(same_file(f.as_raw_fd(), g.as_raw_fd()).unwrap());
+        assert!(!same_file(f.as_raw_fd(), h.as_raw_fd()).unwrap());
+    }
+
+    #[test]
+    fn a_private_socket_is_0600_and_the_limit_rises() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("confine-unix-test-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        let p = dir.join("s");
+        let l = bind_private(&p).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        drop(l);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(mode, 0o600);
+        let n = raise_nofile().unwrap();
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes one rlimit we own.
+        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) }, 0);
+        assert_eq!((n, r.rlim_cur), (r.rlim_max as u64, r.rlim_max));
     }
 
     #[test]
