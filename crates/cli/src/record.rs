@@ -98,9 +98,10 @@ pub struct RecordArgs {
     /// every known syscall notified to the agent, write allowed (runc refuses to notify it)
     #[arg(long = "agent-profile", requires = "agent")]
     pub agent_profile: bool,
-    /// With --agent-profile: start from this profile (a file, or docker-default): its allowed
-    /// calls are notified, what it refuses stays refused
-    #[arg(long, value_name = "PROFILE", requires = "agent_profile")]
+    /// With --agent: start from this profile (a file, or docker-default). With
+    /// --agent-profile, its allowed calls are notified and what it refuses stays refused;
+    /// serving, recorded profiles keep its argument conditions
+    #[arg(long, value_name = "PROFILE", requires = "agent")]
     pub base: Option<std::ffi::OsString>,
     /// With --agent-profile: the `listenerMetadata` (names the recorded profile)
     #[arg(

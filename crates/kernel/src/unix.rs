@@ -202,7 +202,7 @@ pub fn raise_nofile() -> io::Result<u64> {
         }
         r.rlim_cur = r.rlim_max;
     }
-    Ok(r.rlim_cur as u64)
+    Ok(r.rlim_cur)
 }
 
 /// Whether two of this process's descriptors are the same open file (kcmp KCMP_FILE): two
@@ -336,7 +336,7 @@ mod tests {
         };
         // SAFETY: getrlimit writes one rlimit we own.
         assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) }, 0);
-        assert_eq!((n, r.rlim_cur), (r.rlim_max as u64, r.rlim_max));
+        assert_eq!((n, r.rlim_cur), (r.rlim_max, r.rlim_max));
     }
 
     #[test]

@@ -85,6 +85,9 @@ pub struct Container {
     pub pid: i64,
     /// The bundle.
     pub bundle: String,
+    /// A process started in a running container (`runc exec`, a health check: the state's
+    /// `status` is `running`), not the container's own (`creating`).
+    pub exec: bool,
     /// The connecting process, user and group (SO_PEERCRED).
     pub peer: (i32, u32, u32),
 }
@@ -101,6 +104,9 @@ pub enum AgentEvent {
         /// What was recorded (`incomplete` says why it may miss calls).
         recorded: Box<Recorded>,
     },
+    /// Something the operator should know that concerns no one connection (out of
+    /// descriptors: connections wait).
+    Notice(String),
     /// A connection was refused; the agent goes on.
     Refused {
         /// The connection's ordinal.
@@ -119,6 +125,9 @@ pub struct AgentOptions {
     pub spec: ArgSpec,
     /// Distinct values kept per syscall.
     pub limit: usize,
+    /// The most containers recorded at once (each holds two descriptors, the connection and
+    /// the listener): at most [`MAX_CONTAINERS`], less with a low descriptor limit.
+    pub max_containers: usize,
 }
 
 /// A name usable as a file name in the output directory: letters, digits, `_`, `-`, `.`,
@@ -141,58 +150,77 @@ fn name_for(state: &ProcessState, connection: u64) -> String {
     }
 }
 
-/// Read the process state and the listener from a runtime's connection.
-fn take(stream: &UnixStream) -> Result<(ProcessState, Listener), String> {
+/// Read the process state and the listener from a runtime's connection; `stop` ends the wait.
+fn take(stream: &UnixStream, stop: &AtomicBool) -> Result<(ProcessState, Listener), String> {
+    // short reads, to look at `stop` between them; the whole state within STATE_TIMEOUT
     stream
-        .set_read_timeout(Some(STATE_TIMEOUT))
+        .set_read_timeout(Some(Duration::from_millis(200)))
         .map_err(|e| format!("cannot set a timeout: {e}"))?;
     let started = Instant::now();
     let mut text: Vec<u8> = Vec::new();
     let mut fds: Vec<OwnedFd> = Vec::new();
     let mut chunk = vec![0u8; 64 << 10];
+    let mut ends = Ends::default();
     let value: serde_json::Value = loop {
-        let m = recv_with_fds(stream.as_fd(), &mut chunk).map_err(|e| {
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) {
-                format!(
-                    "no complete state within {} s ({} bytes came)",
-                    STATE_TIMEOUT.as_secs(),
-                    text.len()
-                )
-            } else {
-                format!("cannot read the state: {e}")
+        if stop.load(Ordering::Relaxed) {
+            return Err("the agent was stopped while the state came".into());
+        }
+        if started.elapsed() > STATE_TIMEOUT {
+            return Err(format!(
+                "no complete state within {} s ({} bytes came)",
+                STATE_TIMEOUT.as_secs(),
+                text.len()
+            ));
+        }
+        let m = match recv_with_fds(stream.as_fd(), &mut chunk) {
+            Ok(m) => m,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue
             }
-        })?;
+            Err(e) => return Err(format!("cannot read the state: {e}")),
+        };
         if m.truncated {
             return Err("more descriptors than a state can name were sent".into());
         }
+        if !m.fds.is_empty() && !fds.is_empty() {
+            return Err("descriptors came in more than one message (a runtime sends them once, with the state)".into());
+        }
         fds.extend(m.fds);
         if m.len == 0 {
-            return Err(if text.is_empty() {
-                "the connection closed without a state".into()
-            } else {
-                format!(
+            if text.is_empty() {
+                return Err("the connection closed without a state".into());
+            }
+            // what came, parsed once: the place of the first error
+            return Err(match serde_json::from_slice::<serde_json::Value>(&text) {
+                Err(e) if !e.is_eof() => format!("the state is not JSON: {e}"),
+                _ => format!(
                     "the connection closed inside the state, after {} bytes",
                     text.len()
-                )
+                ),
             });
         }
         text.extend_from_slice(&chunk[..m.len]);
         if text.len() > MAX_STATE {
             return Err(format!("the state is over {MAX_STATE} bytes"));
         }
+        // each byte is scanned once; the text is parsed when its object has closed
+        match ends.feed(&chunk[..m.len]) {
+            Scan::More => continue,
+            Scan::NotAnObject => {
+                return Err(match serde_json::from_slice::<serde_json::Value>(&text) {
+                    Err(e) if !e.is_eof() => format!("the state is not JSON: {e}"),
+                    _ => "the state is not a JSON object".into(),
+                })
+            }
+            Scan::Closed => {}
+        }
         match serde_json::from_slice(&text) {
             Ok(v) => break v,
-            Err(e) if e.is_eof() => {
-                if started.elapsed() > STATE_TIMEOUT {
-                    return Err(format!(
-                        "no complete state within {} s",
-                        STATE_TIMEOUT.as_secs()
-                    ));
-                }
-            }
             Err(e) => return Err(format!("the state is not JSON: {e}")),
         }
     };
@@ -219,6 +247,95 @@ fn take(stream: &UnixStream) -> Result<(ProcessState, Listener), String> {
     Ok((state, listener))
 }
 
+/// Where a JSON object ends, byte by byte: its braces and brackets outside strings.
+#[derive(Default)]
+struct Ends {
+    depth: u32,
+    started: bool,
+    in_string: bool,
+    escaped: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Scan {
+    More,
+    Closed,
+    NotAnObject,
+}
+
+impl Ends {
+    fn feed(&mut self, bytes: &[u8]) -> Scan {
+        for &b in bytes {
+            if !self.started {
+                match b {
+                    b'{' => {
+                        self.started = true;
+                        self.depth = 1;
+                    }
+                    b' ' | b'\t' | b'\r' | b'\n' => {}
+                    _ => return Scan::NotAnObject,
+                }
+                continue;
+            }
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        return Scan::Closed;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Scan::More
+    }
+}
+
+/// The listeners being recorded, by connection: one listener handed over twice would split
+/// its calls between two recordings, each claiming to be complete.
+#[derive(Default)]
+struct Active(std::sync::Mutex<Vec<(u64, std::os::fd::RawFd)>>);
+
+impl Active {
+    /// Register `l` for connection `n`, unless it is already being recorded (by which
+    /// connection, then).
+    fn claim(&self, n: u64, l: &Listener) -> Result<(), u64> {
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let fd = l.as_fd().as_raw_fd();
+        for &(other, ofd) in v.iter() {
+            if confine_kernel::unix::same_file(fd, ofd).unwrap_or(false) {
+                return Err(other);
+            }
+        }
+        v.push((n, fd));
+        Ok(())
+    }
+
+    /// Forget connection `n`'s listener (before it is closed: its number can be reused).
+    fn release(&self, n: u64) {
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        v.retain(|&(other, _)| other != n);
+    }
+}
+
+/// Whether process `pid` is in this process's pid namespace (a runtime is; a container's
+/// process, which could reach the socket through a bind mount, is not).
+fn in_our_pid_namespace(pid: i32) -> bool {
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    pid > 0 && ns("self").is_some() && ns(&pid.to_string()) == ns("self")
+}
+
 /// One connection's life: take its state and listener, then record until its processes are
 /// gone or `stop` is set.
 fn connection(
@@ -226,6 +343,7 @@ fn connection(
     n: u64,
     opts: &AgentOptions,
     stop: &AtomicBool,
+    active: &Active,
     tx: &mpsc::Sender<AgentEvent>,
 ) {
     let peer = peer_cred(stream.as_fd()).ok();
@@ -247,10 +365,22 @@ fn connection(
         }
         None => return refuse("the connecting process cannot be identified (SO_PEERCRED)".into()),
     }
-    let (state, listener) = match take(&stream) {
+    if let Some((pid, _, _)) = peer {
+        if !in_our_pid_namespace(pid) {
+            return refuse(format!(
+                "the connecting process {pid} is not in the agent's pid namespace (a runtime is; a container's process is not)"
+            ));
+        }
+    }
+    let (state, listener) = match take(&stream, stop) {
         Ok(t) => t,
         Err(why) => return refuse(why),
     };
+    if let Err(other) = active.claim(n, &listener) {
+        return refuse(format!(
+            "its listener is already being recorded (connection #{other}): a second recording would split the calls"
+        ));
+    }
     let container = Container {
         connection: n,
         name: name_for(&state, n),
@@ -258,6 +388,7 @@ fn connection(
         metadata: state.metadata.clone(),
         pid: state.pid,
         bundle: state.state.bundle.clone(),
+        exec: state.state.status != "creating",
         peer: peer.unwrap_or_default(),
     };
     let _ = tx.send(AgentEvent::Started(container.clone()));
@@ -265,10 +396,13 @@ fn connection(
     let mut sink = Recorder::plain(opts.spec.clone(), opts.limit);
     let started = Instant::now();
     let ran = notify.run_until(&mut sink, stop);
+    let sync_wake_up = notify.sync_wake_up;
+    active.release(n);
+    drop(notify);
     // the connection is the runtime's: it closes it when the container has started
     drop(stream);
     let mut recorded = sink.finish_plain();
-    recorded.sync_wake_up = notify.sync_wake_up;
+    recorded.sync_wake_up = sync_wake_up;
     recorded.duration_ms = started.elapsed().as_millis() as u64;
     recorded.incomplete = match ran {
         Ok(Ended::HungUp) if recorded.started => None,
@@ -307,7 +441,10 @@ pub fn serve_agent(
 ) -> io::Result<i32> {
     listener.set_nonblocking(true)?;
     let stop = Arc::new(AtomicBool::new(false));
+    let active = Arc::new(Active::default());
     let (tx, rx) = mpsc::channel();
+    // out of descriptors: connections wait in the backlog until a recording ends
+    let mut paused_until: Option<Instant> = None;
     let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut count = 0u64;
     let signal = loop {
@@ -330,8 +467,16 @@ pub fn serve_agent(
                 Ok((s, _)) => s,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // a connection that went away before it was taken, or out of descriptors:
-                // the agent goes on
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+                    if paused_until.is_none() {
+                        on(AgentEvent::Notice(format!(
+                            "out of descriptors ({e}): new containers wait until a recording ends"
+                        )));
+                    }
+                    paused_until = Some(Instant::now() + Duration::from_millis(100));
+                    break;
+                }
+                // a connection that went away before it was taken: the agent goes on
                 Err(e) => {
                     count += 1;
                     on(AgentEvent::Refused {
@@ -342,20 +487,30 @@ pub fn serve_agent(
                     break;
                 }
             };
+            paused_until = None;
             count += 1;
-            if threads.len() >= MAX_CONTAINERS {
+            if threads.len() >= opts.max_containers {
                 on(AgentEvent::Refused {
                     connection: count,
                     peer: peer_cred(stream.as_fd()).ok(),
-                    why: format!("{MAX_CONTAINERS} containers are already being recorded"),
+                    why: format!(
+                        "{} containers are already being recorded",
+                        opts.max_containers
+                    ),
                 });
                 continue;
             }
             let _ = stream.set_nonblocking(false);
-            let (opts, stop, tx, n) = (opts.clone(), stop.clone(), tx.clone(), count);
+            let (opts, stop, active, tx, n) = (
+                opts.clone(),
+                stop.clone(),
+                active.clone(),
+                tx.clone(),
+                count,
+            );
             match std::thread::Builder::new()
                 .name(format!("agent-{n}"))
-                .spawn(move || connection(stream, n, &opts, &stop, &tx))
+                .spawn(move || connection(stream, n, &opts, &stop, &active, &tx))
             {
                 Ok(t) => threads.push(t),
                 Err(e) => on(AgentEvent::Refused {
@@ -412,7 +567,25 @@ mod tests {
         use std::io::Write;
         (&a).write_all(text).unwrap();
         drop(a);
-        take(&b)
+        take(&b, &AtomicBool::new(false))
+    }
+
+    #[test]
+    fn an_object_is_seen_to_end_once_whatever_the_pieces() {
+        let text = br#" {"a": "x}\"{", "b": [1, {"c": 2}], "d": "\\"}"#;
+        for cut in 0..text.len() {
+            let mut e = Ends::default();
+            let (x, y) = text.split_at(cut);
+            let first = e.feed(x);
+            let second = if first == Scan::More {
+                e.feed(y)
+            } else {
+                first
+            };
+            assert_eq!(second, Scan::Closed, "cut at {cut}");
+        }
+        assert_eq!(Ends::default().feed(b"[1]"), Scan::NotAnObject);
+        assert_eq!(Ends::default().feed(b"{\"a\": {"), Scan::More);
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod agent;
 mod ebpf;
 mod summary;
 
-fn runtime_list(r: RuntimeArg) -> Option<Vec<String>> {
+pub(super) fn runtime_list(r: RuntimeArg) -> Option<Vec<String>> {
     let text = match r {
         RuntimeArg::Confine => return None,
         RuntimeArg::None => "",
@@ -41,7 +41,7 @@ fn runtime_list(r: RuntimeArg) -> Option<Vec<String>> {
 }
 
 /// Say on the profile's first rule how it was made (complete or not).
-fn mark(doc: &mut serde_json::Value, text: String) {
+pub(super) fn mark(doc: &mut serde_json::Value, text: String) {
     if let Some(first) = doc
         .get_mut("syscalls")
         .and_then(|s| s.as_array_mut())
