@@ -706,3 +706,172 @@ fn crun_hands_its_containers_to_the_agent_too() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(text(&o.stdout), "hello\nLinux\nmade\n");
 }
+
+/// A process started in the running container (`runc exec`, as `docker exec` and health
+/// checks) is recorded apart, as NAME.exec.json; a name that comes again, or whose file is
+/// already in DIR, gets the next free one (NAME~2.json); nothing is overwritten.
+#[test]
+fn execs_are_recorded_apart_and_nothing_is_overwritten() {
+    let runc = Runc::new();
+    let agent = Agent::start(runc.path());
+    let ap = agent.profile();
+    std::fs::write(agent.out.join("pre.json"), "planted").unwrap();
+    let long = runc.bundle("long", &["/bin/sleep", "2"], &ap);
+    let c = runc.run_cmd(&long, "long-1").spawn().unwrap();
+    let start = Instant::now();
+    while !agent.log().contains("container long-1 (pid") {
+        assert!(start.elapsed() < Duration::from_secs(20), "{}", agent.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = Command::new("timeout")
+        .args(["-s", "KILL", "30", "runc", "--root"])
+        .arg(runc.state())
+        .args([
+            "exec",
+            "long-1",
+            "/bin/sh",
+            "-c",
+            "mkdir /from-exec && echo done",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(text(&o.stdout), "done\n", "{}", text(&o.stderr));
+    assert!(c.wait_with_output().unwrap().status.success());
+    for id in ["pre", "again", "again"] {
+        let o = runc.run(
+            &runc.bundle(
+                &format!("b-{id}-{}", agent.reports().len()),
+                &["/bin/true"],
+                &ap,
+            ),
+            id,
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    agent.wait_for(5);
+    let exec = agent.recorded("long-1.exec");
+    let main = agent.recorded("long-1");
+    let mk = |p: &Value| {
+        names(p, "SCMP_ACT_ALLOW")
+            .iter()
+            .any(|n| n == "mkdir" || n == "mkdirat")
+    };
+    assert!(mk(&exec) && !mk(&main));
+    assert_eq!(
+        std::fs::read_to_string(agent.out.join("pre.json")).unwrap(),
+        "planted"
+    );
+    agent.recorded("pre~2");
+    agent.recorded("again");
+    agent.recorded("again~2");
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("exec in container long-1"), "{log}");
+}
+
+/// With `--base docker-default`: the agent profile notifies what the base allows, with the
+/// base's conditions; the recorded profile keeps those conditions (clone's namespace flags)
+/// instead of allowing the call whole. A base that traces is refused.
+#[test]
+fn a_base_keeps_its_argument_conditions() {
+    let runc = Runc::new();
+    let dir = runc.path();
+    let socket = dir.join("agent.sock");
+    let out = dir.join("profiles");
+    std::fs::create_dir(&out).unwrap();
+    let log = dir.join("agent.log");
+    let child = Command::new(CONFINE)
+        .args(["record", "--json", "--base", "docker-default", "--agent"])
+        .arg(&socket)
+        .arg("-o")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let agent = Agent {
+        child,
+        socket,
+        out,
+        log,
+    };
+    let start = Instant::now();
+    while !agent.log().contains("agent listening on") {
+        assert!(start.elapsed() < Duration::from_secs(20), "{}", agent.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = Command::new(CONFINE)
+        .args([
+            "record",
+            "-q",
+            "--agent-profile",
+            "--base",
+            "docker-default",
+            "--agent",
+        ])
+        .arg(&agent.socket)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let ap: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!names(&ap, "SCMP_ACT_NOTIFY").contains(&"mount".to_string()));
+    // sh forks: clone with SIGCHLD, under the base's condition on clone's flags
+    let o = runc.run(&runc.bundle("b", &WORK, &ap), "based-1");
+    assert_eq!(
+        text(&o.stdout),
+        "hello\nLinux\nmade\n",
+        "{}",
+        text(&o.stderr)
+    );
+    let r = agent.wait_for(1);
+    assert!(
+        r[0]["base_conditions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("clone")),
+        "{}",
+        r[0]
+    );
+    let p = agent.recorded("based-1");
+    let clone: Vec<&Value> = p["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["names"].as_array().unwrap().contains(&json!("clone")))
+        .collect();
+    assert!(
+        !clone.is_empty() && clone.iter().all(|r| r.get("args").is_some()),
+        "{clone:?}"
+    );
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
+    // and it still starts the container with no agent
+    let o = runc.run(&runc.bundle("replay", &WORK, &p), "based-2");
+    assert_eq!(
+        text(&o.stdout),
+        "hello\nLinux\nmade\n",
+        "{}",
+        text(&o.stderr)
+    );
+
+    let trace = dir.join("trace.json");
+    std::fs::write(&trace, r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_TRACE"}]}"#).unwrap();
+    let o = Command::new(CONFINE)
+        .args([
+            "record",
+            "--agent",
+            "/run/x.sock",
+            "--agent-profile",
+            "--base",
+        ])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        text(&o.stderr).contains("SCMP_ACT_TRACE"),
+        "{}",
+        text(&o.stderr)
+    );
+}
