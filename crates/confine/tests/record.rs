@@ -715,3 +715,42 @@ fn executions_are_the_ones_that_happened() {
         "{p}"
     );
 }
+
+/// `--preserve-fds N` with fewer than N descriptors open: the command's 3 .. 3+N are
+/// /dev/null, never the recorder's socket or pipe (notify) nor the recording's cgroup.procs
+/// and eBPF descriptors (ebpf), which were once opened before the range was reserved.
+#[test]
+fn preserved_descriptors_are_never_the_recordings_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.json");
+    let script = "for f in 3 4 5 6 7 8; do readlink /proc/self/fd/$f; done";
+    let mut modes = vec!["notify"];
+    // the eBPF mode needs root (effective uid 0) and BTF
+    if std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+        && Path::new("/sys/kernel/btf/vmlinux").exists()
+    {
+        modes.push("ebpf");
+    }
+    for mode in modes {
+        let o = confine(&[
+            "record",
+            "-q",
+            "--mode",
+            mode,
+            "--preserve-fds",
+            "6",
+            "-o",
+            out.to_str().unwrap(),
+            "--",
+            "/bin/busybox",
+            "sh",
+            "-c",
+            script,
+        ]);
+        assert!(o.status.success(), "{mode}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "/dev/null\n".repeat(6), "{mode}");
+    }
+}

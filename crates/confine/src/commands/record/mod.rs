@@ -93,6 +93,12 @@ pub fn run(a: RecordArgs) -> anyhow::Result<Outcome> {
     if a.agent.is_some() {
         return agent::run(&a);
     }
+    // descriptors 3 .. 3+N go to the command (--preserve-fds, LISTEN_FDS): reserved before
+    // the recorder's socket, pipe, cgroup or eBPF descriptors are opened, so that none of
+    // them lands there and is passed on
+    let listen = confine_runtime::descriptors::listen_fds();
+    let keep = confine_runtime::descriptors::kept(listen, a.process.preserve_fds)?;
+    confine_runtime::descriptors::reserve(keep)?;
     if a.security_opt.iter().any(|o| {
         o.to_str()
             .is_some_and(|s| s.starts_with("seccomp=") || s.starts_with("seccomp:"))
