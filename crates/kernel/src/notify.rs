@@ -173,12 +173,11 @@ impl AsFd for Listener {
 
 extern "C" fn interrupted(_: libc::c_int) {}
 
-/// Interrupt the calling process's blocking calls every `ms` milliseconds with SIGALRM
-/// (handled, without SA_RESTART): a recorder blocked in [`Listener::recv`] wakes to look
-/// whether the recorded processes are gone, without a poll before every notification.
-pub fn interrupt_every(ms: u32) -> io::Result<()> {
+/// Make SIGALRM interrupt blocking calls (handled by an empty handler, without SA_RESTART),
+/// so that a thread blocked in [`Listener::recv`] returns EINTR when it comes.
+pub fn alarm_interrupts() -> io::Result<()> {
     // SAFETY: a zeroed sigaction with an empty handler (async-signal-safe: it does nothing),
-    // no SA_RESTART; setitimer reads a struct we own.
+    // no SA_RESTART.
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = interrupted as *const () as usize;
@@ -186,19 +185,46 @@ pub fn interrupt_every(ms: u32) -> io::Result<()> {
         if libc::sigaction(libc::SIGALRM, &sa, std::ptr::null_mut()) != 0 {
             return Err(io::Error::last_os_error());
         }
-        let t = libc::timeval {
-            tv_sec: (ms / 1000) as libc::time_t,
-            tv_usec: ((ms % 1000) * 1000) as libc::suseconds_t,
-        };
-        let it = libc::itimerval {
-            it_interval: t,
-            it_value: t,
-        };
-        if libc::setitimer(libc::ITIMER_REAL, &it, std::ptr::null_mut()) != 0 {
-            return Err(io::Error::last_os_error());
-        }
     }
     Ok(())
+}
+
+/// Interrupt the calling process's blocking calls every `ms` milliseconds with SIGALRM
+/// (see [`alarm_interrupts`]): a recorder blocked in [`Listener::recv`] wakes to look
+/// whether the recorded processes are gone, without a poll before every notification.
+pub fn interrupt_every(ms: u32) -> io::Result<()> {
+    alarm_interrupts()?;
+    let t = libc::timeval {
+        tv_sec: (ms / 1000) as libc::time_t,
+        tv_usec: ((ms % 1000) * 1000) as libc::suseconds_t,
+    };
+    let it = libc::itimerval {
+        it_interval: t,
+        it_value: t,
+    };
+    // SAFETY: setitimer reads a struct we own.
+    if unsafe { libc::setitimer(libc::ITIMER_REAL, &it, std::ptr::null_mut()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The calling thread's id.
+pub fn gettid() -> i32 {
+    // SAFETY: gettid cannot fail and reads no memory.
+    unsafe { libc::syscall(libc::SYS_gettid) as i32 }
+}
+
+/// Send SIGALRM to thread `tid` of this process (see [`alarm_interrupts`]); a thread of
+/// another process is never reached (tgkill with this process's id).
+pub fn interrupt_thread(tid: i32) -> io::Result<()> {
+    // SAFETY: tgkill takes plain integers.
+    let r = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, libc::SIGALRM) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// `pidfd_open(pid, 0)`.
@@ -462,6 +488,28 @@ mod tests {
         let f = std::fs::File::open("/dev/null").unwrap();
         let e = Listener::new(OwnedFd::from(f)).unwrap_err();
         assert!(e.to_string().contains("not a seccomp listener"), "{e}");
+    }
+
+    #[test]
+    fn an_alarm_sent_to_a_thread_interrupts_its_blocking_call() {
+        alarm_interrupts().unwrap();
+        let (a, b) = socket_pair().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            tx.send(gettid()).unwrap();
+            // blocks until interrupted (EINTR is a timeout: None): nothing is sent on `a`
+            poll_one(b.as_raw_fd(), -1).unwrap()
+        });
+        let tid = rx.recv().unwrap();
+        // until it is blocked: resend until it returns
+        let start = Instant::now();
+        while !t.is_finished() {
+            interrupt_thread(tid).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            assert!(start.elapsed() < Duration::from_secs(10));
+        }
+        assert_eq!(t.join().unwrap(), None);
+        drop(a);
     }
 
     #[test]

@@ -305,7 +305,7 @@ impl Ends {
 /// The listeners being recorded, by connection: one listener handed over twice would split
 /// its calls between two recordings, each claiming to be complete.
 #[derive(Default)]
-struct Active(std::sync::Mutex<Vec<(u64, std::os::fd::RawFd)>>);
+struct Active(std::sync::Mutex<Vec<(u64, std::os::fd::RawFd, i32)>>);
 
 impl Active {
     /// Register `l` for connection `n`, unless it is already being recorded (by which
@@ -313,19 +313,27 @@ impl Active {
     fn claim(&self, n: u64, l: &Listener) -> Result<(), u64> {
         let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let fd = l.as_fd().as_raw_fd();
-        for &(other, ofd) in v.iter() {
+        for &(other, ofd, _) in v.iter() {
             if confine_kernel::unix::same_file(fd, ofd).unwrap_or(false) {
                 return Err(other);
             }
         }
-        v.push((n, fd));
+        v.push((n, fd, confine_kernel::notify::gettid()));
         Ok(())
+    }
+
+    /// Interrupt every recording thread's receive, to look for its end and for `stop`.
+    fn interrupt_all(&self) {
+        let v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for &(_, _, tid) in v.iter() {
+            let _ = confine_kernel::notify::interrupt_thread(tid);
+        }
     }
 
     /// Forget connection `n`'s listener (before it is closed: its number can be reused).
     fn release(&self, n: u64) {
         let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        v.retain(|&(other, _)| other != n);
+        v.retain(|&(other, _, _)| other != n);
     }
 }
 
@@ -440,11 +448,14 @@ pub fn serve_agent(
     mut on: impl FnMut(AgentEvent),
 ) -> io::Result<i32> {
     listener.set_nonblocking(true)?;
+    // the recording threads block in their receive; SIGALRM from here interrupts them
+    confine_kernel::notify::alarm_interrupts()?;
     let stop = Arc::new(AtomicBool::new(false));
     let active = Arc::new(Active::default());
     let (tx, rx) = mpsc::channel();
     // out of descriptors: connections wait in the backlog until a recording ends
     let mut paused_until: Option<Instant> = None;
+    let mut last_look = Instant::now();
     let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut count = 0u64;
     let signal = loop {
@@ -454,6 +465,10 @@ pub fn serve_agent(
             on(e);
         }
         threads.retain(|t| !t.is_finished());
+        if last_look.elapsed() >= Duration::from_millis(200) {
+            active.interrupt_all();
+            last_look = Instant::now();
+        }
         if ready[1] != 0 {
             if let Some(sig) = confine_kernel::unix::read_signal(signals.as_raw_fd())? {
                 break sig;
@@ -523,6 +538,10 @@ pub fn serve_agent(
     };
     stop.store(true, Ordering::Relaxed);
     drop(tx);
+    while threads.iter().any(|t| !t.is_finished()) {
+        active.interrupt_all();
+        std::thread::sleep(Duration::from_millis(20));
+    }
     for t in threads {
         let _ = t.join();
     }

@@ -125,8 +125,11 @@ pub enum Ended {
 }
 
 impl Notify {
-    /// As [`Mechanism::run`], but waiting in a poll (so that many recordings can run in one
-    /// process's threads, with no process-wide timer) and ending early when `stop` is set.
+    /// As [`Mechanism::run`], for one of many recordings in one process: blocked in the
+    /// receive until a notification comes or another thread interrupts this one with
+    /// `notify::interrupt_thread` (SIGALRM, handled by `notify::alarm_interrupts`; the agent's
+    /// main thread does it every 200 ms), then it looks whether the processes are gone and
+    /// whether `stop` is set.
     pub fn run_until(
         &mut self,
         sink: &mut dyn Sink,
@@ -137,21 +140,17 @@ impl Notify {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return Ok(Ended::Stopped);
             }
-            let ready = match notify::poll_one(fd, 200)? {
-                None => {
-                    sink.tick();
-                    continue;
-                }
-                Some(r) => r,
-            };
-            if ready & libc::POLLIN == 0 {
-                // POLLHUP: no process uses the filter any more
-                return Ok(Ended::HungUp);
-            }
             let n = match self.listener.recv() {
                 Ok(n) => n,
-                // the caller was killed between the poll and the receive
-                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINTR)) => continue,
+                // EINTR: the interruption; ENOENT: the caller was killed before the receive
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINTR)) => {
+                    sink.tick();
+                    match notify::poll_one(fd, 0)? {
+                        // POLLHUP: no process uses the filter any more
+                        Some(r) if r & libc::POLLIN == 0 => return Ok(Ended::HungUp),
+                        _ => continue,
+                    }
+                }
                 Err(e) => return Err(e),
             };
             self.handle(&n, sink)?;
