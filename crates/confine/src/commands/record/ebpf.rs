@@ -76,7 +76,7 @@ fn prepare() -> Result<Prepared, String> {
             root.display()
         )
     })?;
-    match Counter::load(cg.id(), layout) {
+    match Counter::load(cg.id(), cg.level(), layout) {
         Ok(counter) => Ok(Prepared {
             cg: Some(cg),
             counter,
@@ -186,29 +186,16 @@ pub(super) fn run(a: RecordArgs, mut prepared: Prepared) -> anyhow::Result<Outco
     let (ran, counts, losses) = counted?;
     let ended = ran?;
     let mut rec = Recording::new(ArgSpec::default(), a.arg_limit as usize);
-    let mut incomplete = None;
+    let mut reasons = Vec::new();
     match counts {
         Ok(c) => ebpf::add_counts(&mut rec, &c),
-        Err(e) => incomplete = Some(format!("{e:#}")),
+        Err(e) => reasons.push(format!("{e:#}")),
     }
     match losses {
-        Ok(l) if l.unread > 0 => {
-            incomplete.get_or_insert(format!(
-                "the ABI of {} calls could not be read (bpf_probe_read_kernel failed): they are not counted",
-                l.unread
-            ));
-        }
-        Ok(l) if l.overflow > 0 => {
-            incomplete.get_or_insert(format!(
-                "{} calls were not counted: the recording's map was full",
-                l.overflow
-            ));
-        }
-        Ok(_) => {}
-        Err(e) => {
-            incomplete.get_or_insert(format!("{e:#}"));
-        }
+        Ok(l) => reasons.extend(l.reasons()),
+        Err(e) => reasons.push(format!("{e:#}")),
     }
+    let incomplete = (!reasons.is_empty()).then(|| reasons.join("; "));
     let mut rec = rec.finish();
     rec.mode = Mode::Ebpf;
     rec.incomplete = incomplete;
