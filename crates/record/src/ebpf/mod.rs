@@ -120,6 +120,21 @@ impl Losses {
         self.entered + self.joined.saturating_sub(1)
     }
 
+    /// Each kind and its number, for the report.
+    pub fn by_kind(&self) -> std::collections::BTreeMap<String, u64> {
+        [
+            ("unread", self.unread),
+            ("map_full", self.overflow),
+            ("left", self.left),
+            ("entered", self.came_in()),
+            ("joins", self.joined),
+            ("untracked", self.untracked),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
     /// Every reason the counts are not the command's calls, all of them; empty when they
     /// are.
     pub fn reasons(&self) -> Vec<String> {

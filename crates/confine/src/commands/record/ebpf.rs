@@ -191,14 +191,19 @@ pub(super) fn run(a: RecordArgs, mut prepared: Prepared) -> anyhow::Result<Outco
         Ok(c) => ebpf::add_counts(&mut rec, &c),
         Err(e) => reasons.push(format!("{e:#}")),
     }
+    let mut by_kind = None;
     match losses {
-        Ok(l) => reasons.extend(l.reasons()),
+        Ok(l) => {
+            reasons.extend(l.reasons());
+            by_kind = Some(l.by_kind());
+        }
         Err(e) => reasons.push(format!("{e:#}")),
     }
     let incomplete = (!reasons.is_empty()).then(|| reasons.join("; "));
     let mut rec = rec.finish();
     rec.mode = Mode::Ebpf;
     rec.incomplete = incomplete;
+    rec.ebpf_losses = by_kind;
     rec.duration_ms = started.elapsed().as_millis() as u64;
     if let Ended::NotExecuted { command, why } = &ended {
         eprintln!("confine: {command}: {why}");
