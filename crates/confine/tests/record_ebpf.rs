@@ -572,3 +572,36 @@ fn processes_entering_from_outside_make_the_recording_incomplete() {
     );
     assert!(cgroups_of(pid).is_empty(), "{:?}", cgroups_of(pid));
 }
+
+/// A process of the command moved out of the recording's cgroup through the root's
+/// cgroup.procs: its calls afterwards are not counted, and the recording says so.
+#[test]
+fn a_process_moved_out_makes_the_recording_incomplete() {
+    if !usable() {
+        return;
+    }
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let flag = dir.path().join("go");
+    let script = format!(
+        "while [ ! -e {} ]; do sleep 0.05; done; {} sysinfo",
+        flag.display(),
+        prog().display()
+    );
+    let (child, report) = spawn_record(dir.path(), &["/bin/busybox", "sh", "-c", &script]);
+    let pid = child.id();
+    let cg = populated_cgroup_of(pid);
+    let shell = std::fs::read_to_string(cg.join("cgroup.procs")).unwrap();
+    let shell = shell.lines().next().unwrap().to_string();
+    std::fs::write(cgroup2().join("cgroup.procs"), &shell).unwrap();
+    std::fs::write(&flag, "").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "sysinfo ok\n");
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["complete"], false, "{r}");
+    assert_eq!(r["ebpf_losses"]["left"], 1, "{r}");
+    assert_eq!(r["ebpf_losses"]["entered"], 0, "{r}");
+    assert!(!calls(&r).iter().any(|(_, n)| n == "sysinfo"), "{r}");
+    assert!(cgroups_of(pid).is_empty(), "{:?}", cgroups_of(pid));
+}

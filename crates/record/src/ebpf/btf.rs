@@ -450,6 +450,18 @@ mod tests {
         b.int_member("kernfs_node", "id", 8).unwrap();
         b.int_member("task_struct", "pid", 4).unwrap();
         b.int_member("task_struct", "tgid", 4).unwrap();
+        // 6.16 and later: sched_process_exit says whether the thread group died
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+        let mut v = release
+            .split(['.', '-'])
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
+        assert_eq!(
+            b.member("trace_event_raw_sched_process_exit", "group_dead")
+                .is_ok(),
+            (major, minor) >= (6, 16),
+            "{release}"
+        );
         // the wrong kinds are refused
         assert!(matches!(
             b.ptr_member("cgroup", "level"),

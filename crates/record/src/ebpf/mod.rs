@@ -91,7 +91,7 @@ pub struct Counter {
     links: Vec<OwnedFd>,
     counts: OwnedFd,
     errors: OwnedFd,
-    _members: OwnedFd,
+    members: OwnedFd,
 }
 
 /// What the programs lost or saw go wrong.
@@ -220,7 +220,7 @@ impl Counter {
             links: Vec::new(),
             counts,
             errors,
-            _members: members,
+            members,
         })
     }
 
@@ -250,6 +250,22 @@ impl Counter {
     /// Every (compat, number, count) counted.
     pub fn counts(&self) -> std::io::Result<Vec<(bool, u32, u64)>> {
         read_counts(self.counts.as_fd())
+    }
+
+    /// How many processes the trackers know in the subtree now.
+    pub fn tracked(&self) -> std::io::Result<usize> {
+        let mut n = 0;
+        let mut key = [0u8; 4];
+        let mut prev: Option<[u8; 4]> = None;
+        while bpf::map_next_key(
+            self.members.as_fd(),
+            prev.as_ref().map(|k| &k[..]),
+            &mut key,
+        )? {
+            n += 1;
+            prev = Some(key);
+        }
+        Ok(n)
     }
 
     /// What was lost, and what left or entered.
@@ -386,7 +402,10 @@ mod tests {
             .unwrap();
         // moved within the subtree: still the same process, no second join
         std::fs::write(sub.join("cgroup.procs"), child.id().to_string()).unwrap();
+        assert_eq!(c.tracked().unwrap(), 1);
         child.wait().unwrap();
+        // its exit forgot it (sched_process_exit)
+        assert_eq!(c.tracked().unwrap(), 0);
         c.detach();
         let counts = c.counts().unwrap();
         // exit_group (231) on x86_64, at least

@@ -8,7 +8,7 @@
 //! * `attach`, on `cgroup_attach_task` (fired after a migration through `cgroup.procs` or
 //!   `cgroup.threads`): a process moved into the subtree that was not known in it is
 //!   *joined* (the command's own join is exactly one), one known in it moved out has *left*;
-//! * `exit`, on `sched_process_exit`: a process's end (its leader's exit) forgets it.
+//! * `exit`, on `sched_process_exit`: a process's end (its last thread's exit) forgets it.
 //!
 //! Which processes are "known in it" is a hash map of thread-group ids kept by `fork`,
 //! `attach` and `exit`. Every kernel pointer is read with `bpf_probe_read_kernel`: a failed
@@ -73,6 +73,9 @@ pub struct Layout {
     pub cgroup_kn: u32,
     /// `kernfs_node.id` (u64: the cgroup's id).
     pub kn_id: u32,
+    /// Whether `sched_process_exit` passes `group_dead` (its second argument, Linux 6.16 and
+    /// later: its event struct has the field).
+    pub exit_group_dead: bool,
 }
 
 impl Layout {
@@ -91,6 +94,9 @@ impl Layout {
             cgroup_ancestors: b.ptr_array_member("cgroup", "ancestors")?.offset,
             cgroup_kn: b.ptr_member("cgroup", "kn")?.offset,
             kn_id: b.int_member("kernfs_node", "id", 8)?.offset,
+            exit_group_dead: b
+                .member("trace_event_raw_sched_process_exit", "group_dead")
+                .is_ok(),
         })
     }
 }
@@ -350,15 +356,26 @@ pub fn fork(t: Target, l: &Layout, m: Maps) -> Result<Vec<u8>, Refusal> {
     Ok(a.finish()?)
 }
 
-/// `sched_process_exit` (task): a leader's exit forgets its process.
+/// `sched_process_exit` (task[, group_dead]): the process's end forgets it. With
+/// `group_dead` (the last thread of the process exits), exactly then; without it, at its
+/// leader's exit (a process whose leader exits before its other threads is then forgotten
+/// early: a later move of it is not seen for what it is).
 pub fn exit(l: &Layout, m: Maps) -> Result<Vec<u8>, Refusal> {
     let mut a = Asm::new();
     let out = a.label();
     let failed = a.label();
     a.ldx_dw(R6, R1, 0);
-    read(&mut a, R7, R6, off(l.task_pid)?, 4, failed);
-    read(&mut a, R8, R6, off(l.task_tgid)?, 4, failed);
-    a.jmp_reg(Cond::Ne, R7, R8, out).stx_w(R10, -24, R8);
+    if l.exit_group_dead {
+        // a bool, passed as a u64 argument
+        a.ldx_dw(R7, R1, 8).alu_imm(Alu::And, R7, 0xff);
+        a.jmp_imm(Cond::Eq, R7, 0, out);
+        read(&mut a, R8, R6, off(l.task_tgid)?, 4, failed);
+    } else {
+        read(&mut a, R7, R6, off(l.task_pid)?, 4, failed);
+        read(&mut a, R8, R6, off(l.task_tgid)?, 4, failed);
+        a.jmp_reg(Cond::Ne, R7, R8, out);
+    }
+    a.stx_w(R10, -24, R8);
     forget(&mut a, m);
     finish(&mut a, m, out, failed);
     Ok(a.finish()?)
