@@ -605,3 +605,65 @@ fn a_process_moved_out_makes_the_recording_incomplete() {
     assert!(!calls(&r).iter().any(|(_, n)| n == "sysinfo"), "{r}");
     assert!(cgroups_of(pid).is_empty(), "{:?}", cgroups_of(pid));
 }
+
+/// A command with CAP_SYS_ADMIN mounts cgroup2 itself: a sub-cgroup it makes and moves into
+/// is counted (complete, and removed at the end); a move of itself to the root's
+/// cgroup.procs is a leaving, and the recording says so.
+#[test]
+fn a_command_moving_itself_is_counted_inside_and_caught_outside() {
+    if !usable() {
+        return;
+    }
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let p = prog().to_str().unwrap().to_string();
+    let mount = "m=$(mktemp -d) && mount -t cgroup2 none $m && \
+                 d=$(grep '^0::' /proc/self/cgroup | cut -d: -f3)";
+    let cases = [
+        (
+            format!("{mount} && mkdir $m$d/sub && echo 0 > $m$d/sub/cgroup.procs && {p} sysinfo"),
+            true,
+        ),
+        (
+            format!("{mount} && echo 0 > $m/cgroup.procs && {p} sysinfo"),
+            false,
+        ),
+    ];
+    for (script, inside) in cases {
+        let cmd = [
+            "--cap-add",
+            "SYS_ADMIN",
+            "--",
+            "/bin/busybox",
+            "sh",
+            "-c",
+            &script,
+        ];
+        let report = dir.path().join("report-self.json");
+        let mut a = vec!["record", "-q", "--mode", "ebpf", "--report"];
+        a.push(report.to_str().unwrap());
+        a.extend(cmd);
+        let o = confine(&a);
+        assert!(o.status.success(), "{script}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "sysinfo ok\n", "{script}");
+        let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let counted = calls(&r).contains(&("x86_64".into(), "sysinfo".into()));
+        assert_eq!(counted, inside, "{script}: {r}");
+        assert_eq!(r["complete"], inside, "{script}: {r}");
+        assert_eq!(r["ebpf_losses"]["left"], u64::from(!inside), "{r}");
+        assert_eq!(r["ebpf_losses"]["joins"], 1, "{r}");
+    }
+    // the sub-cgroup went with the recording's cgroup: no recording cgroup has one left
+    let subs: Vec<PathBuf> = std::fs::read_dir(cgroup2())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("confine-record-")
+        })
+        .map(|e| e.path().join("sub"))
+        .filter(|s| s.exists())
+        .collect();
+    assert!(subs.is_empty(), "{subs:?}");
+}
