@@ -479,7 +479,7 @@ fn a_child_forked_out_of_the_cgroup_makes_the_recording_incomplete() {
     assert_eq!(r["complete"], false, "{r}");
     let why = r["incomplete"].as_str().unwrap();
     assert!(
-        why.contains("1 processes left the recording's cgroup"),
+        why.contains("1 process left the recording's cgroup"),
         "{why}"
     );
     assert_eq!(r["ebpf_losses"]["left"], 1, "{r}");

@@ -153,14 +153,14 @@ impl Losses {
         }
         if self.left > 0 {
             r.push(format!(
-                "{} processes left the recording's cgroup (clone3 with CLONE_INTO_CGROUP, or a move through cgroup.procs): their calls afterwards are not counted",
-                self.left
+                "{} left the recording's cgroup (clone3 with CLONE_INTO_CGROUP, or a move through cgroup.procs): their calls afterwards are not counted",
+                processes(self.left)
             ));
         }
         if self.came_in() > 0 {
             r.push(format!(
-                "{} processes from outside entered the recording's cgroup (clone3 with CLONE_INTO_CGROUP by a process outside, or a move through cgroup.procs): their calls are counted",
-                self.came_in()
+                "{} from outside entered the recording's cgroup (clone3 with CLONE_INTO_CGROUP by a process outside, or a move through cgroup.procs): their calls are counted",
+                processes(self.came_in())
             ));
         }
         if self.joined == 0 {
@@ -173,6 +173,15 @@ impl Losses {
             ));
         }
         r
+    }
+}
+
+/// "1 process", "2 processes".
+fn processes(n: u64) -> String {
+    if n == 1 {
+        "1 process".into()
+    } else {
+        format!("{n} processes")
     }
 }
 
@@ -378,6 +387,16 @@ mod tests {
         }
         let l = probe().unwrap();
         assert_eq!(l, layout().unwrap());
+        // before 6.16 sched_process_exit has no group_dead: that variant loads too
+        Counter::load(
+            0,
+            1,
+            Layout {
+                exit_group_dead: false,
+                ..l
+            },
+        )
+        .unwrap();
         let root = cgroup::cgroup2_mount().unwrap().unwrap();
         let cg = cgroup::Cgroup::create(&root).unwrap();
         let mut c = Counter::load(cg.id(), cg.level(), l).unwrap();
@@ -454,6 +473,17 @@ mod tests {
         .reasons()
         .is_empty());
         assert!(Losses::default().reasons()[0].contains("join"));
+        let one = Losses {
+            left: 1,
+            joined: 1,
+            ..Losses::default()
+        };
+        assert_eq!(one.reasons().len(), 1);
+        assert!(
+            one.reasons()[0].starts_with("1 process left"),
+            "{:?}",
+            one.reasons()
+        );
     }
 
     #[test]
