@@ -422,6 +422,18 @@ mod tests {
         // moved within the subtree: still the same process, no second join
         std::fs::write(sub.join("cgroup.procs"), child.id().to_string()).unwrap();
         assert_eq!(c.tracked().unwrap(), 1);
+        // a move in a cgroup v1 hierarchy (its root) changes nothing here
+        let v1 = std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .find_map(|l| {
+                let (left, right) = l.split_once(" - ")?;
+                (right.split(' ').next()? == "cgroup")
+                    .then(|| left.split(' ').nth(4).map(String::from))?
+            });
+        if let Some(v1) = &v1 {
+            std::fs::write(Path::new(v1).join("cgroup.procs"), child.id().to_string()).unwrap();
+        }
         child.wait().unwrap();
         // its exit forgot it (sched_process_exit)
         assert_eq!(c.tracked().unwrap(), 0);

@@ -383,17 +383,24 @@ pub fn exit(l: &Layout, m: Maps) -> Result<Vec<u8>, Refusal> {
 
 /// `cgroup_attach_task` (dst_cgrp, path, task, threadgroup), after the migration: a move
 /// into the subtree of a process not known there is counted as joined, a move out of one
-/// known there as left.
+/// known there as left (by thread-group id: `task` is the thread group's leader, or the
+/// thread moved through `cgroup.threads`).
 pub fn attach(t: Target, l: &Layout, m: Maps) -> Result<Vec<u8>, Refusal> {
     let mut a = Asm::new();
     let out = a.label();
     let failed = a.label();
     let moved_out = a.label();
     a.ldx_dw(R6, R1, 0).ldx_dw(R7, R1, 16);
-    // a move in another hierarchy (cgroup v1) leaves the task's default cgroup as it was:
-    // only a move whose destination is now the task's default cgroup counts
-    cgroup_of(&mut a, l, R7, failed)?;
-    a.jmp_reg(Cond::Ne, R0, R6, out);
+    // a move in another hierarchy (cgroup v1) is ignored: the destination's root
+    // (`ancestors[0]`) must be the default hierarchy's, the root of the current task's default
+    // cgroup. (Not "the task's cgroup is now the destination": a process whose leader has
+    // exited is moved without its leader, which migration skips.)
+    let root = off(l.cgroup_ancestors)?;
+    a.call(GET_CURRENT_TASK).mov(R8, R0);
+    cgroup_of(&mut a, l, R8, failed)?;
+    read(&mut a, R9, R0, root, 8, failed);
+    read(&mut a, R0, R6, root, 8, failed);
+    a.jmp_reg(Cond::Ne, R0, R9, out);
     read(&mut a, R8, R7, off(l.task_tgid)?, 4, failed);
     a.stx_w(R10, -24, R8);
     // r8 = destination in the subtree
