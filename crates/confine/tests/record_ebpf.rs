@@ -1,7 +1,8 @@
 //! `confine record --mode ebpf` on this host's kernel (root and BTF needed; skipped with the
 //! reason otherwise): it records the same (ABI, name) pairs as notify mode on the same
-//! workloads, labels the i386 call i386, counts only the recorded tree, leaves no program and
-//! no cgroup behind (after a normal end and after SIGKILL), and refuses what it cannot do.
+//! workloads, labels the i386 call i386, counts only the recorded tree (sub-cgroups included),
+//! says it is incomplete when a process leaves or enters that tree, leaves no program and no
+//! cgroup behind (after a normal end and after SIGKILL), and refuses what it cannot do.
 
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -97,12 +98,12 @@ fn calls(r: &Value) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// The ids of loaded programs named as the recording's.
+/// The ids of loaded programs named as the recording's (the counter and its trackers).
 fn ours() -> BTreeSet<u32> {
     confine_kernel::bpf::loaded_programs()
         .unwrap()
         .into_iter()
-        .filter(|p| p.name == PROGRAM)
+        .filter(|p| p.name.starts_with(PROGRAM))
         .map(|p| p.id)
         .collect()
 }
@@ -235,13 +236,15 @@ fn nothing_is_left_behind() {
     let pid = child.id();
     let mut seen = BTreeSet::new();
     let until = Instant::now() + Duration::from_secs(10);
-    while seen.is_empty() && Instant::now() < until {
+    // the counter and its three trackers
+    while seen.len() < 4 && Instant::now() < until {
         seen = &ours() - &before;
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(
-        !seen.is_empty(),
-        "the recording's program was never seen loaded"
+    assert_eq!(
+        seen.len(),
+        4,
+        "the recording's programs were never all seen loaded"
     );
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -268,11 +271,11 @@ fn nothing_is_left_behind() {
     let pid = child.id();
     let mut seen = BTreeSet::new();
     let until = Instant::now() + Duration::from_secs(10);
-    while (seen.is_empty() || cgroups_of(pid).is_empty()) && Instant::now() < until {
+    while (seen.len() < 4 || cgroups_of(pid).is_empty()) && Instant::now() < until {
         seen = &ours() - &before;
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(!seen.is_empty());
+    assert_eq!(seen.len(), 4);
     let stale = cgroups_of(pid);
     assert_eq!(stale.len(), 1);
     child.kill().unwrap();
@@ -423,4 +426,244 @@ fn until_main_kills_what_is_left_in_the_cgroup() {
     std::thread::sleep(Duration::from_millis(800));
     assert!(!late.exists(), "--until main left the writer running");
     assert!(cgroups_of(pid).is_empty(), "{:?}", cgroups_of(pid));
+}
+
+/// Wait up to 10 s for confine `pid`'s recording cgroup to hold a process; its directory.
+fn populated_cgroup_of(pid: u32) -> PathBuf {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(name) = cgroups_of(pid).first() {
+            let dir = cgroup2().join(name);
+            if std::fs::read_to_string(dir.join("cgroup.events"))
+                .is_ok_and(|t| t.contains("populated 1"))
+            {
+                return dir;
+            }
+        }
+        assert!(Instant::now() < until, "no populated recording cgroup");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Record `cmd` with eBPF in the background, into `dir`'s report.
+fn spawn_record(dir: &Path, cmd: &[&str]) -> (std::process::Child, PathBuf) {
+    let report = dir.join("report-bg.json");
+    let child = Command::new(CONFINE)
+        .args(["record", "-q", "--mode", "ebpf", "-o"])
+        .arg(dir.join("p-bg.json"))
+        .arg("--report")
+        .arg(&report)
+        .arg("--")
+        .args(cmd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (child, report)
+}
+
+/// The command forks a child into the cgroup2 root (clone3 with CLONE_INTO_CGROUP and a
+/// read-only descriptor of the directory): the child's calls are not counted, and the
+/// recording says so.
+#[test]
+fn a_child_forked_out_of_the_cgroup_makes_the_recording_incomplete() {
+    if !usable() {
+        return;
+    }
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let arg = format!("clone3into:{}", cgroup2().display());
+    let (o, r) = record(dir.path(), "ebpf", &[prog().to_str().unwrap(), &arg]);
+    assert_eq!(text(&o.stdout), "clone3 ok\n", "{}", text(&o.stderr));
+    assert_eq!(r["complete"], false, "{r}");
+    let why = r["incomplete"].as_str().unwrap();
+    assert!(
+        why.contains("1 process left the recording's cgroup"),
+        "{why}"
+    );
+    assert_eq!(r["ebpf_losses"]["left"], 1, "{r}");
+    assert_eq!(r["ebpf_losses"]["entered"], 0, "{r}");
+    // the child's sysinfo happened outside: not counted
+    assert!(!calls(&r).iter().any(|(_, n)| n == "sysinfo"), "{r}");
+}
+
+/// A process of the command moved into a sub-cgroup of the recording's cgroup: its calls (and
+/// its children's) are counted, the recording is complete, and both cgroups are removed.
+#[test]
+fn a_sub_cgroup_is_counted_and_removed() {
+    if !usable() {
+        return;
+    }
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let flag = dir.path().join("go");
+    let script = format!(
+        "while [ ! -e {} ]; do sleep 0.05; done; {} sysinfo",
+        flag.display(),
+        prog().display()
+    );
+    let (child, report) = spawn_record(dir.path(), &["/bin/busybox", "sh", "-c", &script]);
+    let pid = child.id();
+    let cg = populated_cgroup_of(pid);
+    let shell = std::fs::read_to_string(cg.join("cgroup.procs")).unwrap();
+    let shell = shell.lines().next().unwrap().to_string();
+    let sub = cg.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("cgroup.procs"), &shell).unwrap();
+    std::fs::write(&flag, "").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "sysinfo ok\n");
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["complete"], true, "{r}");
+    assert!(
+        calls(&r).contains(&("x86_64".into(), "sysinfo".into())),
+        "{r}"
+    );
+    assert!(cgroups_of(pid).is_empty(), "{:?}", cgroups_of(pid));
+}
+
+/// A root process outside forks a child into a running recording's cgroup (clone3 with
+/// CLONE_INTO_CGROUP), and moves another process in through cgroup.procs: their calls would
+/// widen the profile, and the recording says it is incomplete.
+#[test]
+fn processes_entering_from_outside_make_the_recording_incomplete() {
+    if !usable() {
+        return;
+    }
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let flag = dir.path().join("go");
+    let script = format!("while [ ! -e {} ]; do sleep 0.05; done", flag.display());
+    let (child, report) = spawn_record(dir.path(), &["/bin/busybox", "sh", "-c", &script]);
+    let pid = child.id();
+    let cg = populated_cgroup_of(pid);
+    // by fork
+    let o = Command::new(prog())
+        .arg(format!("clone3into:{}", cg.display()))
+        .output()
+        .unwrap();
+    assert_eq!(text(&o.stdout), "clone3 ok\n");
+    // by a move
+    let mut sleeper = Command::new("/bin/busybox")
+        .args(["sleep", "0.2"])
+        .spawn()
+        .unwrap();
+    std::fs::write(cg.join("cgroup.procs"), sleeper.id().to_string()).unwrap();
+    sleeper.wait().unwrap();
+    std::fs::write(&flag, "").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["complete"], false, "{r}");
+    let why = r["incomplete"].as_str().unwrap();
+    assert!(
+        why.contains("2 processes from outside entered the recording's cgroup"),
+        "{why}"
+    );
+    assert_eq!(r["ebpf_losses"]["entered"], 2, "{r}");
+    assert_eq!(r["ebpf_losses"]["joins"], 2, "{r}");
+    assert_eq!(r["ebpf_losses"]["left"], 0, "{r}");
+    // the injected sysinfo was counted: that is what the mark is for
+    assert!(
+        calls(&r).contains(&("x86_64".into(), "sysinfo".into())),
+        "{r}"
+    );
+    assert!(cgroups_of(pid).is_empty(), "{:?}", cgroups_of(pid));
+}
+
+/// A process of the command moved out of the recording's cgroup through the root's
+/// cgroup.procs: its calls afterwards are not counted, and the recording says so.
+#[test]
+fn a_process_moved_out_makes_the_recording_incomplete() {
+    if !usable() {
+        return;
+    }
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let flag = dir.path().join("go");
+    let script = format!(
+        "while [ ! -e {} ]; do sleep 0.05; done; {} sysinfo",
+        flag.display(),
+        prog().display()
+    );
+    let (child, report) = spawn_record(dir.path(), &["/bin/busybox", "sh", "-c", &script]);
+    let pid = child.id();
+    let cg = populated_cgroup_of(pid);
+    let shell = std::fs::read_to_string(cg.join("cgroup.procs")).unwrap();
+    let shell = shell.lines().next().unwrap().to_string();
+    std::fs::write(cgroup2().join("cgroup.procs"), &shell).unwrap();
+    std::fs::write(&flag, "").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "sysinfo ok\n");
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["complete"], false, "{r}");
+    assert_eq!(r["ebpf_losses"]["left"], 1, "{r}");
+    assert_eq!(r["ebpf_losses"]["entered"], 0, "{r}");
+    assert!(!calls(&r).iter().any(|(_, n)| n == "sysinfo"), "{r}");
+    assert!(cgroups_of(pid).is_empty(), "{:?}", cgroups_of(pid));
+}
+
+/// A command with CAP_SYS_ADMIN mounts cgroup2 itself: a sub-cgroup it makes and moves into
+/// is counted (complete, and removed at the end); a move of itself to the root's
+/// cgroup.procs is a leaving, and the recording says so.
+#[test]
+fn a_command_moving_itself_is_counted_inside_and_caught_outside() {
+    if !usable() {
+        return;
+    }
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let p = prog().to_str().unwrap().to_string();
+    let mount = "m=$(mktemp -d) && mount -t cgroup2 none $m && \
+                 d=$(grep '^0::' /proc/self/cgroup | cut -d: -f3)";
+    let cases = [
+        (
+            format!("{mount} && mkdir $m$d/sub && echo 0 > $m$d/sub/cgroup.procs && {p} sysinfo"),
+            true,
+        ),
+        (
+            format!("{mount} && echo 0 > $m/cgroup.procs && {p} sysinfo"),
+            false,
+        ),
+    ];
+    for (script, inside) in cases {
+        let cmd = [
+            "--cap-add",
+            "SYS_ADMIN",
+            "--",
+            "/bin/busybox",
+            "sh",
+            "-c",
+            &script,
+        ];
+        let report = dir.path().join("report-self.json");
+        let mut a = vec!["record", "-q", "--mode", "ebpf", "--report"];
+        a.push(report.to_str().unwrap());
+        a.extend(cmd);
+        let o = confine(&a);
+        assert!(o.status.success(), "{script}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "sysinfo ok\n", "{script}");
+        let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let counted = calls(&r).contains(&("x86_64".into(), "sysinfo".into()));
+        assert_eq!(counted, inside, "{script}: {r}");
+        assert_eq!(r["complete"], inside, "{script}: {r}");
+        assert_eq!(r["ebpf_losses"]["left"], u64::from(!inside), "{r}");
+        assert_eq!(r["ebpf_losses"]["joins"], 1, "{r}");
+    }
+    // the sub-cgroup went with the recording's cgroup: no recording cgroup has one left
+    let subs: Vec<PathBuf> = std::fs::read_dir(cgroup2())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("confine-record-")
+        })
+        .map(|e| e.path().join("sub"))
+        .filter(|s| s.exists())
+        .collect();
+    assert!(subs.is_empty(), "{subs:?}");
 }

@@ -89,6 +89,10 @@ pub struct Recorded {
     pub notes: Vec<String>,
     /// Why no recording could be made at all (the command was then killed before it ran).
     pub failed: Option<String>,
+    /// eBPF mode: what its programs lost or saw, by kind (`unread`, `map_full`, `left`,
+    /// `entered`, `joins`, `untracked`); None in notify mode.
+    #[serde(default)]
+    pub ebpf_losses: Option<std::collections::BTreeMap<String, u64>>,
 }
 
 #[derive(Default)]

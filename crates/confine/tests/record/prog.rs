@@ -10,6 +10,9 @@
 //! * `socket:DOMAIN:TYPE` — socket(2) with numbers, closed at once: `socket ok` or the errno
 //! * `listener` — no_new_privs, then a seccomp filter (ALLOW) with its own user-notification
 //!   listener: `listener ok` or `listener E<errno>`
+//! * `clone3into:DIR` — a child created by clone3 with `CLONE_INTO_CGROUP` in the cgroup2
+//!   directory DIR (opened read-only), which calls sysinfo and exits 0: `clone3 ok` when it
+//!   ran and exited 0, `clone3 E<errno>` otherwise
 
 extern "C" {
     fn syscall(nr: i64, a: i64, b: i64, c: i64, d: i64, e: i64) -> i64;
@@ -106,8 +109,44 @@ fn main() {
                     format!("listener E{}", errno())
                 }
             }
+            "clone3into" => clone3_into(parts[1]),
             other => format!("unknown action {other}"),
         };
         println!("{line}");
+    }
+}
+
+/// clone3(CLONE_INTO_CGROUP) into `dir`; the child calls sysinfo and exits.
+fn clone3_into(dir: &str) -> String {
+    use std::os::fd::AsRawFd;
+    let d = match std::fs::File::open(dir) {
+        Ok(d) => d,
+        Err(e) => return format!("clone3 E{}", e.raw_os_error().unwrap_or(0)),
+    };
+    // struct clone_args (CLONE_ARGS_SIZE_VER2, 88 bytes): flags, pidfd, child_tid,
+    // parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup
+    let mut args = [0u64; 11];
+    args[0] = 0x2_0000_0000; // CLONE_INTO_CGROUP
+    args[4] = 17; // SIGCHLD
+    args[10] = d.as_raw_fd() as u64;
+    // SAFETY: clone3 reads the 88-byte block; the child (a copy of this process, not
+    // sharing its memory) makes raw calls only and exits.
+    let pid = unsafe { syscall(435, args.as_ptr() as i64, 88, 0, 0, 0) };
+    if pid == 0 {
+        let mut buf = [0u8; 256];
+        let _ = call(99, buf.as_mut_ptr() as i64, 0);
+        // SAFETY: exit_group ends the child.
+        unsafe { syscall(231, 0, 0, 0, 0, 0) };
+    }
+    if pid < 0 {
+        return format!("clone3 E{}", errno());
+    }
+    let mut status = 0i32;
+    // SAFETY: wait4 writes the status into `status`.
+    let r = unsafe { syscall(61, pid, &mut status as *mut i32 as i64, 0, 0, 0) };
+    if r == pid && status == 0 {
+        "clone3 ok".into()
+    } else {
+        format!("clone3 status {status}")
     }
 }

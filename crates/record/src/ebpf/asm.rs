@@ -23,6 +23,10 @@ pub const R4: Reg = Reg(4);
 pub const R6: Reg = Reg(6);
 /// r7: callee-saved.
 pub const R7: Reg = Reg(7);
+/// r8: callee-saved.
+pub const R8: Reg = Reg(8);
+/// r9: callee-saved.
+pub const R9: Reg = Reg(9);
 /// r10: the frame pointer (the stack grows down from it, 512 bytes).
 pub const R10: Reg = Reg(10);
 
@@ -71,6 +75,8 @@ pub enum Cond {
     Eq = 0x10,
     /// `!=`
     Ne = 0x50,
+    /// `<` (unsigned)
+    Lt = 0xa0,
 }
 
 /// A label, to jump to.
@@ -175,6 +181,12 @@ impl Asm {
     /// `*(u64 *)(dst + off) = src`.
     pub fn stx_dw(&mut self, dst: Reg, off: i16, src: Reg) -> &mut Asm {
         self.insns.push(insn(STX | MEM | DW, dst, src, off, 0));
+        self
+    }
+
+    /// `*(u32 *)(dst + off) = src`.
+    pub fn stx_w(&mut self, dst: Reg, off: i16, src: Reg) -> &mut Asm {
+        self.insns.push(insn(STX | MEM | W, dst, src, off, 0));
         self
     }
 
@@ -302,6 +314,13 @@ mod tests {
             }),
             [0x7b, 0x7a, 0xf0, 0xff, 0, 0, 0, 0]
         );
+        // BPF_STX_MEM(BPF_W, R10, R0, -16)
+        assert_eq!(
+            one(|a| {
+                a.stx_w(R10, -16, R0);
+            }),
+            [0x63, 0x0a, 0xf0, 0xff, 0, 0, 0, 0]
+        );
         // BPF_ST_MEM(BPF_DW, R10, -24, 1); BPF_ST_MEM(BPF_W, R10, -4, 7)
         assert_eq!(
             one(|a| {
@@ -388,6 +407,11 @@ mod tests {
         // BPF_JMP_REG(BPF_JEQ, R0, R1, -2)
         assert_eq!(p[8..16], [0x1d, 0x10, 0xfe, 0xff, 0, 0, 0, 0]);
         // BPF_JMP_A(0)
+        let mut b = Asm::new();
+        let l = b.label();
+        b.jmp_imm(Cond::Lt, R0, 2, l).place(l);
+        // BPF_JMP_IMM(BPF_JLT, R0, 2, 0)
+        assert_eq!(b.finish().unwrap(), [0xa5, 0, 0, 0, 2, 0, 0, 0]);
         assert_eq!(p[16..24], [0x05, 0, 0, 0, 0, 0, 0, 0]);
     }
 

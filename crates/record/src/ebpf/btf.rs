@@ -309,16 +309,74 @@ impl Btf {
         Err(BtfError::NoMember(name.into(), member.into()))
     }
 
+    /// The type id of member `member` of `struct name`.
+    fn member_type(&self, name: &str, member: &str) -> Result<u32, BtfError> {
+        let t = self.struct_named(name)?;
+        self.members(&t)
+            .find(|&(n, _, _)| self.name(n).is_ok_and(|n| n == member.as_bytes()))
+            .map(|(_, ty, _)| ty)
+            .ok_or_else(|| BtfError::NoMember(name.into(), member.into()))
+    }
+
+    /// The kind of type `id`, through typedefs and qualifiers, and the type it refers to (a
+    /// pointer's target, an array's element).
+    fn resolved(&self, mut id: u32) -> Result<(u32, u32), BtfError> {
+        for _ in 0..32 {
+            let t = self.get(id)?;
+            match t.kind {
+                TYPEDEF | VOLATILE | CONST | RESTRICT | TYPE_TAG => id = t.size_or_type,
+                // struct btf_array { type, index_type, nelems } follows the header
+                ARRAY => return Ok((ARRAY, self.type_word(t.at))),
+                k => return Ok((k, t.size_or_type)),
+            }
+        }
+        Err(bad("a chain of typedefs that does not end"))
+    }
+
+    /// Member `member` of `struct name`, which must be a pointer (8 bytes on 64-bit).
+    pub fn ptr_member(&self, name: &str, member: &str) -> Result<Member, BtfError> {
+        let m = self.member(name, member)?;
+        let (kind, _) = self.resolved(self.member_type(name, member)?)?;
+        if kind != PTR {
+            return Err(BtfError::Unexpected(
+                name.into(),
+                member.into(),
+                format!("of kind {kind}, not a pointer"),
+            ));
+        }
+        Ok(Member {
+            offset: m.offset,
+            size: 8,
+        })
+    }
+
+    /// Member `member` of `struct name`, which must be an array of pointers (its offset; the
+    /// size is one element's, 8 bytes: a flexible array has no size of its own).
+    pub fn ptr_array_member(&self, name: &str, member: &str) -> Result<Member, BtfError> {
+        let m = self.member(name, member)?;
+        let (kind, elem) = self.resolved(self.member_type(name, member)?)?;
+        let elem_kind = if kind == ARRAY {
+            self.resolved(elem)?.0
+        } else {
+            kind
+        };
+        if kind != ARRAY || elem_kind != PTR {
+            return Err(BtfError::Unexpected(
+                name.into(),
+                member.into(),
+                format!("of kind {kind}, not an array of pointers"),
+            ));
+        }
+        Ok(Member {
+            offset: m.offset,
+            size: 8,
+        })
+    }
+
     /// Member `member` of `struct name`, which must be an integer of `size` bytes.
     pub fn int_member(&self, name: &str, member: &str, size: u32) -> Result<Member, BtfError> {
         let m = self.member(name, member)?;
-        let t = self.struct_named(name)?;
-        let ty = self
-            .members(&t)
-            .find(|&(n, _, _)| self.name(n).is_ok_and(|n| n == member.as_bytes()))
-            .map(|(_, ty, _)| ty)
-            .ok_or_else(|| BtfError::NoMember(name.into(), member.into()))?;
-        let (kind, got) = self.size_of(ty)?;
+        let (kind, got) = self.size_of(self.member_type(name, member)?)?;
         if kind != INT || got != size {
             return Err(BtfError::Unexpected(
                 name.into(),
@@ -372,6 +430,50 @@ mod tests {
         assert!(matches!(
             b.int_member("task_struct", "stack", 4),
             Err(BtfError::Unexpected(..))
+        ));
+    }
+
+    #[test]
+    fn the_cgroup_chain_is_found() {
+        let Some(b) = vmlinux() else { return };
+        // task_struct.cgroups -> css_set.dfl_cgrp -> cgroup.{level, ancestors[], kn} ->
+        // kernfs_node.id: pointers, an int, an array of pointers, a 64-bit id
+        let cgroups = b.ptr_member("task_struct", "cgroups").unwrap();
+        assert!(cgroups.offset > 0);
+        assert_eq!(cgroups.size, 8);
+        b.ptr_member("css_set", "dfl_cgrp").unwrap();
+        b.ptr_member("cgroup", "kn").unwrap();
+        b.int_member("cgroup", "level", 4).unwrap();
+        let anc = b.ptr_array_member("cgroup", "ancestors").unwrap();
+        // the flexible array ends the struct
+        assert!(anc.offset >= b.member("cgroup", "level").unwrap().offset);
+        b.int_member("kernfs_node", "id", 8).unwrap();
+        b.int_member("task_struct", "pid", 4).unwrap();
+        b.int_member("task_struct", "tgid", 4).unwrap();
+        // 6.16 and later: sched_process_exit says whether the thread group died
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+        let mut v = release
+            .split(['.', '-'])
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
+        assert_eq!(
+            b.member("trace_event_raw_sched_process_exit", "group_dead")
+                .is_ok(),
+            (major, minor) >= (6, 16),
+            "{release}"
+        );
+        // the wrong kinds are refused
+        assert!(matches!(
+            b.ptr_member("cgroup", "level"),
+            Err(BtfError::Unexpected(..))
+        ));
+        assert!(matches!(
+            b.ptr_array_member("cgroup", "kn"),
+            Err(BtfError::Unexpected(..))
+        ));
+        assert!(matches!(
+            b.ptr_member("cgroup", "no_such_member"),
+            Err(BtfError::NoMember(..))
         ));
     }
 

@@ -1,7 +1,9 @@
 //! Recording with eBPF (root only): a program on the raw tracepoint `sys_enter` counts the
-//! calls of the processes in the recording's cgroup, per ABI and number, in a hash map read
-//! once at the end. Counts only: no arguments, paths or ports, no order. Near-zero overhead
-//! (no call waits for anyone), where seccomp user notification costs a round trip per call.
+//! calls of the processes in the recording's cgroup and its sub-cgroups, per ABI and number,
+//! in a hash map read once at the end. Counts only: no arguments, paths or ports, no order.
+//! Near-zero overhead (no call waits for anyone), where seccomp user notification costs a
+//! round trip per call. Three more programs (`prog.rs`) watch processes leave or enter that
+//! subtree (by fork or by migration) and the recording says it is incomplete when one did.
 //!
 //! The ABI of a call: x32 numbers carry the x32 bit in the id (as in `seccomp_data.nr`); an
 //! i386 call (a 32-bit process, or `int 0x80` from a 64-bit one) is told by `TS_COMPAT` in
@@ -11,43 +13,32 @@
 //! `status` is comes from BTF, read here; when it cannot be known, or a read of it fails in
 //! the program, the recording refuses or says it is incomplete: it never guesses an ABI.
 //!
-//! Everything is held by descriptors and never pinned: the program, its attachment and the
-//! maps go away when confine exits, however it exits.
+//! Everything is held by descriptors and never pinned: the programs, their attachments and
+//! the maps go away when confine exits, however it exits.
 
 pub mod asm;
 pub mod btf;
 pub mod cgroup;
+pub mod prog;
 
 use crate::event::Event;
 use crate::recording::Recording;
-use asm::{Alu, Asm, Cond, R0, R1, R10, R2, R3, R4, R7};
 use confine_abi::Arch;
 use confine_kernel::bpf;
+pub use prog::Layout;
+use prog::{slot, Maps, Target};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
-/// The name of the program and its maps (`bpftool prog` shows it).
+/// The name of the counting program and its maps (`bpftool prog` shows it); the others are
+/// named after it (`confine_rec_fork`, `confine_rec_exit`, `confine_rec_mv`).
 pub const NAME: &str = "confine_rec";
-
-/// `TS_COMPAT` (arch/x86/include/asm/thread_info.h): the current call came through a 32-bit
-/// entry.
-const TS_COMPAT: i32 = 0x0002;
 
 /// Distinct (ABI, number) pairs the map holds; past it, the recording is incomplete.
 const MAX_ENTRIES: u32 = 4096;
 
-// helpers (include/uapi/linux/bpf.h, `___BPF_FUNC_MAPPER`)
-const MAP_LOOKUP_ELEM: i32 = 1;
-const MAP_UPDATE_ELEM: i32 = 2;
-const GET_CURRENT_TASK: i32 = 35;
-const GET_CURRENT_CGROUP_ID: i32 = 80;
-const PROBE_READ_KERNEL: i32 = 113;
-/// `BPF_NOEXIST`: create only.
-const NOEXIST: i32 = 1;
-
-/// Index of the error counters.
-const READ_FAILED: u32 = 0;
-const OVERFLOW: u32 = 1;
+/// Processes the members map tracks at once; past it, the recording is incomplete.
+const MAX_MEMBERS: u32 = 65536;
 
 /// Why eBPF recording cannot be used here.
 #[derive(Debug, thiserror::Error)]
@@ -55,8 +46,8 @@ pub enum Refusal {
     /// Another architecture than x86_64.
     #[error("eBPF recording tells ABIs apart on x86_64 only (this is {0})")]
     Arch(&'static str),
-    /// BTF does not say where `thread_info.status` is.
-    #[error("cannot find where the kernel keeps TS_COMPAT (without it i386 calls would be mislabelled): {0}")]
+    /// BTF does not say where `thread_info.status` or the cgroup chain is.
+    #[error("cannot find in the kernel's BTF what the recording reads (TS_COMPAT, without which i386 calls would be mislabelled, or a task's cgroup, without which processes leaving or entering the recording would go unseen): {0}")]
     Btf(#[from] btf::BtfError),
     /// No cgroup2 mount.
     #[error(
@@ -83,162 +74,181 @@ fn kernel(what: &'static str) -> impl FnOnce(std::io::Error) -> Refusal {
     move |source| Refusal::Kernel { what, source }
 }
 
-/// Where `current->thread_info.status` is, from the running kernel's BTF.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Layout {
-    /// Its offset in `struct task_struct`.
-    pub status: u32,
-}
-
 /// The layout of the running kernel (x86_64 only).
 pub fn layout() -> Result<Layout, Refusal> {
     if !cfg!(target_arch = "x86_64") {
         return Err(Refusal::Arch(std::env::consts::ARCH));
     }
     let b = btf::Btf::read(Path::new(btf::VMLINUX))?;
-    // CONFIG_THREAD_INFO_IN_TASK (always on x86): thread_info is in task_struct, first
-    let ti = b.member("task_struct", "thread_info")?;
-    let status = b.int_member("thread_info", "status", 4)?;
-    Ok(Layout {
-        status: ti.offset + status.offset,
-    })
+    Ok(Layout::from_btf(&b)?)
 }
 
-/// The program: count the call in `counts` when the caller is in cgroup `cgroup_id`.
-fn program(cgroup_id: u64, layout: Layout, counts: i32, errors: i32) -> Result<Vec<u8>, Refusal> {
-    let status = i32::try_from(layout.status).map_err(|_| {
-        Refusal::Btf(btf::BtfError::Malformed(
-            "thread_info.status is out of reach".into(),
-        ))
-    })?;
-    let mut a = Asm::new();
-    let out = a.label();
-    let insert = a.label();
-    let overflow = a.label();
-    let read_failed = a.label();
-    let bump = a.label();
-    // ctx is `struct bpf_raw_tracepoint_args`; sys_enter's are (struct pt_regs *, long id)
-    a.ldx_dw(R7, R1, 8)
-        .call(GET_CURRENT_CGROUP_ID)
-        .ld_imm64(R1, cgroup_id)
-        .jmp_reg(Cond::Ne, R0, R1, out)
-        // status = current->thread_info.status
-        .call(GET_CURRENT_TASK)
-        .mov(R3, R0)
-        .alu_imm(Alu::Add, R3, status)
-        .st_dw(R10, -8, 0)
-        .mov(R1, R10)
-        .alu_imm(Alu::Add, R1, -8)
-        .mov_imm(R2, 4)
-        .call(PROBE_READ_KERNEL)
-        .jmp_imm(Cond::Ne, R0, 0, read_failed)
-        // key = (status & TS_COMPAT ? 1 << 32 : 0) | (u32) id
-        .ldx_w(R1, R10, -8)
-        .alu_imm(Alu::And, R1, TS_COMPAT)
-        .alu_imm(Alu::Lsh, R1, 31)
-        .alu_imm(Alu::Lsh, R7, 32)
-        .alu_imm(Alu::Rsh, R7, 32)
-        .alu_reg(Alu::Or, R7, R1)
-        .stx_dw(R10, -16, R7)
-        // the common case: the key is there, add one
-        .ld_map_fd(R1, counts)
-        .mov(R2, R10)
-        .alu_imm(Alu::Add, R2, -16)
-        .call(MAP_LOOKUP_ELEM)
-        .jmp_imm(Cond::Eq, R0, 0, insert)
-        .mov_imm(R1, 1)
-        .atomic_add_dw(R0, 0, R1)
-        .ja(out)
-        // the first time: insert 1, unless another CPU just did (EEXIST: add to its)
-        .place(insert)
-        .st_dw(R10, -24, 1)
-        .ld_map_fd(R1, counts)
-        .mov(R2, R10)
-        .alu_imm(Alu::Add, R2, -16)
-        .mov(R3, R10)
-        .alu_imm(Alu::Add, R3, -24)
-        .mov_imm(R4, NOEXIST)
-        .call(MAP_UPDATE_ELEM)
-        .jmp_imm(Cond::Eq, R0, 0, out)
-        .jmp_imm(Cond::Ne, R0, -libc::EEXIST, overflow)
-        .ld_map_fd(R1, counts)
-        .mov(R2, R10)
-        .alu_imm(Alu::Add, R2, -16)
-        .call(MAP_LOOKUP_ELEM)
-        .jmp_imm(Cond::Eq, R0, 0, overflow)
-        .mov_imm(R1, 1)
-        .atomic_add_dw(R0, 0, R1)
-        .ja(out)
-        // the map is full: count the call as lost
-        .place(overflow)
-        .st_w(R10, -28, OVERFLOW as i32)
-        .ja(bump)
-        .place(read_failed)
-        .st_w(R10, -28, READ_FAILED as i32)
-        .place(bump)
-        .ld_map_fd(R1, errors)
-        .mov(R2, R10)
-        .alu_imm(Alu::Add, R2, -28)
-        .call(MAP_LOOKUP_ELEM)
-        .jmp_imm(Cond::Eq, R0, 0, out)
-        .mov_imm(R1, 1)
-        .atomic_add_dw(R0, 0, R1)
-        .place(out)
-        .mov_imm(R0, 0)
-        .exit();
-    Ok(a.finish()?)
-}
-
-/// The loaded program and its maps; attached once [`Counter::attach`] is called.
+/// The loaded programs and their maps; attached once [`Counter::attach`] is called.
 #[derive(Debug)]
 pub struct Counter {
-    prog: OwnedFd,
-    link: Option<OwnedFd>,
+    /// (tracepoint, program), attached in this order.
+    progs: Vec<(&'static std::ffi::CStr, OwnedFd)>,
+    links: Vec<OwnedFd>,
     counts: OwnedFd,
     errors: OwnedFd,
+    members: OwnedFd,
 }
 
-/// What the program lost.
+/// What the programs lost or saw go wrong.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Losses {
     /// Calls whose ABI could not be read (`bpf_probe_read_kernel` failed).
     pub unread: u64,
     /// Calls not counted because the map was full.
     pub overflow: u64,
+    /// Processes that left the subtree (forked into another cgroup, or moved out): their
+    /// calls afterwards are not counted.
+    pub left: u64,
+    /// Processes forked into the subtree by a process outside it: their calls are counted.
+    pub entered: u64,
+    /// Processes moved into the subtree that were not in it: the command's join is one, any
+    /// other came from outside and its calls are counted.
+    pub joined: u64,
+    /// Forks, moves or exits the tracking programs could not read or track.
+    pub untracked: u64,
+}
+
+impl Losses {
+    /// Processes that came into the subtree from outside (by fork, or moved in besides the
+    /// command's own join).
+    pub fn came_in(&self) -> u64 {
+        self.entered + self.joined.saturating_sub(1)
+    }
+
+    /// Each kind and its number, for the report.
+    pub fn by_kind(&self) -> std::collections::BTreeMap<String, u64> {
+        [
+            ("unread", self.unread),
+            ("map_full", self.overflow),
+            ("left", self.left),
+            ("entered", self.came_in()),
+            ("joins", self.joined),
+            ("untracked", self.untracked),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Every reason the counts are not the command's calls, all of them; empty when they
+    /// are.
+    pub fn reasons(&self) -> Vec<String> {
+        let mut r = Vec::new();
+        if self.unread > 0 {
+            r.push(format!(
+                "the ABI of {} calls could not be read (bpf_probe_read_kernel failed): they are not counted",
+                self.unread
+            ));
+        }
+        if self.overflow > 0 {
+            r.push(format!(
+                "{} calls were not counted: the recording's map was full",
+                self.overflow
+            ));
+        }
+        if self.left > 0 {
+            r.push(format!(
+                "{} left the recording's cgroup (clone3 with CLONE_INTO_CGROUP, or a move through cgroup.procs): their calls afterwards are not counted",
+                processes(self.left)
+            ));
+        }
+        if self.came_in() > 0 {
+            r.push(format!(
+                "{} from outside entered the recording's cgroup (clone3 with CLONE_INTO_CGROUP by a process outside, or a move through cgroup.procs): their calls are counted",
+                processes(self.came_in())
+            ));
+        }
+        if self.joined == 0 {
+            r.push("the command's join of the recording's cgroup was not seen (the cgroup's level may not be what mountinfo says, as in a cgroup namespace): the counts cannot be trusted".into());
+        }
+        if self.untracked > 0 {
+            r.push(format!(
+                "{} forks, moves or exits could not be read or tracked: processes may have left or entered unseen",
+                self.untracked
+            ));
+        }
+        r
+    }
+}
+
+/// "1 process", "2 processes".
+fn processes(n: u64) -> String {
+    if n == 1 {
+        "1 process".into()
+    } else {
+        format!("{n} processes")
+    }
 }
 
 impl Counter {
-    /// Load the program for cgroup `cgroup_id` (not attached yet).
-    pub fn load(cgroup_id: u64, layout: Layout) -> Result<Counter, Refusal> {
+    /// Load the programs for the cgroup `id` at `level` (not attached yet).
+    pub fn load(id: u64, level: u32, layout: Layout) -> Result<Counter, Refusal> {
         use std::os::fd::AsRawFd;
-        let counts = bpf::map_create(bpf::MAP_HASH, 8, 8, MAX_ENTRIES, NAME)
-            .map_err(kernel("creating the recording's map"))?;
-        let errors = bpf::map_create(bpf::MAP_ARRAY, 4, 8, 2, NAME)
-            .map_err(kernel("creating the recording's map"))?;
-        let insns = program(cgroup_id, layout, counts.as_raw_fd(), errors.as_raw_fd())?;
+        let map = |kind, k, v, n| {
+            bpf::map_create(kind, k, v, n, NAME).map_err(kernel("creating the recording's map"))
+        };
+        let counts = map(bpf::MAP_HASH, 8, 8, MAX_ENTRIES)?;
+        let errors = map(bpf::MAP_ARRAY, 4, 8, slot::N)?;
+        let members = map(bpf::MAP_HASH, 4, 4, MAX_MEMBERS)?;
+        let m = Maps {
+            counts: counts.as_raw_fd(),
+            errors: errors.as_raw_fd(),
+            members: members.as_raw_fd(),
+        };
+        let t = Target { id, level };
         // bpf_probe_read_kernel and bpf_get_current_task are offered to GPL-compatible
-        // programs only (their protos say gpl_only); this program is ours, under the
-        // project's license, and dual-licensed to the kernel so that it may call them
-        let prog = bpf::prog_load(bpf::PROG_RAW_TRACEPOINT, &insns, c"Dual MIT/GPL", NAME)?;
+        // programs only (their protos say gpl_only); these programs are ours, under the
+        // project's license, and dual-licensed to the kernel so that they may call them
+        let load = |insns: Vec<u8>, name: &str| {
+            bpf::prog_load(bpf::PROG_RAW_TRACEPOINT, &insns, c"Dual MIT/GPL", name)
+        };
+        // the trackers first: attached before the counter, they see every fork and move
+        // from the moment calls are counted
+        let progs = vec![
+            (
+                c"sched_process_fork",
+                load(prog::fork(t, &layout, m)?, "confine_rec_fork")?,
+            ),
+            (
+                c"sched_process_exit",
+                load(prog::exit(&layout, m)?, "confine_rec_exit")?,
+            ),
+            (
+                c"cgroup_attach_task",
+                load(prog::attach(t, &layout, m)?, "confine_rec_mv")?,
+            ),
+            (c"sys_enter", load(prog::count(t, &layout, m)?, NAME)?),
+        ];
         Ok(Counter {
-            prog,
-            link: None,
+            progs,
+            links: Vec::new(),
             counts,
             errors,
+            members,
         })
     }
 
-    /// Start counting: attach to `sys_enter`.
+    /// Start counting and tracking: attach every program.
     pub fn attach(&mut self) -> Result<(), Refusal> {
-        let link = bpf::raw_tracepoint_open(c"sys_enter", self.prog.as_fd())
-            .map_err(kernel("attaching the recording program to sys_enter"))?;
-        self.link = Some(link);
+        for (tp, p) in &self.progs {
+            let link = bpf::raw_tracepoint_open(tp, p.as_fd())
+                .map_err(kernel("attaching a recording program to its tracepoint"))?;
+            self.links.push(link);
+        }
         Ok(())
     }
 
-    /// Stop counting (the maps stay readable).
+    /// Stop counting and tracking (the maps stay readable).
     pub fn detach(&mut self) {
-        self.link = None;
+        // the counter first: nothing is counted that the trackers no longer watch
+        while let Some(l) = self.links.pop() {
+            drop(l);
+        }
     }
 
     /// The map of counts (for a live reader).
@@ -251,7 +261,23 @@ impl Counter {
         read_counts(self.counts.as_fd())
     }
 
-    /// What was lost.
+    /// How many processes the trackers know in the subtree now.
+    pub fn tracked(&self) -> std::io::Result<usize> {
+        let mut n = 0;
+        let mut key = [0u8; 4];
+        let mut prev: Option<[u8; 4]> = None;
+        while bpf::map_next_key(
+            self.members.as_fd(),
+            prev.as_ref().map(|k| &k[..]),
+            &mut key,
+        )? {
+            n += 1;
+            prev = Some(key);
+        }
+        Ok(n)
+    }
+
+    /// What was lost, and what left or entered.
     pub fn losses(&self) -> std::io::Result<Losses> {
         let get = |i: u32| -> std::io::Result<u64> {
             let mut v = [0u8; 8];
@@ -259,8 +285,12 @@ impl Counter {
             Ok(u64::from_ne_bytes(v))
         };
         Ok(Losses {
-            unread: get(READ_FAILED)?,
-            overflow: get(OVERFLOW)?,
+            unread: get(slot::READ_FAILED)?,
+            overflow: get(slot::OVERFLOW)?,
+            left: get(slot::LEFT)?,
+            entered: get(slot::ENTERED)?,
+            joined: get(slot::JOINED)?,
+            untracked: get(slot::TRACK_FAILED)?,
         })
     }
 }
@@ -329,7 +359,7 @@ pub fn add_counts(rec: &mut Recording, counts: &[(bool, u32, u64)]) {
 /// verifier.
 pub fn probe() -> Result<Layout, Refusal> {
     let l = layout()?;
-    Counter::load(0, l)?;
+    Counter::load(0, 1, l)?;
     Ok(l)
 }
 
@@ -351,24 +381,36 @@ mod tests {
     }
 
     #[test]
-    fn the_program_loads_and_counts_only_its_cgroup() {
+    fn the_program_loads_and_counts_only_its_subtree() {
         if !root() {
             return;
         }
         let l = probe().unwrap();
-        assert_eq!(l.status, layout().unwrap().status);
+        assert_eq!(l, layout().unwrap());
+        // before 6.16 sched_process_exit has no group_dead: that variant loads too
+        Counter::load(
+            0,
+            1,
+            Layout {
+                exit_group_dead: false,
+                ..l
+            },
+        )
+        .unwrap();
         let root = cgroup::cgroup2_mount().unwrap().unwrap();
         let cg = cgroup::Cgroup::create(&root).unwrap();
-        let mut c = Counter::load(cg.id(), l).unwrap();
+        let mut c = Counter::load(cg.id(), cg.level(), l).unwrap();
         c.attach().unwrap();
         // this process is not in the cgroup: nothing
         for _ in 0..100 {
             let _ = std::fs::metadata("/");
         }
-        // a child in it is counted
         let st = std::process::Command::new("/bin/true").status().unwrap();
         assert!(st.success());
         assert!(c.counts().unwrap().is_empty());
+        // a child moved into it (the join) is counted, and so is one in a sub-cgroup
+        let sub = cg.dir().join("sub");
+        std::fs::create_dir(&sub).unwrap();
         let mut child = std::process::Command::new("sleep")
             .arg("0.2")
             .spawn()
@@ -377,7 +419,24 @@ mod tests {
         cg.procs()
             .write_all(child.id().to_string().as_bytes())
             .unwrap();
+        // moved within the subtree: still the same process, no second join
+        std::fs::write(sub.join("cgroup.procs"), child.id().to_string()).unwrap();
+        assert_eq!(c.tracked().unwrap(), 1);
+        // a move in a cgroup v1 hierarchy (its root) changes nothing here
+        let v1 = std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .find_map(|l| {
+                let (left, right) = l.split_once(" - ")?;
+                (right.split(' ').next()? == "cgroup")
+                    .then(|| left.split(' ').nth(4).map(String::from))?
+            });
+        if let Some(v1) = &v1 {
+            std::fs::write(Path::new(v1).join("cgroup.procs"), child.id().to_string()).unwrap();
+        }
         child.wait().unwrap();
+        // its exit forgot it (sched_process_exit)
+        assert_eq!(c.tracked().unwrap(), 0);
         c.detach();
         let counts = c.counts().unwrap();
         // exit_group (231) on x86_64, at least
@@ -387,8 +446,56 @@ mod tests {
                 .any(|&(compat, nr, n)| !compat && nr == 231 && n == 1),
             "{counts:?}"
         );
-        assert_eq!(c.losses().unwrap(), Losses::default());
+        let lost = c.losses().unwrap();
+        assert_eq!(
+            lost,
+            Losses {
+                joined: 1,
+                ..Losses::default()
+            }
+        );
+        assert!(lost.reasons().is_empty(), "{:?}", lost.reasons());
         cg.remove(std::time::Duration::from_secs(5)).unwrap();
+    }
+
+    #[test]
+    fn every_loss_is_named() {
+        let all = Losses {
+            unread: 1,
+            overflow: 2,
+            left: 3,
+            entered: 4,
+            joined: 2,
+            untracked: 5,
+        };
+        let r = all.reasons().join("; ");
+        for word in [
+            "could not be read",
+            "map was full",
+            "3 processes left",
+            "5 processes from outside",
+            "5 forks",
+        ] {
+            assert!(r.contains(word), "{word}: {r}");
+        }
+        assert!(Losses {
+            joined: 1,
+            ..Losses::default()
+        }
+        .reasons()
+        .is_empty());
+        assert!(Losses::default().reasons()[0].contains("join"));
+        let one = Losses {
+            left: 1,
+            joined: 1,
+            ..Losses::default()
+        };
+        assert_eq!(one.reasons().len(), 1);
+        assert!(
+            one.reasons()[0].starts_with("1 process left"),
+            "{:?}",
+            one.reasons()
+        );
     }
 
     #[test]

@@ -41,8 +41,9 @@ fn effective_caps() -> u64 {
         .unwrap_or(0)
 }
 
-/// What an eBPF recording needs, made before the command runs: its cgroup, and the program
-/// loaded for it (not attached yet). Dropped unused, the cgroup is removed.
+/// What an eBPF recording needs, made before the command runs: its cgroup, and the programs
+/// loaded and attached for it (the cgroup empty until the command joins). Dropped unused, the
+/// cgroup is removed and the programs detached.
 pub(super) struct Prepared {
     cg: Option<Cgroup>,
     counter: Counter,
@@ -56,7 +57,7 @@ impl Drop for Prepared {
     }
 }
 
-/// Make the cgroup and load the program, or say why eBPF cannot record here.
+/// Make the cgroup, load and attach the programs, or say why eBPF cannot record here.
 fn prepare() -> Result<Prepared, String> {
     const SYS_ADMIN: u64 = 1 << 21;
     const PERFMON: u64 = 1 << 38;
@@ -76,7 +77,13 @@ fn prepare() -> Result<Prepared, String> {
             root.display()
         )
     })?;
-    match Counter::load(cg.id(), layout) {
+    // loaded and attached here, so that `auto` falls back to notify when either fails (the
+    // cgroup is still empty: nothing is counted before the command joins)
+    let ready = Counter::load(cg.id(), cg.level(), layout).and_then(|mut c| {
+        c.attach()?;
+        Ok(c)
+    });
+    match ready {
         Ok(counter) => Ok(Prepared {
             cg: Some(cg),
             counter,
@@ -149,7 +156,6 @@ pub(super) fn run(a: RecordArgs, mut prepared: Prepared) -> anyhow::Result<Outco
     let counter = &mut prepared.counter;
     let started = Instant::now();
     let counted = (|| {
-        counter.attach()?;
         let live = (!a.quiet && std::io::stderr().is_terminal())
             .then(|| start_live(counter))
             .transpose()?;
@@ -186,32 +192,24 @@ pub(super) fn run(a: RecordArgs, mut prepared: Prepared) -> anyhow::Result<Outco
     let (ran, counts, losses) = counted?;
     let ended = ran?;
     let mut rec = Recording::new(ArgSpec::default(), a.arg_limit as usize);
-    let mut incomplete = None;
+    let mut reasons = Vec::new();
     match counts {
         Ok(c) => ebpf::add_counts(&mut rec, &c),
-        Err(e) => incomplete = Some(format!("{e:#}")),
+        Err(e) => reasons.push(format!("{e:#}")),
     }
+    let mut by_kind = None;
     match losses {
-        Ok(l) if l.unread > 0 => {
-            incomplete.get_or_insert(format!(
-                "the ABI of {} calls could not be read (bpf_probe_read_kernel failed): they are not counted",
-                l.unread
-            ));
+        Ok(l) => {
+            reasons.extend(l.reasons());
+            by_kind = Some(l.by_kind());
         }
-        Ok(l) if l.overflow > 0 => {
-            incomplete.get_or_insert(format!(
-                "{} calls were not counted: the recording's map was full",
-                l.overflow
-            ));
-        }
-        Ok(_) => {}
-        Err(e) => {
-            incomplete.get_or_insert(format!("{e:#}"));
-        }
+        Err(e) => reasons.push(format!("{e:#}")),
     }
+    let incomplete = (!reasons.is_empty()).then(|| reasons.join("; "));
     let mut rec = rec.finish();
     rec.mode = Mode::Ebpf;
     rec.incomplete = incomplete;
+    rec.ebpf_losses = by_kind;
     rec.duration_ms = started.elapsed().as_millis() as u64;
     if let Ended::NotExecuted { command, why } = &ended {
         eprintln!("confine: {command}: {why}");

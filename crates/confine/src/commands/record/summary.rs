@@ -82,6 +82,7 @@ impl Summary {
             "arguments_recorded": rec.mode == Mode::Notify,
             "complete": rec.incomplete.is_none(),
             "incomplete": rec.incomplete,
+            "ebpf_losses": rec.ebpf_losses,
             "command": describe(ended),
             "events": rec.events,
             "syscalls": rec.calls.len(),
