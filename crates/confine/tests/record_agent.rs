@@ -624,3 +624,92 @@ fn a_base_keeps_its_argument_conditions() {
         text(&o.stderr)
     );
 }
+
+/// Out of descriptors, the agent waits instead of spinning on a connection it cannot accept,
+/// says so once, and records again when descriptors are free.
+#[test]
+fn out_of_descriptors_the_agent_waits_without_spinning() {
+    let runc = Runc::new();
+    let dir = runc.path();
+    let (socket, out, log) = (dir.join("a.sock"), dir.join("profiles"), dir.join("a.log"));
+    std::fs::create_dir(&out).unwrap();
+    let child = Command::new("prlimit")
+        .args([
+            "--nofile=100:100",
+            "--",
+            CONFINE,
+            "record",
+            "--json",
+            "--agent",
+        ])
+        .arg(&socket)
+        .arg("-o")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let agent = Agent {
+        child,
+        socket,
+        out,
+        log,
+    };
+    let start = Instant::now();
+    while !agent.log().contains("agent listening on") {
+        assert!(start.elapsed() < Duration::from_secs(20), "{}", agent.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // clients that send the start of a state with 16 descriptors, then nothing: each holds 17
+    // of the agent's descriptors until its 5 s state timeout; then silent ones, which the
+    // agent cannot accept any more
+    use std::os::fd::{AsFd, AsRawFd};
+    let null = std::fs::File::open("/dev/null").unwrap();
+    let sixteen = [null.as_raw_fd(); 16];
+    let mut clients: Vec<UnixStream> = Vec::new();
+    for _ in 0..5 {
+        let c = UnixStream::connect(&agent.socket).unwrap();
+        confine_kernel::unix::send_with_fds(c.as_fd(), br#"{"ociVersion":"1","fds":["#, &sixteen)
+            .unwrap();
+        clients.push(c);
+    }
+    // (the agent has taken their descriptors before the silent ones come)
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..20 {
+        clients.push(UnixStream::connect(&agent.socket).unwrap());
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let ticks = || {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", agent.child.id())).unwrap();
+        let f: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    };
+    let before = ticks();
+    std::thread::sleep(Duration::from_secs(2));
+    let used = ticks() - before;
+    // a spinning accept loop burns the 2 s (about 200 ticks); waiting, a few
+    assert!(used < 40, "{used} ticks in 2 s");
+    // once per period without descriptors (a refused connection frees some, and the next
+    // period is said again), not once per turn of the loop
+    let said = agent.log().matches("out of descriptors").count();
+    assert!((1..=5).contains(&said), "{said}: {}", agent.log());
+    drop(clients);
+    // the silent clients time out; a container is recorded again
+    let ap = agent.profile();
+    let o = runc.run(&runc.bundle("after", &WORK, &ap), "after-fds");
+    assert_eq!(
+        text(&o.stdout),
+        "hello\nLinux\nmade\n",
+        "{}",
+        text(&o.stderr)
+    );
+    let r = agent.wait_for(1);
+    assert_eq!(r[0]["complete"], true, "{}", r[0]);
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
+}

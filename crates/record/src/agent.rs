@@ -185,7 +185,10 @@ fn take(stream: &UnixStream, stop: &AtomicBool) -> Result<(ProcessState, Listene
             Err(e) => return Err(format!("cannot read the state: {e}")),
         };
         if m.truncated {
-            return Err("more descriptors than a state can name were sent".into());
+            return Err(format!(
+                "descriptors were dropped by the kernel: more than {} were sent, or the agent is out of descriptors",
+                confine_kernel::unix::MAX_FDS
+            ));
         }
         if !m.fds.is_empty() && !fds.is_empty() {
             return Err("descriptors came in more than one message (a runtime sends them once, with the state)".into());
@@ -455,12 +458,24 @@ pub fn serve_agent(
     let (tx, rx) = mpsc::channel();
     // out of descriptors: connections wait in the backlog until a recording ends
     let mut paused_until: Option<Instant> = None;
+    let mut out_of_fds_said = false;
     let mut last_look = Instant::now();
     let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut count = 0u64;
     let signal = loop {
-        let ready =
-            confine_kernel::unix::poll_fds(&[listener.as_raw_fd(), signals.as_raw_fd()], 200)?;
+        // paused (out of descriptors): only the signals are watched until the pause ends
+        let now = Instant::now();
+        let pause = paused_until.filter(|t| *t > now).map(|t| t - now);
+        let ready = match pause {
+            Some(left) => {
+                let ms = left.as_millis().clamp(1, 200) as i32;
+                let r = confine_kernel::unix::poll_fds(&[signals.as_raw_fd()], ms)?;
+                vec![0, r[0]]
+            }
+            None => {
+                confine_kernel::unix::poll_fds(&[listener.as_raw_fd(), signals.as_raw_fd()], 200)?
+            }
+        };
         while let Ok(e) = rx.try_recv() {
             on(e);
         }
@@ -483,10 +498,11 @@ pub fn serve_agent(
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
-                    if paused_until.is_none() {
+                    if !out_of_fds_said {
                         on(AgentEvent::Notice(format!(
                             "out of descriptors ({e}): new containers wait until a recording ends"
                         )));
+                        out_of_fds_said = true;
                     }
                     paused_until = Some(Instant::now() + Duration::from_millis(100));
                     break;
@@ -503,6 +519,7 @@ pub fn serve_agent(
                 }
             };
             paused_until = None;
+            out_of_fds_said = false;
             count += 1;
             if threads.len() >= opts.max_containers {
                 on(AgentEvent::Refused {
