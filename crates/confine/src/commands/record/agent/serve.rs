@@ -129,51 +129,102 @@ fn conditional_only(base: &Resolved) -> HashMap<String, Vec<confine_profile::Res
     out
 }
 
-/// Keep the base's argument conditions on the names the recording allows whole but the base
-/// only with conditions (the agent profile notified them only when the conditions held, so
-/// the container never needed more); the names changed.
-fn carry_conditions(
+/// The base's rule `r` for `name` alone, as the JSON of an OCI rule (its `args`).
+fn base_args(base: &Resolved, r: &confine_profile::ResolvedRule, name: &str) -> Value {
+    let only = Resolved {
+        rules: vec![confine_profile::ResolvedRule {
+            names: std::sync::Arc::from(vec![name.to_string()]),
+            action: Action::Allow,
+            comment: None,
+            ..r.clone()
+        }],
+        ..base.clone()
+    };
+    emit::to_value(&only, OutputFormat::Oci)["syscalls"][0]["args"].clone()
+}
+
+/// What keeping a recorded profile within its base changed.
+#[derive(Default)]
+struct WithinBase {
+    /// Names given the base's argument conditions.
+    carried: BTreeSet<String>,
+    /// Names the base does not allow at all, left out (from the runtime's list, the assumed
+    /// calls, the ones always allowed: the recorded calls were all notified, so allowed).
+    dropped: BTreeSet<String>,
+}
+
+/// Keep the recorded profile within the base: the names the base allows only under argument
+/// conditions keep those conditions (joined with recorded values on other arguments: the
+/// agent profile notified such calls only when the conditions held, so the container never
+/// needed more), and names the base does not allow are left out.
+fn within_base(
     doc: &mut Value,
     base: &Resolved,
     conditional: &HashMap<String, Vec<confine_profile::ResolvedRule>>,
-) -> Vec<String> {
+) -> WithinBase {
+    let allowed: HashSet<&str> = base
+        .rules
+        .iter()
+        .filter(|r| matches!(r.action, Action::Allow | Action::Log))
+        .flat_map(|r| r.names.iter().map(String::as_str))
+        .collect();
+    let mut out = WithinBase::default();
     let Some(rules) = doc.get_mut("syscalls").and_then(Value::as_array_mut) else {
-        return Vec::new();
+        return out;
     };
-    let mut carried = Vec::new();
-    for rule in rules.iter_mut() {
-        if rule["action"] != "SCMP_ACT_ALLOW" || rule.get("args").is_some() {
+    let mut kept: Vec<Value> = Vec::new();
+    for rule in rules.drain(..) {
+        if rule["action"] != "SCMP_ACT_ALLOW" {
+            kept.push(rule);
             continue;
         }
-        if let Some(names) = rule["names"].as_array_mut() {
-            names.retain(|n| {
-                let keep = !n.as_str().is_some_and(|n| conditional.contains_key(n));
-                if !keep {
-                    carried.push(n.as_str().unwrap_or_default().to_string());
+        let names: Vec<String> = rule["names"]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let recorded_args = rule.get("args").and_then(Value::as_array).cloned();
+        let mut whole = Vec::new();
+        for n in names {
+            if !allowed.contains(n.as_str()) {
+                out.dropped.insert(n);
+                continue;
+            }
+            let Some(base_rules) = conditional.get(&n) else {
+                whole.push(n);
+                continue;
+            };
+            out.carried.insert(n.clone());
+            for b in base_rules {
+                let bargs = base_args(base, b, &n);
+                let bargs = bargs.as_array().cloned().unwrap_or_default();
+                let index = |a: &Value| a["index"].as_u64();
+                let args = match &recorded_args {
+                    // recorded values on arguments the base does not compare: both hold
+                    Some(r) if r.iter().all(|x| bargs.iter().all(|y| index(x) != index(y))) => {
+                        r.iter().chain(bargs.iter()).cloned().collect()
+                    }
+                    _ => bargs,
+                };
+                let joined = json!({"names": [n], "action": "SCMP_ACT_ALLOW", "args": args});
+                if !kept.contains(&joined) {
+                    kept.push(joined);
                 }
-                keep
-            });
+            }
+        }
+        if !whole.is_empty() {
+            let mut r = rule.clone();
+            r["names"] = json!(whole);
+            if !kept.contains(&r) {
+                kept.push(r);
+            }
         }
     }
-    for name in &carried {
-        let only = Resolved {
-            rules: conditional[name]
-                .iter()
-                .map(|r| confine_profile::ResolvedRule {
-                    names: std::sync::Arc::from(vec![name.clone()]),
-                    action: Action::Allow,
-                    comment: None,
-                    ..r.clone()
-                })
-                .collect(),
-            ..base.clone()
-        };
-        if let Some(v) = emit::to_value(&only, OutputFormat::Oci)["syscalls"].as_array() {
-            rules.extend(v.iter().cloned());
-        }
-    }
-    carried.sort();
-    carried
+    *rules = kept;
+    out
 }
 
 /// What one container's profile needs besides its recording.
@@ -207,9 +258,9 @@ fn container_profile(cx: &Context_<'_>, c: &Container, rec: &Recorded) -> (Value
         cx.a.arg_limit as usize,
     );
     let mut doc = built.profile.clone();
-    let carried = match &cx.base {
-        Some((base, conditional)) => carry_conditions(&mut doc, base, conditional),
-        None => Vec::new(),
+    let within = match &cx.base {
+        Some((base, conditional)) => within_base(&mut doc, base, conditional),
+        None => WithinBase::default(),
     };
     mark(
         &mut doc,
@@ -232,7 +283,8 @@ fn container_profile(cx: &Context_<'_>, c: &Container, rec: &Recorded) -> (Value
         "allowed": built.allowed.len(),
         "runtime_recorded": recorded_runtime,
         "assumed": cx.assumed,
-        "base_conditions": carried,
+        "base_conditions": within.carried,
+        "beyond_base_left_out": within.dropped,
         "widenings": built.widenings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         "notes": rec.notes,
         "duration_ms": rec.duration_ms,
@@ -390,7 +442,12 @@ pub fn serve(a: &RecordArgs) -> anyhow::Result<Outcome> {
     let signal = served.context("the agent stopped")?;
     if !a.quiet {
         say(&format!(
-            "confine record: agent stopped by signal {signal}: {written} profile(s) written ({incomplete} incomplete), {refused} connection(s) refused"
+            "confine record: agent stopped by signal {signal}: {written} profile(s) written ({incomplete} incomplete), {refused} connection(s) refused{}",
+            if failed > 0 {
+                format!(", {failed} profile(s) could not be written")
+            } else {
+                String::new()
+            }
         ));
     }
     Ok(Outcome::Code(if failed > 0 { 125 } else { 0 }))
