@@ -1,4 +1,6 @@
 //! The agent tests' harness: a private runc state with busybox bundles, and a running agent.
+// (each test binary that includes it uses a part)
+#![allow(dead_code)]
 
 use serde_json::{json, Value};
 use std::os::unix::net::UnixStream;
@@ -260,3 +262,11 @@ pub fn send_with_fd(sock: &UnixStream, data: &[u8], f: std::fs::File) {
     let n = confine_kernel::unix::send_with_fds(sock.as_fd(), data, &[f.as_raw_fd()]).unwrap();
     assert_eq!(n, data.len());
 }
+
+/// The container command most tests record: output, a call of its own (uname), a file
+/// made (mkdir).
+pub const WORK: [&str; 3] = [
+    "/bin/sh",
+    "-c",
+    "echo hello; uname -s; mkdir /made && echo made",
+];
