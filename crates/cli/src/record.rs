@@ -91,7 +91,7 @@ pub struct RecordArgs {
     pub output: Option<PathBuf>,
     /// Serve as the OCI seccomp agent on this Unix socket (the profile's `listenerPath`):
     /// record every container a runtime hands over into DIR/NAME.json (NAME: the
-    /// `listenerMetadata`, else the container id), until SIGTERM or SIGINT
+    /// `listenerMetadata`, else the container id), until SIGTERM, SIGINT, SIGHUP or SIGQUIT
     #[arg(long, value_name = "SOCKET", conflicts_with_all = ["verify", "trace", "policy_out", "report", "command"])]
     pub agent: Option<PathBuf>,
     /// With --agent: print (or write with -o) the profile to start containers with instead:

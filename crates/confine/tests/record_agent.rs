@@ -343,6 +343,19 @@ fn bad_agent_arguments_are_refused() {
         "{}",
         text(&o.stderr)
     );
+    // options about starting the command do not apply: the runtime starts the containers
+    let o = Command::new(CONFINE)
+        .args(["record", "--agent", "/run/x.sock", "-o"])
+        .arg(dir.path())
+        .args(["--user", "1000"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        text(&o.stderr).contains("--user does not apply to --agent"),
+        "{}",
+        text(&o.stderr)
+    );
     // a command is not taken with --agent (a usage error: 125, as docker run's)
     let o = Command::new(CONFINE)
         .args(["record", "--agent", "/run/x.sock", "--", "true"])

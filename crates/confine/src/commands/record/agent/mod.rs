@@ -223,6 +223,26 @@ fn print_profile(a: &RecordArgs) -> anyhow::Result<Outcome> {
 
 /// `confine record --agent …`.
 pub fn run(a: &RecordArgs) -> anyhow::Result<Outcome> {
+    // the runtime starts the containers: options about starting the command do not apply
+    let p = &a.process;
+    let ignored = [
+        (!p.cap_add.is_empty(), "--cap-add"),
+        (!p.cap_drop.is_empty(), "--cap-drop"),
+        (p.user.is_some(), "--user"),
+        (!p.group_add.is_empty(), "--group-add"),
+        (p.workdir.is_some(), "--workdir"),
+        (!p.env.is_empty(), "--env"),
+        (!p.env_file.is_empty(), "--env-file"),
+        (p.tty, "--tty"),
+        (p.interactive, "--interactive"),
+        (p.preserve_fds != 0, "--preserve-fds"),
+        (p.unsafe_share_processes, "--unsafe-share-processes"),
+        (!a.security_opt.is_empty(), "--security-opt"),
+        (a.until != confine_cli::UntilArg::All, "--until"),
+    ];
+    if let Some((_, opt)) = ignored.iter().find(|(set, _)| *set) {
+        bail!("{opt} does not apply to --agent: the runtime starts the containers, as their configuration says");
+    }
     if a.agent_profile {
         print_profile(a)
     } else {
