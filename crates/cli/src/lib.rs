@@ -11,7 +11,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
+mod export;
 mod record;
+pub use export::{ExportArgs, ExportFormat};
 pub use record::{ModeArg, ProcessArgs, RecordArgs, RuntimeArg, UntilArg};
 
 /// The value parser of `--cap-add`/`--cap-drop`: takes any UTF-8 string as before (confine
@@ -182,6 +184,12 @@ pub enum SeccompCommand {
     /// the summary as one JSON document on standard output. Exit 0 merged, 2 usage error or a
     /// profile unreadable, invalid or not mergeable.
     Merge(MergeArgs),
+    /// Export a profile for where it is deployed: the OCI `linux.seccomp` object, Docker's
+    /// format, the compiled program for `bwrap --seccomp FD`, or a C array.
+    ///
+    /// Whatever the target cannot express or ignores is a warning on standard error (with
+    /// --strict, an error: exit 1, nothing written).
+    Export(ExportArgs),
 }
 
 /// Output of `seccomp compile`.

@@ -25,6 +25,11 @@ pub fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
 /// FIFO at `path` (itself, not through a symbolic link: `-o /dev/null`, `-o /dev/stdout`'s
 /// target) is written to, never replaced.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    write_atomic_bytes(path, text.as_bytes())
+}
+
+/// [`write_atomic`] for bytes (a compiled program).
+pub fn write_atomic_bytes(path: &Path, text: &[u8]) -> anyhow::Result<()> {
     use anyhow::Context;
     use std::io::Write;
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
@@ -37,7 +42,7 @@ pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
                 .open(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             return f
-                .write_all(text.as_bytes())
+                .write_all(text)
                 .with_context(|| format!("cannot write {}", path.display()));
         }
     }
@@ -50,7 +55,7 @@ pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
         .prefix(".confine-")
         .tempfile_in(dir)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(text.as_bytes())
+    f.write_all(text)
         .and_then(|()| f.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     f.persist(path)

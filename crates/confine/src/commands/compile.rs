@@ -64,7 +64,7 @@ pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn c_array(prog: &[Insn], profile: &Path) -> String {
+pub(crate) fn c_array(prog: &[Insn], profile: &Path) -> String {
     let listing = disasm::disassemble(prog);
     let name = profile.display().to_string().replace("*/", "* /");
     let mut s = format!(

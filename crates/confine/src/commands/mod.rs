@@ -6,6 +6,7 @@ pub mod compile;
 pub mod diff;
 pub mod disasm;
 pub mod eval;
+pub mod export;
 pub mod inspect;
 pub mod merge;
 pub mod meta;

@@ -1,0 +1,41 @@
+//! `confine seccomp export`'s arguments.
+
+use crate::HostArgs;
+use clap::{Args, ValueEnum, ValueHint};
+use std::path::PathBuf;
+
+/// Where an exported profile is deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// The OCI runtime spec's `linux.seccomp` object, resolved for the host (runc, crun,
+    /// Kubernetes `Localhost` profiles)
+    Oci,
+    /// Docker's format, resolved for the host (`docker run --security-opt seccomp=FILE`)
+    Docker,
+    /// The compiled program as raw `struct sock_filter` bytes, for `bwrap --seccomp FD`
+    Bwrap,
+    /// The compiled program as a C array, for embedding
+    C,
+}
+
+/// `confine seccomp export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Profile: a path, `-` for standard input, or `docker-default` (the builtin)
+    #[arg(value_name = "PROFILE", value_hint = ValueHint::FilePath)]
+    pub profile: PathBuf,
+    /// The format to export to
+    #[arg(long = "to", value_name = "FORMAT", value_enum)]
+    pub to: ExportFormat,
+    /// The host to resolve for.
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Write to FILE instead of standard output (needed for bwrap's binary program on a
+    /// terminal)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Any part the target cannot express, or ignores, is an error (exit 1, nothing written)
+    /// instead of a warning
+    #[arg(long)]
+    pub strict: bool,
+}

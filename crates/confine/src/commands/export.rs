@@ -1,0 +1,110 @@
+//! `confine seccomp export`: a profile in the form the place it is deployed takes, with every
+//! part that place cannot express or ignores said (an error under `--strict`).
+//!
+//! * `oci`, `docker`: the profile resolved for the host (as `seccomp resolve`). Docker before
+//!   23.0 drops `defaultErrnoRet`, `flags` and `listenerPath`/`listenerMetadata` from a
+//!   `--security-opt seccomp=` profile (they are copied into the runtime's configuration
+//!   since 23.0), which is said.
+//! * `bwrap`: the program `confine run` installs (as `seccomp compile`), raw. bubblewrap loads
+//!   it with `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)` just before `execve`: no filter
+//!   flags, and no listener (a profile that notifies cannot be used).
+//! * `c`: the same program as a C array.
+
+use super::compile::c_array;
+use super::prepared_filter;
+use crate::{host, output, Outcome};
+use anyhow::bail;
+use confine_bpf::encode;
+use confine_cli::{ExportArgs, ExportFormat};
+use confine_profile::{emit, Action, Resolution};
+use confine_seccomp::{compile_prepared, Generator, Options};
+use std::io::{IsTerminal, Write};
+
+/// Export the profile.
+pub fn run(a: ExportArgs) -> anyhow::Result<Outcome> {
+    let host = host::from_args(&a.host)?;
+    let Some(prepared) = prepared_filter(&a.profile, &host)? else {
+        return Ok(Outcome::BadInput);
+    };
+    let Some(Resolution::Filter(r)) = prepared.resolution.clone() else {
+        return Ok(Outcome::BadInput);
+    };
+    let mut losses: Vec<String> = Vec::new();
+    let notifies = r.default_action == Action::Notify
+        || r.rules.iter().any(|rule| rule.action == Action::Notify);
+    let bytes: Vec<u8> = match a.to {
+        ExportFormat::Oci => emit::to_json(&r, emit::OutputFormat::Oci).into_bytes(),
+        ExportFormat::Docker => {
+            let dropped = [
+                (
+                    r.default_errno_ret.is_some(),
+                    "defaultErrnoRet (the default errno is then EPERM)",
+                ),
+                (r.flags.is_some(), "flags"),
+                (r.listener_path.is_some(), "listenerPath"),
+                (r.listener_metadata.is_some(), "listenerMetadata"),
+            ];
+            for (set, what) in dropped {
+                if set {
+                    losses.push(format!(
+                        "{what}: Docker before 23.0 ignores it in `--security-opt seccomp=` profiles"
+                    ));
+                }
+            }
+            emit::to_json(&r, emit::OutputFormat::Docker).into_bytes()
+        }
+        ExportFormat::Bwrap | ExportFormat::C => {
+            if notifies && a.to == ExportFormat::Bwrap {
+                bail!("{}: the profile notifies (SCMP_ACT_NOTIFY): bwrap loads the program without a listener, so those calls would fail with ENOSYS", prepared.label);
+            }
+            let compiled = compile_prepared(
+                prepared,
+                Options { enosys_stub: true },
+                Generator::Optimized,
+            )?;
+            if !compiled.policy.flags.is_empty() {
+                let flags: Vec<&str> = compiled.policy.flags.iter().map(|f| f.as_str()).collect();
+                losses.push(format!(
+                    "flags {}: bwrap loads the program with prctl(PR_SET_SECCOMP), without filter flags",
+                    flags.join(", ")
+                ));
+            }
+            match a.to {
+                ExportFormat::C => c_array(&compiled.program, &a.profile).into_bytes(),
+                _ => encode(&compiled.program),
+            }
+        }
+    };
+    for l in &losses {
+        eprintln!("confine: warning: {l}");
+    }
+    if a.strict && !losses.is_empty() {
+        eprintln!(
+            "confine: --strict: {} part(s) would be lost; nothing written",
+            losses.len()
+        );
+        return Ok(Outcome::Findings);
+    }
+    match &a.output {
+        Some(p) => output::write_atomic_bytes(p, &bytes)?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            if a.to == ExportFormat::Bwrap && out.is_terminal() {
+                bail!("refusing to write a binary program to a terminal: give -o FILE");
+            }
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    if a.to == ExportFormat::Bwrap {
+        let file = a
+            .output
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "FILE".into());
+        eprintln!(
+            "confine: use it as: bwrap --seccomp 9 … -- CMD 9<{file} (bwrap sets no_new_privs and loads it just before execve)"
+        );
+    }
+    Ok(Outcome::Clean)
+}

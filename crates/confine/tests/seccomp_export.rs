@@ -1,0 +1,188 @@
+//! `confine seccomp export` (issue 18, first part) checked by the consumers: the OCI and
+//! Docker exports decide as the profile (`seccomp diff` of the round trip), and the program
+//! exported for bubblewrap, loaded by the real `bwrap --seccomp FD`, gives the probe the same
+//! errnos as `confine run` with the same profile.
+
+use confine_test_support::run::confine;
+use std::process::Command;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The probe's syscall lines (not the status lines, which differ between sandboxes).
+fn probes(out: &[u8]) -> Vec<String> {
+    text(out)
+        .lines()
+        .filter(|l| {
+            !l.starts_with("Cap") && !l.starts_with("NoNewPrivs") && !l.starts_with("Seccomp")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn oci_and_docker_exports_decide_as_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/record-1.json");
+    for profile in ["docker-default", record] {
+        for to in ["oci", "docker"] {
+            let out = dir.path().join(format!("{to}.json"));
+            let o = confine(&[
+                "seccomp",
+                "export",
+                profile,
+                "--to",
+                to,
+                "-o",
+                out.to_str().unwrap(),
+            ]);
+            assert!(o.status.success(), "{profile} {to}: {}", text(&o.stderr));
+            let o = confine(&["seccomp", "diff", out.to_str().unwrap(), profile]);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{profile} {to}: {}{}",
+                text(&o.stdout),
+                text(&o.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn what_docker_before_23_ignores_is_said_and_strict_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.json");
+    std::fs::write(
+        &p,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"flags":["SECCOMP_FILTER_FLAG_LOG"],
+            "listenerPath":"/run/agent.sock","architectures":["SCMP_ARCH_X86_64"],
+            "syscalls":[{"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"},
+                        {"names":["getpid"],"action":"SCMP_ACT_NOTIFY"}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("d.json");
+    let o = confine(&[
+        "seccomp",
+        "export",
+        p.to_str().unwrap(),
+        "--to",
+        "docker",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let e = text(&o.stderr);
+    for what in ["defaultErrnoRet", "flags", "listenerPath"] {
+        assert!(e.contains(&format!("warning: {what}")), "{what}: {e}");
+    }
+    assert!(e.contains("Docker before 23.0 ignores it"), "{e}");
+    std::fs::remove_file(&out).unwrap();
+    let o = confine(&[
+        "seccomp",
+        "export",
+        p.to_str().unwrap(),
+        "--to",
+        "docker",
+        "--strict",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(!out.exists());
+    // a profile that notifies cannot go to bwrap, which has no listener to give
+    let o = confine(&[
+        "seccomp",
+        "export",
+        p.to_str().unwrap(),
+        "--to",
+        "bwrap",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        text(&o.stderr).contains("SCMP_ACT_NOTIFY"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn bwrap_runs_the_exported_program_as_confine_run_does() {
+    if Command::new("bwrap").arg("--version").output().is_err() {
+        panic!("bwrap (Debian's bubblewrap) is needed: CI installs it");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_keep, probe) = confine_test_support::run::static_program(
+        env!("CARGO_MANIFEST_DIR"),
+        "tests/probe/probe.rs",
+        "probe",
+    );
+    let bpf = dir.path().join("p.bpf");
+    let o = confine(&[
+        "seccomp",
+        "export",
+        "docker-default",
+        "--to",
+        "bwrap",
+        "-o",
+        bpf.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("bwrap --seccomp 9"),
+        "{}",
+        text(&o.stderr)
+    );
+    // the program on descriptor 9 (dash redirects single digits only), as bwrap reads it ("$1", no caller data in the script)
+    let o = Command::new("sh")
+        .args([
+            "-c",
+            "f=$1; shift; exec bwrap --ro-bind / / --dev /dev --proc /proc --seccomp 9 \"$@\" 9<\"$f\"",
+            "sh",
+        ])
+        .arg(&bpf)
+        .arg(&probe)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let under_bwrap = probes(&o.stdout);
+    let o = confine(&["run", "-q", "--", probe.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let under_run = probes(&o.stdout);
+    assert_eq!(under_bwrap.len(), 12, "{under_bwrap:?}");
+    assert_eq!(under_bwrap, under_run);
+    // and the filter is really there: a refused call
+    assert!(
+        under_bwrap.contains(&"mount_null 1".to_string()),
+        "{under_bwrap:?}"
+    );
+
+    // the C array holds the same instructions
+    let c = dir.path().join("p.c");
+    let o = confine(&[
+        "seccomp",
+        "export",
+        "docker-default",
+        "--to",
+        "c",
+        "-o",
+        c.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let src = std::fs::read_to_string(&c).unwrap();
+    let n = std::fs::metadata(&bpf).unwrap().len() / 8;
+    assert!(
+        src.contains(&format!("static struct sock_filter confine_filter[{n}]")),
+        "{n}"
+    );
+    assert_eq!(
+        src.lines()
+            .filter(|l| l.trim_start().starts_with("{ 0x"))
+            .count() as u64,
+        n
+    );
+}
