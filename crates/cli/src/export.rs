@@ -12,6 +12,9 @@ pub enum ExportFormat {
     Oci,
     /// Docker's format, resolved for the host (`docker run --security-opt seccomp=FILE`)
     Docker,
+    /// A unit drop-in (`SystemCallFilter=` allow list compressed into systemd 252's
+    /// `@groups`, `SystemCallErrorNumber=`, `SystemCallArchitectures=`)
+    Systemd,
     /// The compiled program as raw `struct sock_filter` bytes, for `bwrap --seccomp FD`
     Bwrap,
     /// The compiled program as a C array, for embedding

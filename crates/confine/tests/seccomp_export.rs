@@ -186,3 +186,122 @@ fn bwrap_runs_the_exported_program_as_confine_run_does() {
         n
     );
 }
+
+/// The systemd drop-in: `systemd-analyze verify` (systemd 252) accepts a unit carrying it,
+/// with nothing said about the filter; what it permits, its groups expanded with the captured
+/// group data, is what the profile allows (on its ABIs, known to systemd) plus `@default`,
+/// which systemd always permits; what it cannot say is warned, and `--strict` refuses.
+#[test]
+fn systemd_takes_the_drop_in_and_it_allows_what_the_profile_does() {
+    use confine_profile::systemd;
+    use std::collections::BTreeSet;
+    let dir = tempfile::tempdir().unwrap();
+    let record = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/record-1.json");
+    for profile in ["docker-default", record] {
+        let conf = dir.path().join("filter.conf");
+        let o = confine(&[
+            "seccomp",
+            "export",
+            profile,
+            "--to",
+            "systemd",
+            "-o",
+            conf.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{profile}: {}", text(&o.stderr));
+        let drop_in = std::fs::read_to_string(&conf).unwrap();
+        let unit = dir.path().join("confine-export-test.service");
+        let body: String = drop_in
+            .lines()
+            .filter(|l| !l.starts_with('#') && *l != "[Service]")
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(
+            &unit,
+            format!("[Unit]\nDescription=test\n[Service]\nExecStart=/bin/true\n{body}"),
+        )
+        .unwrap();
+        let v = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(&unit)
+            .output()
+            .unwrap();
+        assert!(v.status.success(), "{profile}: {}", text(&v.stderr));
+        assert!(
+            !text(&v.stderr).contains("SystemCall"),
+            "{profile}: {}",
+            text(&v.stderr)
+        );
+
+        // what the filter permits, expanded
+        let mut permitted: BTreeSet<String> = BTreeSet::new();
+        for l in drop_in
+            .lines()
+            .filter_map(|l| l.strip_prefix("SystemCallFilter="))
+        {
+            for e in l.split_whitespace() {
+                match e.strip_prefix('@') {
+                    Some(g) => {
+                        permitted.extend(systemd::expand(g).unwrap().iter().map(|s| s.to_string()))
+                    }
+                    None => {
+                        permitted.insert(e.to_string());
+                    }
+                }
+            }
+        }
+        permitted.extend(
+            systemd::expand("default")
+                .unwrap()
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        // what the profile allows (resolved for this host)
+        let o = confine(&["seccomp", "resolve", profile, "--format", "oci"]);
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let t = confine_abi::SyscallTable::for_arch(confine_abi::Arch::native()).unwrap();
+        let allowed: BTreeSet<String> = r["syscalls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["action"] == "SCMP_ACT_ALLOW")
+            .flat_map(|x| x["names"].as_array().unwrap().iter())
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect();
+        let known = systemd::known();
+        let on_host = |n: &String| t.number(n).is_some();
+        let default: BTreeSet<String> = systemd::expand("default")
+            .unwrap()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let want: BTreeSet<String> = allowed
+            .iter()
+            .filter(|n| known.contains(n.as_str()))
+            .chain(default.iter())
+            .filter(|n| on_host(n))
+            .cloned()
+            .collect();
+        let got: BTreeSet<String> = permitted.into_iter().filter(on_host).collect();
+        assert_eq!(got, want, "{profile}");
+    }
+    // docker-default's argument conditions cannot be said: a warning each; --strict refuses
+    let conf = dir.path().join("strict.conf");
+    let o = confine(&[
+        "seccomp",
+        "export",
+        "docker-default",
+        "--to",
+        "systemd",
+        "--strict",
+        "-o",
+        conf.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("rule 12 (clone): allowed only under argument conditions"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!conf.exists());
+}

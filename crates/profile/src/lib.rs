@@ -23,6 +23,7 @@ pub mod merge;
 pub mod model;
 pub mod parse;
 pub mod resolve;
+pub mod systemd;
 
 pub use diag::{Diagnostic, Severity};
 pub use load::{load, LoadError, Source};

@@ -9,6 +9,9 @@
 //!   it with `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)` just before `execve`: no filter
 //!   flags, and no listener (a profile that notifies cannot be used).
 //! * `c`: the same program as a C array.
+//! * `systemd`: a unit drop-in (`confine_profile::systemd`): an allow list compressed into
+//!   systemd 252's groups; what `SystemCallFilter=` cannot say (argument conditions, per-rule
+//!   errnos, names systemd does not know, `@default`, which systemd always permits) is said.
 
 use super::compile::c_array;
 use super::prepared_filter;
@@ -52,6 +55,11 @@ pub fn run(a: ExportArgs) -> anyhow::Result<Outcome> {
                 }
             }
             emit::to_json(&r, emit::OutputFormat::Docker).into_bytes()
+        }
+        ExportFormat::Systemd => {
+            let d = confine_profile::systemd::drop_in(&r, &prepared.label);
+            losses.extend(d.losses);
+            d.text.into_bytes()
         }
         ExportFormat::Bwrap | ExportFormat::C => {
             if notifies && a.to == ExportFormat::Bwrap {
