@@ -12,6 +12,9 @@ pub enum ExportFormat {
     Oci,
     /// Docker's format, resolved for the host (`docker run --security-opt seccomp=FILE`)
     Docker,
+    /// The pod `securityContext` that uses the profile as a Kubernetes `Localhost` profile,
+    /// and where the kubelet expects the file (`--to oci` writes it)
+    K8s,
     /// A unit drop-in (`SystemCallFilter=` allow list compressed into systemd 252's
     /// `@groups`, `SystemCallErrorNumber=`, `SystemCallArchitectures=`)
     Systemd,
@@ -37,6 +40,14 @@ pub struct ExportArgs {
     /// terminal)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// With --to k8s: the profile's file name under the kubelet's seccomp directory
+    /// [default: profiles/PROFILE's file name, .json]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// With --to k8s: an AppArmor profile (loaded on the node) for the pod's
+    /// `appArmorProfile` too
+    #[arg(long, value_name = "PROFILE")]
+    pub apparmor: Option<String>,
     /// Any part the target cannot express, or ignores, is an error (exit 1, nothing written)
     /// instead of a warning
     #[arg(long)]

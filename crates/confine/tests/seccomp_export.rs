@@ -305,3 +305,42 @@ fn systemd_takes_the_drop_in_and_it_allows_what_the_profile_does() {
     );
     assert!(!conf.exists());
 }
+
+/// The Kubernetes snippet: YAML whose `securityContext` names the profile as a `Localhost`
+/// one (and the AppArmor profile when given); a name that would leave the kubelet's seccomp
+/// directory is refused.
+#[test]
+fn the_kubernetes_security_context_names_the_profile() {
+    let record = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/record-1.json");
+    let o = confine(&[
+        "seccomp",
+        "export",
+        record,
+        "--to",
+        "k8s",
+        "--apparmor",
+        "docker-default",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text(&o.stdout)).unwrap();
+    let sc = &docs[0]["securityContext"];
+    assert_eq!(sc["seccompProfile"]["type"].as_str(), Some("Localhost"));
+    assert_eq!(
+        sc["seccompProfile"]["localhostProfile"].as_str(),
+        Some("profiles/record-1.json")
+    );
+    assert_eq!(
+        sc["appArmorProfile"]["localhostProfile"].as_str(),
+        Some("docker-default")
+    );
+    assert!(text(&o.stdout).contains("--to oci -o /var/lib/kubelet/seccomp/profiles/record-1.json"));
+    for bad in ["../etc/x.json", "/abs.json", "a//b"] {
+        let o = confine(&["seccomp", "export", record, "--to", "k8s", "--name", bad]);
+        assert!(!o.status.success(), "{bad}");
+        assert!(
+            text(&o.stderr).contains("--name"),
+            "{bad}: {}",
+            text(&o.stderr)
+        );
+    }
+}

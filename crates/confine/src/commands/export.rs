@@ -9,6 +9,9 @@
 //!   it with `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)` just before `execve`: no filter
 //!   flags, and no listener (a profile that notifies cannot be used).
 //! * `c`: the same program as a C array.
+//! * `k8s`: the pod `securityContext` for the profile as a `Localhost` profile (the kubelet
+//!   reads those relative to its seccomp root, `/var/lib/kubelet/seccomp` by default), and
+//!   the `appArmorProfile` beside it when one is named.
 //! * `systemd`: a unit drop-in (`confine_profile::systemd`): an allow list compressed into
 //!   systemd 252's groups; what `SystemCallFilter=` cannot say (argument conditions, per-rule
 //!   errnos, names systemd does not know, `@default`, which systemd always permits) is said.
@@ -56,6 +59,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<Outcome> {
             }
             emit::to_json(&r, emit::OutputFormat::Docker).into_bytes()
         }
+        ExportFormat::K8s => k8s(&a, &prepared.label)?.into_bytes(),
         ExportFormat::Systemd => {
             let d = confine_profile::systemd::drop_in(&r, &prepared.label);
             losses.extend(d.losses);
@@ -115,4 +119,60 @@ pub fn run(a: ExportArgs) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::Clean)
+}
+
+/// `--to k8s`: the `securityContext` snippet, YAML, with where the profile goes.
+fn k8s(a: &ExportArgs, label: &str) -> anyhow::Result<String> {
+    let stem = a
+        .profile
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| *s != "-")
+        .unwrap_or("profile");
+    let name = a
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("profiles/{stem}.json"));
+    let safe = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with('/')
+            && !s.split('/').any(|c| c == ".." || c.is_empty())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+    };
+    if !safe(&name) {
+        bail!("--name {name:?}: a relative path under the kubelet's seccomp directory (letters, digits, _-./, no ..)");
+    }
+    if let Some(aa) = &a.apparmor {
+        if !aa
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+            || aa.is_empty()
+        {
+            bail!("--apparmor {aa:?}: an AppArmor profile name (letters, digits, _-./)");
+        }
+    }
+    // on one line each: a path or label with a newline must not start a YAML line
+    let one_line = |s: String| -> String {
+        s.chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect()
+    };
+    let (label, path) = (
+        one_line(label.to_string()),
+        one_line(a.profile.display().to_string()),
+    );
+    let mut out = format!(
+        "# confine seccomp export --to k8s: {label} as a Localhost seccomp profile\n\
+         # the kubelet reads it from its seccomp directory (default /var/lib/kubelet/seccomp);\n\
+         # on every node:  confine seccomp export {} --to oci -o /var/lib/kubelet/seccomp/{name}\n\
+         securityContext:\n  seccompProfile:\n    type: Localhost\n    localhostProfile: {name}\n",
+        path
+    );
+    if let Some(aa) = &a.apparmor {
+        out.push_str(&format!(
+            "  # Kubernetes 1.30 and later; the profile must be loaded on the node\n  appArmorProfile:\n    type: Localhost\n    localhostProfile: {aa}\n"
+        ));
+    }
+    Ok(out)
 }
