@@ -12,6 +12,9 @@ pub enum ExportFormat {
     Oci,
     /// Docker's format, resolved for the host (`docker run --security-opt seccomp=FILE`)
     Docker,
+    /// A Security Profiles Operator `SeccompProfile` (security-profiles-operator.x-k8s.io/v1),
+    /// YAML (`--name` its name)
+    Spo,
     /// The pod `securityContext` that uses the profile as a Kubernetes `Localhost` profile,
     /// and where the kubelet expects the file (`--to oci` writes it)
     K8s,
@@ -41,7 +44,8 @@ pub struct ExportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// With --to k8s: the profile's file name under the kubelet's seccomp directory
-    /// [default: profiles/PROFILE's file name, .json]
+    /// [default: profiles/PROFILE's file name, .json]; with --to spo: the SeccompProfile's
+    /// name [default: PROFILE's file name]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// With --to k8s: an AppArmor profile (loaded on the node) for the pod's

@@ -344,3 +344,101 @@ fn the_kubernetes_security_context_names_the_profile() {
         );
     }
 }
+
+/// A YAML document as JSON (what the API server validates).
+fn yaml_to_json(y: &yaml_rust2::Yaml) -> serde_json::Value {
+    use serde_json::Value;
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::Real(s) => s.parse::<f64>().map(Value::from).unwrap_or(Value::Null),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::String(s) => Value::from(s.clone()),
+        Yaml::Boolean(b) => Value::from(*b),
+        Yaml::Array(a) => Value::Array(a.iter().map(yaml_to_json).collect()),
+        Yaml::Hash(h) => Value::Object(
+            h.iter()
+                .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), yaml_to_json(v)))
+                .collect(),
+        ),
+        _ => Value::Null,
+    }
+}
+
+fn yaml_file(path: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    yaml_to_json(&yaml_rust2::YamlLoader::load_from_str(&text).unwrap()[0])
+}
+
+/// The SPO export validates against the SeccompProfile CRD's v1 schema (SPO's own example
+/// does too, as a check of the check), and says what SPO cannot carry.
+#[test]
+fn the_spo_export_is_valid_against_the_crd() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spo");
+    let crd = yaml_file(&format!("{fixtures}/seccompprofile-crd.yaml"));
+    let v1 = crd["spec"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "v1")
+        .unwrap();
+    let schema = v1["schema"]["openAPIV3Schema"].clone();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors = |doc: &serde_json::Value| -> Vec<String> {
+        validator
+            .iter_errors(doc)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect()
+    };
+    let example = yaml_file(&format!("{fixtures}/example-seccompprofile.yaml"));
+    assert!(errors(&example).is_empty(), "{:?}", errors(&example));
+    // a planted error is found: the check can fail
+    let mut broken = example.clone();
+    broken["spec"]["defaultAction"] = serde_json::json!("SCMP_ACT_SOMETIMES");
+    assert!(!errors(&broken).is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let record = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/record-1.json");
+    for (profile, name) in [("docker-default", "docker-default"), (record, "record-1")] {
+        let out = dir.path().join("sp.yaml");
+        let o = confine(&[
+            "seccomp",
+            "export",
+            profile,
+            "--to",
+            "spo",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{profile}: {}", text(&o.stderr));
+        let doc = yaml_file(out.to_str().unwrap());
+        assert!(errors(&doc).is_empty(), "{profile}: {:?}", errors(&doc));
+        assert_eq!(doc["kind"], "SeccompProfile");
+        assert_eq!(doc["metadata"]["name"], name);
+        assert!(doc["metadata"].get("namespace").is_none(), "cluster-scoped");
+    }
+    // what SPO cannot carry is said
+    let p = dir.path().join("p.json");
+    std::fs::write(
+        &p,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"listenerPath":"/run/agent.sock",
+            "architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    )
+    .unwrap();
+    let o = confine(&[
+        "seccomp",
+        "export",
+        p.to_str().unwrap(),
+        "--to",
+        "spo",
+        "--name",
+        "bad_Name",
+    ]);
+    assert!(!o.status.success());
+    let o = confine(&["seccomp", "export", p.to_str().unwrap(), "--to", "spo"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let e = text(&o.stderr);
+    assert!(
+        e.contains("defaultErrnoRet 38") && e.contains("listenerPath /run/agent.sock"),
+        "{e}"
+    );
+}

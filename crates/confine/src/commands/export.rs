@@ -12,6 +12,9 @@
 //! * `k8s`: the pod `securityContext` for the profile as a `Localhost` profile (the kubelet
 //!   reads those relative to its seccomp root, `/var/lib/kubelet/seccomp` by default), and
 //!   the `appArmorProfile` beside it when one is named.
+//! * `spo`: a Security Profiles Operator `SeccompProfile` (v1, cluster-scoped: no namespace),
+//!   YAML. Its spec has no `defaultErrnoRet` (SPO's default errno is EPERM), and a
+//!   `listenerPath` must lie under `/var/run/security-profiles-operator/`; both are said.
 //! * `systemd`: a unit drop-in (`confine_profile::systemd`): an allow list compressed into
 //!   systemd 252's groups; what `SystemCallFilter=` cannot say (argument conditions, per-rule
 //!   errnos, names systemd does not know, `@default`, which systemd always permits) is said.
@@ -60,6 +63,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<Outcome> {
             emit::to_json(&r, emit::OutputFormat::Docker).into_bytes()
         }
         ExportFormat::K8s => k8s(&a, &prepared.label)?.into_bytes(),
+        ExportFormat::Spo => spo(&a, &r, &mut losses)?.into_bytes(),
         ExportFormat::Systemd => {
             let d = confine_profile::systemd::drop_in(&r, &prepared.label);
             losses.extend(d.losses);
@@ -175,4 +179,133 @@ fn k8s(a: &ExportArgs, label: &str) -> anyhow::Result<String> {
         ));
     }
     Ok(out)
+}
+
+/// `--to spo`: the SeccompProfile, YAML.
+fn spo(
+    a: &ExportArgs,
+    r: &confine_profile::Resolved,
+    losses: &mut Vec<String>,
+) -> anyhow::Result<String> {
+    use serde_json::{json, Map, Value};
+    let stem = a
+        .profile
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| *s != "-")
+        .unwrap_or("profile")
+        .to_ascii_lowercase()
+        .replace(
+            |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '.',
+            "-",
+        );
+    let name = a.name.clone().unwrap_or(stem);
+    // a Kubernetes object name (RFC 1123 subdomain)
+    let dns = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 253
+            && s.split('.').all(|l| {
+                !l.is_empty()
+                    && l.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            })
+    };
+    if !dns(&name) {
+        bail!(
+            "--name {name:?}: a Kubernetes object name (lower-case letters, digits, '-' and '.')"
+        );
+    }
+    let v = serde_json::from_str::<Value>(&emit::to_json(r, emit::OutputFormat::Oci))?;
+    let mut spec = Map::new();
+    for key in [
+        "defaultAction",
+        "architectures",
+        "flags",
+        "listenerMetadata",
+    ] {
+        if let Some(x) = v.get(key) {
+            spec.insert(key.into(), x.clone());
+        }
+    }
+    if let Some(e) = r.default_errno_ret.filter(|e| *e != 1) {
+        losses.push(format!(
+            "defaultErrnoRet {e}: SPO's SeccompProfile has none; the default errno becomes EPERM"
+        ));
+    }
+    if let Some(p) = &r.listener_path {
+        let under = p
+            .strip_prefix("/var/run/security-profiles-operator/")
+            .is_some_and(|rest| {
+                !rest.is_empty()
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            });
+        if under {
+            spec.insert("listenerPath".into(), json!(p));
+        } else {
+            losses.push(format!(
+                "listenerPath {p}: SPO takes only sockets under /var/run/security-profiles-operator/; left out"
+            ));
+        }
+    }
+    let mut rules = Vec::new();
+    for (i, rule) in v["syscalls"].as_array().into_iter().flatten().enumerate() {
+        let mut o = Map::new();
+        o.insert("action".into(), rule["action"].clone());
+        o.insert("names".into(), rule["names"].clone());
+        if let Some(e) = rule.get("errnoRet") {
+            o.insert("errnoRet".into(), e.clone());
+        }
+        if let Some(args) = rule.get("args").and_then(Value::as_array) {
+            for x in args {
+                for k in ["value", "valueTwo"] {
+                    if x.get(k)
+                        .and_then(Value::as_u64)
+                        .is_some_and(|n| n > i64::MAX as u64)
+                    {
+                        bail!("rule {i}: {k} {} is over SPO's int64", x[k]);
+                    }
+                }
+            }
+            o.insert("args".into(), Value::Array(args.clone()));
+        }
+        rules.push(Value::Object(o));
+    }
+    spec.insert("syscalls".into(), Value::Array(rules));
+    let cr = json!({
+        "apiVersion": "security-profiles-operator.x-k8s.io/v1",
+        "kind": "SeccompProfile",
+        "metadata": {"name": name},
+        "spec": Value::Object(spec),
+    });
+    let mut out = String::new();
+    let mut e = yaml_rust2::YamlEmitter::new(&mut out);
+    e.dump(&to_yaml(&cr))
+        .map_err(|e| anyhow::anyhow!("writing YAML: {e:?}"))?;
+    out.push('\n');
+    Ok(out)
+}
+
+/// A JSON value as YAML (keys in their order).
+fn to_yaml(v: &serde_json::Value) -> yaml_rust2::Yaml {
+    use serde_json::Value;
+    use yaml_rust2::Yaml;
+    match v {
+        Value::Null => Yaml::Null,
+        Value::Bool(b) => Yaml::Boolean(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Yaml::Integer(i),
+            None => Yaml::Real(n.to_string()),
+        },
+        Value::String(s) => Yaml::String(s.clone()),
+        Value::Array(a) => Yaml::Array(a.iter().map(to_yaml).collect()),
+        Value::Object(o) => Yaml::Hash(
+            o.iter()
+                .map(|(k, v)| (Yaml::String(k.clone()), to_yaml(v)))
+                .collect(),
+        ),
+    }
 }
