@@ -57,3 +57,36 @@ pub struct ExportArgs {
     #[arg(long)]
     pub strict: bool,
 }
+
+/// Where an imported profile comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Told by the content: a SeccompProfile, systemd lines, or a JSON profile
+    Auto,
+    /// A Security Profiles Operator `SeccompProfile` (v1 or v1beta1), YAML or JSON
+    Spo,
+    /// A unit, a drop-in, or a bare `SystemCallFilter=` value (systemd 252's groups)
+    Systemd,
+    /// The OCI `linux.seccomp` object (or a whole config.json)
+    Oci,
+    /// Docker's format
+    Docker,
+}
+
+/// `confine seccomp import`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: a path, or `-` for standard input
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: std::ffi::OsString,
+    /// Its format
+    #[arg(long = "from", value_name = "FORMAT", value_enum, default_value_t = ImportFormat::Auto)]
+    pub from: ImportFormat,
+    /// With an SPO profile that names a `baseProfileName`: the directory holding that profile
+    /// (NAME.yaml, NAME.yml or NAME.json), unioned in as SPO does
+    #[arg(long = "base-dir", value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub base_dir: Option<PathBuf>,
+    /// Write the profile (Docker's format) to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 mod export;
 mod record;
-pub use export::{ExportArgs, ExportFormat};
+pub use export::{ExportArgs, ExportFormat, ImportArgs, ImportFormat};
 pub use record::{ModeArg, ProcessArgs, RecordArgs, RuntimeArg, UntilArg};
 
 /// The value parser of `--cap-add`/`--cap-drop`: takes any UTF-8 string as before (confine
@@ -190,6 +190,9 @@ pub enum SeccompCommand {
     /// Whatever the target cannot express or ignores is a warning on standard error (with
     /// --strict, an error: exit 1, nothing written).
     Export(ExportArgs),
+    /// Import a profile from where it was deployed: an SPO SeccompProfile, a systemd unit or
+    /// `SystemCallFilter=` value, an OCI or Docker profile; the result is Docker's format.
+    Import(ImportArgs),
 }
 
 /// Output of `seccomp compile`.

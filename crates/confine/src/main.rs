@@ -22,6 +22,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Seccomp(SeccompCommand::Disasm(a)) => commands::disasm::run(a),
         Command::Seccomp(SeccompCommand::Compile(a)) => commands::compile::run(a),
         Command::Seccomp(SeccompCommand::Export(a)) => commands::export::run(a),
+        Command::Seccomp(SeccompCommand::Import(a)) => commands::import::run(a),
         Command::Seccomp(SeccompCommand::Eval(a)) => commands::eval::run(a),
         Command::Seccomp(SeccompCommand::Diff(a)) => commands::diff::run(a),
         Command::Seccomp(SeccompCommand::Merge(a)) => commands::merge::run(a),

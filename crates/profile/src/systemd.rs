@@ -358,6 +358,109 @@ fn push_wrapped(lines: &mut Vec<String>, prefix: &str, entries: Vec<String>) {
     }
 }
 
+/// A `SystemCallFilter=` set as systemd reads its assignments (systemd.exec(5)).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// None until an assignment decides; Some(true) an allow list, Some(false) a deny list.
+    pub allow_list: Option<bool>,
+    /// The names, each with its `:errno` when it has one (groups expanded).
+    pub names: BTreeMap<String, Option<String>>,
+    /// `SystemCallErrorNumber=`, as written (a name or a number).
+    pub error_number: Option<String>,
+    /// `SystemCallArchitectures=` entries, as written.
+    pub architectures: Vec<String>,
+    /// Entries that are no name systemd knows and no group, with their line.
+    pub unknown: Vec<(usize, String)>,
+}
+
+/// Read the `SystemCall*=` lines of a unit or drop-in (or a bare `SystemCallFilter=` value,
+/// which is taken as one assignment), with systemd's semantics: the first assignment decides
+/// allow list or deny list (`~`); a later one of the same kind adds, of the other kind
+/// removes; an empty one resets.
+pub fn read_filter(text: &str) -> Filter {
+    let mut f = Filter::default();
+    let known = known();
+    let has_keys = text
+        .lines()
+        .any(|l| l.trim_start().starts_with("SystemCall"));
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let (key, value) = match line.split_once('=') {
+            Some((k, v)) if has_keys => (k.trim(), v.trim()),
+            _ if !has_keys && !line.is_empty() && !line.starts_with('#') => {
+                ("SystemCallFilter", line)
+            }
+            _ => continue,
+        };
+        match key {
+            "SystemCallErrorNumber" => {
+                f.error_number = (!value.is_empty()).then(|| value.to_string())
+            }
+            "SystemCallArchitectures" => {
+                if value.is_empty() {
+                    f.architectures.clear();
+                } else {
+                    f.architectures
+                        .extend(value.split_whitespace().map(str::to_string));
+                }
+            }
+            "SystemCallFilter" => {
+                if value.is_empty() {
+                    f.allow_list = None;
+                    f.names.clear();
+                    continue;
+                }
+                let (deny, list) = match value.strip_prefix('~') {
+                    Some(rest) => (true, rest),
+                    None => (false, value),
+                };
+                let allow_list = *f.allow_list.get_or_insert(!deny);
+                let adds = allow_list != deny;
+                for entry in list.split_whitespace() {
+                    let (name, errno) = match entry.split_once(':') {
+                        Some((n, e)) => (n, Some(e.to_string())),
+                        None => (entry, None),
+                    };
+                    let members: Vec<String> = match name.strip_prefix('@') {
+                        Some(g) => match expand(g) {
+                            Some(m) => m.into_iter().map(str::to_string).collect(),
+                            None => {
+                                f.unknown.push((i + 1, entry.to_string()));
+                                continue;
+                            }
+                        },
+                        None => {
+                            if !known.contains(name) {
+                                f.unknown.push((i + 1, entry.to_string()));
+                            }
+                            vec![name.to_string()]
+                        }
+                    };
+                    for m in members {
+                        if adds {
+                            f.names.insert(m, errno.clone());
+                        } else {
+                            f.names.remove(&m);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    f
+}
+
+/// The architecture `SystemCallArchitectures=` names `s` ("native": `native`).
+pub fn arch_of(s: &str, native: confine_abi::Arch) -> Option<confine_abi::Arch> {
+    if s == "native" {
+        return Some(native);
+    }
+    confine_abi::Arch::ALL
+        .into_iter()
+        .find(|a| arch_name(*a) == Some(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,5 +545,31 @@ mod tests {
         assert!(!d.text.contains("SystemCallErrorNumber"), "{}", d.text);
         assert_eq!(d.losses.len(), 1, "{:?}", d.losses);
         assert!(d.losses[0].contains("personality"), "{:?}", d.losses);
+    }
+
+    #[test]
+    fn assignments_are_read_as_systemd_reads_them() {
+        let f = read_filter(
+            "[Service]\nSystemCallFilter=@sync mount\nSystemCallFilter=~fsync\nSystemCallErrorNumber=EACCES\nSystemCallArchitectures=native x86\n",
+        );
+        assert_eq!(f.allow_list, Some(true));
+        assert!(f.names.contains_key("mount") && f.names.contains_key("fdatasync"));
+        assert!(!f.names.contains_key("fsync"), "removed by the ~ line");
+        assert_eq!(f.error_number.as_deref(), Some("EACCES"));
+        assert_eq!(f.architectures, vec!["native", "x86"]);
+        let f = read_filter("SystemCallFilter=~ptrace:EPERM reboot\nSystemCallFilter=\nSystemCallFilter=~kexec_load\n");
+        assert_eq!(f.allow_list, Some(false));
+        assert_eq!(
+            f.names.keys().collect::<Vec<_>>(),
+            vec!["kexec_load"],
+            "reset by the empty one"
+        );
+        let f = read_filter("@clock nosuchcall @nosuchgroup");
+        assert_eq!(f.allow_list, Some(true));
+        assert_eq!(f.unknown.len(), 2, "{:?}", f.unknown);
+        assert_eq!(
+            arch_of("x86-64", confine_abi::Arch::X86_64),
+            Some(confine_abi::Arch::X86_64)
+        );
     }
 }

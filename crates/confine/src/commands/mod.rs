@@ -7,6 +7,7 @@ pub mod diff;
 pub mod disasm;
 pub mod eval;
 pub mod export;
+pub mod import;
 pub mod inspect;
 pub mod merge;
 pub mod meta;
