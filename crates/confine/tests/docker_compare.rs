@@ -111,6 +111,43 @@ fn confine_run_matches_docker_run() {
     }
     println!("probe output, equal under docker run and confine run:\n{in_docker}");
 
+    // the profile exported by `confine seccomp export --to docker|oci`, run by the same
+    // Docker: the probe sees the same errnos (issue 18's consumer check)
+    for to in ["docker", "oci"] {
+        let exported = dir.path().join(format!("exported-{to}.json"));
+        let o = Command::new(env!("CARGO_BIN_EXE_confine"))
+            .args(["seccomp", "export"])
+            .arg(&fixture)
+            .args(["--to", to, "-o"])
+            .arg(&exported)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = docker(
+            &d,
+            &[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--security-opt",
+                &format!("seccomp={}", exported.display()),
+                "confine-probe:1",
+                "/bin/probe",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            in_docker,
+            "the probe under the --to {to} export vs the original profile"
+        );
+    }
+
     let out = docker(
         &d,
         &[
