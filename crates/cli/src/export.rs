@@ -48,6 +48,11 @@ pub struct ExportArgs {
     /// name [default: PROFILE's file name]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// With --to spo: the profile named as `baseProfileName` (an SPO SeccompProfile or a JSON
+    /// profile; its name is its `metadata.name`, else the file name). SPO unions it in, so it
+    /// may allow nothing the profile does not; the export then lists only what it adds
+    #[arg(long, value_name = "FILE")]
+    pub base: Option<PathBuf>,
     /// With --to k8s: an AppArmor profile (loaded on the node) for the pod's
     /// `appArmorProfile` too
     #[arg(long, value_name = "PROFILE")]

@@ -254,3 +254,64 @@ fn an_spo_base_is_unioned_in() {
     let o = confine(&["seccomp", "import", example]);
     assert!(o.status.success(), "{}", text(&o.stderr));
 }
+
+/// `export --to spo --base FILE`: SPO unions the base in, so a base that allows more than the
+/// profile is refused, naming what it would add; a narrower one is named as
+/// `baseProfileName`, the export lists only what it adds, and importing it with the base
+/// gives the profile back.
+#[test]
+fn an_spo_export_on_a_base_lists_only_what_it_adds() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/record-1.json");
+    let spo = |name: &str, names: &str| {
+        format!("apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata:\n  name: {name}\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n  architectures: [SCMP_ARCH_X86_64]\n  syscalls:\n  - action: SCMP_ACT_ALLOW\n    names: [{names}]\n")
+    };
+    let wide = dir.path().join("wide.yaml");
+    std::fs::write(&wide, spo("wide", "read, futex, getpid")).unwrap();
+    let o = confine(&[
+        "seccomp",
+        "export",
+        record,
+        "--to",
+        "spo",
+        "--base",
+        wide.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = text(&o.stderr);
+    assert!(
+        e.contains("the base would add 2 call(s)") && e.contains("futex") && e.contains("getpid"),
+        "{e}"
+    );
+
+    let base = dir.path().join("rw-base.yaml");
+    std::fs::write(&base, spo("rw-base", "read, write")).unwrap();
+    let out = dir.path().join("app.yaml");
+    let o = confine(&[
+        "seccomp",
+        "export",
+        record,
+        "--to",
+        "spo",
+        "--base",
+        base.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let y = std::fs::read_to_string(&out).unwrap();
+    assert!(y.contains("baseProfileName: rw-base"), "{y}");
+    assert!(!y.contains("- read\n") && !y.contains("- write\n"), "{y}");
+    let back = dir.path().join("back.json");
+    let o = confine(&[
+        "seccomp",
+        "import",
+        out.to_str().unwrap(),
+        "--base-dir",
+        dir.path().to_str().unwrap(),
+        "-o",
+        back.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(differing(back.to_str().unwrap(), record).is_empty());
+}

@@ -64,6 +64,19 @@ pub fn run(a: confine_cli::DiffArgs) -> anyhow::Result<Outcome> {
     else {
         return Ok(Outcome::BadInput);
     };
+    let report = DiffReport {
+        a: a.a.display().to_string(),
+        b: a.b.display().to_string(),
+        differences: differences(sa, sb)?,
+    };
+    output::print(&report, a.json, None)
+}
+
+/// The syscall numbers two prepared profiles decide differently, on every ABI either covers.
+pub(crate) fn differences(
+    sa: confine_seccomp::Prepared,
+    sb: confine_seccomp::Prepared,
+) -> anyhow::Result<Vec<Difference>> {
     let compile = |p| compile_prepared(p, Options::default(), Generator::Optimized);
     let (ca, cb) = (compile(sa)?, compile(sb)?);
     let mut arches: Vec<Arch> = ca.policy.arches.iter().map(|x| x.arch).collect();
@@ -77,12 +90,7 @@ pub fn run(a: confine_cli::DiffArgs) -> anyhow::Result<Outcome> {
         numbers: Numbers::ProbeRange,
         probes: probes(ca.resolved(), cb.resolved()),
     };
-    let report = DiffReport {
-        a: a.a.display().to_string(),
-        b: a.b.display().to_string(),
-        differences: compare_with(&[ca.program], &[cb.program], &how)?,
-    };
-    output::print(&report, a.json, None)
+    Ok(compare_with(&[ca.program], &[cb.program], &how)?)
 }
 
 /// `seccomp diff`'s result: the syscall numbers the two profiles decide differently.

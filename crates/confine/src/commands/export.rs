@@ -274,6 +274,17 @@ fn spo(
         }
         rules.push(Value::Object(o));
     }
+    if let Some(base) = &a.base {
+        let (base_name, removed) = with_base(base, &v, &mut rules)?;
+        spec.insert("baseProfileName".into(), json!(base_name));
+        if !removed.is_empty() {
+            eprintln!(
+                "confine: the base {base_name} gives {} call(s) the export leaves out: {}",
+                removed.len(),
+                removed.join(", ")
+            );
+        }
+    }
     spec.insert("syscalls".into(), Value::Array(rules));
     let cr = json!({
         "apiVersion": "security-profiles-operator.x-k8s.io/v1",
@@ -308,4 +319,101 @@ fn to_yaml(v: &serde_json::Value) -> yaml_rust2::Yaml {
                 .collect(),
         ),
     }
+}
+
+/// `--base FILE` for `--to spo`: SPO unions the base into the profile, so the base must allow
+/// nothing the profile does not (the union must decide as the profile does); then the rules
+/// list only what the base does not already allow whole. The base's name, and the names left
+/// out.
+fn with_base(
+    base: &std::path::Path,
+    profile: &serde_json::Value,
+    rules: &mut Vec<serde_json::Value>,
+) -> anyhow::Result<(String, Vec<String>)> {
+    use serde_json::Value;
+    let label = base.display().to_string();
+    let text = confine_input::read_text(base.as_os_str(), confine_input::MAX_TEXT_BYTES)?;
+    let spo = super::import::format_of(&text) == confine_cli::ImportFormat::Spo;
+    let base_profile = if spo {
+        super::import::from_spo(&text, &label, base.parent())?
+    } else {
+        serde_json::from_str::<Value>(&text)
+            .map_err(|e| anyhow::anyhow!("{label}: not JSON: {e}"))?
+    };
+    let name = if spo {
+        let doc = yaml_rust2::YamlLoader::load_from_str(&text)
+            .ok()
+            .and_then(|d| {
+                d.first()
+                    .and_then(|d| d["metadata"]["name"].as_str().map(str::to_string))
+            });
+        doc.or_else(|| {
+            serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["metadata"]["name"].as_str().map(str::to_string))
+        })
+    } else {
+        None
+    }
+    .or_else(|| {
+        base.file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string)
+    })
+    .unwrap_or_else(|| "base".into());
+    // the union, as SPO makes it, must decide as the profile alone
+    let union = super::import::union(&[("the profile", profile), (&label, &base_profile)])?;
+    let host = confine_profile::Host::detect();
+    let prep = |v: &Value, l: &str| {
+        confine_seccomp::prepare_parsed(
+            l.to_string(),
+            confine_profile::parse_profile(v.to_string().as_bytes(), l),
+            &host,
+        )
+    };
+    let diffs = super::diff::differences(prep(&union, "union")?, prep(profile, "profile")?)?;
+    if !diffs.is_empty() {
+        let mut names: Vec<String> = diffs
+            .iter()
+            .map(|d| {
+                d.name
+                    .map(str::to_string)
+                    .unwrap_or_else(|| d.nr.to_string())
+            })
+            .collect();
+        names.dedup();
+        let shown: Vec<&str> = names.iter().take(12).map(String::as_str).collect();
+        bail!(
+            "--base {label}: SPO unions the base into the profile, and the base would add {} call(s) it does not allow: {}{}",
+            names.len(),
+            shown.join(", "),
+            if names.len() > shown.len() { ", …" } else { "" }
+        );
+    }
+    // what the base allows whole need not be listed again
+    let whole: std::collections::BTreeSet<String> = base_profile["syscalls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["action"] == "SCMP_ACT_ALLOW" && r.get("args").is_none())
+        .flat_map(|r| r["names"].as_array().into_iter().flatten())
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect();
+    let mut removed = Vec::new();
+    for r in rules.iter_mut() {
+        if r["action"] != "SCMP_ACT_ALLOW" || r.get("args").is_some() {
+            continue;
+        }
+        if let Some(names) = r["names"].as_array_mut() {
+            names.retain(|n| {
+                let keep = !n.as_str().is_some_and(|n| whole.contains(n));
+                if !keep {
+                    removed.push(n.as_str().unwrap_or_default().to_string());
+                }
+                keep
+            });
+        }
+    }
+    rules.retain(|r| r["names"].as_array().is_some_and(|n| !n.is_empty()));
+    Ok((name, removed))
 }

@@ -34,7 +34,7 @@ fn yaml_to_json(y: &yaml_rust2::Yaml) -> Value {
     }
 }
 
-fn format_of(text: &str) -> ImportFormat {
+pub(crate) fn format_of(text: &str) -> ImportFormat {
     let t = text.trim_start();
     if t.contains("kind: SeccompProfile")
         || t.contains("\"kind\": \"SeccompProfile\"")
@@ -49,7 +49,7 @@ fn format_of(text: &str) -> ImportFormat {
 }
 
 /// The profile of an SPO SeccompProfile (YAML or JSON text).
-fn from_spo(text: &str, label: &str, base_dir: Option<&Path>) -> anyhow::Result<Value> {
+pub(crate) fn from_spo(text: &str, label: &str, base_dir: Option<&Path>) -> anyhow::Result<Value> {
     let doc = match serde_json::from_str::<Value>(text) {
         Ok(v) => v,
         Err(_) => {
@@ -108,7 +108,7 @@ fn from_spo(text: &str, label: &str, base_dir: Option<&Path>) -> anyhow::Result<
 }
 
 /// The union of profiles (as `confine seccomp merge`).
-fn union(parts: &[(&str, &Value)]) -> anyhow::Result<Value> {
+pub(crate) fn union(parts: &[(&str, &Value)]) -> anyhow::Result<Value> {
     let parsed: Vec<(String, confine_profile::Parsed)> = parts
         .iter()
         .map(|(l, v)| {
