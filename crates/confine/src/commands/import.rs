@@ -50,6 +50,22 @@ pub(crate) fn format_of(text: &str) -> ImportFormat {
 
 /// The profile of an SPO SeccompProfile (YAML or JSON text).
 pub(crate) fn from_spo(text: &str, label: &str, base_dir: Option<&Path>) -> anyhow::Result<Value> {
+    from_spo_at(text, label, base_dir, 0)
+}
+
+/// The bases a profile may stand on, one on another: past it, a loop (a names b, b names a)
+/// or a chain no cluster would hold.
+const MAX_BASES: usize = 8;
+
+fn from_spo_at(
+    text: &str,
+    label: &str,
+    base_dir: Option<&Path>,
+    depth: usize,
+) -> anyhow::Result<Value> {
+    if depth > MAX_BASES {
+        bail!("{label}: more than {MAX_BASES} bases one on another (a loop of baseProfileName?)");
+    }
     let doc = match serde_json::from_str::<Value>(text) {
         Ok(v) => v,
         Err(_) => {
@@ -80,6 +96,20 @@ pub(crate) fn from_spo(text: &str, label: &str, base_dir: Option<&Path>) -> anyh
     }
     let mut profile = Value::Object(p);
     if let Some(base) = spec.get("baseProfileName").and_then(Value::as_str) {
+        if base.starts_with("oci://") {
+            bail!("{label}: baseProfileName {base:?}: an OCI artifact, which confine does not fetch: pull it and give it as a file in --base-dir");
+        }
+        // a Kubernetes object name: nothing that could leave --base-dir
+        let name_ok = !base.is_empty()
+            && base.len() <= 253
+            && base.split('.').all(|l| {
+                !l.is_empty()
+                    && l.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            });
+        if !name_ok {
+            bail!("{label}: baseProfileName {base:?}: not a Kubernetes object name");
+        }
         let Some(dir) = base_dir else {
             bail!("{label}: its baseProfileName {base:?} is unioned in by SPO: give --base-dir DIR holding {base}.yaml");
         };
@@ -95,7 +125,7 @@ pub(crate) fn from_spo(text: &str, label: &str, base_dir: Option<&Path>) -> anyh
         };
         let text = confine_input::read_text(path.as_os_str(), confine_input::MAX_TEXT_BYTES)?;
         let base_profile = if format_of(&text) == ImportFormat::Spo {
-            from_spo(&text, &path.display().to_string(), base_dir)?
+            from_spo_at(&text, &path.display().to_string(), base_dir, depth + 1)?
         } else {
             serde_json::from_str(&text).with_context(|| path.display().to_string())?
         };
