@@ -247,6 +247,30 @@ fn an_spo_base_is_unioned_in() {
         );
     }
     assert!(eval("mount").ends_with("ERRNO(EPERM)"));
+    // a base name that would leave --base-dir, and bases in a loop, are refused
+    let head = |me: &str, base: &str| {
+        format!("apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata:\n  name: {me}\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n  baseProfileName: {base}\n")
+    };
+    let evil = dir.path().join("evil.yaml");
+    std::fs::write(&evil, head("evil", "../../etc/passwd")).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = confine(&["seccomp", "import", evil.to_str().unwrap(), "--base-dir", d]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("not a Kubernetes object name"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::write(dir.path().join("loop-a.yaml"), head("loop-a", "loop-b")).unwrap();
+    std::fs::write(dir.path().join("loop-b.yaml"), head("loop-b", "loop-a")).unwrap();
+    let a = dir.path().join("loop-a.yaml");
+    let o = confine(&["seccomp", "import", a.to_str().unwrap(), "--base-dir", d]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("a loop of baseProfileName"),
+        "{}",
+        text(&o.stderr)
+    );
     let example = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/spo/example-seccompprofile.yaml"
