@@ -377,30 +377,7 @@ fn crun_hands_its_containers_to_the_agent_too() {
     let runc = Runc::new();
     let dir = runc.path().join("agent");
     std::fs::create_dir(&dir).unwrap();
-    let socket = dir.join("agent.sock");
-    let out = dir.join("profiles");
-    std::fs::create_dir(&out).unwrap();
-    let log = dir.join("agent.log");
-    let child = Command::new(CONFINE)
-        .args(["record", "--json", "--runtime", "crun", "--agent"])
-        .arg(&socket)
-        .arg("-o")
-        .arg(&out)
-        .stdin(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let agent = Agent {
-        child,
-        socket,
-        out,
-        log,
-    };
-    let start = Instant::now();
-    while !agent.log().contains("agent listening on") {
-        assert!(start.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let agent = Agent::start_with(&dir, &[], &["--runtime", "crun"]);
     let o = Command::new(CONFINE)
         .args([
             "record",
@@ -532,35 +509,7 @@ fn execs_are_recorded_apart_and_nothing_is_overwritten() {
 fn out_of_descriptors_the_agent_waits_without_spinning() {
     let runc = Runc::new();
     let dir = runc.path();
-    let (socket, out, log) = (dir.join("a.sock"), dir.join("profiles"), dir.join("a.log"));
-    std::fs::create_dir(&out).unwrap();
-    let child = Command::new("prlimit")
-        .args([
-            "--nofile=100:100",
-            "--",
-            CONFINE,
-            "record",
-            "--json",
-            "--agent",
-        ])
-        .arg(&socket)
-        .arg("-o")
-        .arg(&out)
-        .stdin(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let agent = Agent {
-        child,
-        socket,
-        out,
-        log,
-    };
-    let start = Instant::now();
-    while !agent.log().contains("agent listening on") {
-        assert!(start.elapsed() < Duration::from_secs(20), "{}", agent.log());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let agent = Agent::start_with(dir, &["prlimit", "--nofile=100:100", "--"], &[]);
     // clients that send the start of a state with 16 descriptors, then nothing: each holds 17
     // of the agent's descriptors until its 5 s state timeout; then silent ones, which the
     // agent cannot accept any more

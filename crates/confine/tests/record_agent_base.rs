@@ -6,8 +6,7 @@ mod harness;
 
 use harness::{names, text, Agent, Runc, CONFINE, WORK};
 use serde_json::{json, Value};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 /// With `--base docker-default`: the agent profile notifies what the base allows, with the
 /// base's conditions; the recorded profile keeps those conditions (clone's namespace flags)
@@ -16,30 +15,7 @@ use std::time::{Duration, Instant};
 fn a_base_keeps_its_argument_conditions() {
     let runc = Runc::new();
     let dir = runc.path();
-    let socket = dir.join("agent.sock");
-    let out = dir.join("profiles");
-    std::fs::create_dir(&out).unwrap();
-    let log = dir.join("agent.log");
-    let child = Command::new(CONFINE)
-        .args(["record", "--json", "--base", "docker-default", "--agent"])
-        .arg(&socket)
-        .arg("-o")
-        .arg(&out)
-        .stdin(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let agent = Agent {
-        child,
-        socket,
-        out,
-        log,
-    };
-    let start = Instant::now();
-    while !agent.log().contains("agent listening on") {
-        assert!(start.elapsed() < Duration::from_secs(20), "{}", agent.log());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let agent = Agent::start_with(dir, &[], &["--base", "docker-default"]);
     let o = Command::new(CONFINE)
         .args([
             "record",
@@ -151,30 +127,7 @@ fn a_base_with_recorded_arguments_stays_within_it() {
     let base_path = dir.join("base.json");
     std::fs::write(&base_path, base.to_string()).unwrap();
 
-    let (socket, out, log) = (dir.join("a.sock"), dir.join("profiles"), dir.join("a.log"));
-    std::fs::create_dir(&out).unwrap();
-    let child = Command::new(CONFINE)
-        .args(["record", "--json", "--args", "--base"])
-        .arg(&base_path)
-        .arg("--agent")
-        .arg(&socket)
-        .arg("-o")
-        .arg(&out)
-        .stdin(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let agent = Agent {
-        child,
-        socket,
-        out,
-        log,
-    };
-    let start = Instant::now();
-    while !agent.log().contains("agent listening on") {
-        assert!(start.elapsed() < Duration::from_secs(20), "{}", agent.log());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let agent = Agent::start_with(dir, &[], &["--args", "--base", base_path.to_str().unwrap()]);
     let o = Command::new(CONFINE)
         .args(["record", "-q", "--agent-profile", "--base"])
         .arg(&base_path)

@@ -125,12 +125,28 @@ pub struct Agent {
 
 impl Agent {
     pub fn start(dir: &Path) -> Agent {
+        Agent::start_with(dir, &[], &[])
+    }
+
+    /// An agent with `record`'s `extra` options, run through `wrapper` (a command line that
+    /// ends in running its arguments, as `prlimit … --`), when not empty.
+    pub fn start_with(dir: &Path, wrapper: &[&str], extra: &[&str]) -> Agent {
         let socket = dir.join("agent.sock");
         let out = dir.join("profiles");
         std::fs::create_dir_all(&out).unwrap();
         let log = dir.join("agent.log");
-        let child = Command::new(CONFINE)
-            .args(["record", "--json", "--agent"])
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(CONFINE);
+                c
+            }
+            None => Command::new(CONFINE),
+        };
+        let child = cmd
+            .args(["record", "--json"])
+            .args(extra)
+            .arg("--agent")
             .arg(&socket)
             .arg("-o")
             .arg(&out)
@@ -147,7 +163,8 @@ impl Agent {
         {
             assert!(
                 start.elapsed() < Duration::from_secs(20),
-                "the agent did not listen"
+                "the agent did not listen: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
