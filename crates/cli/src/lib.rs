@@ -11,8 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
+mod audit;
 mod export;
 mod record;
+pub use audit::{FailOn, LintArgs};
 pub use export::{ExportArgs, ExportFormat, ImportArgs, ImportFormat};
 pub use record::{ModeArg, ProcessArgs, RecordArgs, RuntimeArg, UntilArg};
 
@@ -193,6 +195,14 @@ pub enum SeccompCommand {
     /// Import a profile from where it was deployed: an SPO SeccompProfile, a systemd unit or
     /// `SystemCallFilter=` value, an OCI or Docker profile; the result is Docker's format.
     Import(ImportArgs),
+    /// Judge a profile (or a raw program) by what it decides: namespaces, kernel attack
+    /// surface, other ABIs, a default that allows, EPERM where glibc needs ENOSYS, LOG or
+    /// TRACE left in, names no covered architecture has, 32-bit arguments compared as 64.
+    ///
+    /// Each finding has a stable id, a severity, the rule that causes it, an example call
+    /// with the filter's answer, and a reference. Exit 0 when nothing at least as severe as
+    /// --fail-on is found, 1 when something is, 2 on bad input.
+    Lint(LintArgs),
 }
 
 /// Output of `seccomp compile`.

@@ -26,6 +26,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Seccomp(SeccompCommand::Eval(a)) => commands::eval::run(a),
         Command::Seccomp(SeccompCommand::Diff(a)) => commands::diff::run(a),
         Command::Seccomp(SeccompCommand::Merge(a)) => commands::merge::run(a),
+        Command::Seccomp(SeccompCommand::Lint(a)) => commands::lint::run(a),
         Command::Run(a) => commands::run::run(a),
         Command::Record(a) => commands::record::run(a),
         Command::Apparmor(c) => commands::apparmor::run(c),

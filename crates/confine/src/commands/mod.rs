@@ -9,6 +9,7 @@ pub mod eval;
 pub mod export;
 pub mod import;
 pub mod inspect;
+pub mod lint;
 pub mod merge;
 pub mod meta;
 pub mod record;

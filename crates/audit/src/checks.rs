@@ -1,0 +1,536 @@
+//! The checks of `lint`, each judging the program by what it decides for concrete calls.
+
+use crate::surface::{DOCKER_SECCOMP, GROUPS};
+use crate::{runs, Example, Finding, Severity, Target};
+use confine_abi::{Arch, SyscallTable};
+use confine_bpf::action;
+use confine_bpf::stack::Verdict;
+use confine_bpf::SeccompData;
+use confine_profile::Action;
+
+/// `CLONE_NEW*` flags (include/uapi/linux/sched.h), user namespaces first.
+const CLONE_NEWUSER: u64 = 0x1000_0000;
+const NAMESPACE_FLAGS: &[(u64, &str)] = &[
+    (CLONE_NEWUSER, "CLONE_NEWUSER"),
+    (0x0002_0000, "CLONE_NEWNS"),
+    (0x0200_0000, "CLONE_NEWCGROUP"),
+    (0x0400_0000, "CLONE_NEWUTS"),
+    (0x0800_0000, "CLONE_NEWIPC"),
+    (0x2000_0000, "CLONE_NEWPID"),
+    (0x4000_0000, "CLONE_NEWNET"),
+    (0x0000_0080, "CLONE_NEWTIME"),
+];
+/// SIGCHLD, the exit signal `fork`-like clones carry in their flags.
+const SIGCHLD: u64 = 17;
+
+const USERNS_REF: &str = "https://man7.org/linux/man-pages/man7/user_namespaces.7.html";
+const NAMESPACES_REF: &str = "https://man7.org/linux/man-pages/man7/namespaces.7.html";
+
+/// Add `example` to the finding with `id` about `syscall`, or start that finding.
+#[allow(clippy::too_many_arguments)]
+fn add(
+    out: &mut Vec<Finding>,
+    t: &Target,
+    id: &'static str,
+    severity: Severity,
+    syscalls: Vec<String>,
+    message: impl FnOnce() -> String,
+    example: Option<Example>,
+    reference: &'static str,
+) {
+    let abi = example.as_ref().map(|e| e.abi);
+    if let Some(f) = out
+        .iter_mut()
+        .find(|f| f.id == id && f.syscalls == syscalls)
+    {
+        if let Some(abi) = abi {
+            if !f.abis.contains(&abi) {
+                f.abis.push(abi);
+            }
+        }
+        return;
+    }
+    let rule = example
+        .as_ref()
+        .and_then(|e| t.rule(e.abi, e.nr, &e.args))
+        .or_else(|| t.profile.is_some().then(|| "defaultAction".to_string()));
+    out.push(Finding {
+        id,
+        severity,
+        syscalls,
+        abis: abi.into_iter().collect(),
+        message: message(),
+        rule,
+        examples: example.into_iter().collect(),
+        reference,
+    });
+}
+
+/// The argument that carries `clone`'s flags (s390 swaps the first two).
+fn clone_flags_arg(abi: Arch) -> usize {
+    if matches!(abi, Arch::S390 | Arch::S390x) {
+        1
+    } else {
+        0
+    }
+}
+
+/// New namespaces: `clone` and `unshare` with a `CLONE_NEW*` flag that runs, `clone3` (its
+/// flags are in memory, out of seccomp's sight) and `setns`.
+pub(crate) fn namespaces(t: &Target, out: &mut Vec<Finding>) {
+    for &abi in t.abis() {
+        for (name, idx) in [("clone", clone_flags_arg(abi)), ("unshare", 0)] {
+            let Some(nr) = Target::number(abi, name) else {
+                continue;
+            };
+            let base = t.witnesses(abi, nr);
+            let mut user = None;
+            let mut other: Vec<(&str, Example)> = Vec::new();
+            for &(flag, fname) in NAMESPACE_FLAGS {
+                // clone's low byte is the exit signal: CLONE_NEWTIME is only for unshare
+                if name == "clone" && flag == 0x80 {
+                    continue;
+                }
+                let mut cands = Vec::new();
+                for extra in [SIGCHLD, 0] {
+                    let mut a = [0u64; 6];
+                    a[idx] = flag | if name == "clone" { extra } else { 0 };
+                    cands.push(a);
+                }
+                cands.extend(base.iter().map(|w| {
+                    let mut a = *w;
+                    a[idx] |= flag;
+                    a
+                }));
+                let Some(a) = cands.into_iter().find(|a| runs(t.eval(abi, nr, a))) else {
+                    continue;
+                };
+                let ex = t.example(abi, name, nr, a);
+                if flag == CLONE_NEWUSER {
+                    user = Some(ex);
+                } else {
+                    other.push((fname, ex));
+                }
+            }
+            if let Some(ex) = user {
+                add(
+                    out,
+                    t,
+                    "user-namespaces",
+                    Severity::High,
+                    vec![name.into()],
+                    || {
+                        format!("{name} runs with CLONE_NEWUSER: the process can make a user namespace, where it holds every capability over new namespaces and reaches kernel code meant for root")
+                    },
+                    Some(ex),
+                    USERNS_REF,
+                );
+            }
+            if let Some((_, ex)) = other.first() {
+                let flags: Vec<&str> = other.iter().map(|o| o.0).collect();
+                add(
+                    out,
+                    t,
+                    "namespaces",
+                    Severity::Medium,
+                    vec![name.into()],
+                    || {
+                        format!("{name} runs with {}: new namespaces (with CAP_SYS_ADMIN, or inside a new user namespace)", flags.join(", "))
+                    },
+                    Some(ex.clone()),
+                    NAMESPACES_REF,
+                );
+            }
+        }
+        if let Some(nr) = Target::number(abi, "clone3") {
+            if let Some(a) = t.witness(abi, nr) {
+                add(
+                    out,
+                    t,
+                    "user-namespaces",
+                    Severity::High,
+                    vec!["clone3".into()],
+                    || {
+                        "clone3 runs: its flags are in memory, where no seccomp filter can see them, so CLONE_NEWUSER and every other namespace flag pass (Docker answers clone3 with ENOSYS)".into()
+                    },
+                    Some(t.example(abi, "clone3", nr, a)),
+                    USERNS_REF,
+                );
+            }
+        }
+        if let Some(nr) = Target::number(abi, "setns") {
+            if let Some(a) = t.witness(abi, nr) {
+                add(
+                    out,
+                    t,
+                    "namespaces",
+                    Severity::Medium,
+                    vec!["setns".into()],
+                    || {
+                        "setns runs: the process can join another namespace it holds a descriptor of (with CAP_SYS_ADMIN there)".into()
+                    },
+                    Some(t.example(abi, "setns", nr, a)),
+                    NAMESPACES_REF,
+                );
+            }
+        }
+    }
+}
+
+/// The kernel attack-surface groups of [`GROUPS`] whose calls run.
+pub(crate) fn surface(t: &Target, out: &mut Vec<Finding>) {
+    for g in GROUPS {
+        if let Some((major, minor)) = g.before {
+            let k = t.kernel;
+            if (k.kernel, k.major) >= (major, minor) {
+                continue;
+            }
+        }
+        let mut running: Vec<String> = Vec::new();
+        let mut first: Option<Example> = None;
+        let mut abis: Vec<Arch> = Vec::new();
+        for &abi in t.abis() {
+            for name in g.syscalls {
+                let Some(nr) = Target::number(abi, name) else {
+                    continue;
+                };
+                let Some(a) = t.witness(abi, nr) else {
+                    continue;
+                };
+                if !running.iter().any(|r| r == name) {
+                    running.push(name.to_string());
+                }
+                if !abis.contains(&abi) {
+                    abis.push(abi);
+                }
+                first.get_or_insert_with(|| t.example(abi, name, nr, a));
+            }
+        }
+        let Some(ex) = first else { continue };
+        let rule = t.rule(ex.abi, ex.nr, &ex.args);
+        out.push(Finding {
+            id: g.id,
+            severity: g.severity,
+            message: format!(
+                "{} run{} ({}): {}",
+                running.join(", "),
+                if running.len() == 1 { "s" } else { "" },
+                g.title,
+                g.why
+            ),
+            syscalls: running,
+            abis,
+            rule,
+            examples: vec![ex],
+            reference: g.reference,
+        });
+    }
+}
+
+/// The names a call has on 32-bit ABIs where the 64-bit one has a different name.
+const COMPAT_NAMES: &[(&str, &[&str])] = &[
+    ("setuid", &["setuid32"]),
+    ("setgid", &["setgid32"]),
+    ("setreuid", &["setreuid32"]),
+    ("setregid", &["setregid32"]),
+    ("setresuid", &["setresuid32"]),
+    ("setresgid", &["setresgid32"]),
+    ("setgroups", &["setgroups32"]),
+    ("setfsuid", &["setfsuid32"]),
+    ("setfsgid", &["setfsgid32"]),
+    ("chown", &["chown32"]),
+    ("fchown", &["fchown32"]),
+    ("lchown", &["lchown32"]),
+    ("mmap", &["mmap2"]),
+    ("newfstatat", &["fstatat64"]),
+    ("fstat", &["fstat64"]),
+    ("stat", &["stat64"]),
+    ("lstat", &["lstat64"]),
+    ("truncate", &["truncate64"]),
+    ("ftruncate", &["ftruncate64"]),
+    ("fcntl", &["fcntl64"]),
+    ("statfs", &["statfs64"]),
+    ("fstatfs", &["fstatfs64"]),
+    ("sendfile", &["sendfile64"]),
+];
+
+/// Other ABIs as a way around the native one: the bad-architecture action lets calls run,
+/// or a call refused on the native ABI runs on another under its name there.
+pub(crate) fn abi_bypass(t: &Target, out: &mut Vec<Finding>) {
+    let le = t.native.is_little_endian();
+    let other = SeccompData {
+        nr: 0,
+        arch: 0,
+        instruction_pointer: 0,
+        args: [0; 6],
+    };
+    let r = t.stack.eval(&other, le);
+    if runs(r) {
+        out.push(Finding {
+            id: "abi-bypass",
+            severity: Severity::High,
+            syscalls: Vec::new(),
+            abis: Vec::new(),
+            message: format!(
+                "a call of an architecture the filter does not check gets {}: a program can use another ABI (i386's int 0x80, say) to run anything",
+                action::describe(r)
+            ),
+            rule: None,
+            examples: Vec::new(),
+            reference: "https://www.kernel.org/doc/html/latest/userspace-api/seccomp_filter.html#pitfalls",
+        });
+    }
+    let Ok(native) = SyscallTable::for_arch(t.native) else {
+        return;
+    };
+    for &abi in t.abis().iter().skip(1) {
+        let mut found: Vec<String> = Vec::new();
+        let mut first = None;
+        for (nr, name) in native.entries() {
+            if t.witness(t.native, nr).is_some() {
+                continue;
+            }
+            let aliases = COMPAT_NAMES
+                .iter()
+                .find(|c| c.0 == name)
+                .map_or(&[][..], |c| c.1);
+            for other in std::iter::once(&name).chain(aliases) {
+                let Some(onr) = Target::number(abi, other) else {
+                    continue;
+                };
+                if let Some(a) = t.witness(abi, onr) {
+                    found.push(if other == &name {
+                        name.to_string()
+                    } else {
+                        format!("{name} (as {other})")
+                    });
+                    first.get_or_insert_with(|| t.example(abi, other, onr, a));
+                }
+            }
+        }
+        let Some(ex) = first else { continue };
+        let rule = t.rule(ex.abi, ex.nr, &ex.args);
+        out.push(Finding {
+            id: "abi-bypass",
+            severity: Severity::High,
+            message: format!(
+                "refused on {} but running on {}: {}",
+                t.native.native_name(),
+                abi.native_name(),
+                found.join(", ")
+            ),
+            syscalls: found,
+            abis: vec![abi],
+            rule,
+            examples: vec![ex],
+            reference:
+                "https://www.kernel.org/doc/html/latest/userspace-api/seccomp_filter.html#pitfalls",
+        });
+    }
+}
+
+/// A number the native table leaves unassigned below its highest: what an unnamed call gets.
+fn hole(abi: Arch) -> Option<u32> {
+    let table = SyscallTable::for_arch(abi).ok()?;
+    let (lo, hi) = table.number_range()?;
+    (lo..hi).find(|&n| table.name_of(n).is_none())
+}
+
+/// A default action that lets calls run: a deny list.
+pub(crate) fn default_allows(t: &Target, out: &mut Vec<Finding>) {
+    let default = match t.profile {
+        Some(p) => {
+            let a = p.resolved.default_action;
+            matches!(a, Action::Allow | Action::Log).then(|| a.to_string())
+        }
+        None => hole(t.native).and_then(|nr| {
+            let r = t.eval(t.native, nr, &[0; 6]);
+            runs(r).then(|| action::describe(r))
+        }),
+    };
+    let Some(default) = default else { return };
+    let refused = SyscallTable::for_arch(t.native).map_or(0, |table| {
+        table
+            .entries()
+            .filter(|&(nr, _)| t.witness(t.native, nr).is_none())
+            .count()
+    });
+    out.push(Finding {
+        id: "default-allow",
+        severity: Severity::Medium,
+        syscalls: Vec::new(),
+        abis: vec![t.native],
+        message: format!(
+            "the default action is {default}: a deny list ({refused} {} syscall(s) refused), which lets every call it does not name run, those of newer kernels included",
+            t.native.native_name()
+        ),
+        rule: t.profile.map(|_| "defaultAction".to_string()),
+        examples: Vec::new(),
+        reference: DOCKER_SECCOMP,
+    });
+}
+
+/// Newer calls glibc falls back from only on ENOSYS, with the call it falls back to.
+const FALLBACKS: &[(&str, &[&str])] = &[
+    ("clone3", &["clone"]),
+    ("faccessat2", &["faccessat"]),
+    ("fchmodat2", &["fchmodat"]),
+    ("statx", &["newfstatat", "fstatat64"]),
+    ("close_range", &["close"]),
+    ("epoll_pwait2", &["epoll_pwait"]),
+    ("clock_gettime64", &["clock_gettime"]),
+    ("clock_nanosleep_time64", &["clock_nanosleep"]),
+    ("futex_time64", &["futex"]),
+    ("ppoll_time64", &["ppoll"]),
+    ("pselect6_time64", &["pselect6"]),
+    ("utimensat_time64", &["utimensat"]),
+];
+
+const ENOSYS: u32 = 38;
+
+/// A newer call refused with something other than ENOSYS while the call glibc would fall
+/// back to runs: the program fails instead of falling back (the clone3 and faccessat2
+/// incidents of Docker 20.10).
+pub(crate) fn enosys(t: &Target, out: &mut Vec<Finding>) {
+    for &abi in t.abis() {
+        for &(new, olds) in FALLBACKS {
+            let Some(nr) = Target::number(abi, new) else {
+                continue;
+            };
+            let Verdict::Fixed(r) = t.stack.verdict(abi, nr) else {
+                continue;
+            };
+            if runs(r) || r == action::ERRNO | ENOSYS {
+                continue;
+            }
+            let Some(old) = olds
+                .iter()
+                .find(|o| Target::number(abi, o).is_some_and(|n| t.witness(abi, n).is_some()))
+            else {
+                continue;
+            };
+            let ex = t.example(abi, new, nr, [0; 6]);
+            add(
+                out,
+                t,
+                "errno-not-enosys",
+                Severity::Medium,
+                vec![new.into()],
+                || {
+                    format!(
+                    "{new} gets {} while {old} runs: glibc falls back to {old} only on ENOSYS, so programs fail instead",
+                    action::describe(r)
+                )
+                },
+                Some(ex),
+                "https://github.com/moby/moby/pull/42836",
+            );
+        }
+    }
+}
+
+/// How many syscall names a finding's message lists before "and N more".
+const LISTED: usize = 12;
+
+fn listed(names: &[String]) -> String {
+    if names.len() <= LISTED {
+        names.join(", ")
+    } else {
+        format!(
+            "{}, and {} more",
+            names[..LISTED].join(", "),
+            names.len() - LISTED
+        )
+    }
+}
+
+/// SCMP_ACT_LOG and SCMP_ACT_TRACE left in: LOG lets the call run (a recording's leftover),
+/// TRACE fails with ENOSYS without a tracer and lets a tracer decide with one.
+pub(crate) fn log_trace(t: &Target, out: &mut Vec<Finding>) {
+    for (id, act, severity, what) in [
+        ("log-action", action::LOG, Severity::Low, "runs and is only logged (SCMP_ACT_LOG, a recording's leftover?)"),
+        ("trace-action", action::TRACE, Severity::Medium, "is handed to a ptrace tracer (SCMP_ACT_TRACE): ENOSYS without one, whatever the tracer says with one"),
+    ] {
+        let mut names: Vec<String> = Vec::new();
+        let mut abis = Vec::new();
+        let mut first = None;
+        for &abi in t.abis() {
+            let Ok(table) = SyscallTable::for_arch(abi) else {
+                continue;
+            };
+            for (nr, name) in table.entries() {
+                let hit = match t.stack.verdict(abi, nr) {
+                    Verdict::Fixed(r) => r & action::ACTION_FULL == act,
+                    Verdict::Depends(paths) => paths
+                        .iter()
+                        .any(|p| p.0.is_some_and(|r| r & action::ACTION_FULL == act)),
+                };
+                if !hit {
+                    continue;
+                }
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_string());
+                }
+                if !abis.contains(&abi) {
+                    abis.push(abi);
+                }
+                first.get_or_insert_with(|| t.example(abi, name, nr, [0; 6]));
+            }
+        }
+        let Some(ex) = first else { continue };
+        out.push(Finding {
+            id,
+            severity,
+            message: format!("{} {what}", listed(&names)),
+            syscalls: names,
+            abis,
+            rule: t.rule(ex.abi, ex.nr, &ex.args),
+            examples: vec![ex],
+            reference: "https://man7.org/linux/man-pages/man2/seccomp.2.html",
+        });
+    }
+}
+
+/// Names of the profile that exist on no ABI the filter covers: runc skips them, and they
+/// are often a typo or a call of another architecture.
+pub(crate) fn unknown_names(t: &Target, out: &mut Vec<Finding>) {
+    let Some(p) = t.profile else { return };
+    let tables: Vec<&SyscallTable> = p
+        .policy
+        .arches
+        .iter()
+        .filter_map(|a| SyscallTable::for_arch(a.arch).ok())
+        .collect();
+    for rule in &p.resolved.rules {
+        let names: Vec<String> = rule
+            .names
+            .iter()
+            .filter(|n| tables.iter().all(|t| t.number(n).is_none()))
+            .cloned()
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let covered: Vec<&str> = p
+            .policy
+            .arches
+            .iter()
+            .map(|a| a.arch.native_name())
+            .collect();
+        out.push(Finding {
+            id: "unknown-name",
+            severity: Severity::Low,
+            message: format!(
+                "{} exist(s) on none of the filter's architectures ({}): runc skips them",
+                listed(&names),
+                covered.join(", ")
+            ),
+            syscalls: names,
+            abis: Vec::new(),
+            rule: Some(format!("rule {} ({})", rule.source_index, rule.action)),
+            examples: Vec::new(),
+            reference:
+                "https://github.com/opencontainers/runtime-spec/blob/main/config-linux.md#seccomp",
+        });
+    }
+}
