@@ -44,6 +44,11 @@ const HIGH: [u64; 3] = [1, 0xffff_ffff, 0x8000_0000];
 const EXAMPLES: usize = 4;
 
 /// Flag every condition on a 32-bit argument whose verdict changes with the high half.
+///
+/// The calls tried: one per path of the filter for the syscall (so a rule over several
+/// arguments, as Podman's `socket(AF_NETLINK, …, NETLINK_AUDIT)`, is met whole), plus each
+/// constant the filter compares the argument with, ±1, alone. For each, the argument gets
+/// its natural 64-bit value (zero- or sign-extended) and then other high halves.
 pub(crate) fn check(t: &Target, out: &mut Vec<Finding>) {
     for &abi in t.abis() {
         if !abi.args64() {
@@ -53,25 +58,29 @@ pub(crate) fn check(t: &Target, out: &mut Vec<Finding>) {
             let Some(nr) = Target::number(abi, ty.syscall) else {
                 continue;
             };
+            let i = ty.arg as usize;
             let consts = t.constants(abi, nr, ty.arg);
             if consts.is_empty() {
                 continue;
             }
-            let mut lows: Vec<u32> = vec![0];
+            let mut bases: Vec<[u64; 6]> = t.points(abi, nr);
             for k in consts {
-                lows.extend([k, k.wrapping_sub(1), k.wrapping_add(1)]);
+                for low in [k, k.wrapping_sub(1), k.wrapping_add(1)] {
+                    let mut a = [0u64; 6];
+                    a[i] = u64::from(low);
+                    bases.push(a);
+                }
             }
-            lows.sort_unstable();
-            lows.dedup();
             let (mut bypass, mut refusal): (Vec<Example>, Vec<Example>) = (Vec::new(), Vec::new());
-            for low in lows {
+            let mut seen: Vec<u32> = Vec::new();
+            for mut base in bases {
+                let low = base[i] as u32;
                 let natural = if ty.signed && low >= 0x8000_0000 {
                     0xffff_ffff_0000_0000 | u64::from(low)
                 } else {
                     u64::from(low)
                 };
-                let mut base = [0u64; 6];
-                base[ty.arg as usize] = natural;
+                base[i] = natural;
                 let before = runs(t.eval(abi, nr, &base));
                 for h in HIGH {
                     let v = (h << 32) | u64::from(low);
@@ -79,16 +88,15 @@ pub(crate) fn check(t: &Target, out: &mut Vec<Finding>) {
                         continue;
                     }
                     let mut a = base;
-                    a[ty.arg as usize] = v;
+                    a[i] = v;
                     let after = runs(t.eval(abi, nr, &a));
                     let list = match (before, after) {
                         (false, true) => &mut bypass,
                         (true, false) => &mut refusal,
                         _ => continue,
                     };
-                    if list.len() < EXAMPLES
-                        && !list.iter().any(|e| e.args[ty.arg as usize] as u32 == low)
-                    {
+                    if list.len() < EXAMPLES && !seen.contains(&low) {
+                        seen.push(low);
                         list.push(t.example(abi, ty.syscall, nr, a));
                     }
                 }

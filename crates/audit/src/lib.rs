@@ -184,22 +184,22 @@ impl Target<'_> {
     /// Argument vectors that reach each running path of `nr` on `abi`, checked on the whole
     /// stack; empty when no argument vector runs it (as far as the explorer's paths show).
     pub fn witnesses(&self, abi: Arch, nr: u32) -> Vec<[u64; 6]> {
+        self.points(abi, nr)
+            .into_iter()
+            .filter(|a| runs(self.eval(abi, nr, a)))
+            .collect()
+    }
+
+    /// One argument vector per path of `nr` on `abi` that a witness could be built for,
+    /// whatever the path returns (all zero when the verdict does not depend on arguments).
+    pub fn points(&self, abi: Arch, nr: u32) -> Vec<[u64; 6]> {
         match self.stack.verdict(abi, nr) {
-            Verdict::Fixed(r) => {
-                if runs(r) {
-                    vec![[0; 6]]
-                } else {
-                    Vec::new()
-                }
-            }
+            Verdict::Fixed(_) => vec![[0; 6]],
             Verdict::Depends(paths) => {
                 let mut out: Vec<[u64; 6]> = Vec::new();
-                for (ret, conds) in &paths {
-                    if !ret.is_some_and(runs) {
-                        continue;
-                    }
+                for (_, conds) in &paths {
                     if let Some(args) = satisfy(conds, abi.args64()) {
-                        if runs(self.eval(abi, nr, &args)) && !out.contains(&args) {
+                        if !out.contains(&args) {
                             out.push(args);
                         }
                     }
