@@ -370,14 +370,15 @@ pub(crate) fn default_allows(t: &Target, out: &mut Vec<Finding>) {
     });
 }
 
-/// Newer calls glibc falls back from only on ENOSYS, with the call it falls back to.
+/// Newer calls glibc falls back from only on ENOSYS, with the call it falls back to (glibc
+/// 2.34+: clone3 for threads and posix_spawn, faccessat2 for faccessat with flags,
+/// fchmodat2 for fchmodat with AT_SYMLINK_NOFOLLOW (2.39), statx for the 32-bit stat family,
+/// the `_time64` calls on 32-bit ABIs).
 const FALLBACKS: &[(&str, &[&str])] = &[
     ("clone3", &["clone"]),
     ("faccessat2", &["faccessat"]),
     ("fchmodat2", &["fchmodat"]),
     ("statx", &["newfstatat", "fstatat64"]),
-    ("close_range", &["close"]),
-    ("epoll_pwait2", &["epoll_pwait"]),
     ("clock_gettime64", &["clock_gettime"]),
     ("clock_nanosleep_time64", &["clock_nanosleep"]),
     ("futex_time64", &["futex"]),

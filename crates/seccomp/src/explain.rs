@@ -41,6 +41,8 @@ pub enum Why {
     },
     /// No rule names the call: the default action.
     Default,
+    /// The ABI is not one of the filter's architectures: the bad-architecture action.
+    BadArch,
 }
 
 impl fmt::Display for RuleRef {
@@ -80,6 +82,9 @@ impl fmt::Display for Why {
             ),
             Why::Rule { rule, name } => write!(f, "rule {} ({name}): {}", rule.index, rule.action),
             Why::Default => f.write_str("no rule names it: the default action"),
+            Why::BadArch => f.write_str(
+                "the ABI is not one of the filter's architectures: the bad-architecture action",
+            ),
         }
     }
 }
@@ -94,6 +99,9 @@ pub fn explain(
     name: Option<&str>,
     args: &[u64; 6],
 ) -> Why {
+    if !policy.arches.iter().any(|a| a.arch == arch) {
+        return Why::BadArch;
+    }
     let audit = arch.audit_arch();
     if policy.eval_stub(audit, nr).is_some() {
         return Why::Stub;
