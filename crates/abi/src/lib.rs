@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod arch;
+pub mod argtypes;
 pub mod caps;
 pub mod errno;
 pub mod landlock;
