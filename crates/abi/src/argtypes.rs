@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn the_calls_dockers_default_conditions() {
         let socket = by_name("socket", 0).unwrap();
-        assert_eq!((socket.bits, socket.signed, socket.c_type), (32, true, "int"));
+        assert_eq!(
+            (socket.bits, socket.signed, socket.c_type),
+            (32, true, "int")
+        );
         let p = by_name("personality", 0).unwrap();
         assert_eq!((p.bits, p.signed), (32, false));
         assert_eq!(by_name("ioctl", 1).unwrap().bits, 32);

@@ -27,8 +27,6 @@ use confine_profile::{KernelVersion, Resolved};
 use confine_seccomp::Policy;
 use std::fmt;
 
-pub use arg32::{ArgType, ARG_TYPES};
-
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {

@@ -143,8 +143,8 @@ fn every_planted_weakness_is_found_with_its_rule_and_nothing_else() {
         ("log-action", "getpid"),
         ("trace-action", "getppid"),
         ("unknown-name", "not_a_syscall"),
-        ("arg-32bit-bypass", "socket"),
-        ("arg-32bit-refusal", "personality"),
+        ("arg-width-bypass", "socket"),
+        ("arg-width-refusal", "personality"),
     ];
     assert_eq!(ids(&r), pairs(&expected), "{r:#}");
     // each names the rule that causes it (by its index in the profile)
@@ -161,12 +161,12 @@ fn every_planted_weakness_is_found_with_its_rule_and_nothing_else() {
         ("trace-action", "getppid", "rule 15 (getppid)"),
         ("unknown-name", "not_a_syscall", "rule 13"),
         (
-            "arg-32bit-bypass",
+            "arg-width-bypass",
             "socket",
             "16 (SCMP_ACT_ALLOW, 1 condition(s))",
         ),
         (
-            "arg-32bit-refusal",
+            "arg-width-refusal",
             "personality",
             "17 (SCMP_ACT_ALLOW, 1 condition(s))",
         ),
@@ -184,7 +184,7 @@ fn every_planted_weakness_is_found_with_its_rule_and_nothing_else() {
         finding(&r, "unknown-name", "")["syscalls"],
         json!(["not_a_syscall", "arm_fadvise64_64"])
     );
-    let bypass = finding(&r, "arg-32bit-bypass", "socket");
+    let bypass = finding(&r, "arg-width-bypass", "socket");
     assert_eq!(bypass["severity"], "high");
     assert!(
         bypass["examples"]
@@ -336,8 +336,8 @@ fn docker_default_known_findings() {
     assert_eq!(
         ids(&r),
         pairs(&[
-            ("arg-32bit-bypass", "socket"),
-            ("arg-32bit-refusal", "personality"),
+            ("arg-width-bypass", "socket"),
+            ("arg-width-refusal", "personality"),
             ("unknown-name", "recv"),
         ]),
         "{r:#}"
@@ -361,9 +361,9 @@ fn docker_default_known_findings() {
     let podman = fixtures::seccomp("podman-default.json");
     let (_, pod) = lint(podman.to_str().unwrap(), &[]);
     assert!(ids(&pod).contains(&("kernel-keyring".into(), "keyctl".into())));
-    assert!(!ids(&pod).iter().any(|p| p.0 == "arg-32bit-bypass"));
+    assert!(!ids(&pod).iter().any(|p| p.0 == "arg-width-bypass"));
     let (_, pod) = lint(podman.to_str().unwrap(), &["--cap-drop", "AUDIT_WRITE"]);
-    let socket: Vec<&Value> = r_findings(&pod, "arg-32bit-bypass");
+    let socket: Vec<&Value> = r_findings(&pod, "arg-width-bypass");
     assert_eq!(socket.len(), 2, "{pod:#}");
 }
 
@@ -412,13 +412,13 @@ print("personality", call(135, 0xffffffff), call(135, 0x1ffffffff))
     );
     // and lint says exactly that
     let (_, r) = lint("docker-default", &[]);
-    let b = finding(&r, "arg-32bit-bypass", "socket");
+    let b = finding(&r, "arg-width-bypass", "socket");
     assert!(b["examples"]
         .as_array()
         .unwrap()
         .iter()
         .any(|e| e["args"][0] == "0x100000028"));
-    let p = finding(&r, "arg-32bit-refusal", "personality");
+    let p = finding(&r, "arg-width-refusal", "personality");
     assert!(
         p["message"].as_str().unwrap().contains("0x1ffffffff")
             || !p["examples"].as_array().unwrap().is_empty()
