@@ -34,6 +34,10 @@ pub struct LintArgs {
     /// The host the profile is resolved and judged for.
     #[command(flatten)]
     pub host: HostArgs,
+    /// Compile the profile comparing all 64 bits of arguments (faithful, as runc) or only what
+    /// the kernel reads
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = crate::ArgWidthArg::Faithful)]
+    pub arg_width: crate::ArgWidthArg,
     /// Exit 1 when a finding is at least this severe
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Info)]
     pub fail_on: FailOn,

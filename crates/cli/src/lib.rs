@@ -205,6 +205,18 @@ pub enum SeccompCommand {
     Lint(LintArgs),
 }
 
+/// How much of an argument a seccomp condition compares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ArgWidthArg {
+    /// All 64 bits of the register on 64-bit ABIs, as libseccomp and runc do (Docker's
+    /// behaviour)
+    #[default]
+    Faithful,
+    /// Only the bits the kernel reads: the low 32 bits of an argument the kernel reads as 32
+    /// bits (or fewer), so a high half cannot get a refused value through (confine only)
+    Kernel,
+}
+
 /// Output of `seccomp compile`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CompileFormat {
@@ -239,6 +251,9 @@ pub struct CompileArgs {
     /// Leave out runc's -ENOSYS stub (numbers above the profile's highest get the default action)
     #[arg(long)]
     pub no_enosys_stub: bool,
+    /// Compare all 64 bits of arguments (faithful, as runc) or only what the kernel reads
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ArgWidthArg::Faithful)]
+    pub arg_width: ArgWidthArg,
 }
 
 /// `confine seccomp eval`
@@ -267,6 +282,9 @@ pub struct EvalArgs {
     /// Leave out runc's -ENOSYS stub
     #[arg(long)]
     pub no_enosys_stub: bool,
+    /// Compare all 64 bits of arguments (faithful, as runc) or only what the kernel reads
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ArgWidthArg::Faithful)]
+    pub arg_width: ArgWidthArg,
     /// Also print every instruction executed, as the disassembler shows it
     #[arg(long)]
     pub trace: bool,
@@ -287,6 +305,14 @@ pub struct DiffArgs {
     /// The host both are resolved for.
     #[command(flatten)]
     pub host: HostArgs,
+    /// How both programs compare arguments: all 64 bits (faithful, as runc) or only what the
+    /// kernel reads
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ArgWidthArg::Faithful)]
+    pub arg_width: ArgWidthArg,
+    /// How the second program compares arguments, when it differs from the first (compare a
+    /// profile's two modes with `diff P P --b-arg-width kernel`)
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub b_arg_width: Option<ArgWidthArg>,
     /// JSON output (one object per difference, JSON Lines)
     #[arg(long)]
     pub json: bool,

@@ -29,6 +29,9 @@ pub struct SecurityOptions {
     pub system_paths_unconfined: bool,
     /// `landlock=FILE`: the file-and-network policy, enforced by Landlock.
     pub landlock_policy: Option<std::path::PathBuf>,
+    /// `arg-width=kernel` (confine only): seccomp compares only the bits of an argument the
+    /// kernel reads; `arg-width=faithful` (the default) all 64, as runc.
+    pub arg_width: confine_seccomp::ArgWidth,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -65,6 +68,7 @@ pub fn parse(
         no_new_privs: false,
         system_paths_unconfined: false,
         landlock_policy: None,
+        arg_width: confine_seccomp::ArgWidth::Faithful,
     };
     for raw in security_opt {
         // Docker takes `key=value` and the older `key:value`; a seccomp path may be any bytes
@@ -105,6 +109,14 @@ pub fn parse(
                 )))
             }
             ("systempaths", Some("unconfined")) => o.system_paths_unconfined = true,
+            ("arg-width", Some("kernel")) => o.arg_width = confine_seccomp::ArgWidth::Kernel,
+            ("arg-width", Some("faithful")) => o.arg_width = confine_seccomp::ArgWidth::Faithful,
+            ("arg-width", v) => {
+                return Err(bad(format!(
+                    "--security-opt arg-width: `{}` is not kernel or faithful",
+                    v.unwrap_or("")
+                )))
+            }
             ("systempaths", v) => {
                 return Err(bad(format!(
                 "--security-opt systempaths: `{}` is not `unconfined`, the only value Docker takes",
@@ -130,7 +142,7 @@ pub fn parse(
                 ))
             }
             _ => return Err(bad(format!(
-                "unknown --security-opt `{opt}` (expected seccomp=, apparmor=, landlock=, no-new-privileges, systempaths=unconfined or label=)"
+                "unknown --security-opt `{opt}` (expected seccomp=, apparmor=, landlock=, no-new-privileges, systempaths=unconfined, label= or confine's arg-width=)"
             ))),
         }
     }

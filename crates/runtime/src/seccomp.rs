@@ -9,7 +9,7 @@ use confine_abi::{Arch, SyscallTable};
 use confine_bpf::{Emulator, Insn, SeccompData};
 use confine_kernel::InstallFlags;
 use confine_profile::{Flag, Host, Resolution, Source};
-use confine_seccomp::{compile_prepared, Generator, Options};
+use confine_seccomp::{compile_prepared, ArgWidth, Generator, Options};
 use std::ffi::{OsStr, OsString};
 
 /// Docker's choice: no filter when unconfined, or by default with `--privileged`; the builtin
@@ -29,10 +29,11 @@ pub fn profile(choice: &SeccompChoice, privileged: bool) -> Option<OsString> {
 pub fn program(
     spec: &OsStr,
     host: &Host,
+    arg_width: ArgWidth,
     notes: Notes,
 ) -> Result<Option<(Vec<Insn>, InstallFlags)>> {
     let source = Source::from_arg(spec);
-    if matches!(source, Source::Builtin) {
+    if matches!(source, Source::Builtin) && arg_width == ArgWidth::Faithful {
         if let Some((prog, f)) = precompiled::builtin(host) {
             let flags = InstallFlags {
                 log: f.log,
@@ -71,7 +72,11 @@ pub fn program(
             "SCMP_ACT_NOTIFY needs a seccomp agent, which confine run does not provide yet".into(),
         ));
     }
-    let compiled = compile_prepared(prepared, Options::default(), Generator::Optimized)?;
+    let options = Options {
+        arg_width,
+        ..Options::default()
+    };
+    let compiled = compile_prepared(prepared, options, Generator::Optimized)?;
     let (policy, prog) = (compiled.policy, compiled.program);
     let flags = InstallFlags {
         log: policy.flags.contains(&Flag::Log),

@@ -324,6 +324,7 @@ pub(crate) mod tests {
                 op,
                 value,
                 value_two,
+                narrow: false,
             };
             let action = rng.pick(&actions);
             if let Some(chain) = f.chain(&[c], action, bits64) {

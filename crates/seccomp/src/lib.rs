@@ -48,7 +48,7 @@ pub use pipeline::{
     compile, compile_prepared, prepare, prepare_parsed, Compiled, Generator, PipelineError,
     Prepared,
 };
-pub use policy::{build, Decision, Options, Policy};
+pub use policy::{build, ArgWidth, Decision, Options, Policy};
 pub use sockets::{guard, with_guard, GuardError, SocketRule};
 
 /// Why a profile cannot be compiled.
@@ -77,6 +77,21 @@ pub enum CompileError {
         name: String,
         /// The ABI.
         arch: Arch,
+    },
+    /// `--arg-width kernel`: a condition's value means nothing as the 32 bits the kernel
+    /// reads.
+    #[error("rule {rule} ({name}): on {arch}, the kernel reads 32 bits of argument {arg}, and {value:#x} has no 32-bit meaning (its high half is neither 0 nor the sign extension of its low half); --arg-width kernel cannot compare it")]
+    ArgWidth {
+        /// Rule index in the resolved profile.
+        rule: usize,
+        /// The syscall name.
+        name: String,
+        /// The ABI.
+        arch: Arch,
+        /// The argument index.
+        arg: u8,
+        /// The value.
+        value: u64,
     },
     /// SCMP_ACT_NOTIFY as the default action.
     #[error("SCMP_ACT_NOTIFY cannot be the default action")]

@@ -39,12 +39,29 @@ pub use crate::stub::RET_ENOSYS;
 pub struct Options {
     /// Prepend runc's `-ENOSYS` stub (default on, like runc).
     pub enosys_stub: bool,
+    /// How argument conditions are compared.
+    pub arg_width: ArgWidth,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { enosys_stub: true }
+        Options {
+            enosys_stub: true,
+            arg_width: ArgWidth::Faithful,
+        }
     }
+}
+
+/// How much of an argument a condition compares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ArgWidth {
+    /// All 64 bits of the register on 64-bit ABIs, as libseccomp and runc do (Docker's
+    /// behaviour, and the default).
+    #[default]
+    Faithful,
+    /// Only what the kernel reads: the low 32 bits of an argument whose type is narrower than
+    /// 64 bits (`confine_abi::argtypes`), so a high half cannot get a refused value through.
+    Kernel,
 }
 
 /// What one syscall does on one ABI.
@@ -130,6 +147,35 @@ pub fn action_value(action: Action, errno: Option<u32>) -> Ret {
         Action::Log => Ret::Log,
         Action::Notify => Ret::Notify,
     }
+}
+
+/// The conditions of one rule for syscall `nr` of `arch` in kernel mode: those on an
+/// argument the kernel reads narrower than 64 bits compare the low word only. A value (or a
+/// mask) whose high half is neither 0 nor the sign extension of its low half means nothing
+/// to the kernel there: `Err((arg, value))`.
+fn narrowed(conds: &[Cond], arch: Arch, nr: u32) -> Result<Vec<Cond>, (u8, u64)> {
+    let meaningful = |v: u64| {
+        let hi = (v >> 32) as u32;
+        hi == 0 || (hi == u32::MAX && v & 0x8000_0000 != 0)
+    };
+    conds
+        .iter()
+        .map(|c| {
+            let mut c = *c;
+            if confine_abi::argtypes::arg_type(arch, nr, c.arg).is_some_and(|t| t.narrow()) {
+                let values: &[u64] = if c.op == confine_profile::Operator::MaskedEqual {
+                    &[c.value, c.value_two]
+                } else {
+                    &[c.value]
+                };
+                if let Some(&bad) = values.iter().find(|&&v| !meaningful(v)) {
+                    return Err((c.arg, bad));
+                }
+                c.narrow = true;
+            }
+            Ok(c)
+        })
+        .collect()
 }
 
 /// Whether libseccomp 2.5.4 adds a rule whose name the ABI lacks to a pseudo-syscall tree
@@ -401,6 +447,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                 op: a.op,
                 value: a.value,
                 value_two: a.value_two,
+                narrow: false,
             })
             .collect();
         // runc: a repeated index turns every condition into its own rule
@@ -448,12 +495,26 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                                 op: confine_profile::Operator::EqualTo,
                                 value: call,
                                 value_two: 0,
+                                narrow: false,
                             });
                             b.add(db, Slot::Nr(mux_nr), &c, action, &origin)
                                 .map_err(fail)?;
                         }
                     }
                     if let Some(nr) = by_id[db].get(id) {
+                        if opts.arg_width == ArgWidth::Kernel && arch.args64() {
+                            let g = narrowed(g, arch, nr).map_err(|(arg, value)| {
+                                CompileError::ArgWidth {
+                                    rule: ri,
+                                    name: name.clone(),
+                                    arch,
+                                    arg,
+                                    value,
+                                }
+                            })?;
+                            b.add(db, Slot::Nr(nr), &g, action, &origin).map_err(fail)?;
+                            continue;
+                        }
                         b.add(db, Slot::Nr(nr), g, action, &origin).map_err(fail)?;
                     } else if mux.is_none()
                         && pseudo_rules(arch)

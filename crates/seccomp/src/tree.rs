@@ -122,6 +122,9 @@ pub struct Cond {
     pub value: u64,
     /// `valueTwo` of the profile.
     pub value_two: u64,
+    /// Compare the low word only, on a 64-bit ABI too: the kernel reads 32 bits of this
+    /// argument (`--arg-width kernel`).
+    pub narrow: bool,
 }
 
 fn op_class(op: Operator) -> u8 {
@@ -200,7 +203,7 @@ impl Forest {
             };
             let need_lo = !(c.op == Operator::MaskedEqual && mask as u32 == 0);
             let need_hi = !(c.op == Operator::MaskedEqual && (mask >> 32) as u32 == 0);
-            let (first, next_tails) = if bits64 {
+            let (first, next_tails) = if bits64 && !c.narrow {
                 if !need_lo && !need_hi {
                     continue;
                 }

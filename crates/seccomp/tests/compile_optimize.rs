@@ -45,7 +45,14 @@ fn docker_default_optimised_equals_policy_and_is_cacheable() {
     ] {
         let r = docker(native, caps);
         for stub in [true, false] {
-            let p = build(&r, Options { enosys_stub: stub }).unwrap();
+            let p = build(
+                &r,
+                Options {
+                    enosys_stub: stub,
+                    ..Options::default()
+                },
+            )
+            .unwrap();
             let prog = optimize::generate(&p).unwrap();
             let emu = Emulator::new(&prog).unwrap();
             let vecs = args_for(&r);
@@ -207,7 +214,14 @@ fn intervals_are_the_maximal_runs_of_leaf() {
     for native in [Arch::X86_64, Arch::Aarch64, Arch::S390x, Arch::Riscv64] {
         let r = docker(native, CapSet::docker_default());
         for stub in [true, false] {
-            let p = build(&r, Options { enosys_stub: stub }).unwrap();
+            let p = build(
+                &r,
+                Options {
+                    enosys_stub: stub,
+                    ..Options::default()
+                },
+            )
+            .unwrap();
             check(&p, &format!("docker {native} stub {stub}"));
         }
     }

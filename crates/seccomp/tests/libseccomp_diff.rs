@@ -31,13 +31,27 @@ fn compare(name: &str, r: &Resolved, dir: &Path, tally: &mut Tally) {
     assert_eq!(lib.conflict, None, "{name}: libseccomp refused a rule");
     let same_rules = without(r, &lib.unknown);
     for stub in [false, true] {
-        let policy = build(&same_rules, Options { enosys_stub: stub }).unwrap();
+        let policy = build(
+            &same_rules,
+            Options {
+                enosys_stub: stub,
+                ..Options::default()
+            },
+        )
+        .unwrap();
         let mut runc_prog = reference::stub_prefix(&policy).unwrap();
         runc_prog.extend(&lib.prog);
         let theirs = Emulator::new(&runc_prog).unwrap();
         let ours_prog = reference::generate(&policy).unwrap();
         let ours = Emulator::new(&ours_prog).unwrap();
-        let full = build(r, Options { enosys_stub: stub }).unwrap();
+        let full = build(
+            r,
+            Options {
+                enosys_stub: stub,
+                ..Options::default()
+            },
+        )
+        .unwrap();
         let vecs = vectors(r);
         let mut arches: Vec<Arch> = policy.arches.iter().map(|a| a.arch).collect();
         arches.push(if r.host.arch == Arch::Aarch64 {

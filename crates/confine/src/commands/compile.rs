@@ -19,6 +19,7 @@ pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
     };
     let options = Options {
         enosys_stub: !a.no_enosys_stub,
+        arg_width: super::arg_width(a.arg_width),
     };
     let generator = if a.reference {
         Generator::Reference

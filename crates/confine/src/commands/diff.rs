@@ -7,7 +7,7 @@ use confine_abi::Arch;
 use confine_bpf::action::describe;
 use confine_bpf::stack::{compare_with, Comparison, Difference, Numbers, Verdict};
 use confine_profile::Resolved;
-use confine_seccomp::{compile_prepared, Generator, Options};
+use confine_seccomp::{compile_prepared, ArgWidth, Generator, Options};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -67,7 +67,10 @@ pub fn run(a: confine_cli::DiffArgs) -> anyhow::Result<Outcome> {
     let report = DiffReport {
         a: a.a.display().to_string(),
         b: a.b.display().to_string(),
-        differences: differences(sa, sb)?,
+        differences: differences_with(
+            (sa, super::arg_width(a.arg_width)),
+            (sb, super::arg_width(a.b_arg_width.unwrap_or(a.arg_width))),
+        )?,
     };
     output::print(&report, a.json, None)
 }
@@ -77,8 +80,22 @@ pub(crate) fn differences(
     sa: confine_seccomp::Prepared,
     sb: confine_seccomp::Prepared,
 ) -> anyhow::Result<Vec<Difference>> {
-    let compile = |p| compile_prepared(p, Options::default(), Generator::Optimized);
-    let (ca, cb) = (compile(sa)?, compile(sb)?);
+    differences_with((sa, ArgWidth::Faithful), (sb, ArgWidth::Faithful))
+}
+
+/// [`differences`], each profile compiled with its argument width.
+pub(crate) fn differences_with(
+    a: (confine_seccomp::Prepared, ArgWidth),
+    b: (confine_seccomp::Prepared, ArgWidth),
+) -> anyhow::Result<Vec<Difference>> {
+    let compile = |(p, arg_width)| {
+        let options = Options {
+            arg_width,
+            ..Options::default()
+        };
+        compile_prepared(p, options, Generator::Optimized)
+    };
+    let (ca, cb) = (compile(a)?, compile(b)?);
     let mut arches: Vec<Arch> = ca.policy.arches.iter().map(|x| x.arch).collect();
     for x in &cb.policy.arches {
         if !arches.contains(&x.arch) {

@@ -73,11 +73,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<Outcome> {
             if notifies && a.to == ExportFormat::Bwrap {
                 bail!("{}: the profile notifies (SCMP_ACT_NOTIFY): bwrap loads the program without a listener, so those calls would fail with ENOSYS", prepared.label);
             }
-            let compiled = compile_prepared(
-                prepared,
-                Options { enosys_stub: true },
-                Generator::Optimized,
-            )?;
+            let compiled = compile_prepared(prepared, Options::default(), Generator::Optimized)?;
             if !compiled.policy.flags.is_empty() {
                 let flags: Vec<&str> = compiled.policy.flags.iter().map(|f| f.as_str()).collect();
                 losses.push(format!(

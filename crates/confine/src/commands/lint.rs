@@ -25,11 +25,15 @@ pub(crate) enum Subject {
 impl Subject {
     /// The profile at `spec`, compiled for `host` as `confine run` would install it; `None`
     /// when it has errors (already reported).
-    pub(crate) fn profile(spec: &std::path::Path, host: &Host) -> anyhow::Result<Option<Self>> {
+    pub(crate) fn profile(
+        spec: &std::path::Path,
+        host: &Host,
+        options: Options,
+    ) -> anyhow::Result<Option<Self>> {
         let Some(prepared) = prepared_filter(spec, host)? else {
             return Ok(None);
         };
-        let c = compile_prepared(prepared, Options::default(), Generator::Optimized)?;
+        let c = compile_prepared(prepared, options, Generator::Optimized)?;
         Ok(Some(Subject::Profile(Box::new(c))))
     }
 
@@ -86,7 +90,14 @@ pub fn run(a: LintArgs) -> anyhow::Result<Outcome> {
     let host = host::from_args(&a.host)?;
     let (subject, name) = match &a.bpf {
         Some(f) => (Subject::raw(f)?, f.display().to_string()),
-        None => match Subject::profile(&a.profile, &host)? {
+        None => match Subject::profile(
+            &a.profile,
+            &host,
+            Options {
+                arg_width: super::arg_width(a.arg_width),
+                ..Options::default()
+            },
+        )? {
             Some(s) => (s, a.profile.display().to_string()),
             None => return Ok(Outcome::BadInput),
         },

@@ -40,6 +40,14 @@ pub fn prepared_filter(
     }
 }
 
+/// The compiler's argument width for the command line's.
+pub fn arg_width(a: confine_cli::ArgWidthArg) -> confine_seccomp::ArgWidth {
+    match a {
+        confine_cli::ArgWidthArg::Faithful => confine_seccomp::ArgWidth::Faithful,
+        confine_cli::ArgWidthArg::Kernel => confine_seccomp::ArgWidth::Kernel,
+    }
+}
+
 /// Print diagnostics to standard error, one per line.
 pub fn print_diagnostics(d: &[Diagnostic]) {
     for d in d {
