@@ -171,7 +171,7 @@ fn host_facts() -> HostFacts {
 }
 
 /// Why this confine cannot read filters, or None.
-fn why_no_filters() -> Option<String> {
+pub(crate) fn why_no_filters() -> Option<String> {
     let me = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let s = confine_inspect::Status::parse(&me);
     if s.cap_eff.is_none_or(|c| c & (1 << 21) == 0) {
