@@ -57,20 +57,17 @@ fn profile_seccomp(spec: &Path, host: &Host) -> anyhow::Result<Option<(Seccomp, 
     }
 }
 
-/// What `confine run` adds on this machine: AppArmor docker-default where AppArmor is enabled,
-/// and its Landlock domain (scopes only, no file rules) where the kernel has Landlock's scopes.
+/// What `confine run` adds on this machine: AppArmor docker-default where AppArmor is enabled.
+/// Its Landlock domain of scopes alone restricts no file access and is not recorded, so it is
+/// not counted (as `--pid` cannot see it either; docs/score.md).
 fn run_mac() -> Mac {
-    let apparmor = super::apparmor::detect().enabled().then(|| AppArmor {
-        label: "docker-default".into(),
-        enforce: true,
-    });
-    let landlock = confine_kernel::process::landlock_abi()
-        .is_ok_and(|abi| abi >= confine_kernel::landlock::SCOPES_ABI)
-        .then_some(Landlock { fs: false });
     Mac {
-        apparmor,
+        apparmor: super::apparmor::detect().enabled().then(|| AppArmor {
+            label: "docker-default".into(),
+            enforce: true,
+        }),
         selinux: None,
-        landlock,
+        landlock: None,
     }
 }
 
