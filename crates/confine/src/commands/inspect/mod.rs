@@ -519,6 +519,11 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
             bail!("{why}");
         }
     }
+    // the `--all` table's score column (live processes only: a saved procfs has no filters)
+    let mut scorer = match (a.all && !a.json && a.proc_copy.is_none(), Scorer::new()) {
+        (true, Ok(s)) => Some(s),
+        _ => None,
+    };
     let opts = confine_inspect::Options {
         apparmor_enabled: match &a.lsm {
             Some(_) => lsm("apparmor"),
@@ -528,7 +533,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         namespaces: (!a.all).then(|| ns::Reference::load(&root)),
         details: !a.all || a.json,
         // the --all table's score column judges the user namespace by the maps
-        id_maps: true,
+        id_maps: !a.all || scorer.is_some(),
     };
     let pids: Vec<u32> = if a.all {
         confine_inspect::pids(&root).with_context(|| format!("listing {}", root.display()))?
@@ -557,11 +562,6 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         .proc_copy
         .is_none()
         .then(confine_inspect::landlock::default_dirs);
-    // the `--all` table's score column (live processes only: a saved procfs has no filters)
-    let mut scorer = match (a.all && !a.json && a.proc_copy.is_none(), Scorer::new()) {
-        (true, Ok(s)) => Some(s),
-        _ => None,
-    };
     let mut decoder = Decoder::default();
     let mut reports = Vec::new();
     let mut missing = false;
