@@ -302,6 +302,31 @@ fn live_processes_confined_and_not() {
         Some(format!("{:.1}", total(&c)).as_str()),
         "{line}"
     );
+    // without CAP_SYS_ADMIN (as nobody, through util-linux's setpriv) the filters cannot be
+    // read: the process is not scored, never guessed
+    let nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+            .arg(confine_test_support::run::confine_bin())
+            .args(args)
+            .output()
+            .expect("setpriv (util-linux)")
+    };
+    let o = nobody(&["score", "--pid", &sleep.to_string()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
+    assert!(o.stdout.is_empty());
+    assert!(
+        text(&o.stderr).contains("needs CAP_SYS_ADMIN"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = nobody(&["inspect", "--all", "--color", "never"]);
+    let t = text(&o.stdout);
+    let line = t
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&sleep.to_string()))
+        .unwrap_or_else(|| panic!("{sleep} not in {t}"));
+    assert_eq!(line.split_whitespace().nth(col), Some("?"), "{line}");
     drop(plain);
     drop(run);
 }

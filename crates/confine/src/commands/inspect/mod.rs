@@ -179,8 +179,7 @@ pub(crate) fn why_no_filters() -> Option<String> {
     let s = confine_inspect::Status::parse(&me);
     if s.cap_eff.is_none_or(|c| c & (1 << 21) == 0) {
         return Some(
-            "reading seccomp filters needs CAP_SYS_ADMIN (run confine inspect --syscalls as root on the host)"
-                .into(),
+            "reading seccomp filters needs CAP_SYS_ADMIN (run confine as root on the host)".into(),
         );
     }
     if s.seccomp
