@@ -90,8 +90,8 @@ pub const RUBRIC: &[Item] = &[
         4,
     ),
     item(
-        "arg-32bit-bypass",
-        "32-bit argument bypass",
+        "arg-width-bypass",
+        "narrow argument bypass",
         Section::Seccomp,
         2,
     ),
@@ -429,8 +429,14 @@ fn seccomp_item(it: &Item, s: &Subject) -> (Option<f64>, String) {
             Some(_) => yes(1.0, "another ABI runs what the native one refuses"),
             None => yes(0.0, "every ABI checked"),
         },
-        "arg-32bit-bypass" => match f.found("arg-32bit-bypass") {
-            Some(v) => yes(1.0, format!("{} passes with a high half", v.join(", "))),
+        "arg-width-bypass" => match f.found("arg-width-bypass") {
+            Some(v) => yes(
+                1.0,
+                format!(
+                    "{}: refused values pass with bits the kernel drops",
+                    v.join(", ")
+                ),
+            ),
             None => yes(0.0, "none found"),
         },
         id => match f.found(id) {

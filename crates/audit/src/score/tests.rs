@@ -133,7 +133,7 @@ fn docker_default_filter_refuses_the_groups_and_all_caps_opens_them() {
         assert_eq!(s.line(id).unwrap().exposure, Some(0.0), "{id}");
     }
     // Docker's socket rule compares 64 bits of an int (libseccomp #383)
-    assert_eq!(s.line("arg-32bit-bypass").unwrap().exposure, Some(1.0));
+    assert_eq!(s.line("arg-width-bypass").unwrap().exposure, Some(1.0));
     let allowed = s.line("syscalls-allowed").unwrap().exposure.unwrap();
     assert!(allowed > 0.4 && allowed < 0.9, "{allowed}");
     let all = docker(CapSet::all_known());
