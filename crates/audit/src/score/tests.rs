@@ -157,7 +157,14 @@ fn a_deny_list_and_an_unchecked_abi_are_exposed() {
     let f = filter_of(&[ret(confine_bpf::action::ALLOW)]);
     let s = score(&subject(Seccomp::Filter(f.clone()), CapSet::EMPTY));
     assert_eq!(s.line("seccomp").unwrap().exposure, Some(0.0));
-    for id in ["default-refuses", "abi-bypass", "kexec", "io-uring"] {
+    for id in [
+        "default-refuses",
+        "abi-bypass",
+        "user-namespaces",
+        "namespaces",
+        "kexec",
+        "io-uring",
+    ] {
         assert_eq!(s.line(id).unwrap().exposure, Some(1.0), "{id}");
     }
     assert_eq!(f.allowed, f.total);
