@@ -17,6 +17,7 @@
 mod arg32;
 mod checks;
 
+pub mod score;
 pub mod surface;
 
 use confine_abi::{Arch, SyscallTable};

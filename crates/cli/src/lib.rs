@@ -14,7 +14,7 @@ use std::path::PathBuf;
 mod audit;
 mod export;
 mod record;
-pub use audit::{FailOn, LintArgs};
+pub use audit::{FailOn, LintArgs, ScoreArgs};
 pub use export::{ExportArgs, ExportFormat, ImportArgs, ImportFormat};
 pub use record::{ModeArg, ProcessArgs, RecordArgs, RuntimeArg, UntilArg};
 
@@ -106,6 +106,16 @@ pub enum Command {
     ///
     /// Without a PID: confine itself, which is what someone inside a container wants to know.
     Inspect(InspectArgs),
+    /// An exposure score from 0.0 (nothing exposed) to 10.0 (everything), by a published
+    /// rubric (docs/score.md), as `systemd-analyze security` scores units.
+    ///
+    /// Of a profile as `confine run --security-opt seccomp=PROFILE` applies it on this host
+    /// (root unless --user, no_new_privs off unless --no-new-privileges, AppArmor
+    /// docker-default where AppArmor is enabled, confine's Landlock scopes where the kernel has
+    /// them), or of a live process (--pid). One line per item: weight, exposure, contribution
+    /// to the score, reason. Exit 0; 1 when the score is above --threshold; 2 bad input, or a
+    /// filtered process whose filters cannot be read.
+    Score(ScoreArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to standard output.
@@ -121,6 +131,7 @@ impl Command {
             Command::Record(_) => "record",
             Command::Apparmor(_) => "apparmor",
             Command::Inspect(_) => "inspect",
+            Command::Score(_) => "score",
             Command::Completions(_) => "completions",
             Command::Man => "man",
         }

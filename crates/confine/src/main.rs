@@ -31,6 +31,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Record(a) => commands::record::run(a),
         Command::Apparmor(c) => commands::apparmor::run(c),
         Command::Inspect(a) => commands::inspect::run(a),
+        Command::Score(a) => commands::score::run(a),
         Command::Completions(a) => commands::meta::completions(a),
         Command::Man => commands::meta::man(),
     }

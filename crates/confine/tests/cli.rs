@@ -312,6 +312,7 @@ fn the_man_page_refers_only_to_its_own_sections() {
             "record",
             "apparmor",
             "inspect",
+            "score",
             "completions",
             "man"
         ]

@@ -15,6 +15,7 @@ pub mod meta;
 pub mod record;
 pub mod resolve;
 pub mod run;
+pub mod score;
 pub mod syscalls;
 
 use confine_profile::{Diagnostic, Resolution, Source};

@@ -9,6 +9,7 @@ mod landlock;
 mod render;
 mod table;
 
+use super::score::Scorer;
 use crate::Outcome;
 use anyhow::{anyhow, bail, Context};
 use confine_abi::{Arch, CapSet};
@@ -105,6 +106,8 @@ pub struct Report {
     /// The Landlock records of its ancestors (`None` for a saved procfs: records name live
     /// processes).
     pub landlock: Option<confine_inspect::landlock::Lookup>,
+    /// With --all: the exposure score (`confine score --pid`), or why there is none.
+    pub score: Option<Result<f64, String>>,
 }
 
 /// The colours, when enabled.
@@ -171,13 +174,12 @@ fn host_facts() -> HostFacts {
 }
 
 /// Why this confine cannot read filters, or None.
-fn why_no_filters() -> Option<String> {
+pub(crate) fn why_no_filters() -> Option<String> {
     let me = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let s = confine_inspect::Status::parse(&me);
     if s.cap_eff.is_none_or(|c| c & (1 << 21) == 0) {
         return Some(
-            "reading seccomp filters needs CAP_SYS_ADMIN (run confine inspect --syscalls as root on the host)"
-                .into(),
+            "reading seccomp filters needs CAP_SYS_ADMIN (run confine as root on the host)".into(),
         );
     }
     if s.seccomp
@@ -516,6 +518,11 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
             bail!("{why}");
         }
     }
+    // the `--all` table's score column (live processes only: a saved procfs has no filters)
+    let mut scorer = match (a.all && !a.json && a.proc_copy.is_none(), Scorer::new()) {
+        (true, Ok(s)) => Some(s),
+        _ => None,
+    };
     let opts = confine_inspect::Options {
         apparmor_enabled: match &a.lsm {
             Some(_) => lsm("apparmor"),
@@ -524,7 +531,8 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         selinux_active: lsm("selinux"),
         namespaces: (!a.all).then(|| ns::Reference::load(&root)),
         details: !a.all || a.json,
-        id_maps: !a.all,
+        // the --all table's score column judges the user namespace by the maps
+        id_maps: !a.all || scorer.is_some(),
     };
     let pids: Vec<u32> = if a.all {
         confine_inspect::pids(&root).with_context(|| format!("listing {}", root.display()))?
@@ -548,10 +556,11 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         },
     };
     // the kernel shows no process's Landlock domain: read what confine run recorded (not for
-    // a saved procfs, whose pids are not the live ones; not for the `--all` table, which has
-    // no Landlock column)
-    let record_dirs =
-        (a.proc_copy.is_none() && (!a.all || a.json)).then(confine_inspect::landlock::default_dirs);
+    // a saved procfs, whose pids are not the live ones)
+    let record_dirs = a
+        .proc_copy
+        .is_none()
+        .then(confine_inspect::landlock::default_dirs);
     let mut decoder = Decoder::default();
     let mut reports = Vec::new();
     let mut missing = false;
@@ -596,12 +605,23 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         let landlock = record_dirs
             .as_ref()
             .map(|dirs| confine_inspect::landlock::find(&root, dirs, pid));
+        let score = scorer.as_mut().map(|s| {
+            let known = match &seccomp {
+                Some(Ok(v)) if !v.filters.is_empty() => {
+                    Some(v.filters.iter().map(|f| f.prog.clone()).collect())
+                }
+                _ => None,
+            };
+            s.subject(&process, landlock.as_ref(), known)
+                .map(|subject| confine_audit::score::score(&subject).total())
+        });
         reports.push(Report {
             process,
             seccomp,
             threads,
             kernel_thread,
             landlock,
+            score,
         });
     }
     let mut out = String::new();

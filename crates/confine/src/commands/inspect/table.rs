@@ -71,8 +71,8 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
     };
     let mut out = String::new();
     let header = format!(
-        "{:>7} {:>7} {:>6} {:<16} {:<10} {:<4} {:<8} {:<8} {}",
-        "PID", "PPID", "UID", "COMM", "SECCOMP", "NNP", "BOUNDING", "EFFECT.", "APPARMOR"
+        "{:>7} {:>7} {:>6} {:<16} {:<10} {:<4} {:<8} {:<8} {:>5} {}",
+        "PID", "PPID", "UID", "COMM", "SECCOMP", "NNP", "BOUNDING", "EFFECT.", "SCORE", "APPARMOR"
     );
     for (name, rs) in groups {
         let _ = writeln!(
@@ -99,9 +99,14 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
             if s.is_zombie() {
                 comm.push_str(" <zombie>");
             }
+            // `?`: the score needs the filters, and they could not be read
+            let score = match &r.score {
+                Some(Ok(x)) => format!("{x:.1}"),
+                Some(Err(_)) | None => "?".into(),
+            };
             let _ = writeln!(
                 out,
-                "{:>7} {:>7} {:>6} {:<16} {:<10} {:<4} {:<8} {:<8} {}",
+                "{:>7} {:>7} {:>6} {:<16} {:<10} {:<4} {:<8} {:<8} {:>5} {}",
                 r.process.pid,
                 s.ppid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
                 s.uid
@@ -116,6 +121,7 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
                 },
                 caps_short(s.cap_bnd, facts.last_cap),
                 caps_short(s.cap_eff, facts.last_cap),
+                score,
                 aa + &filter_of(r)
             );
         }
