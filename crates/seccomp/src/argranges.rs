@@ -171,6 +171,12 @@ pub(crate) fn ranges(f: &Forest, root: NodeId, default: Ret, bits64: bool) -> Op
         if n.arg != arg || (n.hi && !bits64) {
             return None;
         }
+        // a high word derived from the low one (`--arg-width kernel`) changes with the low
+        // word's sign bit
+        if n.hi && n.derived.is_some() {
+            low.push(0x8000_0000);
+            continue;
+        }
         match n.mask {
             u32::MAX => {}
             // `(w & 0) == d` does not depend on the word
@@ -324,7 +330,7 @@ pub(crate) mod tests {
                 op,
                 value,
                 value_two,
-                narrow: false,
+                narrow: None,
             };
             let action = rng.pick(&actions);
             if let Some(chain) = f.chain(&[c], action, bits64) {

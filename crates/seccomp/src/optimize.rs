@@ -144,29 +144,38 @@ impl Gen<'_> {
             let next = labels.get(i + 1).copied().unwrap_or(cont);
             let n = self.p.forest.node(id).clone();
             self.asm.bind(labels[i]);
-            let off = arg_offset(arch, n.arg, n.hi);
+            // a derived high word (`--arg-width kernel`) is tested on the low word's sign bit
+            let derived = n.derived_outcomes();
+            let (off, mask) = match derived {
+                Some(_) => (arg_offset(arch, n.arg, false), u32::MAX),
+                None => (arg_offset(arch, n.arg, n.hi), n.mask),
+            };
             // a masked compare under a zero mask (the high word of `a0 & 0x7e020000 == 0`,
-            // kept in the tree as libseccomp keeps it) has a known outcome: no load, no test
-            let known = (n.cmp == Cmp::MaskedEq && n.mask == 0).then_some(n.datum == 0);
+            // kept in the tree as libseccomp keeps it) has a known outcome: no load, no test;
+            // so has a derived word whose test does not depend on the sign bit
+            let known = match derived {
+                Some((pos, neg)) => (pos == neg).then_some(pos),
+                None => (n.cmp == Cmp::MaskedEq && n.mask == 0).then_some(n.datum == 0),
+            };
             match acc {
                 _ if known.is_some() => {}
-                Some((o, m)) if o == off && m == n.mask => {}
+                Some((o, m)) if o == off && m == mask => {}
                 Some((o, m)) if o == off && m == u32::MAX => {
                     self.asm
-                        .insn(Insn::stmt(class::ALU | op::AND | op::K, n.mask));
+                        .insn(Insn::stmt(class::ALU | op::AND | op::K, mask));
                 }
                 _ => {
                     self.asm.ld(off);
-                    if n.mask != u32::MAX {
+                    if mask != u32::MAX {
                         self.asm
-                            .insn(Insn::stmt(class::ALU | op::AND | op::K, n.mask));
+                            .insn(Insn::stmt(class::ALU | op::AND | op::K, mask));
                     }
                 }
             }
             let here: Acc = if known.is_some() {
                 acc
             } else {
-                Some((off, n.mask))
+                Some((off, mask))
             };
             let jop = jump_op(n.cmp);
             let mut subs = Vec::new();
@@ -182,10 +191,15 @@ impl Gen<'_> {
             };
             let t = target(n.nxt_t, n.act_t, self);
             let fl = target(n.nxt_f, n.act_f, self);
-            match known {
-                Some(true) => self.asm.ja(t),
-                Some(false) => self.asm.ja(fl),
-                None => self.asm.jump(jop, n.datum, t, fl),
+            match (known, derived) {
+                (Some(true), _) => self.asm.ja(t),
+                (Some(false), _) => self.asm.ja(fl),
+                // the sign bit set: the word is all ones
+                (None, Some((_, neg))) => {
+                    let (set, clear) = if neg { (t, fl) } else { (fl, t) };
+                    self.asm.jump(op::JSET, 0x8000_0000, set, clear)
+                }
+                (None, None) => self.asm.jump(jop, n.datum, t, fl),
             }
             let had_subs = !subs.is_empty();
             for (l, sub) in subs {

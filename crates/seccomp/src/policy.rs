@@ -59,8 +59,11 @@ pub enum ArgWidth {
     /// behaviour, and the default).
     #[default]
     Faithful,
-    /// Only what the kernel reads: the low 32 bits of an argument whose type is narrower than
-    /// 64 bits (`confine_abi::argtypes`), so a high half cannot get a refused value through.
+    /// Only what the kernel reads: for an argument whose type is narrower than 64 bits
+    /// (`confine_abi::argtypes`), the high word compared is the one the natural register value
+    /// of its low 32 bits has (their sign extension for a signed type, 0 otherwise), not the
+    /// register's: the program decides every call as the faithful one decides the value the
+    /// kernel reads, so a high half cannot get a refused value through.
     Kernel,
 }
 
@@ -150,9 +153,10 @@ pub fn action_value(action: Action, errno: Option<u32>) -> Ret {
 }
 
 /// The conditions of one rule for syscall `nr` of `arch` in kernel mode: those on an
-/// argument the kernel reads narrower than 64 bits compare the low word only. A value (or a
-/// mask) whose high half is neither 0 nor the sign extension of its low half means nothing
-/// to the kernel there: `Err((arg, value))`.
+/// argument the kernel reads narrower than 64 bits take its high word from its low word (the
+/// natural register value of the 32 bits the kernel reads), never from the register. A
+/// value (or a mask) whose high half is neither 0 nor the sign extension of its low half
+/// means nothing to the kernel there: `Err((arg, value))`.
 fn narrowed(conds: &[Cond], arch: Arch, nr: u32) -> Result<Vec<Cond>, (u8, u64)> {
     let meaningful = |v: u64| {
         let hi = (v >> 32) as u32;
@@ -162,7 +166,8 @@ fn narrowed(conds: &[Cond], arch: Arch, nr: u32) -> Result<Vec<Cond>, (u8, u64)>
         .iter()
         .map(|c| {
             let mut c = *c;
-            if confine_abi::argtypes::arg_type(arch, nr, c.arg).is_some_and(|t| t.narrow()) {
+            if let Some(t) = confine_abi::argtypes::arg_type(arch, nr, c.arg).filter(|t| t.narrow())
+            {
                 let values: &[u64] = if c.op == confine_profile::Operator::MaskedEqual {
                     &[c.value, c.value_two]
                 } else {
@@ -171,7 +176,7 @@ fn narrowed(conds: &[Cond], arch: Arch, nr: u32) -> Result<Vec<Cond>, (u8, u64)>
                 if let Some(&bad) = values.iter().find(|&&v| !meaningful(v)) {
                     return Err((c.arg, bad));
                 }
-                c.narrow = true;
+                c.narrow = Some(t.signed);
             }
             Ok(c)
         })
@@ -447,7 +452,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                 op: a.op,
                 value: a.value,
                 value_two: a.value_two,
-                narrow: false,
+                narrow: None,
             })
             .collect();
         // runc: a repeated index turns every condition into its own rule
@@ -495,7 +500,7 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                                 op: confine_profile::Operator::EqualTo,
                                 value: call,
                                 value_two: 0,
-                                narrow: false,
+                                narrow: None,
                             });
                             b.add(db, Slot::Nr(mux_nr), &c, action, &origin)
                                 .map_err(fail)?;

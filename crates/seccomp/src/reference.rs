@@ -46,12 +46,18 @@ impl Gen<'_> {
             let next = labels.get(i + 1).copied().unwrap_or(cont);
             let n = self.p.forest.node(id).clone();
             self.asm.bind(labels[i]);
-            self.asm.ld(arg_offset(arch, n.arg, n.hi));
-            if n.mask != u32::MAX {
-                self.asm.insn(Insn::stmt(
-                    confine_bpf::insn::class::ALU | op::AND | op::K,
-                    n.mask,
-                ));
+            // a derived high word (`--arg-width kernel`) is tested on the low word's sign bit
+            let derived = n.derived_outcomes();
+            if derived.is_some() {
+                self.asm.ld(arg_offset(arch, n.arg, false));
+            } else {
+                self.asm.ld(arg_offset(arch, n.arg, n.hi));
+                if n.mask != u32::MAX {
+                    self.asm.insn(Insn::stmt(
+                        confine_bpf::insn::class::ALU | op::AND | op::K,
+                        n.mask,
+                    ));
+                }
             }
             let jop = jump_op(n.cmp);
             let mut subs = Vec::new();
@@ -67,7 +73,13 @@ impl Gen<'_> {
             };
             let t = target(n.nxt_t, n.act_t, self);
             let f = target(n.nxt_f, n.act_f, self);
-            self.asm.jump(jop, n.datum, t, f);
+            match derived {
+                Some((pos, neg)) => {
+                    let pick = |b: bool| if b { t } else { f };
+                    self.asm.jump(op::JSET, 0x8000_0000, pick(neg), pick(pos));
+                }
+                None => self.asm.jump(jop, n.datum, t, f),
+            }
             // sub-levels come right after their node, before the next sibling, so that their
             // fall-through to the sibling is a forward jump
             for (l, sub) in subs {

@@ -57,6 +57,9 @@ pub struct Node {
     pub datum: u32,
     /// The full 64-bit operand of the rule.
     pub datum_full: u64,
+    /// A high-word node of a narrow argument (`--arg-width kernel`): the word is derived from
+    /// the low word (see [`Cond::narrow`]); `Some(signed)`.
+    pub derived: Option<bool>,
     /// Action when the test holds and there is no sub-level.
     pub act_t: Option<Ret>,
     /// Action when the test fails and there is no sub-level.
@@ -75,12 +78,44 @@ impl Node {
     /// Whether the node's comparison holds for the six 64-bit arguments.
     pub fn holds(&self, args: &[u64; 6]) -> bool {
         let a = args[usize::from(self.arg)];
-        let word = if self.hi { (a >> 32) as u32 } else { a as u32 } & self.mask;
+        let word = match (self.hi, self.derived) {
+            (true, Some(signed)) => Self::derived_word(signed, a as u32),
+            (true, None) => (a >> 32) as u32,
+            (false, _) => a as u32,
+        } & self.mask;
         match self.cmp {
             Cmp::Eq | Cmp::MaskedEq => word == self.datum,
             Cmp::Gt => word > self.datum,
             Cmp::Ge => word >= self.datum,
         }
+    }
+
+    /// The high word of a narrow argument whose low word is `lo`: the sign extension for a
+    /// signed type, 0 for an unsigned one.
+    pub fn derived_word(signed: bool, lo: u32) -> u32 {
+        if signed && lo & 0x8000_0000 != 0 {
+            u32::MAX
+        } else {
+            0
+        }
+    }
+
+    /// For a derived high-word node: whether the test holds when the low word's sign bit is
+    /// clear and when it is set.
+    pub fn derived_outcomes(&self) -> Option<(bool, bool)> {
+        let signed = self.derived?;
+        let test = |w: u32| {
+            let w = w & self.mask;
+            match self.cmp {
+                Cmp::Eq | Cmp::MaskedEq => w == self.datum,
+                Cmp::Gt => w > self.datum,
+                Cmp::Ge => w >= self.datum,
+            }
+        };
+        Some((
+            test(Self::derived_word(signed, 0)),
+            test(Self::derived_word(signed, 0x8000_0000)),
+        ))
     }
 
     /// The branch taken for the arguments: its action and its sub-level.
@@ -122,9 +157,11 @@ pub struct Cond {
     pub value: u64,
     /// `valueTwo` of the profile.
     pub value_two: u64,
-    /// Compare the low word only, on a 64-bit ABI too: the kernel reads 32 bits of this
-    /// argument (`--arg-width kernel`).
-    pub narrow: bool,
+    /// `--arg-width kernel`: the kernel reads 32 bits of this argument, signed (`Some(true)`)
+    /// or not. Its high word is then not read from the register but derived from the low
+    /// word, as the natural register value of what the kernel reads has it: all ones when
+    /// signed and negative, 0 otherwise.
+    pub narrow: Option<bool>,
 }
 
 fn op_class(op: Operator) -> u8 {
@@ -163,8 +200,10 @@ impl Forest {
         op: Operator,
         md: (u32, u32),
         full: u64,
+        derived: Option<bool>,
     ) -> NodeId {
         let (arg, hi) = word;
+        let derived = derived.filter(|_| hi);
         let (mask, datum) = md;
         self.nodes.push(Node {
             arg,
@@ -174,6 +213,7 @@ impl Forest {
             mask,
             datum: datum & mask,
             datum_full: full,
+            derived,
             act_t: None,
             act_f: None,
             nxt_t: None,
@@ -203,7 +243,7 @@ impl Forest {
             };
             let need_lo = !(c.op == Operator::MaskedEqual && mask as u32 == 0);
             let need_hi = !(c.op == Operator::MaskedEqual && (mask >> 32) as u32 == 0);
-            let (first, next_tails) = if bits64 && !c.narrow {
+            let (first, next_tails) = if bits64 {
                 if !need_lo && !need_hi {
                     continue;
                 }
@@ -218,9 +258,12 @@ impl Forest {
                             Operator::GreaterThan | Operator::LessEqual => Cmp::Gt,
                             _ => Cmp::Ge,
                         };
-                        let n0 = self.new_node((c.arg, true), Cmp::Gt, c.op, (hm, hd), datum);
-                        let n1 = self.new_node((c.arg, true), Cmp::Eq, c.op, (hm, hd), datum);
-                        let n2 = self.new_node((c.arg, false), lo_cmp, c.op, (lm, ld), datum);
+                        let n0 =
+                            self.new_node((c.arg, true), Cmp::Gt, c.op, (hm, hd), datum, c.narrow);
+                        let n1 =
+                            self.new_node((c.arg, true), Cmp::Eq, c.op, (hm, hd), datum, c.narrow);
+                        let n2 =
+                            self.new_node((c.arg, false), lo_cmp, c.op, (lm, ld), datum, c.narrow);
                         self.nodes[n0].nxt_f = Some(n1);
                         self.nodes[n1].nxt_t = Some(n2);
                         let t = matches!(c.op, Operator::GreaterThan | Operator::GreaterEqual);
@@ -236,8 +279,9 @@ impl Forest {
                         } else {
                             Cmp::Eq
                         };
-                        let n0 = self.new_node((c.arg, true), cmp, c.op, (hm, hd), datum);
-                        let n1 = self.new_node((c.arg, false), cmp, c.op, (lm, ld), datum);
+                        let n0 = self.new_node((c.arg, true), cmp, c.op, (hm, hd), datum, c.narrow);
+                        let n1 =
+                            self.new_node((c.arg, false), cmp, c.op, (lm, ld), datum, c.narrow);
                         self.nodes[n0].nxt_t = Some(n1);
                         if c.op == Operator::NotEqual {
                             (n0, vec![(n0, false), (n1, false)])
@@ -265,6 +309,7 @@ impl Forest {
                     c.op,
                     (mask as u32, datum as u32),
                     datum,
+                    None,
                 );
                 (n, vec![(n, t)])
             };
