@@ -313,6 +313,26 @@ fn holds(c: &Cond, v: u32) -> bool {
     r == c.holds
 }
 
+/// Only the findings on arguments the kernel reads narrower than the filter compares them
+/// (`arg-width-bypass`, `arg-width-refusal`): what `inspect --syscalls` and `seccomp eval`
+/// mark.
+pub fn arg_width(t: &Target) -> Vec<Finding> {
+    let mut out = Vec::new();
+    arg32::check(t, &mut out);
+    out
+}
+
+/// The finding of `findings` about `syscall` on `abi`, if any (the first, the bypass before
+/// the refusal).
+pub fn about<'f>(findings: &'f [Finding], abi: Arch, syscall: &str) -> Vec<&'f Finding> {
+    let mut v: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.abis.contains(&abi) && f.syscalls.first().is_some_and(|s| s == syscall))
+        .collect();
+    v.sort_by(|a, b| b.severity.cmp(&a.severity));
+    v
+}
+
 /// Every finding for `t`, most severe first, then by id.
 pub fn lint(t: &Target) -> Vec<Finding> {
     let mut out = Vec::new();

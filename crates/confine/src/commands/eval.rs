@@ -85,6 +85,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
     let emu = Emulator::new(&prog)
         .map_err(|e| anyhow::anyhow!("the kernel would refuse this program: {e}"))?;
     let (run, trace) = emu.run_traced(&data, arch.is_little_endian());
+    let widths = width_notes(&emu, &data, arch, run.ret);
     let report = EvalReport {
         arch,
         call,
@@ -98,6 +99,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
         executed: run.executed,
         taken_jumps: run.taken_jumps,
         cached: cache::is_const_allow(&prog, arch.audit_arch(), nr),
+        widths,
         trace: a.trace.then(|| {
             let listing = confine_bpf::disasm::disassemble(&prog);
             let lines: Vec<&str> = listing.lines().collect();
@@ -128,6 +130,58 @@ struct EvalReport {
     cached: bool,
     /// With --trace: the instructions executed, with their listing.
     trace: Option<Vec<(usize, String)>>,
+    /// Arguments the kernel reads narrower than the filter compares them, whose bits above
+    /// change this call's verdict.
+    widths: Vec<WidthNote>,
+}
+
+/// A narrow argument whose bits above the ones the kernel reads change the verdict.
+struct WidthNote {
+    arg: u8,
+    ty: confine_abi::argtypes::ArgType,
+    /// The call with the argument as the kernel reads it (its natural register value) or,
+    /// when it already is, with bits set above.
+    other: u64,
+    other_ret: u32,
+}
+
+/// For each argument of the call the kernel reads narrower than 64 bits: the verdict of the
+/// same call with the argument's natural value, or, when it has it already, with bits set
+/// above the ones the kernel reads; a note when that verdict differs.
+fn width_notes(emu: &Emulator, data: &SeccompData, arch: Arch, ret: u32) -> Vec<WidthNote> {
+    let mut out = Vec::new();
+    if !arch.args64() {
+        return out;
+    }
+    for (arg, ty) in confine_abi::argtypes::narrow_args(arch, data.nr) {
+        let i = arg as usize;
+        let v = data.args[i];
+        let natural = ty.natural(v);
+        let bits = u32::from(ty.bits);
+        let tries: Vec<u64> = if v != natural {
+            vec![natural]
+        } else {
+            [1u64, u64::MAX >> bits]
+                .iter()
+                .map(|h| (h << bits) | (v & ty.mask()))
+                .collect()
+        };
+        for other in tries {
+            let mut d = *data;
+            d.args[i] = other;
+            let other_ret = emu.run(&d, arch.is_little_endian()).ret;
+            if other_ret != ret {
+                out.push(WidthNote {
+                    arg,
+                    ty,
+                    other,
+                    other_ret,
+                });
+                break;
+            }
+        }
+    }
+    out
 }
 
 impl Report for EvalReport {
@@ -152,6 +206,28 @@ impl Report for EvalReport {
                 "not cached by the kernel"
             }
         ));
+        for w in &self.widths {
+            let v = self.args[w.arg as usize];
+            let read = |x: u64| {
+                if w.ty.signed {
+                    (w.ty.natural(x) as i64).to_string()
+                } else {
+                    (x & w.ty.mask()).to_string()
+                }
+            };
+            t.push_str(&format!(
+                "  note: arg{} is {} `{}`: the kernel reads its low {} bits ({}), the filter all 64: {} with arg{} = {} gets {}\n",
+                w.arg,
+                if w.ty.c_type.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" },
+                w.ty.c_type,
+                w.ty.bits,
+                read(v),
+                if v == w.ty.natural(v) { "the same call" } else { "the call the kernel sees" },
+                w.arg,
+                confine_audit::word(w.other),
+                action::describe(w.other_ret),
+            ));
+        }
         for (pc, line) in self.trace.iter().flatten() {
             t.push_str(&format!("  {pc:5}: {line}\n"));
         }
@@ -168,6 +244,10 @@ impl Report for EvalReport {
             "action": action::describe(self.ret), "value": self.ret, "decided_by": self.origin, "depends_on_arguments": self.depends,
             "program_length": self.length, "executed": self.executed, "taken_jumps": self.taken_jumps, "cacheable": self.cached,
             "trace": trace,
+            "arg_width": self.widths.iter().map(|w| json!({
+                "arg": w.arg, "type": w.ty.c_type, "bits": w.ty.bits,
+                "other_value": confine_audit::word(w.other), "other_action": action::describe(w.other_ret),
+            })).collect::<Vec<_>>(),
         }))
     }
 

@@ -117,7 +117,7 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
                     "arch": a.arch.kernel_name(),
                     "accepted": a.accepted,
                     "summary": a.summary().into_iter().map(|(k, n)| json!({"verdict": k, "count": n})).collect::<Vec<_>>(),
-                    "syscalls": a.syscalls.iter().map(|s| json!({
+                    "syscalls": a.syscalls.iter().map(|s| with_widths(s, &v.widths, a.arch, json!({
                         "nr": s.nr,
                         "name": s.name,
                         "verdict": match &s.verdict {
@@ -127,7 +127,7 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
                                 "when": c.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
                             })).collect::<Vec<_>>()}),
                         },
-                    })).collect::<Vec<_>>(),
+                    }))).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
                 "compared": v.compared.as_ref().map(|c| match c {
                     Ok(c) => json!({
@@ -143,6 +143,26 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
                 }),
             }),
         };
+    }
+    o
+}
+
+/// A decoded syscall's object with `arg_width`, the findings on arguments the kernel reads
+/// narrower than the filter compares them, when there are any.
+fn with_widths(
+    s: &confine_bpf::stack::Syscall,
+    widths: &[confine_audit::Finding],
+    abi: confine_abi::Arch,
+    mut o: Value,
+) -> Value {
+    if let Some(name) = s.name {
+        let found = confine_audit::about(widths, abi, name);
+        if !found.is_empty() {
+            o["arg_width"] = found
+                .into_iter()
+                .map(crate::commands::lint::finding_json)
+                .collect();
+        }
     }
     o
 }

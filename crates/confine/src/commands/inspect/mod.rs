@@ -46,6 +46,9 @@ pub struct SeccompView {
     pub strict: bool,
     /// Verdicts per ABI (shared between processes with identical stacks).
     pub decoded: Rc<Vec<ArchView>>,
+    /// Conditions on arguments the kernel reads narrower than the filter compares them
+    /// (shared as `decoded` is).
+    pub widths: Rc<Vec<confine_audit::Finding>>,
     /// What the stack was identified as.
     pub identified: Option<String>,
     /// With `--compare PROFILE`: the comparison, or why it could not be made.
@@ -243,6 +246,25 @@ fn compile_for(against: &Against, caps: CapSet) -> anyhow::Result<Reference> {
     })
 }
 
+/// The conditions of a stack on arguments the kernel reads narrower than they are compared
+/// (none when the stack cannot be explored: `decode` has said why).
+fn arg_widths(stack: &[Vec<Insn>]) -> Vec<confine_audit::Finding> {
+    let Ok(stack) = bpf_stack::Stack::new(stack) else {
+        return Vec::new();
+    };
+    let t = confine_audit::Target {
+        stack,
+        native: Arch::native(),
+        // the widths do not depend on the kernel version
+        kernel: confine_profile::KernelVersion {
+            kernel: 0,
+            major: 0,
+        },
+        profile: None,
+    };
+    confine_audit::arg_width(&t)
+}
+
 /// A filter stack and the bounding set it is judged with.
 type StackKey = (Vec<Vec<Insn>>, u64);
 
@@ -250,6 +272,7 @@ type StackKey = (Vec<Vec<Insn>>, u64);
 #[derive(Default)]
 struct Decoder {
     decoded: HashMap<Vec<Vec<Insn>>, Rc<Vec<ArchView>>>,
+    widths: HashMap<Vec<Vec<Insn>>, Rc<Vec<confine_audit::Finding>>>,
     /// The builtin's compilation (for identification) per bounding set.
     builtin: HashMap<u64, Result<Reference, String>>,
     /// The `--compare` profile's compilation per bounding set.
@@ -283,6 +306,7 @@ impl Decoder {
                 filters: Vec::new(),
                 strict: true,
                 decoded: Rc::new(Vec::new()),
+                widths: Rc::new(Vec::new()),
                 identified: None,
                 compared: compare.map(|(name, _)| Ok(Compared {
                     profile: name.to_string(),
@@ -318,6 +342,15 @@ impl Decoder {
                 }
             }
         };
+        let widths = match self.widths.get(&stack) {
+            _ if stack.is_empty() => Rc::new(Vec::new()),
+            Some(w) => w.clone(),
+            None => {
+                let w = Rc::new(arg_widths(&stack));
+                self.widths.insert(stack.clone(), w.clone());
+                w
+            }
+        };
         let key = (stack.clone(), caps);
         let identified = match self.identified.get(&key) {
             _ if stack.is_empty() => None,
@@ -340,6 +373,7 @@ impl Decoder {
             filters,
             strict: false,
             decoded,
+            widths,
             identified,
             compared,
         })

@@ -412,6 +412,9 @@ fn syscalls(sc: &Result<super::SeccompView, String>, style: &Style) -> String {
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("#{}", s.nr));
                 let _ = writeln!(out, "    {name}: {}", s.verdict.describe_abi(a.args64));
+                for f in confine_audit::about(&v.widths, a.arch, &name) {
+                    let _ = writeln!(out, "      ! {}: {}", f.id, f.message);
+                }
             }
         }
     }
