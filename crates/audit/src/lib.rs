@@ -329,7 +329,7 @@ pub fn about<'f>(findings: &'f [Finding], abi: Arch, syscall: &str) -> Vec<&'f F
         .iter()
         .filter(|f| f.abis.contains(&abi) && f.syscalls.first().is_some_and(|s| s == syscall))
         .collect();
-    v.sort_by(|a, b| b.severity.cmp(&a.severity));
+    v.sort_by_key(|f| std::cmp::Reverse(f.severity));
     v
 }
 
