@@ -19,7 +19,7 @@ use confine_kernel::raw;
 use confine_profile::{load, Host, KernelVersion, Parsed, Resolved, Source};
 use confine_seccomp::policy::Leaf;
 use confine_seccomp::{
-    compile_prepared, optimize, prepare_parsed, reference, Generator, Options, Policy,
+    compile_prepared, optimize, prepare_parsed, reference, ArgWidth, Generator, Options, Policy,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,6 +52,11 @@ fn main() {
     let confine_prog = optimize::generate(&policy).unwrap();
     let confine_tree =
         optimize::generate_with(&policy, optimize::Tuning { lift_hot: false }).unwrap();
+    let kernel_mode = Options {
+        arg_width: ArgWidth::Kernel,
+        ..Options::default()
+    };
+    let confine_kernel = optimize::generate(&prepared.policy(kernel_mode).unwrap()).unwrap();
     let (lib1, lib1_ms) = libseccomp(r, &dir, 1);
     let (lib2, lib2_ms) = libseccomp(r, &dir, 2);
     let stub = reference::stub_prefix(&policy).unwrap();
@@ -63,6 +68,7 @@ fn main() {
             compile_ms(&parsed, &host, if quick { 50 } else { 500 }),
         ),
         ("confine, pure range tree", confine_tree, f64::NAN),
+        ("confine --arg-width kernel", confine_kernel, f64::NAN),
         ("libseccomp opt 1 + runc stub", with_stub(&lib1), lib1_ms),
         ("libseccomp opt 2 + runc stub", with_stub(&lib2), lib2_ms),
     ];
@@ -107,6 +113,7 @@ fn main() {
         );
     }
     println!();
+    arg_width_sizes();
     let ks: &[usize] = &[1, 6, 12, 18];
     let reps = if quick { 1 } else { 7 };
     let calls = [
@@ -364,6 +371,47 @@ fn libseccomp(r: &Resolved, dir: &Path, opt: u32) -> (Vec<Insn>, f64) {
 }
 
 /// Median time of resolving and compiling the builtin profile in-process, in ms.
+/// Program length of `--arg-width kernel` against the faithful program, for the fixture
+/// profiles on the ABIs where argument widths apply.
+fn arg_width_sizes() {
+    let fixture = |n: &str| Source::from_arg(confine_test_support::fixtures::seccomp(n).as_os_str());
+    let profiles = [
+        ("Docker default (builtin)", Source::Builtin),
+        ("Docker default 2025-05", fixture("docker-default-2025-05.json")),
+        ("Podman default", fixture("podman-default.json")),
+    ];
+    println!("Program length with `--arg-width kernel` (a narrow argument's high word derived from its low word) against the faithful program, Docker's 14 capabilities, kernel 6.8 rules:\n");
+    println!("| profile | arch | faithful | kernel | kernel ÷ faithful |");
+    println!("|---|---|---|---|---|");
+    let mut worst: f64 = 0.0;
+    for (name, source) in &profiles {
+        for arch in [Arch::X86_64, Arch::Aarch64, Arch::Riscv64] {
+            let host = Host {
+                arch,
+                caps: CapSet::docker_default(),
+                kernel: KernelVersion {
+                    kernel: 6,
+                    major: 8,
+                },
+            };
+            let parsed = load(source).unwrap();
+            let prepared = prepare_parsed((*name).into(), parsed, &host).unwrap();
+            let len = |w: ArgWidth| {
+                let o = Options {
+                    arg_width: w,
+                    ..Options::default()
+                };
+                optimize::generate(&prepared.policy(o).unwrap()).unwrap().len()
+            };
+            let (f, k) = (len(ArgWidth::Faithful), len(ArgWidth::Kernel));
+            let ratio = k as f64 / f as f64;
+            worst = worst.max(ratio);
+            println!("| {name} | {} | {f} | {k} | {ratio:.3} |", arch.native_name());
+        }
+    }
+    println!("\nlargest ratio: {worst:.3} (goal: at most 1.10)\n");
+}
+
 fn compile_ms(parsed: &Parsed, host: &Host, n: usize) -> f64 {
     let mut ts: Vec<f64> = (0..n)
         .map(|_| {

@@ -212,7 +212,7 @@ impl Report for EvalReport {
                 if w.ty.signed {
                     (w.ty.natural(x) as i64).to_string()
                 } else {
-                    (x & w.ty.mask()).to_string()
+                    confine_audit::word(x & w.ty.mask())
                 }
             };
             t.push_str(&format!(
