@@ -97,6 +97,12 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
     if p.pid == std::process::id() {
         o["self_container_markers"] = json!(facts.self_markers);
     }
+    if let Some(score) = &r.score {
+        o["score"] = match score {
+            Ok(v) => json!(v),
+            Err(e) => json!({ "unknown": e }),
+        };
+    }
     if !r.threads.is_empty() {
         o["threads"] = json!(r
             .threads

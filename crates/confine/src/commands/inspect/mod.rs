@@ -553,7 +553,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         }
     }
     // the `--all` table's score column (live processes only: a saved procfs has no filters)
-    let mut scorer = match (a.all && !a.json && a.proc_copy.is_none(), Scorer::new()) {
+    let mut scorer = match (a.all && a.proc_copy.is_none(), Scorer::new()) {
         (true, Ok(s)) => Some(s),
         _ => None,
     };
