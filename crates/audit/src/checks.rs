@@ -4,6 +4,7 @@ use crate::surface::{DOCKER_SECCOMP, GROUPS};
 use crate::{runs, Example, Finding, Severity, Target};
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::action;
+use confine_bpf::explore::{CmpOp, Cond, Field};
 use confine_bpf::stack::Verdict;
 use confine_bpf::SeccompData;
 use confine_profile::Action;
@@ -75,6 +76,65 @@ fn clone_flags_arg(abi: Arch) -> usize {
     }
 }
 
+/// A condition on the low word of argument `arg`: `bits` all set.
+fn bits_set(arg: u8, bits: u64) -> Cond {
+    Cond {
+        field: Some(Field::Arg { n: arg, hi: false }),
+        mask: bits as u32,
+        op: CmpOp::Eq,
+        k: bits as u32,
+        holds: true,
+    }
+}
+
+/// A condition on the high word of argument `arg`: zero (the kernel's own check of unshare's
+/// and setns' flags refuses anything there, so an example must not need it).
+fn high_zero(arg: u8) -> Cond {
+    Cond {
+        field: Some(Field::Arg { n: arg, hi: true }),
+        mask: u32::MAX,
+        op: CmpOp::Eq,
+        k: 0,
+        holds: true,
+    }
+}
+
+/// An argument vector that runs `nr` on `abi` with the namespace flag `flag` in argument
+/// `idx`: the plain values first (what a program passes), then one solved on each running
+/// path of the filter with the flag's bit set.
+fn with_flag(
+    t: &Target,
+    abi: Arch,
+    nr: u32,
+    idx: usize,
+    flag: u64,
+    clone: bool,
+) -> Option<[u64; 6]> {
+    let plain = |extra: u64| {
+        let mut a = [0u64; 6];
+        a[idx] = flag | extra;
+        a
+    };
+    let mut tries = vec![plain(0)];
+    if clone {
+        tries.insert(0, plain(SIGCHLD));
+    }
+    // with every other namespace flag too (a rule refusing CLONE_NEWUSER alone)
+    let all: u64 = NAMESPACE_FLAGS
+        .iter()
+        .filter(|f| !(clone && f.0 == 0x80))
+        .fold(0, |a, f| a | f.0);
+    tries.push(plain(all & !flag));
+    if let Some(a) = tries.into_iter().find(|a| runs(t.eval(abi, nr, a))) {
+        return Some(a);
+    }
+    let mut extra = vec![bits_set(idx as u8, flag)];
+    if abi.args64() {
+        extra.push(high_zero(idx as u8));
+    }
+    t.witness_with(abi, nr, &extra)
+}
+
 /// New namespaces: `clone` and `unshare` with a `CLONE_NEW*` flag that runs, `clone3` (its
 /// flags are in memory, out of seccomp's sight) and `setns`.
 pub(crate) fn namespaces(t: &Target, out: &mut Vec<Finding>) {
@@ -83,7 +143,6 @@ pub(crate) fn namespaces(t: &Target, out: &mut Vec<Finding>) {
             let Some(nr) = Target::number(abi, name) else {
                 continue;
             };
-            let base = t.witnesses(abi, nr);
             let mut user = None;
             let mut other: Vec<(&str, Example)> = Vec::new();
             for &(flag, fname) in NAMESPACE_FLAGS {
@@ -91,18 +150,7 @@ pub(crate) fn namespaces(t: &Target, out: &mut Vec<Finding>) {
                 if name == "clone" && flag == 0x80 {
                     continue;
                 }
-                let mut cands = Vec::new();
-                for extra in [SIGCHLD, 0] {
-                    let mut a = [0u64; 6];
-                    a[idx] = flag | if name == "clone" { extra } else { 0 };
-                    cands.push(a);
-                }
-                cands.extend(base.iter().map(|w| {
-                    let mut a = *w;
-                    a[idx] |= flag;
-                    a
-                }));
-                let Some(a) = cands.into_iter().find(|a| runs(t.eval(abi, nr, a))) else {
+                let Some(a) = with_flag(t, abi, nr, idx, flag, name == "clone") else {
                     continue;
                 };
                 let ex = t.example(abi, name, nr, a);
@@ -189,6 +237,8 @@ pub(crate) fn surface(t: &Target, out: &mut Vec<Finding>) {
         let mut running: Vec<String> = Vec::new();
         let mut first: Option<Example> = None;
         let mut abis: Vec<Arch> = Vec::new();
+        // the rule that lets each call run (several rules may, one per call)
+        let mut rules: Vec<String> = Vec::new();
         for &abi in t.abis() {
             for name in g.syscalls {
                 let Some(nr) = Target::number(abi, name) else {
@@ -199,6 +249,12 @@ pub(crate) fn surface(t: &Target, out: &mut Vec<Finding>) {
                 };
                 if !running.iter().any(|r| r == name) {
                     running.push(name.to_string());
+                    if let Some(r) = t.rule(abi, nr, &a) {
+                        let r = format!("{name}: {r}");
+                        if !rules.contains(&r) {
+                            rules.push(r);
+                        }
+                    }
                 }
                 if !abis.contains(&abi) {
                     abis.push(abi);
@@ -207,7 +263,7 @@ pub(crate) fn surface(t: &Target, out: &mut Vec<Finding>) {
             }
         }
         let Some(ex) = first else { continue };
-        let rule = t.rule(ex.abi, ex.nr, &ex.args);
+        let rule = (!rules.is_empty()).then(|| rules.join("; "));
         out.push(Finding {
             id: g.id,
             severity: g.severity,
@@ -252,6 +308,17 @@ const COMPAT_NAMES: &[(&str, &[&str])] = &[
     ("statfs", &["statfs64"]),
     ("fstatfs", &["fstatfs64"]),
     ("sendfile", &["sendfile64"]),
+    ("umount2", &["umount"]),
+    ("wait4", &["waitpid"]),
+    ("getrlimit", &["ugetrlimit"]),
+    ("select", &["_newselect"]),
+    ("getdents64", &["getdents"]),
+    ("lseek", &["_llseek"]),
+    ("rt_sigaction", &["sigaction"]),
+    ("rt_sigprocmask", &["sigprocmask"]),
+    ("rt_sigreturn", &["sigreturn"]),
+    ("rt_sigsuspend", &["sigsuspend"]),
+    ("rt_sigpending", &["sigpending"]),
 ];
 
 /// Other ABIs as a way around the native one: the bad-architecture action lets calls run,
@@ -266,13 +333,14 @@ pub(crate) fn abi_bypass(t: &Target, out: &mut Vec<Finding>) {
     };
     let r = t.stack.eval(&other, le);
     if runs(r) {
+        // the kernel runs only its own ABIs: which of them get through is the checks below
         out.push(Finding {
-            id: "abi-bypass",
-            severity: Severity::High,
+            id: "unknown-arch",
+            severity: Severity::Info,
             syscalls: Vec::new(),
             abis: Vec::new(),
             message: format!(
-                "a call of an architecture the filter does not check gets {}: a program can use another ABI (i386's int 0x80, say) to run anything",
+                "a call of an architecture the filter does not know gets {}: harmless by itself (the kernel runs only its own ABIs), but the filter checks architectures by allowing",
                 action::describe(r)
             ),
             rule: None,
@@ -398,7 +466,7 @@ pub(crate) fn enosys(t: &Target, out: &mut Vec<Finding>) {
             let Some(nr) = Target::number(abi, new) else {
                 continue;
             };
-            let Verdict::Fixed(r) = t.stack.verdict(abi, nr) else {
+            let Verdict::Fixed(r) = *t.verdict(abi, nr) else {
                 continue;
             };
             if runs(r) || r == action::ERRNO | ENOSYS {
@@ -460,8 +528,8 @@ pub(crate) fn log_trace(t: &Target, out: &mut Vec<Finding>) {
                 continue;
             };
             for (nr, name) in table.entries() {
-                let hit = match t.stack.verdict(abi, nr) {
-                    Verdict::Fixed(r) => r & action::ACTION_FULL == act,
+                let hit = match &*t.verdict(abi, nr) {
+                    Verdict::Fixed(r) => *r & action::ACTION_FULL == act,
                     Verdict::Depends(paths) => paths
                         .iter()
                         .any(|p| p.0.is_some_and(|r| r & action::ACTION_FULL == act)),
@@ -534,4 +602,108 @@ pub(crate) fn unknown_names(t: &Target, out: &mut Vec<Finding>) {
                 "https://github.com/opencontainers/runtime-spec/blob/main/config-linux.md#seccomp",
         });
     }
+}
+
+/// The multiplexers of 32-bit ABIs as a way around the native rules: a socket or SysV IPC
+/// call refused (or allowed only for some arguments) on the native ABI, while `socketcall`
+/// or `ipc` runs it on another. Through the multiplexer its arguments are in memory, where
+/// seccomp cannot see them; and `ipc` reads only `call & 0xffff`, so a rule on `call` alone
+/// misses the version bits above.
+pub(crate) fn multiplexers(t: &Target, out: &mut Vec<Finding>) {
+    let Ok(native) = SyscallTable::for_arch(t.native) else {
+        return;
+    };
+    for &abi in t.abis().iter().filter(|a| a.multiplexed()) {
+        let mut found: Vec<String> = Vec::new();
+        let mut first = None;
+        for (nr, name) in native.entries() {
+            let Some((mux, call)) = confine_abi::mux::mux_call(name) else {
+                continue;
+            };
+            let restricted = match &*t.verdict(t.native, nr) {
+                Verdict::Fixed(r) => !runs(*r),
+                Verdict::Depends(_) => true,
+            };
+            let Some(mnr) = Target::number(abi, mux).filter(|_| restricted) else {
+                continue;
+            };
+            let calls: &[u64] = if mux == "ipc" {
+                &[call, call | 0x1_0000]
+            } else {
+                &[call]
+            };
+            for &c in calls {
+                let a = [c, 0, 0, 0, 0, 0];
+                if runs(t.eval(abi, mnr, &a)) {
+                    found.push(if c == call {
+                        format!("{name} ({mux}({c}))")
+                    } else {
+                        format!("{name} ({mux}({c:#x}), version bits set)")
+                    });
+                    first.get_or_insert_with(|| t.example(abi, mux, mnr, a));
+                    break;
+                }
+            }
+        }
+        let Some(ex) = first else { continue };
+        out.push(Finding {
+            id: "abi-bypass",
+            severity: Severity::High,
+            message: format!(
+                "refused or argument-filtered on {} but running on {} through the multiplexer, whose arguments seccomp cannot see: {}",
+                t.native.native_name(),
+                abi.native_name(),
+                listed(&found)
+            ),
+            syscalls: found,
+            abis: vec![abi],
+            rule: t.rule(ex.abi, ex.nr, &ex.args),
+            examples: vec![ex],
+            reference: "https://man7.org/linux/man-pages/man2/socketcall.2.html",
+        });
+    }
+}
+
+/// Calls lint could not decide: a path that may run was not solved (a computed return value
+/// or comparison, the instruction pointer, too many paths). Silence must not mean refused.
+pub(crate) fn undecided(t: &Target, out: &mut Vec<Finding>) {
+    let mut names: Vec<&str> = vec!["clone", "unshare", "clone3", "setns"];
+    names.extend(GROUPS.iter().flat_map(|g| g.syscalls.iter().copied()));
+    let mut found: Vec<String> = Vec::new();
+    let mut abis: Vec<Arch> = Vec::new();
+    for &abi in t.abis() {
+        for name in &names {
+            let Some(nr) = Target::number(abi, name) else {
+                continue;
+            };
+            let Some(why) = t.undecided(abi, nr) else {
+                continue;
+            };
+            let covered = out
+                .iter()
+                .any(|f| f.abis.contains(&abi) && f.syscalls.iter().any(|s| s == name));
+            if !covered {
+                found.push(format!("{name} on {} ({why})", abi.native_name()));
+                if !abis.contains(&abi) {
+                    abis.push(abi);
+                }
+            }
+        }
+    }
+    if found.is_empty() {
+        return;
+    }
+    out.push(Finding {
+        id: "undecided",
+        severity: Severity::Medium,
+        message: format!(
+            "lint could not decide whether these run for some arguments; treat them as running: {}",
+            listed(&found)
+        ),
+        syscalls: found,
+        abis,
+        rule: None,
+        examples: Vec::new(),
+        reference: "https://man7.org/linux/man-pages/man2/seccomp.2.html",
+    });
 }

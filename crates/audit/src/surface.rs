@@ -90,7 +90,7 @@ pub const GROUPS: &[Group] = &[
     Group {
         id: "kernel-modules",
         title: "kernel modules",
-        syscalls: &["init_module", "finit_module", "delete_module", "create_module"],
+        syscalls: &["init_module", "finit_module", "delete_module"],
         severity: Severity::High,
         why: "loads or removes code running in the kernel",
         reference: DOCKER_SECCOMP,
@@ -105,6 +105,7 @@ pub const GROUPS: &[Group] = &[
             "umount2",
             "move_mount",
             "open_tree",
+            "open_tree_attr",
             "fsopen",
             "fsconfig",
             "fsmount",

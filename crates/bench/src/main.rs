@@ -389,10 +389,14 @@ fn libseccomp(r: &Resolved, dir: &Path, opt: u32) -> (Vec<Insn>, f64) {
 /// Program length of `--arg-width kernel` against the faithful program, for the fixture
 /// profiles on the ABIs where argument widths apply.
 fn arg_width_sizes() {
-    let fixture = |n: &str| Source::from_arg(confine_test_support::fixtures::seccomp(n).as_os_str());
+    let fixture =
+        |n: &str| Source::from_arg(confine_test_support::fixtures::seccomp(n).as_os_str());
     let profiles = [
         ("Docker default (builtin)", Source::Builtin),
-        ("Docker default 2025-05", fixture("docker-default-2025-05.json")),
+        (
+            "Docker default 2025-05",
+            fixture("docker-default-2025-05.json"),
+        ),
         ("Podman default", fixture("podman-default.json")),
     ];
     println!("Program length with `--arg-width kernel` (a narrow argument's high word derived from its low word) against the faithful program, Docker's 14 capabilities, kernel 6.8 rules:\n");
@@ -416,12 +420,17 @@ fn arg_width_sizes() {
                     arg_width: w,
                     ..Options::default()
                 };
-                optimize::generate(&prepared.policy(o).unwrap()).unwrap().len()
+                optimize::generate(&prepared.policy(o).unwrap())
+                    .unwrap()
+                    .len()
             };
             let (f, k) = (len(ArgWidth::Faithful), len(ArgWidth::Kernel));
             let ratio = k as f64 / f as f64;
             worst = worst.max(ratio);
-            println!("| {name} | {} | {f} | {k} | {ratio:.3} |", arch.native_name());
+            println!(
+                "| {name} | {} | {f} | {k} | {ratio:.3} |",
+                arch.native_name()
+            );
         }
     }
     println!("\nlargest ratio: {worst:.3} (goal: at most 1.10)\n");

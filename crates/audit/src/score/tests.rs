@@ -14,12 +14,7 @@ const K: KernelVersion = KernelVersion {
 };
 
 fn filter_of(programs: &[Vec<Insn>]) -> Filter {
-    let t = Target {
-        stack: Stack::new(programs).unwrap(),
-        native: Arch::X86_64,
-        kernel: K,
-        profile: None,
-    };
+    let t = Target::new(Stack::new(programs).unwrap(), Arch::X86_64, K, None);
     Filter::judge(&t)
 }
 

@@ -59,18 +59,14 @@ impl Subject {
         host: &Host,
     ) -> anyhow::Result<Target<'a>> {
         let stack = Stack::new(programs).context("the program")?;
-        Ok(Target {
-            stack,
-            native: host.arch,
-            kernel: host.kernel,
-            profile: match self {
-                Subject::Profile(c) => Some(Profiled {
-                    resolved: c.resolved(),
-                    policy: &c.policy,
-                }),
-                Subject::Raw(_) => None,
-            },
-        })
+        let profile = match self {
+            Subject::Profile(c) => Some(Profiled {
+                resolved: c.resolved(),
+                policy: &c.policy,
+            }),
+            Subject::Raw(_) => None,
+        };
+        Ok(Target::new(stack, host.arch, host.kernel, profile))
     }
 }
 

@@ -23,12 +23,12 @@ use std::path::Path;
 /// Judge a filter stack of this machine.
 fn judge(programs: &[Vec<Insn>], kernel: KernelVersion) -> anyhow::Result<Filter> {
     let stack = Stack::new(programs).context("the filters")?;
-    Ok(Filter::judge(&Target {
+    Ok(Filter::judge(&Target::new(
         stack,
-        native: Arch::native(),
+        Arch::native(),
         kernel,
-        profile: None,
-    }))
+        None,
+    )))
 }
 
 /// The seccomp state of a profile as `confine run --security-opt seccomp=PROFILE` installs

@@ -252,16 +252,12 @@ fn arg_widths(stack: &[Vec<Insn>]) -> Vec<confine_audit::Finding> {
     let Ok(stack) = bpf_stack::Stack::new(stack) else {
         return Vec::new();
     };
-    let t = confine_audit::Target {
-        stack,
-        native: Arch::native(),
-        // the widths do not depend on the kernel version
-        kernel: confine_profile::KernelVersion {
-            kernel: 0,
-            major: 0,
-        },
-        profile: None,
+    // the widths do not depend on the kernel version
+    let kernel = confine_profile::KernelVersion {
+        kernel: 0,
+        major: 0,
     };
+    let t = confine_audit::Target::new(stack, Arch::native(), kernel, None);
     confine_audit::arg_width(&t)
 }
 
