@@ -166,7 +166,9 @@ pub enum SeccompCommand {
     /// over syscall numbers that the kernel's constant-action cache can follow.
     Compile(CompileArgs),
     /// Evaluate one syscall against a profile or a compiled program: the action, the rule that
-    /// decided it, the instructions executed.
+    /// decided it, the instructions executed, and a note when an argument the kernel reads
+    /// narrower than 64 bits would change the verdict. Also `seccomp explain`.
+    #[command(visible_alias = "explain")]
     Eval(EvalArgs),
     /// Compare two profiles: the syscalls whose verdict differs on each architecture.
     ///
