@@ -147,14 +147,15 @@ fn docker_default_filter_refuses_the_groups_and_all_caps_opens_them() {
 }
 
 #[test]
-fn a_deny_list_and_an_unchecked_abi_are_exposed() {
+fn a_filter_allowing_everything_exposes_the_groups() {
     // ret ALLOW: every call of every architecture runs, like no filter for the groups
     let f = filter_of(&[ret(confine_bpf::action::ALLOW)]);
     let s = score(&subject(Seccomp::Filter(f.clone()), CapSet::EMPTY));
     assert_eq!(s.line("seccomp").unwrap().exposure, Some(0.0));
+    // nothing is refused on x86_64, so no other ABI can run more than it
+    assert_eq!(s.line("abi-bypass").unwrap().exposure, Some(0.0));
     for id in [
         "default-refuses",
-        "abi-bypass",
         "user-namespaces",
         "namespaces",
         "kexec",
@@ -174,6 +175,30 @@ fn a_deny_list_and_an_unchecked_abi_are_exposed() {
         .map(|l| l.item.id)
         .collect();
     assert!(exposed.is_empty(), "{exposed:?}");
+}
+
+#[test]
+fn a_native_refusal_without_an_architecture_check_is_bypassed() {
+    // ld nr; jeq 41 (x86_64 socket) → EPERM; allow: i386's socket is 359 and runs
+    let prog = vec![
+        Insn {
+            code: 0x20,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
+        Insn {
+            code: 0x15,
+            jt: 0,
+            jf: 1,
+            k: 41,
+        },
+        ret(confine_bpf::action::ERRNO | 1)[0],
+        ret(confine_bpf::action::ALLOW)[0],
+    ];
+    let s = score(&subject(Seccomp::Filter(filter_of(&[prog])), CapSet::EMPTY));
+    let l = s.line("abi-bypass").unwrap();
+    assert_eq!(l.exposure, Some(1.0), "{}", l.reason);
 }
 
 #[test]
