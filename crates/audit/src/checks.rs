@@ -533,6 +533,8 @@ pub(crate) fn log_trace(t: &Target, out: &mut Vec<Finding>) {
                     Verdict::Depends(paths) => paths
                         .iter()
                         .any(|p| p.0.is_some_and(|r| r & action::ACTION_FULL == act)),
+                    // reported by the undecided check
+                    Verdict::Undecided(_) => false,
                 };
                 if !hit {
                     continue;
@@ -622,7 +624,7 @@ pub(crate) fn multiplexers(t: &Target, out: &mut Vec<Finding>) {
             };
             let restricted = match &*t.verdict(t.native, nr) {
                 Verdict::Fixed(r) => !runs(*r),
-                Verdict::Depends(_) => true,
+                Verdict::Depends(_) | Verdict::Undecided(_) => true,
             };
             let Some(mnr) = Target::number(abi, mux).filter(|_| restricted) else {
                 continue;

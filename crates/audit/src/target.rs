@@ -4,7 +4,7 @@
 use crate::solve::satisfy;
 use crate::{runs, Example, Profiled};
 use confine_abi::{Arch, SyscallTable};
-use confine_bpf::explore::{Cond, Field, MAX_PATHS};
+use confine_bpf::explore::{Cond, Field, Limit};
 use confine_bpf::stack::{Stack, Verdict};
 use confine_profile::KernelVersion;
 use std::cell::RefCell;
@@ -112,6 +112,8 @@ impl<'a> Target<'a> {
                     satisfy(extra, abi.args64()).into_iter().collect()
                 }
             }
+            // no path is known: the undecided check reports it
+            Verdict::Undecided(_) => Vec::new(),
             Verdict::Depends(paths) => {
                 let mut seen = HashSet::new();
                 let mut out = Vec::new();
@@ -144,12 +146,16 @@ impl<'a> Target<'a> {
     /// or cannot run.
     pub fn undecided(&self, abi: Arch, nr: u32) -> Option<&'static str> {
         let v = self.verdict(abi, nr);
-        let Verdict::Depends(paths) = &*v else {
-            return None;
+        let paths = match &*v {
+            Verdict::Fixed(_) => return None,
+            Verdict::Undecided(Limit::Paths) => {
+                return Some("it has more paths than the explorer follows")
+            }
+            Verdict::Undecided(Limit::Work) => {
+                return Some("it is too complex to decode within the explorer's work bound")
+            }
+            Verdict::Depends(paths) => paths,
         };
-        if paths.len() >= MAX_PATHS {
-            return Some("it has more paths than the explorer follows");
-        }
         for (ret, conds) in paths.iter() {
             if ret.is_some_and(|r| !runs(r)) {
                 continue;

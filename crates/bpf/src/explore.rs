@@ -104,20 +104,40 @@ pub struct Path {
     pub ret: Option<u32>,
 }
 
+/// Why an exploration stopped before it had followed every path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Limit {
+    /// More than [`MAX_PATHS`] paths for one syscall.
+    Paths,
+    /// More than [`MAX_STEPS`] instructions for one syscall, or the whole decoding's budget
+    /// of [`MAX_TOTAL_STEPS`] spent.
+    Work,
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Limit::Paths => write!(f, "more than {MAX_PATHS} paths"),
+            Limit::Work => f.write_str("too complex to decode within the work bound"),
+        }
+    }
+}
+
 /// The explorer's answer for one (arch, nr).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
-    /// Every path, in depth-first order (false branch first).
+    /// Every path followed, in depth-first order (false branch first).
     pub paths: Vec<Path>,
-    /// The exploration stopped at the path limit: `paths` is incomplete.
-    pub truncated: bool,
+    /// Set when the exploration stopped at a limit: `paths` is then incomplete, and says
+    /// nothing about what the paths not followed return.
+    pub limit: Option<Limit>,
 }
 
 impl Outcome {
     /// The single return value when every path returns the same one.
     pub fn fixed(&self) -> Option<u32> {
         let first = self.paths.first()?.ret?;
-        (!self.truncated && self.paths.iter().all(|p| p.ret == Some(first))).then_some(first)
+        (self.limit.is_none() && self.paths.iter().all(|p| p.ret == Some(first))).then_some(first)
     }
 
     /// The distinct return values, in first-seen order.
@@ -134,6 +154,51 @@ impl Outcome {
 
 /// At most this many paths per (arch, nr).
 pub const MAX_PATHS: usize = 4096;
+
+/// At most this many instructions followed per (arch, nr), over all its paths.
+pub const MAX_STEPS: u64 = 1 << 20;
+
+/// At most this many instructions followed by one [`Budget`]: what a whole decoding of every
+/// ABI's table may spend (about 1,500 (ABI, number) pairs on x86_64).
+pub const MAX_TOTAL_STEPS: u64 = 1 << 26;
+
+/// The instructions a decoding may still follow, shared by the explorations of one stack.
+#[derive(Debug)]
+pub struct Budget {
+    left: std::sync::atomic::AtomicU64,
+}
+
+impl Budget {
+    /// A budget of `steps` instructions.
+    pub fn new(steps: u64) -> Self {
+        Budget {
+            left: std::sync::atomic::AtomicU64::new(steps),
+        }
+    }
+
+    /// Take up to `want` steps; returns how many were granted.
+    fn take(&self, want: u64) -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut got = 0;
+        let _ = self.left.fetch_update(Relaxed, Relaxed, |left| {
+            got = left.min(want);
+            Some(left - got)
+        });
+        got
+    }
+
+    /// Give back `steps` not spent.
+    fn give(&self, steps: u64) {
+        self.left
+            .fetch_add(steps, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget::new(MAX_TOTAL_STEPS)
+    }
+}
 
 #[derive(Clone)]
 struct State {
@@ -157,8 +222,30 @@ impl<'a> Explorer<'a> {
     }
 
     /// Explore for syscall `nr` of `audit_arch`, arguments unknown; `little_endian` says which
-    /// half of each 64-bit argument sits at the lower offset.
+    /// half of each 64-bit argument sits at the lower offset. At most [`MAX_PATHS`] paths and
+    /// [`MAX_STEPS`] instructions.
     pub fn explore(&self, audit_arch: u32, nr: u32, little_endian: bool) -> Outcome {
+        self.explore_within(audit_arch, nr, little_endian, &Budget::new(MAX_STEPS))
+    }
+
+    /// As [`explore`](Self::explore), spending at most [`MAX_STEPS`] of `budget`, which the
+    /// explorations of a whole decoding share: once it is spent, every further exploration
+    /// stops at once with [`Limit::Work`].
+    pub fn explore_within(
+        &self,
+        audit_arch: u32,
+        nr: u32,
+        little_endian: bool,
+        budget: &Budget,
+    ) -> Outcome {
+        let granted = budget.take(MAX_STEPS);
+        let mut steps = granted;
+        let out = self.walk(audit_arch, nr, little_endian, &mut steps);
+        budget.give(steps);
+        out
+    }
+
+    fn walk(&self, audit_arch: u32, nr: u32, little_endian: bool, steps: &mut u64) -> Outcome {
         let field_at = |k: u32| -> Val {
             match k {
                 0 => Val::Const(nr),
@@ -182,7 +269,7 @@ impl<'a> Explorer<'a> {
         };
         let mut out = Outcome {
             paths: Vec::new(),
-            truncated: false,
+            limit: None,
         };
         let mut stack = vec![State {
             pc: 0,
@@ -193,10 +280,15 @@ impl<'a> Explorer<'a> {
         }];
         while let Some(mut s) = stack.pop() {
             if out.paths.len() >= MAX_PATHS {
-                out.truncated = true;
+                out.limit = Some(Limit::Paths);
                 break;
             }
             loop {
+                if *steps == 0 {
+                    out.limit = Some(Limit::Work);
+                    return out;
+                }
+                *steps -= 1;
                 let i = self.prog[s.pc];
                 s.pc += 1;
                 let src = if i.code & op::X != 0 {
@@ -223,13 +315,66 @@ impl<'a> Explorer<'a> {
                     class::ST => s.mem[i.k as usize] = s.a,
                     class::STX => s.mem[i.k as usize] = s.x,
                     class::ALU => {
-                        s.a = match (s.a, src, i.code & 0xf0) {
+                        let o = i.code & 0xf0;
+                        if o == op::DIV || o == op::MOD {
+                            // the kernel ends the program with 0 (KILL_THREAD) on a zero
+                            // divisor: a symbolic one splits into zero and not zero
+                            match src {
+                                Val::Const(0) => {
+                                    out.paths.push(Path {
+                                        conds: std::mem::take(&mut s.conds),
+                                        ret: Some(0),
+                                    });
+                                    break;
+                                }
+                                Val::Const(_) => {}
+                                Val::Field(_, 0) => {
+                                    // masked to nothing: always zero
+                                    out.paths.push(Path {
+                                        conds: std::mem::take(&mut s.conds),
+                                        ret: Some(0),
+                                    });
+                                    break;
+                                }
+                                Val::Field(..) | Val::Opaque => {
+                                    let (field, mask) = match src {
+                                        Val::Field(f, m) => (Some(f), m),
+                                        _ => (None, u32::MAX),
+                                    };
+                                    let zero = |holds| Cond {
+                                        field,
+                                        mask,
+                                        op: CmpOp::Eq,
+                                        k: 0,
+                                        holds,
+                                    };
+                                    let mut conds = s.conds.clone();
+                                    conds.push(zero(true));
+                                    out.paths.push(Path {
+                                        conds,
+                                        ret: Some(0),
+                                    });
+                                    if out.paths.len() >= MAX_PATHS {
+                                        out.limit = Some(Limit::Paths);
+                                        return out;
+                                    }
+                                    s.conds.push(zero(false));
+                                    // 0 / x and 0 % x are 0 for any x that is not
+                                    s.a = match s.a {
+                                        Val::Const(0) => Val::Const(0),
+                                        _ => Val::Opaque,
+                                    };
+                                    continue;
+                                }
+                            }
+                        }
+                        s.a = match (s.a, src, o) {
                             (Val::Const(a), Val::Const(b), o) => match alu(a, b, o) {
                                 Some(v) => Val::Const(v),
                                 None => {
-                                    // division by zero ends the program with 0
+                                    // unreachable: a zero divisor is handled above
                                     out.paths.push(Path {
-                                        conds: s.conds.clone(),
+                                        conds: std::mem::take(&mut s.conds),
                                         ret: Some(0),
                                     });
                                     break;

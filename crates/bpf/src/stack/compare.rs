@@ -58,12 +58,16 @@ pub struct Difference {
     pub left: Verdict,
     /// What the second decides.
     pub right: Verdict,
-    /// An argument vector on which they return different values.
+    /// An argument vector on which they return different values (when `undecided`, the
+    /// first vector tried, on which they agree).
     pub example: [u64; 6],
     /// The first stack's return value for the example.
     pub left_ret: u32,
     /// The second's.
     pub right_ret: u32,
+    /// No vector tried shows a difference, but a side is [`Verdict::Undecided`]: the two may
+    /// still differ, so the number is reported rather than taken as equal.
+    pub undecided: bool,
 }
 
 /// Compare two filter stacks (each oldest first) on every syscall number of the ABIs of
@@ -138,6 +142,19 @@ pub fn compare_with(a: &[Vec<Insn>], b: &[Vec<Insn>], how: &Comparison) -> Resul
                         (l != r).then_some((args, l, r))
                     }),
             };
+            let undecided = found.is_none()
+                && [&left, &right]
+                    .iter()
+                    .any(|v| matches!(v, Verdict::Undecided(_)));
+            let found = found.or_else(|| {
+                undecided.then(|| {
+                    let (l, r) = (
+                        sa.eval_args(arch, nr, &first),
+                        sb.eval_args(arch, nr, &first),
+                    );
+                    (first, l, r)
+                })
+            });
             if let Some((example, left_ret, right_ret)) = found {
                 out.push(Difference {
                     arch,
@@ -148,6 +165,7 @@ pub fn compare_with(a: &[Vec<Insn>], b: &[Vec<Insn>], how: &Comparison) -> Resul
                     example,
                     left_ret,
                     right_ret,
+                    undecided,
                 });
             }
         }

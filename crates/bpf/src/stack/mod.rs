@@ -91,7 +91,7 @@ pub use describe::simplify;
 
 use crate::action;
 use crate::emu::{Emulator, SeccompData};
-use crate::explore::{Cond, Explorer, Field, Outcome};
+use crate::explore::{Budget, Cond, Explorer, Field, Limit, Outcome};
 use crate::validate::Invalid;
 use crate::Insn;
 use confine_abi::{Arch, SyscallTable};
@@ -121,6 +121,9 @@ pub enum Verdict {
     /// It depends on the arguments: each possible value with the conditions of one filter
     /// that lead to it.
     Depends(Vec<(Option<u32>, Vec<Cond>)>),
+    /// The explorer stopped at a limit before it had followed every path, and what it
+    /// followed does not decide: shown as undecided, never guessed.
+    Undecided(Limit),
 }
 
 impl Verdict {
@@ -135,6 +138,7 @@ impl Verdict {
         match self {
             Verdict::Fixed(r) => action::describe(*r),
             Verdict::Depends(paths) => describe::depends(paths, args64),
+            Verdict::Undecided(l) => format!("undecided: {l}"),
         }
     }
 
@@ -143,6 +147,7 @@ impl Verdict {
         match self {
             Verdict::Fixed(r) => action::describe(*r),
             Verdict::Depends(_) => "conditional".into(),
+            Verdict::Undecided(_) => "undecided".into(),
         }
     }
 }
@@ -210,14 +215,21 @@ pub fn combine(outcomes: &[Outcome]) -> Verdict {
         .min_by_key(|r| action::precedence(**r))
         .copied();
     if let Some(f) = strongest_fixed {
+        // nothing is stronger than KILL_PROCESS, whatever the paths not followed return
+        let strongest = f & action::ACTION_FULL == action::KILL_PROCESS;
         let dominated = outcomes.iter().filter(|o| o.fixed().is_none()).all(|o| {
-            o.returns()
-                .iter()
-                .all(|r| r.is_some_and(|r| action::precedence(f) < action::precedence(r)))
+            strongest
+                || o.limit.is_none()
+                    && o.returns()
+                        .iter()
+                        .all(|r| r.is_some_and(|r| action::precedence(f) < action::precedence(r)))
         });
         if dominated {
             return Verdict::Fixed(f);
         }
+    }
+    if let Some(l) = outcomes.iter().find_map(|o| o.limit) {
+        return Verdict::Undecided(l);
     }
     let mut paths = Vec::new();
     for o in outcomes.iter().filter(|o| o.fixed().is_none()) {
@@ -232,6 +244,8 @@ pub fn combine(outcomes: &[Outcome]) -> Verdict {
 pub struct Stack<'a> {
     explorers: Vec<Explorer<'a>>,
     emulators: Vec<Emulator<'a>>,
+    /// What all the explorations of this stack may spend together.
+    budget: Budget,
 }
 
 impl<'a> Stack<'a> {
@@ -247,6 +261,7 @@ impl<'a> Stack<'a> {
         Ok(Stack {
             explorers,
             emulators,
+            budget: Budget::default(),
         })
     }
 
@@ -259,7 +274,7 @@ impl<'a> Stack<'a> {
         let outs: Vec<Outcome> = self
             .explorers
             .iter()
-            .map(|e| e.explore(audit_arch, nr, little_endian))
+            .map(|e| e.explore_within(audit_arch, nr, little_endian, &self.budget))
             .collect();
         combine(&outs)
     }

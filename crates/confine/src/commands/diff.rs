@@ -52,6 +52,7 @@ fn show(v: &Verdict) -> String {
     match v {
         Verdict::Fixed(r) => describe(*r),
         Verdict::Depends(_) => "depends on arguments".into(),
+        Verdict::Undecided(_) => v.describe(),
     }
 }
 
@@ -136,7 +137,14 @@ impl Report for DiffReport {
                 self.b,
             ));
             let depends = |v: &Verdict| matches!(v, Verdict::Depends(_));
-            if da == db || depends(&d.left) || depends(&d.right) {
+            if d.undecided {
+                text.push_str(&format!(
+                    "  (not decoded fully; args [{}] tried and the others agree: {} vs {})",
+                    args_words(&d.example),
+                    describe(d.left_ret),
+                    describe(d.right_ret)
+                ));
+            } else if da == db || depends(&d.left) || depends(&d.right) {
                 text.push_str(&format!(
                     "  (e.g. args [{}]: {} vs {})",
                     args_words(&d.example),
@@ -146,10 +154,16 @@ impl Report for DiffReport {
             }
             text.push('\n');
         }
+        let undecided = self.differences.iter().filter(|d| d.undecided).count();
         text.push_str(&format!(
             "{} syscall number(s) decided differently\n",
-            self.differences.len()
+            self.differences.len() - undecided
         ));
+        if undecided > 0 {
+            text.push_str(&format!(
+                "{undecided} syscall number(s) undecided: too complex to decode fully, no argument vector tried shows a difference\n"
+            ));
+        }
         text
     }
 
@@ -163,6 +177,7 @@ impl Report for DiffReport {
                         "arch": d.arch.kernel_name(), "number": d.nr, "name": d.name.unwrap_or("?"),
                         "a": show(&d.left), "b": show(&d.right), "example_args": d.example,
                         "a_verdict": describe(d.left_ret), "b_verdict": describe(d.right_ret),
+                        "undecided": d.undecided,
                     })
                 })
                 .collect(),

@@ -132,6 +132,7 @@ pub fn report(r: &Report, facts: &HostFacts, syscalls: bool) -> Value {
                                 "action": r.map(confine_bpf::action::describe),
                                 "when": c.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
                             })).collect::<Vec<_>>()}),
+                            Verdict::Undecided(l) => json!({"undecided": l.to_string()}),
                         },
                     }))).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
