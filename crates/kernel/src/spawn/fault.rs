@@ -11,7 +11,8 @@
 //! * `CONFINE_FAULT_PAUSE=STEP:PATH`: the process that reaches STEP (confine, its init or the
 //!   command's process) appends `PID STEP\n` to PATH, then waits, looking every 10 ms, until
 //!   PATH has been removed, and goes on with the step. A test kills confine meanwhile, then
-//!   removes PATH, and sees what the rest of the run does without confine.
+//!   removes PATH, and sees what the rest of the run does without confine. A process pauses
+//!   once: a step that repeats its call (a bounding-set drop per capability) goes on after.
 //!
 //! [`at`] is called right before each step's system call (its first one, where a step makes
 //! several). It runs in the command's process, which shares confine's memory: it reads what
@@ -59,6 +60,7 @@ mod imp {
     use super::Stage;
     use std::ffi::CString;
     use std::io;
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::OnceLock;
 
     /// What the variables asked for.
@@ -69,6 +71,10 @@ mod imp {
     }
 
     static CONFIG: OnceLock<Config> = OnceLock::new();
+
+    /// The pause has happened in this process (a step whose call repeats, such as one
+    /// bounding-set drop per capability, pauses at the first only).
+    static PAUSED: AtomicBool = AtomicBool::new(false);
 
     fn bad(var: &str, value: &str, why: &str) -> io::Error {
         io::Error::new(
@@ -123,7 +129,7 @@ mod imp {
             return Ok(());
         };
         if let Some((s, path)) = &c.pause {
-            if *s == stage {
+            if *s == stage && !PAUSED.swap(true, Ordering::SeqCst) {
                 pause(stage, path);
             }
         }
