@@ -80,9 +80,19 @@ struct Mode {
     args: &'static [&'static str],
     /// Steps this mode does not take.
     skips: &'static [Stage],
+    /// With a file-and-network policy (`POLICY`): a Landlock ruleset with a path rule, and
+    /// its record under /run/confine/landlock for as long as the command runs.
+    policy: bool,
 }
 
-const MODES: [Mode; 3] = [
+/// A policy that allows every file (so that the marker could be made) and still makes a
+/// ruleset, hence a record.
+const POLICY: &str = "filesystem:\n  readWritePaths: [/**]\n";
+
+/// Where root's `confine run` keeps its Landlock records (`confine_inspect::landlock`).
+const RECORDS: &str = "/run/confine/landlock";
+
+const MODES: [Mode; 4] = [
     Mode {
         // docker run's default: new pid and mount namespaces under confine's init, a Landlock
         // domain; seccomp goes in before the capabilities are dropped
@@ -91,6 +101,7 @@ const MODES: [Mode; 3] = [
         // the command's parent is the namespace's init, whose death ends the namespace: no
         // parent-death signal of its own; no_new_privs not asked for
         skips: &[Stage::ParentDeath, Stage::NoNewPrivs],
+        policy: false,
     },
     Mode {
         // a mount namespace under confine's init, the pid namespace shared
@@ -103,6 +114,7 @@ const MODES: [Mode; 3] = [
             "/",
         ],
         skips: &[Stage::Landlock],
+        policy: false,
     },
     Mode {
         // no namespace: confine starts the command itself
@@ -117,6 +129,14 @@ const MODES: [Mode; 3] = [
             "/",
         ],
         skips: &[Stage::Landlock, Stage::Namespace],
+        policy: false,
+    },
+    Mode {
+        // the default with a policy: its Landlock ruleset, and a record of it
+        name: "pid namespace, policy",
+        args: &["--workdir", "/"],
+        skips: &[Stage::ParentDeath, Stage::NoNewPrivs],
+        policy: true,
     },
 ];
 
@@ -213,7 +233,12 @@ impl Case {
         }
         Case {
             dir,
-            label: format!("{what} at {} ({}, {})", stage.name(), stage.describe(), mode.name),
+            label: format!(
+                "{what} at {} ({}, {})",
+                stage.name(),
+                stage.describe(),
+                mode.name
+            ),
             mounts: mountinfo(),
         }
     }
@@ -229,9 +254,18 @@ impl Case {
     /// `confine run ARGS -- /bin/sh -c 'touch MARKER'` with `env`, its output in files.
     fn start(&self, mode: &Mode, env: (&str, String)) -> Child {
         let touch = format!("touch {}", self.path("marker").display());
+        let mut policy = vec![];
+        if mode.policy {
+            std::fs::write(self.path("policy.yaml"), POLICY).unwrap();
+            policy = vec![
+                "--policy".to_string(),
+                self.path("policy.yaml").display().to_string(),
+            ];
+        }
         Command::new(featured_confine())
             .arg("run")
             .args(mode.args)
+            .args(policy)
             .args(["--", "/bin/sh", "-c", &touch])
             .env(env.0, env.1)
             .env("TMPDIR", self.path("tmp"))
@@ -245,6 +279,22 @@ impl Case {
 
     fn stderr(&self) -> String {
         std::fs::read_to_string(self.path("stderr")).unwrap_or_default()
+    }
+
+    /// The Landlock records of the run whose confine had pid `pid`.
+    fn records_of(&self, pid: u32) -> Vec<PathBuf> {
+        std::fs::read_dir(RECORDS)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with(&format!("{pid}-")))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Nothing of the run is left: no process, no marker, no mount, no file.
@@ -311,8 +361,15 @@ fn every_step_failing_stops_the_command_and_leaves_nothing() {
             let case = Case::new(mode, stage, "failing");
             let fault = format!("{}:{errno}", stage.name());
             let mut child = case.start(mode, ("CONFINE_FAULT", fault));
+            let pid = child.id();
             let st = wait(&mut child, Duration::from_secs(60), &case.label);
             let err = case.stderr();
+            let records = case.records_of(pid);
+            assert!(
+                records.is_empty(),
+                "{}: records left: {records:?}",
+                case.label
+            );
             let os_error = format!("(os error {errno})");
             if stage == Stage::Exec {
                 // as docker run: found, and not executable
@@ -364,7 +421,11 @@ fn sigkill_at_every_step_leaves_nothing_running() {
                     break s;
                 }
                 if let Some(st) = child.try_wait().unwrap() {
-                    panic!("{}: confine ended ({st}) first: {}", case.label, case.stderr());
+                    panic!(
+                        "{}: confine ended ({st}) first: {}",
+                        case.label,
+                        case.stderr()
+                    );
                 }
                 assert!(
                     t.elapsed() < Duration::from_secs(60),
@@ -377,10 +438,26 @@ fn sigkill_at_every_step_leaves_nothing_running() {
             assert_eq!(step, Some(stage.name()), "{}", case.label);
             // confine, the process the user started, is killed; then the paused process (when
             // it is another one, and still alive) goes on with its step without confine
+            let pid = child.id();
             child.kill().unwrap();
             child.wait().unwrap();
             std::fs::remove_file(&pause).unwrap();
             case.assert_nothing_left();
+            // What no SIGKILL can avoid: the Landlock record of a policy, written by confine
+            // before the command starts and removed by confine when it ends, stays when
+            // confine is killed after writing it. It names confine's pid and start time, so
+            // it is never taken for another process's; the test removes it.
+            let records = case.records_of(pid);
+            if mode.policy {
+                assert_eq!(records.len(), 1, "{}: {records:?}", case.label);
+                std::fs::remove_file(&records[0]).unwrap();
+            } else {
+                assert!(
+                    records.is_empty(),
+                    "{}: records left: {records:?}",
+                    case.label
+                );
+            }
         }
     }
 }
