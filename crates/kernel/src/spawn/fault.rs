@@ -77,10 +77,7 @@ mod imp {
     static PAUSED: AtomicBool = AtomicBool::new(false);
 
     fn bad(var: &str, value: &str, why: &str) -> io::Error {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{var}={value}: {why}"),
-        )
+        io::Error::new(io::ErrorKind::InvalidInput, format!("{var}={value}: {why}"))
     }
 
     fn step(var: &str, value: &str, name: &str) -> io::Result<Stage> {
