@@ -12,6 +12,7 @@
 //!   ioctl_tty(2) (TIOCSCTTY), close_range(2), prctl(2) (PR_SET_PDEATHSIG)
 //! * runc libcontainer/standard_init_linux.go
 
+use super::fault;
 use super::steps::{self, CStrArray, ChildArgs, ChildOps, Errno, Executed};
 use super::{SingleThreaded, Stage};
 use crate::landlock::Ruleset;
@@ -148,6 +149,7 @@ impl ChildOps for Kernel {
     }
 
     fn setsid(&mut self) -> Result<(), Errno> {
+        fault::at(Stage::Session)?;
         // SAFETY: setsid takes no argument.
         if unsafe { libc::setsid() } < 0 {
             return Err(errno());
@@ -174,6 +176,7 @@ impl ChildOps for Kernel {
     }
 
     fn cloexec_from(&mut self, first: u32) -> Result<(), Errno> {
+        fault::at(Stage::Descriptors)?;
         failed(cloexec_from(first))
     }
 
@@ -183,6 +186,7 @@ impl ChildOps for Kernel {
     }
 
     fn join_session_keyring(&mut self) -> Result<(), Errno> {
+        fault::at(Stage::Keyring)?;
         // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes integers and a null name.
         if unsafe { libc::syscall(libc::SYS_keyctl, 1 as libc::c_long, 0usize) } < 0 {
             return Err(errno());
@@ -191,6 +195,7 @@ impl ChildOps for Kernel {
     }
 
     fn open_attr(&mut self, path: &CStr) -> Result<i32, Errno> {
+        fault::at(Stage::AppArmor)?;
         // SAFETY: open on a NUL-terminated path.
         let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
         if fd < 0 {
@@ -210,6 +215,7 @@ impl ChildOps for Kernel {
     }
 
     fn join_cgroup(&mut self, procs: i32) -> Result<(), Errno> {
+        fault::at(Stage::Cgroup)?;
         self.write_attr(procs, b"0")
     }
 
@@ -219,10 +225,12 @@ impl ChildOps for Kernel {
     }
 
     fn set_no_new_privs(&mut self) -> Result<(), Errno> {
+        fault::at(Stage::NoNewPrivs)?;
         failed(crate::seccomp::set_no_new_privs())
     }
 
     fn landlock_restrict_self(&mut self, ruleset: &Ruleset) -> Result<(), Errno> {
+        fault::at(Stage::Landlock)?;
         failed(ruleset.restrict_self())
     }
 
@@ -231,6 +239,7 @@ impl ChildOps for Kernel {
         prog: &Prepared,
         flags: InstallFlags,
     ) -> Result<Option<i32>, Errno> {
+        fault::at(Stage::Seccomp)?;
         // the listener stays open (close-on-exec): closing it would be a notified call
         install_prepared(prog, flags)
             .map(|l| l.map(IntoRawFd::into_raw_fd))
@@ -261,14 +270,17 @@ impl ChildOps for Kernel {
     }
 
     fn bounding_drop(&mut self, cap: u8) -> Result<(), Errno> {
+        fault::at(Stage::Bounding)?;
         failed(process::bounding_drop(cap))
     }
 
     fn ambient_clear(&mut self) -> Result<(), Errno> {
+        fault::at(Stage::Ambient)?;
         failed(process::ambient_clear())
     }
 
     fn setgroups(&mut self, groups: &[u32]) -> Result<(), Errno> {
+        fault::at(Stage::Ids)?;
         failed(process::set_groups(groups))
     }
 
@@ -281,10 +293,12 @@ impl ChildOps for Kernel {
     }
 
     fn capset(&mut self, caps: CapSets) -> Result<(), Errno> {
+        fault::at(Stage::Caps)?;
         failed(process::capset(caps))
     }
 
     fn set_parent_death_signal(&mut self) -> Result<(), Errno> {
+        fault::at(Stage::ParentDeath)?;
         // SAFETY: prctl with integer arguments.
         zero(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) })
     }
@@ -295,6 +309,7 @@ impl ChildOps for Kernel {
     }
 
     fn chdir(&mut self, dir: &CStr) -> Result<(), Errno> {
+        fault::at(Stage::Workdir)?;
         // SAFETY: chdir on a NUL-terminated path.
         zero(unsafe { libc::chdir(dir.as_ptr()) })
     }
@@ -305,6 +320,7 @@ impl ChildOps for Kernel {
         argv: &CStrArray,
         envp: &CStrArray,
     ) -> Result<Executed, Errno> {
+        fault::at(Stage::Exec)?;
         // SAFETY: a NUL-terminated path and two null-terminated arrays of NUL-terminated
         // strings (`CStrArray`), all alive: the parent's memory is untouched until we exec.
         unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
@@ -384,6 +400,7 @@ pub(super) fn launch(
     args: &ChildArgs,
     _one: &SingleThreaded,
 ) -> Result<libc::pid_t, (Stage, io::Error)> {
+    fault::at_io(Stage::Clone).map_err(|e| (Stage::Clone, e))?;
     let stack = Stack::new().map_err(|e| (Stage::Clone, e))?;
     // SAFETY: the calling process is single-threaded (`_one`); the child runs `child_main` on its
     // own stack with `args`, both alive until clone returns, which with CLONE_VFORK is after

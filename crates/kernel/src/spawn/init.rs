@@ -143,6 +143,7 @@ pub(super) fn receive(fd: RawFd) -> io::Result<Option<([u32; 3], Option<OwnedFd>
 
 fn set_up(ns: &Namespace) -> Result<(), (Stage, io::Error)> {
     let step = |r: io::Result<()>| r.map_err(|e| (Stage::Namespace, e));
+    step(super::fault::at_io(Stage::Namespace))?;
     if let Some((uid, gid)) = ns.user {
         // an unprivileged process may map only its own ids, and a gid only once setgroups(2)
         // is refused in the namespace (user_namespaces(7))

@@ -21,6 +21,7 @@
 //! * runc libcontainer/standard_init_linux.go; docker/cli `ForwardAllSignals`
 
 mod child;
+mod fault;
 mod init;
 mod steps;
 
@@ -205,29 +206,59 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Every step, in the order of the enum's values (the order in which they run is in
+    /// `steps.rs` and `init.rs`); a test that must cover each step iterates over this.
+    pub const ALL: [Stage; 17] = [
+        Stage::AppArmor,
+        Stage::Seccomp,
+        Stage::Bounding,
+        Stage::Ambient,
+        Stage::Ids,
+        Stage::Caps,
+        Stage::NoNewPrivs,
+        Stage::Workdir,
+        Stage::Exec,
+        Stage::Clone,
+        Stage::Namespace,
+        Stage::Session,
+        Stage::Landlock,
+        Stage::ParentDeath,
+        Stage::Descriptors,
+        Stage::Keyring,
+        Stage::Cgroup,
+    ];
+
     fn from_u8(b: u8) -> Option<Stage> {
-        use Stage::*;
-        [
-            AppArmor,
-            Seccomp,
-            Bounding,
-            Ambient,
-            Ids,
-            Caps,
-            NoNewPrivs,
-            Workdir,
-            Exec,
-            Clone,
-            Namespace,
-            Session,
-            Landlock,
-            ParentDeath,
-            Descriptors,
-            Keyring,
-            Cgroup,
-        ]
-        .into_iter()
-        .find(|s| *s as u8 == b)
+        Stage::ALL.into_iter().find(|s| *s as u8 == b)
+    }
+
+    /// The step's short name (`seccomp`, `no-new-privs`), as the fault-injection variables
+    /// name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::AppArmor => "apparmor",
+            Stage::Seccomp => "seccomp",
+            Stage::Bounding => "bounding",
+            Stage::Ambient => "ambient",
+            Stage::Ids => "ids",
+            Stage::Caps => "caps",
+            Stage::NoNewPrivs => "no-new-privs",
+            Stage::Workdir => "workdir",
+            Stage::Exec => "exec",
+            Stage::Clone => "clone",
+            Stage::Namespace => "namespace",
+            Stage::Session => "session",
+            Stage::Landlock => "landlock",
+            Stage::ParentDeath => "parent-death",
+            Stage::Descriptors => "descriptors",
+            Stage::Keyring => "keyring",
+            Stage::Cgroup => "cgroup",
+        }
+    }
+
+    /// The step named `name` (see [`Stage::name`]).
+    pub fn from_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == name)
     }
 
     /// What the step is, for messages.
@@ -467,6 +498,7 @@ fn wait_for(pid: libc::pid_t) -> io::Result<i32> {
 /// Start `cmd` under `c`, wait for it, and report how it ended. `one` shows that the process
 /// is single-threaded (see [`SingleThreaded`]).
 pub fn spawn(cmd: &Command, c: &Confinement, one: SingleThreaded) -> io::Result<Outcome> {
+    fault::load()?;
     let argv = CStrArray::new(cmd.argv);
     let mut envp = CStrArray::new(cmd.envp);
     // LISTEN_PID=<10 digits, NUL-padded> and the terminating NUL, filled in by the child
@@ -565,7 +597,7 @@ fn run_in_namespace(
         };
     let pid = {
         let _blocked = Blocked::all();
-        let pid = match fork_with(flags, one) {
+        let pid = match fault::at_io(Stage::Clone).and_then(|()| fork_with(flags, one)) {
             Ok(pid) => pid,
             Err(e) => return Ok(Outcome::Failed(Stage::Clone, e)),
         };
@@ -689,6 +721,19 @@ mod tests {
         assert!(e.to_string().contains("threads"), "{e}");
         drop(tx);
         t.join().unwrap().unwrap_err();
+    }
+
+    #[test]
+    fn every_stage_is_listed_once_with_its_own_name() {
+        use super::Stage;
+        let mut values: Vec<u8> = Stage::ALL.iter().map(|s| *s as u8).collect();
+        values.sort();
+        assert_eq!(values, (1..=Stage::ALL.len() as u8).collect::<Vec<_>>());
+        for s in Stage::ALL {
+            assert_eq!(Stage::from_u8(s as u8), Some(s));
+            assert_eq!(Stage::from_name(s.name()), Some(s), "{s:?}");
+        }
+        assert_eq!(Stage::from_name("Seccomp"), None);
     }
 
     #[test]
