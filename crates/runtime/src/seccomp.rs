@@ -25,15 +25,18 @@ pub fn profile(choice: &SeccompChoice, privileged: bool) -> Option<OsString> {
 /// The program and install flags for a `--security-opt seccomp=` value, or None when the
 /// profile resolves to no filter. The builtin profile with Docker's default capabilities comes
 /// ready from build time ([`crate::precompiled`]); everything else is compiled here. The
-/// parser's diagnostics go to `notes`.
+/// parser's diagnostics go to `notes`. With `verify` (`--security-opt seccomp-verify`), the
+/// program to install is first proved to decide exactly as the profile's policy for every
+/// input (`confine_bpf::verify`); anything but "proved" is an error.
 pub fn program(
     spec: &OsStr,
     host: &Host,
     arg_width: ArgWidth,
+    verify: bool,
     notes: Notes,
 ) -> Result<Option<(Vec<Insn>, InstallFlags)>> {
     let source = Source::from_arg(spec);
-    if matches!(source, Source::Builtin) && arg_width == ArgWidth::Faithful {
+    if matches!(source, Source::Builtin) && arg_width == ArgWidth::Faithful && !verify {
         if let Some((prog, f)) = precompiled::builtin(host) {
             let flags = InstallFlags {
                 log: f.log,
@@ -78,6 +81,32 @@ pub fn program(
     };
     let compiled = compile_prepared(prepared, options, Generator::Optimized)?;
     let (policy, prog) = (compiled.policy, compiled.program);
+    if verify {
+        let p = confine_bpf::verify::Program::new(&prog)
+            .map_err(|e| refused(format!("the compiled program is refused: {e}")))?;
+        let side = confine_seccomp::verify::PolicySide::new(&policy);
+        let proof = confine_bpf::verify::prove(&p, &side, confine_bpf::verify::DEFAULT_WORK);
+        match proof.verdict {
+            confine_bpf::verify::Verdict::Proved => notes(Note::SeccompProved {
+                cases: proof.cases,
+            }),
+            confine_bpf::verify::Verdict::Differ(d) => {
+                return Err(refused(format!(
+                    "seccomp-verify: the program differs from the policy ({} difference class(es), e.g. arch {:#x} nr {}: {:#x} instead of {:#x}); not installed",
+                    d.len(),
+                    d[0].words[1],
+                    d[0].words[0],
+                    d[0].left,
+                    d[0].right
+                )))
+            }
+            confine_bpf::verify::Verdict::Undecided(u, _) => {
+                return Err(refused(format!(
+                    "seccomp-verify: the program could not be proved ({u}); not installed"
+                )))
+            }
+        }
+    }
     let flags = InstallFlags {
         log: policy.flags.contains(&Flag::Log),
         spec_allow: policy.flags.contains(&Flag::SpecAllow),
