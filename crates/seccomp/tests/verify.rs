@@ -217,3 +217,85 @@ fn a_thousand_planted_bugs() {
     assert_eq!(caught + equivalent, total);
     assert!(caught > 700, "{caught}");
 }
+
+/// Every fixture profile (Docker's two, Podman's, the recorded examples) and the builtin, for every
+/// native architecture with a syscall table: the optimised program is proved to decide as
+/// the policy, with and without runc's stub.
+#[test]
+fn every_fixture_profile_on_every_native_arch() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut files: Vec<std::path::PathBuf> = [
+        "docker-default.json",
+        "docker-default-2025-05.json",
+        "podman-default.json",
+    ]
+    .iter()
+    .map(|f| fixture(f))
+    .collect();
+    for f in ["example.json", "record-1.json", "record-2.json"] {
+        files.push(examples.join(f));
+    }
+    let mut proved = 0;
+    for native in Arch::supported() {
+        if confine_abi::SyscallTable::for_arch(native).is_err() {
+            continue;
+        }
+        let mut profiles = vec![docker(native, CapSet::docker_default())];
+        for f in &files {
+            // examples/example.json is the README's profile with errors: not a filter
+            let Some(p) = load(&Source::Path(f.clone())).unwrap().profile else {
+                continue;
+            };
+            match resolve(&p, &host(native, CapSet::docker_default())) {
+                Resolution::Filter(r) => profiles.push(r),
+                Resolution::Unconfined => {}
+            }
+        }
+        for r in &profiles {
+            for enosys_stub in [true, false] {
+                let opts = Options {
+                    enosys_stub,
+                    ..Options::default()
+                };
+                let p = build(r, opts).unwrap();
+                let prog = optimize::generate(&p).unwrap();
+                let proof = prove(
+                    &Program::new(&prog).unwrap(),
+                    &PolicySide::new(&p),
+                    DEFAULT_WORK,
+                );
+                assert_eq!(proof.verdict, Verdict::Proved, "{native:?}");
+                proved += 1;
+            }
+        }
+    }
+    eprintln!("fixture profiles: {proved} (profile, arch, stub) programs proved");
+    assert!(proved >= 15 * 6 * 2, "{proved}");
+}
+
+/// 10,000 seeded random profiles (overlapping rules, every operator and action, several
+/// architecture sets): every one that compiles is proved.
+#[test]
+fn ten_thousand_random_profiles_are_proved() {
+    let mut rng = Rng(0x00c0_ffee);
+    let (mut proved, mut refused) = (0, 0);
+    for _ in 0..10_000 {
+        let r = random_profile(&mut rng);
+        let Ok(p) = build(&r, Options::default()) else {
+            refused += 1;
+            continue;
+        };
+        let prog = optimize::generate(&p).unwrap();
+        let proof = prove(
+            &Program::new(&prog).unwrap(),
+            &PolicySide::new(&p),
+            DEFAULT_WORK,
+        );
+        assert_eq!(proof.verdict, Verdict::Proved, "{r:?}");
+        proved += 1;
+    }
+    eprintln!(
+        "random profiles: {proved} proved, {refused} refused by the compiler (libseccomp's EEXIST)"
+    );
+    assert!(proved > 8_000);
+}
