@@ -194,15 +194,15 @@ fn call_of(d: &Difference) -> (String, String, String) {
     let name = abi
         .filter(|_| d.arch.is_some())
         .and_then(|a| SyscallTable::for_arch(a).ok())
-        .and_then(|t| t.name_of(data.nr))
-        .unwrap_or("?");
+        .and_then(|t| t.name_of(data.nr));
+    let call = match name {
+        Some(n) => format!("{n}({})", data.nr),
+        None => format!("nr {}", data.nr),
+    };
     let nr = if d.nr_range.0 == d.nr_range.1 {
-        format!("{name}({})", data.nr)
+        call
     } else {
-        format!(
-            "nr {}..={} (e.g. {name}({}))",
-            d.nr_range.0, d.nr_range.1, data.nr
-        )
+        format!("nr {}..={} (e.g. {call})", d.nr_range.0, d.nr_range.1)
     };
     let args = data
         .args
