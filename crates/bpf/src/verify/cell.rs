@@ -41,7 +41,15 @@ impl Cell {
         t: Test,
         work: &mut Work,
     ) -> Result<(Option<Cell>, Option<Cell>), Over> {
-        Ok((self.with(i, t, true, work)?, self.with(i, t, false, work)?))
+        let decided = match self.word(i) {
+            Some(w) => w.decided(t),
+            None => None,
+        };
+        match decided {
+            Some(true) => Ok((Some(self.clone()), None)),
+            Some(false) => Ok((None, Some(self.clone()))),
+            None => Ok((self.with(i, t, true, work)?, self.with(i, t, false, work)?)),
+        }
     }
 
     /// The cell where `t == holds` on word `i`, `None` when empty.

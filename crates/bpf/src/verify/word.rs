@@ -211,6 +211,24 @@ impl WordSet {
         i < self.ivs.len() && self.ivs[i].0 <= v && self.bits.iter().all(|(t, h)| t.holds(v) == *h)
     }
 
+    /// Whether `t` holds for every value of the set (`Some(true)`), for none (`Some(false)`),
+    /// when that is plain from the intervals alone; `None`: the caller splits.
+    pub fn decided(&self, t: Test) -> Option<bool> {
+        if !self.bits.is_empty() || t.mask != u32::MAX {
+            return None;
+        }
+        let (min, max) = (self.ivs.first()?.0, self.ivs.last()?.1);
+        match t.op {
+            Op::Eq if min == t.k && max == t.k => Some(true),
+            Op::Eq if !self.contains(t.k) => Some(false),
+            Op::Gt if min > t.k => Some(true),
+            Op::Gt if max <= t.k => Some(false),
+            Op::Ge if min >= t.k => Some(true),
+            Op::Ge if max < t.k => Some(false),
+            _ => None,
+        }
+    }
+
     /// The set with `t == holds` added; `None` when that leaves nothing.
     pub fn with(&self, t: Test, holds: bool, work: &mut Work) -> Result<Option<WordSet>, Over> {
         if let Some(ivs) = as_intervals(t, holds) {
