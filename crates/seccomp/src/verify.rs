@@ -190,6 +190,9 @@ impl Side for PolicySide<'_> {
                 if let Some(c) = this.restrict(NR, &[(slo, shi)], work)? {
                     self.leaf(leaf, c, le, work, &mut out)?;
                 }
+                if out.len() > confine_bpf::verify::MAX_PIECES {
+                    return Err(Over::Pieces);
+                }
             }
         }
         if let Some(c) = rest {

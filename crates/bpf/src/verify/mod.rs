@@ -25,7 +25,13 @@ pub enum Over {
     /// The work bound was spent.
     #[error("the work bound was spent")]
     Work,
+    /// One side split a cell into more than [`MAX_PIECES`] pieces.
+    #[error("more than {MAX_PIECES} cases")]
+    Pieces,
 }
+
+/// At most this many pieces from one partition (the memory a proof may hold).
+pub const MAX_PIECES: usize = 1 << 20;
 
 /// What a side decides on a piece.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,6 +85,8 @@ pub struct Difference {
 pub enum Undecided {
     /// The work bound was spent.
     Work(u64),
+    /// A side split the inputs into more than [`MAX_PIECES`] cases.
+    Pieces,
     /// A side returns a value computed from its input.
     Computed,
     /// Sides disagree symbolically on a case whose replay agrees, after a jump on a computed
@@ -92,6 +100,10 @@ impl std::fmt::Display for Undecided {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Undecided::Work(n) => write!(f, "the work bound ({n} steps) was spent"),
+            Undecided::Pieces => write!(
+                f,
+                "a side splits the inputs into more than {MAX_PIECES} cases"
+            ),
             Undecided::Computed => {
                 f.write_str("a program returns a value computed from its input (ret a)")
             }
@@ -186,8 +198,10 @@ pub fn prove(left: &dyn Side, right: &dyn Side, work: u64) -> Proof {
         }
         Ok(())
     })();
-    if result.is_err() {
-        undecided = Some(Undecided::Work(work));
+    match result {
+        Ok(()) => {}
+        Err(Over::Work) => undecided = Some(Undecided::Work(work)),
+        Err(Over::Pieces) => undecided = Some(Undecided::Pieces),
     }
     let verdict = match undecided {
         Some(u) => Verdict::Undecided(u, diffs),

@@ -74,6 +74,9 @@ impl Side for Program<'_> {
             exact: true,
         }];
         while let Some(mut s) = stack.pop() {
+            if out.len() > super::MAX_PIECES {
+                return Err(Over::Pieces);
+            }
             loop {
                 work.spend(1)?;
                 let i = self.prog[s.pc];
