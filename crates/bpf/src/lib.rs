@@ -17,6 +17,7 @@ pub mod explore;
 pub mod insn;
 pub mod stack;
 pub mod validate;
+pub mod verify;
 
 pub use emu::{Emulator, Run, SeccompData};
 pub use insn::{decode, encode, Insn};

@@ -216,6 +216,44 @@ pub enum SeccompCommand {
     /// with the filter's answer, and a reference. Exit 0 when nothing at least as severe as
     /// --fail-on is found, 1 when something is, 2 on bad input.
     Lint(LintArgs),
+    /// Prove that a program decides exactly as the profile's policy (or as another program)
+    /// for every input: every arch value, every syscall number, every argument value.
+    ///
+    /// The program is the profile's compilation, or a raw one with --bpf (libseccomp's, one
+    /// dumped from a container, one given to bwrap); --against compares two programs. The
+    /// answer is "proved" with the number of cases the inputs were split into, or a
+    /// counterexample per difference class (arch, nr, arguments, both verdicts), each replayed
+    /// on the emulator. Exit 0 proved, 1 a counterexample or undecided (over 4,096
+    /// instructions, or past the work bound: the reason is printed), 2 usage or input errors.
+    Verify(VerifyArgs),
+}
+
+/// `confine seccomp verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Profile: a path, `-` for standard input, or `docker-default` (the builtin); not read
+    /// when both --bpf and --against are given
+    #[arg(value_name = "PROFILE", default_value = "docker-default", value_hint = ValueHint::FilePath)]
+    pub profile: PathBuf,
+    /// The program to prove (raw struct sock_filter bytes, `-` for standard input) instead of
+    /// the profile's compilation
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub bpf: Option<PathBuf>,
+    /// Prove against this program (raw struct sock_filter bytes) instead of the policy
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub against: Option<PathBuf>,
+    /// The host the profile is resolved for.
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Leave out runc's -ENOSYS stub
+    #[arg(long)]
+    pub no_enosys_stub: bool,
+    /// Compare all 64 bits of arguments (faithful, as runc) or only what the kernel reads
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ArgWidthArg::Faithful)]
+    pub arg_width: ArgWidthArg,
+    /// JSON output (one document)
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How much of an argument a seccomp condition compares.
@@ -261,6 +299,10 @@ pub struct CompileArgs {
     /// Use the simple reference code generator instead of the optimiser
     #[arg(long)]
     pub reference: bool,
+    /// Prove the program decides exactly as the profile's policy for every input before
+    /// writing it (`seccomp verify`); nothing is written, exit 1, when it is not proved
+    #[arg(long)]
+    pub verify: bool,
     /// Leave out runc's -ENOSYS stub (numbers above the profile's highest get the default action)
     #[arg(long)]
     pub no_enosys_stub: bool,

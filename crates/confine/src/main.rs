@@ -27,6 +27,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Seccomp(SeccompCommand::Diff(a)) => commands::diff::run(a),
         Command::Seccomp(SeccompCommand::Merge(a)) => commands::merge::run(a),
         Command::Seccomp(SeccompCommand::Lint(a)) => commands::lint::run(a),
+        Command::Seccomp(SeccompCommand::Verify(a)) => commands::verify::run(a),
         Command::Run(a) => commands::run::run(a),
         Command::Record(a) => commands::record::run(a),
         Command::Apparmor(c) => commands::apparmor::run(c),

@@ -6,6 +6,11 @@ use confine_kernel::spawn::Stage;
 /// A note for the user's terminal; its text (Display) is the line `confine run` prints.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Note {
+    /// `--security-opt seccomp-verify`: the program was proved to decide as the policy.
+    SeccompProved {
+        /// The cases the proof split the inputs into.
+        cases: u64,
+    },
     /// A diagnostic of the seccomp profile's parser (an unconfined profile's says that it
     /// confines nothing).
     SeccompDiagnostic(String),
@@ -102,6 +107,7 @@ impl std::fmt::Display for Note {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Note::SeccompDiagnostic(d) => write!(f, "{d}"),
+            Note::SeccompProved { cases } => write!(f, "confine: seccomp-verify: proved: the program decides exactly as the profile's policy for every input ({cases} cases)"),
             Note::LabelIgnored { option } => write!(f, "confine: note: --security-opt {option}: SELinux labels do not apply (confine does not use SELinux); ignored"),
             Note::AppArmorNotEnabled { why } => {
                 write!(f, "confine: {why}: running without an AppArmor profile")

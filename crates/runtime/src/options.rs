@@ -32,6 +32,9 @@ pub struct SecurityOptions {
     /// `arg-width=kernel` (confine only): seccomp compares only the bits of an argument the
     /// kernel reads; `arg-width=faithful` (the default) all 64, as runc.
     pub arg_width: confine_seccomp::ArgWidth,
+    /// `seccomp-verify` (confine only): prove the program decides exactly as the profile's
+    /// policy for every input before installing it, and refuse to run when it is not proved.
+    pub seccomp_verify: bool,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -69,6 +72,7 @@ pub fn parse(
         system_paths_unconfined: false,
         landlock_policy: None,
         arg_width: confine_seccomp::ArgWidth::Faithful,
+        seccomp_verify: false,
     };
     for raw in security_opt {
         // Docker takes `key=value` and the older `key:value`; a seccomp path may be any bytes
@@ -109,6 +113,13 @@ pub fn parse(
                 )))
             }
             ("systempaths", Some("unconfined")) => o.system_paths_unconfined = true,
+            ("seccomp-verify", None | Some("true")) => o.seccomp_verify = true,
+            ("seccomp-verify", Some("false")) => o.seccomp_verify = false,
+            ("seccomp-verify", Some(v)) => {
+                return Err(bad(format!(
+                    "--security-opt seccomp-verify: `{v}` is not true or false"
+                )))
+            }
             ("arg-width", Some("kernel")) => o.arg_width = confine_seccomp::ArgWidth::Kernel,
             ("arg-width", Some("faithful")) => o.arg_width = confine_seccomp::ArgWidth::Faithful,
             ("arg-width", v) => {
@@ -142,7 +153,7 @@ pub fn parse(
                 ))
             }
             _ => return Err(bad(format!(
-                "unknown --security-opt `{opt}` (expected seccomp=, apparmor=, landlock=, no-new-privileges, systempaths=unconfined, label= or confine's arg-width=)"
+                "unknown --security-opt `{opt}` (expected seccomp=, apparmor=, landlock=, no-new-privileges, systempaths=unconfined, label= or confine's arg-width= and seccomp-verify)"
             ))),
         }
     }

@@ -413,7 +413,7 @@ fn decide(
     };
     let seccomp = match profile {
         None => None,
-        Some(spec) => seccomp::program(&spec, &host, opts.arg_width, notes)?,
+        Some(spec) => seccomp::program(&spec, &host, opts.arg_width, opts.seccomp_verify, notes)?,
     };
     // the policy's socket rules (what Landlock cannot refuse) go in front of the filter
     let mut policy = policy;

@@ -25,15 +25,18 @@ pub fn profile(choice: &SeccompChoice, privileged: bool) -> Option<OsString> {
 /// The program and install flags for a `--security-opt seccomp=` value, or None when the
 /// profile resolves to no filter. The builtin profile with Docker's default capabilities comes
 /// ready from build time ([`crate::precompiled`]); everything else is compiled here. The
-/// parser's diagnostics go to `notes`.
+/// parser's diagnostics go to `notes`. With `verify` (`--security-opt seccomp-verify`), the
+/// program to install is first proved to decide exactly as the profile's policy for every
+/// input (`confine_bpf::verify`); anything but "proved" is an error.
 pub fn program(
     spec: &OsStr,
     host: &Host,
     arg_width: ArgWidth,
+    verify: bool,
     notes: Notes,
 ) -> Result<Option<(Vec<Insn>, InstallFlags)>> {
     let source = Source::from_arg(spec);
-    if matches!(source, Source::Builtin) && arg_width == ArgWidth::Faithful {
+    if matches!(source, Source::Builtin) && arg_width == ArgWidth::Faithful && !verify {
         if let Some((prog, f)) = precompiled::builtin(host) {
             let flags = InstallFlags {
                 log: f.log,
@@ -78,6 +81,10 @@ pub fn program(
     };
     let compiled = compile_prepared(prepared, options, Generator::Optimized)?;
     let (policy, prog) = (compiled.policy, compiled.program);
+    if verify {
+        let cases = prove(&prog, &policy).map_err(refused)?;
+        notes(Note::SeccompProved { cases });
+    }
     let flags = InstallFlags {
         log: policy.flags.contains(&Flag::Log),
         spec_allow: policy.flags.contains(&Flag::SpecAllow),
@@ -86,6 +93,30 @@ pub fn program(
         tsync: false,
     };
     Ok(Some((prog, flags)))
+}
+
+/// `--security-opt seccomp-verify`: prove `prog` decides exactly as `policy` for every input
+/// (`confine_bpf::verify`); the number of cases, or why it is not proved (a counterexample,
+/// or undecided), as the message of the refusal.
+fn prove(prog: &[Insn], policy: &confine_seccomp::Policy) -> std::result::Result<u64, String> {
+    use confine_bpf::verify::{prove, Program, Verdict, DEFAULT_WORK};
+    let p = Program::new(prog).map_err(|e| format!("the compiled program is refused: {e}"))?;
+    let side = confine_seccomp::verify::PolicySide::new(policy);
+    let proof = prove(&p, &side, DEFAULT_WORK);
+    match proof.verdict {
+        Verdict::Proved => Ok(proof.cases),
+        Verdict::Differ(d) => Err(format!(
+            "seccomp-verify: the program differs from the policy ({} difference class(es), e.g. arch {:#x} nr {}: {:#x} instead of {:#x}); not installed",
+            d.len(),
+            d[0].words[1],
+            d[0].words[0],
+            d[0].left,
+            d[0].right
+        )),
+        Verdict::Undecided(u, _) => Err(format!(
+            "seccomp-verify: the program could not be proved ({u}); not installed"
+        )),
+    }
 }
 
 /// The calls confine's steps make after installing the filter, with their arguments: before
@@ -190,5 +221,31 @@ mod tests {
             k: confine_bpf::action::ALLOW,
         }];
         check_after_install(&allow, Arch::native(), true).unwrap();
+    }
+
+    /// `seccomp-verify` refuses a program that is not the policy's: a flipped jump.
+    #[test]
+    fn verify_refuses_a_wrong_program() {
+        use confine_seccomp::{build, optimize, Options};
+        let host = Host {
+            arch: Arch::X86_64,
+            caps: confine_abi::CapSet::docker_default(),
+            kernel: confine_profile::KernelVersion {
+                kernel: 6,
+                major: 8,
+            },
+        };
+        let r = confine_profile::builtin::resolved_for(&host);
+        let policy = build(&r, Options::default()).unwrap();
+        let mut prog = optimize::generate(&policy).unwrap();
+        assert!(prove(&prog, &policy).unwrap() > 100);
+        let j = (2..prog.len())
+            .find(|&j| {
+                prog[j].code & 0x07 == 0x05 && prog[j].code != 0x05 && prog[j].jt != prog[j].jf
+            })
+            .unwrap();
+        (prog[j].jt, prog[j].jf) = (prog[j].jf, prog[j].jt);
+        let why = prove(&prog, &policy).unwrap_err();
+        assert!(why.contains("differs from the policy"), "{why}");
     }
 }

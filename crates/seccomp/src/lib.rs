@@ -21,6 +21,7 @@ pub mod sockets;
 pub mod stub;
 pub mod tree;
 pub mod verdict;
+pub mod verify;
 mod x32;
 
 use confine_abi::{Arch, ArchError};

@@ -40,6 +40,17 @@ pub fn run(a: CompileArgs) -> anyhow::Result<Outcome> {
         },
         if policy.stub.is_empty() { "off" } else { "on" }
     );
+    if a.verify {
+        let proof = super::verify::prove_policy(prog, policy)?;
+        if let Some(why) = super::verify::not_proved(&proof) {
+            eprintln!("confine: the program is not proved to decide as the policy, nothing written: {why}");
+            return Ok(Outcome::Findings);
+        }
+        eprintln!(
+            "confine: proved: the program decides exactly as the policy for every input ({} cases)",
+            proof.cases
+        );
+    }
     match a.format {
         CompileFormat::Raw => {
             let bytes = encode(prog);

@@ -17,6 +17,7 @@ pub mod resolve;
 pub mod run;
 pub mod score;
 pub mod syscalls;
+pub mod verify;
 
 use confine_profile::{Diagnostic, Resolution, Source};
 use confine_seccomp::{PipelineError, Prepared};
