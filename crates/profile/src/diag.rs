@@ -53,6 +53,23 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The most diagnostics kept and printed for one profile. A profile with more (a minified
+/// file with a million unknown keys) keeps the first `MAX_DIAGNOSTICS - 1` and one
+/// `not-shown` diagnostic counting the rest; printers show at most this many and say how many
+/// more there are ([`shown`]).
+pub const MAX_DIAGNOSTICS: usize = 200;
+
+/// The diagnostics to print (at most [`MAX_DIAGNOSTICS`]) and how many are left out.
+pub fn shown(d: &[Diagnostic]) -> (&[Diagnostic], usize) {
+    let n = d.len().min(MAX_DIAGNOSTICS);
+    (&d[..n], d.len() - n)
+}
+
+/// The line printed after [`shown`] diagnostics when `not_shown` of them are left out.
+pub fn not_shown_line(not_shown: usize) -> String {
+    format!("… and {not_shown} more diagnostic(s) not shown")
+}
+
 /// Whether any diagnostic is an error.
 pub fn has_errors(d: &[Diagnostic]) -> bool {
     d.iter().any(|d| d.severity == Severity::Error)

@@ -6,7 +6,7 @@
 //! would refuse, or what could only be a mistake (an unknown action, an argument index above 5),
 //! is an error.
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, Severity, MAX_DIAGNOSTICS};
 use crate::json::{self, LineIndex, Node, Value};
 use crate::model::{
     Action, ArchMapEntry, Arg, Filter, Flag, Format, KernelVersion, Operator, Profile, Rule,
@@ -43,6 +43,7 @@ pub fn parse_profile(bytes: &[u8], file: &str) -> Parsed {
         diags: Vec::new(),
         rule: None,
         oci: false,
+        omitted: Omitted::default(),
     };
     let profile = if bytes.len() > MAX_PROFILE_BYTES {
         cx.error(
@@ -60,6 +61,7 @@ pub fn parse_profile(bytes: &[u8], file: &str) -> Parsed {
             }
         }
     };
+    cx.summarise_omitted();
     let failed = cx.diags.iter().any(|d| d.severity == Severity::Error);
     Parsed {
         profile: if failed { None } else { profile },
@@ -76,6 +78,17 @@ struct Cx<'a> {
     rule: Option<(usize, Option<String>)>,
     /// Reading the `linux.seccomp` of an OCI config: Docker-only keys are ignored, as runc does.
     oci: bool,
+    /// The findings beyond [`MAX_DIAGNOSTICS`], counted but not kept.
+    omitted: Omitted,
+}
+
+/// Diagnostics counted but not kept.
+#[derive(Default)]
+struct Omitted {
+    errors: usize,
+    warnings: usize,
+    /// Byte offset of the first one.
+    first_at: usize,
 }
 
 const PROFILE_KEYS: [&str; 8] = [
@@ -141,6 +154,17 @@ fn peek_first_name(node: &Node) -> Option<String> {
 
 impl Cx<'_> {
     fn report(&mut self, severity: Severity, code: &'static str, at: usize, message: String) {
+        if self.diags.len() >= MAX_DIAGNOSTICS - 1 {
+            let o = &mut self.omitted;
+            if o.errors + o.warnings == 0 {
+                o.first_at = at;
+            }
+            match severity {
+                Severity::Error => o.errors += 1,
+                Severity::Warning => o.warnings += 1,
+            }
+            return;
+        }
         let pos = self.lines.pos(at);
         let (rule, syscall) = match &self.rule {
             Some((i, n)) => (Some(*i), n.clone()),
@@ -155,6 +179,39 @@ impl Cx<'_> {
             rule,
             syscall,
             message,
+        });
+    }
+
+    /// One `not-shown` diagnostic for the omitted ones, an error if any of them is (so that
+    /// the profile is still refused).
+    fn summarise_omitted(&mut self) {
+        let Omitted {
+            errors,
+            warnings,
+            first_at,
+        } = std::mem::take(&mut self.omitted);
+        if errors + warnings == 0 {
+            return;
+        }
+        let pos = self.lines.pos(first_at);
+        self.rule = None;
+        self.diags.push(Diagnostic {
+            severity: if errors > 0 {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            code: "not-shown",
+            file: self.file.to_string(),
+            line: pos.line,
+            column: pos.col,
+            rule: None,
+            syscall: None,
+            message: format!(
+                "{} more diagnostic(s) from here on not shown ({errors} error(s), {warnings} warning(s)); the first {} are above",
+                errors + warnings,
+                MAX_DIAGNOSTICS - 1
+            ),
         });
     }
 

@@ -192,8 +192,13 @@ impl Report for CheckReport {
     fn text(&self) -> String {
         let mut text = String::new();
         for f in &self.files {
-            for d in &f.diagnostics {
+            let (shown, not_shown) = confine_profile::diag::shown(&f.diagnostics);
+            for d in shown {
                 text.push_str(&format!("{d}\n"));
+            }
+            if not_shown > 0 {
+                text.push_str(&confine_profile::diag::not_shown_line(not_shown));
+                text.push('\n');
             }
             text.push_str(&format!(
                 "{}: {}\n",
@@ -212,11 +217,13 @@ impl Report for CheckReport {
             self.files
                 .iter()
                 .map(|f| {
+                    let (shown, not_shown) = confine_profile::diag::shown(&f.diagnostics);
                     json!({
                         "file": f.label,
                         "errors": f.errors(),
                         "warnings": f.warnings(),
-                        "diagnostics": f.diagnostics,
+                        "diagnostics": shown,
+                        "not_shown": not_shown,
                     })
                 })
                 .collect(),
