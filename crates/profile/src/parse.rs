@@ -16,6 +16,13 @@ use confine_abi::{Arch, Capability};
 /// The largest profile accepted, in bytes.
 pub const MAX_PROFILE_BYTES: usize = 16 << 20;
 
+/// The most entries in `syscalls` (rules) a profile may have; Docker's default has about 30,
+/// a recorded profile one per syscall.
+pub const MAX_RULES: usize = 100_000;
+
+/// The most syscall names all the rules of a profile may carry together.
+pub const MAX_NAMES: usize = 100_000;
+
 /// The largest errno the kernel can return (MAX_ERRNO); libseccomp refuses larger ones.
 pub const MAX_ERRNO: u64 = 4095;
 
@@ -479,9 +486,28 @@ impl Cx<'_> {
         let mut syscalls = Vec::new();
         if let Some(list) = calls {
             match &list.value {
+                Value::Array(items) if items.len() > MAX_RULES => self.error(
+                    "too-many-rules",
+                    list.at,
+                    format!(
+                        "syscalls has {} rules; confine reads at most {MAX_RULES}",
+                        items.len()
+                    ),
+                ),
                 Value::Array(items) => {
+                    let mut names = 0usize;
                     for (i, item) in items.iter().enumerate() {
                         if let Some(r) = self.rule(i, item) {
+                            names += r.names.len();
+                            if names > MAX_NAMES {
+                                self.error(
+                                    "too-many-names",
+                                    item.at,
+                                    format!("the rules name more than {MAX_NAMES} syscalls in all; confine reads at most {MAX_NAMES}"),
+                                );
+                                self.rule = None;
+                                break;
+                            }
                             syscalls.push(r);
                         }
                         self.rule = None;
