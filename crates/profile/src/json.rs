@@ -465,7 +465,13 @@ mod tests {
         // multi-byte characters straddling checkpoints, on long lines and after newlines
         let mut src = String::new();
         for i in 0..3000 {
-            src.push(if i % 7 == 0 { 'é' } else if i % 11 == 0 { '😀' } else { 'a' });
+            src.push(if i % 7 == 0 {
+                'é'
+            } else if i % 11 == 0 {
+                '😀'
+            } else {
+                'a'
+            });
             if i % 1000 == 999 {
                 src.push('\n');
             }
@@ -474,7 +480,11 @@ mod tests {
         for (offset, _) in src.char_indices() {
             let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
             let p = idx.pos(offset);
-            assert_eq!(p.col as usize, src[start..offset].chars().count() + 1, "{offset}");
+            assert_eq!(
+                p.col as usize,
+                src[start..offset].chars().count() + 1,
+                "{offset}"
+            );
             assert_eq!(p.line as usize, src[..offset].matches('\n').count() + 1);
         }
         assert_eq!(idx.pos(src.len()).offset, src.len());
