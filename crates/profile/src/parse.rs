@@ -35,6 +35,9 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     /// Maps byte offsets of the source to line and column.
     pub lines: LineIndex,
+    /// Findings beyond [`MAX_DIAGNOSTICS`] counted but not kept (one `not-shown` diagnostic
+    /// in `diagnostics` says so).
+    pub not_shown: usize,
 }
 
 /// Parse a Docker profile, an OCI `linux.seccomp` object, or a whole OCI `config.json`.
@@ -68,12 +71,14 @@ pub fn parse_profile(bytes: &[u8], file: &str) -> Parsed {
             }
         }
     };
+    let not_shown = cx.omitted.errors + cx.omitted.warnings;
     cx.summarise_omitted();
     let failed = cx.diags.iter().any(|d| d.severity == Severity::Error);
     Parsed {
         profile: if failed { None } else { profile },
         diagnostics: cx.diags,
         lines: cx.lines,
+        not_shown,
     }
 }
 

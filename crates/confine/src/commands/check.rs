@@ -129,8 +129,8 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
     for spec in &a.profiles {
         let source = Source::from_arg(spec);
         let label = source.label();
-        let diagnostics: Vec<Diagnostic> = match confine_seccomp::prepare(&source, &host) {
-            Err(e) => vec![Diagnostic {
+        let (omitted, diagnostics): (usize, Vec<Diagnostic>) = match confine_seccomp::prepare(&source, &host) {
+            Err(e) => (0, vec![Diagnostic {
                 severity: Severity::Error,
                 code: "read",
                 file: label.clone(),
@@ -139,7 +139,7 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
                 rule: None,
                 syscall: None,
                 message: e.to_string(),
-            }],
+            }]),
             Ok(prepared) => {
                 let mut d = prepared.diagnostics.clone();
                 if let Some(r) = prepared.resolved() {
@@ -151,10 +151,14 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
                         &label,
                     )?);
                 }
-                d
+                (prepared.parsed.not_shown, d)
             }
         };
-        files.push(FileReport { label, diagnostics });
+        files.push(FileReport {
+            label,
+            diagnostics,
+            omitted,
+        });
     }
     let report = CheckReport {
         files,
@@ -167,6 +171,8 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
 struct FileReport {
     label: String,
     diagnostics: Vec<Diagnostic>,
+    /// Findings the parser counted without keeping them (beyond 200).
+    omitted: usize,
 }
 
 impl FileReport {
@@ -223,7 +229,7 @@ impl Report for CheckReport {
                         "errors": f.errors(),
                         "warnings": f.warnings(),
                         "diagnostics": shown,
-                        "not_shown": not_shown,
+                        "not_shown": not_shown + f.omitted,
                     })
                 })
                 .collect(),
