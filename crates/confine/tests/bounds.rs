@@ -85,7 +85,8 @@ fn rules_names_and_size() {
     assert!(stderr(&o).contains("100001 rules; confine reads at most 100000 [too-many-rules]"));
 
     // 50,000 rules of 3 names: 150,000 names
-    let three = format!("{{\"names\":[\"read\",\"write\",\"close\"],\"action\":\"SCMP_ACT_ALLOW\"}}");
+    let three =
+        format!("{{\"names\":[\"read\",\"write\",\"close\"],\"action\":\"SCMP_ACT_ALLOW\"}}");
     let names_over = dir.path().join("names.json");
     std::fs::write(&names_over, profile((0..50_000).map(|_| three.clone()))).unwrap();
     let o = compile(&names_over);
@@ -125,7 +126,8 @@ fn conditions_on_one_syscall() {
     let o = compile(&p);
     assert_eq!(code(&o), 2);
     assert!(
-        stderr(&o).contains("rule 4096 (personality): on x86_64, more than 4096 argument conditions"),
+        stderr(&o)
+            .contains("rule 4096 (personality): on x86_64, more than 4096 argument conditions"),
         "{}",
         stderr(&o)
     );
@@ -158,9 +160,14 @@ fn diagnostics_on_one_long_line_are_linear_and_capped() {
         std::fs::write(&p, &text).unwrap();
         let (o, v) = check_json(&p);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
+        // n findings on the keys, and one more after them: `confines-nothing` (an ALLOW
+        // default and no rules); 199 are shown, then one `not-shown` counting the rest
+        let findings = n + 1;
+        assert_eq!(v["warnings"], findings);
+        assert_eq!(v["errors"], 0);
         let d = v["diagnostics"].as_array().unwrap();
         assert_eq!(d.len(), 200);
-        assert_eq!(v["not_shown"], n - 199);
+        assert_eq!(v["not_shown"], findings - 199);
         assert!(d[..199].iter().all(|d| d["code"] == code_));
         // columns still count characters on the one line: the 199th finding's key
         let key = if dup {
@@ -174,9 +181,9 @@ fn diagnostics_on_one_long_line_are_linear_and_capped() {
         assert!(d[199]["message"]
             .as_str()
             .unwrap()
-            .starts_with(&format!("{} more diagnostic(s)", n - 199)));
+            .starts_with(&format!("{} more diagnostic(s)", findings - 199)));
     }
-    // the text output: 200 lines and the summary
+    // the text output: 200 lines and the summary, which counts every finding
     let p = dir.path().join("200000-false.json");
     let mut a = vec!["seccomp", "check", p.to_str().unwrap()];
     a.extend(HOST);
@@ -184,7 +191,13 @@ fn diagnostics_on_one_long_line_are_linear_and_capped() {
     assert_eq!(code(&o), 0);
     let text = String::from_utf8(o.stdout).unwrap();
     assert_eq!(text.lines().count(), 201, "{text}");
-    assert!(text.contains("199801 more diagnostic(s) from here on not shown (0 error(s), 199801 warning(s))"));
+    assert!(text.contains(
+        "199802 more diagnostic(s) from here on not shown (0 error(s), 199802 warning(s))"
+    ));
+    assert!(
+        text.ends_with(": 0 error(s), 200001 warning(s)\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -197,9 +210,21 @@ fn an_error_beyond_the_cap_still_refuses() {
     std::fs::write(&p, s).unwrap();
     let (o, v) = check_json(&p);
     assert_eq!(code(&o), 2);
+    // 300 unknown keys, the bad action (rule 0), and `confines-nothing` (no rule was read):
+    // 199 keys shown, then the other 101, the error and the warning counted
+    assert_eq!(v["errors"], 1);
+    assert_eq!(v["warnings"], 301);
     let d = v["diagnostics"].as_array().unwrap();
+    assert_eq!(d.len(), 200);
     assert_eq!(d[199]["severity"], "error");
-    assert!(d[199]["message"].as_str().unwrap().contains("(1 error(s), 101 warning(s))"));
+    assert!(
+        d[199]["message"].as_str().unwrap().starts_with(
+            "103 more diagnostic(s) from here on not shown (1 error(s), 102 warning(s))"
+        ),
+        "{}",
+        d[199]["message"]
+    );
+    assert_eq!(v["not_shown"], 103);
 }
 
 /// A raw program of `n` instructions that allows everything after argument tests.
@@ -267,9 +292,17 @@ fn ten_thousand_saved_processes() {
             format!("Name:\tsleep\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nNSpid:\t{pid}\nCapInh:\t0000000000000000\nCapPrm:\t00000000a80425fb\nCapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t2\nSeccomp_filters:\t1\n"),
         )
         .unwrap();
-        std::fs::write(d.join("cgroup"), format!("0::/system.slice/docker-{i:064x}.scope\n")).unwrap();
+        std::fs::write(
+            d.join("cgroup"),
+            format!("0::/system.slice/docker-{i:064x}.scope\n"),
+        )
+        .unwrap();
         std::fs::write(d.join("cmdline"), b"sleep\x00600\x00").unwrap();
-        std::fs::write(d.join("attr/apparmor/current"), "docker-default (enforce)\n").unwrap();
+        std::fs::write(
+            d.join("attr/apparmor/current"),
+            "docker-default (enforce)\n",
+        )
+        .unwrap();
     }
     let o = bounded(&[
         "inspect",

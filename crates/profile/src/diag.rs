@@ -65,6 +65,23 @@ pub fn shown(d: &[Diagnostic]) -> (&[Diagnostic], usize) {
     (&d[..n], d.len() - n)
 }
 
+/// The findings a parser counted beyond [`MAX_DIAGNOSTICS`] without keeping them (its one
+/// `not-shown` diagnostic stands for them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NotShown {
+    /// Errors among them.
+    pub errors: usize,
+    /// Warnings among them.
+    pub warnings: usize,
+}
+
+impl NotShown {
+    /// How many in all.
+    pub fn total(&self) -> usize {
+        self.errors + self.warnings
+    }
+}
+
 /// The line printed after [`shown`] diagnostics when `not_shown` of them are left out.
 pub fn not_shown_line(not_shown: usize) -> String {
     format!("… and {not_shown} more diagnostic(s) not shown")

@@ -6,7 +6,7 @@
 //! would refuse, or what could only be a mistake (an unknown action, an argument index above 5),
 //! is an error.
 
-use crate::diag::{Diagnostic, Severity, MAX_DIAGNOSTICS};
+use crate::diag::{Diagnostic, NotShown, Severity, MAX_DIAGNOSTICS};
 use crate::json::{self, LineIndex, Node, Value};
 use crate::model::{
     Action, ArchMapEntry, Arg, Filter, Flag, Format, KernelVersion, Operator, Profile, Rule,
@@ -37,7 +37,7 @@ pub struct Parsed {
     pub lines: LineIndex,
     /// Findings beyond [`MAX_DIAGNOSTICS`] counted but not kept (one `not-shown` diagnostic
     /// in `diagnostics` says so).
-    pub not_shown: usize,
+    pub not_shown: NotShown,
 }
 
 /// Parse a Docker profile, an OCI `linux.seccomp` object, or a whole OCI `config.json`.
@@ -71,7 +71,10 @@ pub fn parse_profile(bytes: &[u8], file: &str) -> Parsed {
             }
         }
     };
-    let not_shown = cx.omitted.errors + cx.omitted.warnings;
+    let not_shown = NotShown {
+        errors: cx.omitted.errors,
+        warnings: cx.omitted.warnings,
+    };
     cx.summarise_omitted();
     let failed = cx.diags.iter().any(|d| d.severity == Severity::Error);
     Parsed {
