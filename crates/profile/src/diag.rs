@@ -53,6 +53,40 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The most diagnostics kept and printed for one profile. A profile with more (a minified
+/// file with a million unknown keys) keeps the first `MAX_DIAGNOSTICS - 1` and one
+/// `not-shown` diagnostic counting the rest; printers show at most this many and say how many
+/// more there are ([`shown`]).
+pub const MAX_DIAGNOSTICS: usize = 200;
+
+/// The diagnostics to print (at most [`MAX_DIAGNOSTICS`]) and how many are left out.
+pub fn shown(d: &[Diagnostic]) -> (&[Diagnostic], usize) {
+    let n = d.len().min(MAX_DIAGNOSTICS);
+    (&d[..n], d.len() - n)
+}
+
+/// The findings a parser counted beyond [`MAX_DIAGNOSTICS`] without keeping them (its one
+/// `not-shown` diagnostic stands for them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NotShown {
+    /// Errors among them.
+    pub errors: usize,
+    /// Warnings among them.
+    pub warnings: usize,
+}
+
+impl NotShown {
+    /// How many in all.
+    pub fn total(&self) -> usize {
+        self.errors + self.warnings
+    }
+}
+
+/// The line printed after [`shown`] diagnostics when `not_shown` of them are left out.
+pub fn not_shown_line(not_shown: usize) -> String {
+    format!("… and {not_shown} more diagnostic(s) not shown")
+}
+
 /// Whether any diagnostic is an error.
 pub fn has_errors(d: &[Diagnostic]) -> bool {
     d.iter().any(|d| d.severity == Severity::Error)

@@ -66,6 +66,7 @@ pub fn load(source: &Source) -> Result<Parsed, LoadError> {
                 profile: Some(builtin::docker_default()),
                 diagnostics: Vec::new(),
                 lines: LineIndex::new(""),
+                not_shown: Default::default(),
             })
         }
         Source::Stdin => confine_input::read_stdin(LIMIT).map_err(LoadError::Input)?,

@@ -6,7 +6,7 @@
 //! would refuse, or what could only be a mistake (an unknown action, an argument index above 5),
 //! is an error.
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, NotShown, Severity, MAX_DIAGNOSTICS};
 use crate::json::{self, LineIndex, Node, Value};
 use crate::model::{
     Action, ArchMapEntry, Arg, Filter, Flag, Format, KernelVersion, Operator, Profile, Rule,
@@ -15,6 +15,13 @@ use confine_abi::{Arch, Capability};
 
 /// The largest profile accepted, in bytes.
 pub const MAX_PROFILE_BYTES: usize = 16 << 20;
+
+/// The most entries in `syscalls` (rules) a profile may have; Docker's default has about 30,
+/// a recorded profile one per syscall.
+pub const MAX_RULES: usize = 100_000;
+
+/// The most syscall names all the rules of a profile may carry together.
+pub const MAX_NAMES: usize = 100_000;
 
 /// The largest errno the kernel can return (MAX_ERRNO); libseccomp refuses larger ones.
 pub const MAX_ERRNO: u64 = 4095;
@@ -28,6 +35,9 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     /// Maps byte offsets of the source to line and column.
     pub lines: LineIndex,
+    /// Findings beyond [`MAX_DIAGNOSTICS`] counted but not kept (one `not-shown` diagnostic
+    /// in `diagnostics` says so).
+    pub not_shown: NotShown,
 }
 
 /// Parse a Docker profile, an OCI `linux.seccomp` object, or a whole OCI `config.json`.
@@ -43,6 +53,7 @@ pub fn parse_profile(bytes: &[u8], file: &str) -> Parsed {
         diags: Vec::new(),
         rule: None,
         oci: false,
+        omitted: Omitted::default(),
     };
     let profile = if bytes.len() > MAX_PROFILE_BYTES {
         cx.error(
@@ -60,11 +71,17 @@ pub fn parse_profile(bytes: &[u8], file: &str) -> Parsed {
             }
         }
     };
+    let not_shown = NotShown {
+        errors: cx.omitted.errors,
+        warnings: cx.omitted.warnings,
+    };
+    cx.summarise_omitted();
     let failed = cx.diags.iter().any(|d| d.severity == Severity::Error);
     Parsed {
         profile: if failed { None } else { profile },
         diagnostics: cx.diags,
         lines: cx.lines,
+        not_shown,
     }
 }
 
@@ -76,6 +93,17 @@ struct Cx<'a> {
     rule: Option<(usize, Option<String>)>,
     /// Reading the `linux.seccomp` of an OCI config: Docker-only keys are ignored, as runc does.
     oci: bool,
+    /// The findings beyond [`MAX_DIAGNOSTICS`], counted but not kept.
+    omitted: Omitted,
+}
+
+/// Diagnostics counted but not kept.
+#[derive(Default)]
+struct Omitted {
+    errors: usize,
+    warnings: usize,
+    /// Byte offset of the first one.
+    first_at: usize,
 }
 
 const PROFILE_KEYS: [&str; 8] = [
@@ -141,6 +169,17 @@ fn peek_first_name(node: &Node) -> Option<String> {
 
 impl Cx<'_> {
     fn report(&mut self, severity: Severity, code: &'static str, at: usize, message: String) {
+        if self.diags.len() >= MAX_DIAGNOSTICS - 1 {
+            let o = &mut self.omitted;
+            if o.errors + o.warnings == 0 {
+                o.first_at = at;
+            }
+            match severity {
+                Severity::Error => o.errors += 1,
+                Severity::Warning => o.warnings += 1,
+            }
+            return;
+        }
         let pos = self.lines.pos(at);
         let (rule, syscall) = match &self.rule {
             Some((i, n)) => (Some(*i), n.clone()),
@@ -155,6 +194,39 @@ impl Cx<'_> {
             rule,
             syscall,
             message,
+        });
+    }
+
+    /// One `not-shown` diagnostic for the omitted ones, an error if any of them is (so that
+    /// the profile is still refused).
+    fn summarise_omitted(&mut self) {
+        let Omitted {
+            errors,
+            warnings,
+            first_at,
+        } = std::mem::take(&mut self.omitted);
+        if errors + warnings == 0 {
+            return;
+        }
+        let pos = self.lines.pos(first_at);
+        self.rule = None;
+        self.diags.push(Diagnostic {
+            severity: if errors > 0 {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            code: "not-shown",
+            file: self.file.to_string(),
+            line: pos.line,
+            column: pos.col,
+            rule: None,
+            syscall: None,
+            message: format!(
+                "{} more diagnostic(s) from here on not shown ({errors} error(s), {warnings} warning(s)); the first {} are above",
+                errors + warnings,
+                MAX_DIAGNOSTICS - 1
+            ),
         });
     }
 
@@ -422,9 +494,28 @@ impl Cx<'_> {
         let mut syscalls = Vec::new();
         if let Some(list) = calls {
             match &list.value {
+                Value::Array(items) if items.len() > MAX_RULES => self.error(
+                    "too-many-rules",
+                    list.at,
+                    format!(
+                        "syscalls has {} rules; confine reads at most {MAX_RULES}",
+                        items.len()
+                    ),
+                ),
                 Value::Array(items) => {
+                    let mut names = 0usize;
                     for (i, item) in items.iter().enumerate() {
                         if let Some(r) = self.rule(i, item) {
+                            names += r.names.len();
+                            if names > MAX_NAMES {
+                                self.error(
+                                    "too-many-names",
+                                    item.at,
+                                    format!("the rules name more than {MAX_NAMES} syscalls in all; confine reads at most {MAX_NAMES}"),
+                                );
+                                self.rule = None;
+                                break;
+                            }
                             syscalls.push(r);
                         }
                         self.rule = None;

@@ -52,6 +52,12 @@ pub use pipeline::{
 pub use policy::{build, ArgWidth, Decision, Options, Policy};
 pub use sockets::{guard, with_guard, GuardError, SocketRule};
 
+/// The most argument conditions merged into one syscall's tree on one ABI (the conditions of
+/// all its conditional rules, after libseccomp's pruning). Each takes at least one
+/// instruction, so a syscall with more could never fit the kernel's 4096 per filter; the
+/// bound also keeps the merge (quadratic in the rules of a syscall) well under a second.
+pub const MAX_CONDITIONS_PER_SYSCALL: usize = 4096;
+
 /// Why a profile cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -93,6 +99,16 @@ pub enum CompileError {
         arg: u8,
         /// The value.
         value: u64,
+    },
+    /// More than [`MAX_CONDITIONS_PER_SYSCALL`] conditions on one syscall.
+    #[error("rule {rule} ({name}): on {arch}, more than 4096 argument conditions would be merged for this syscall (confine's bound; each needs an instruction and the kernel accepts at most 4096 per filter)")]
+    TooManyConditions {
+        /// Rule index in the resolved profile.
+        rule: usize,
+        /// The syscall name.
+        name: String,
+        /// The ABI.
+        arch: Arch,
     },
     /// SCMP_ACT_NOTIFY as the default action.
     #[error("SCMP_ACT_NOTIFY cannot be the default action")]

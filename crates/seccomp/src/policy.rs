@@ -373,6 +373,10 @@ impl Builder {
                 }) {
                     return Ok(());
                 }
+                let total: usize = rules.iter().map(|(rc, _)| rc.len()).sum();
+                if total + conds.len() > crate::MAX_CONDITIONS_PER_SYSCALL {
+                    return Err(Conflict::TooMany);
+                }
                 rules.push((conds.to_vec(), action));
                 let mut tree = Some(root);
                 let r = self.forest.add(&mut tree, c);
@@ -485,6 +489,11 @@ pub fn build(r: &Resolved, opts: Options) -> Result<Policy, CompileError> {
                             arch,
                         },
                         Conflict::SharedNode => CompileError::SharedNode {
+                            rule: ri,
+                            name: name.clone(),
+                            arch,
+                        },
+                        Conflict::TooMany => CompileError::TooManyConditions {
                             rule: ri,
                             name: name.clone(),
                             arch,

@@ -137,6 +137,9 @@ pub enum Conflict {
     /// (64-bit `!=` chains share their continuation between the high and low word): the
     /// levels become a cycle, and libseccomp 2.5.4 loops forever on the same profile.
     SharedNode,
+    /// More than [`crate::MAX_CONDITIONS_PER_SYSCALL`] conditions would be merged into one
+    /// syscall's tree (confine's bound, not libseccomp's).
+    TooMany,
 }
 
 /// The nodes of every syscall tree of a policy.

@@ -169,7 +169,9 @@ pub struct ArchView {
     /// The ABI.
     pub arch: Arch,
     /// Whether the filters accept calls from it (rather than answering every number with the
-    /// bad-architecture action).
+    /// bad-architecture action). True when that cannot be told: when the bad-architecture
+    /// answer is itself undecided, every number keeps its own (undecided) verdict rather than
+    /// a guessed refusal.
     pub accepted: bool,
     /// Whether its syscall arguments are 64 bits wide.
     pub args64: bool,
@@ -312,7 +314,8 @@ impl<'a> Stack<'a> {
             .collect();
         // the bad-architecture answer: what a nonexistent architecture gets
         let bad = self.verdict_raw(0, 0, le);
-        let accepted = !syscalls.iter().all(|s| s.verdict == bad);
+        let accepted =
+            matches!(bad, Verdict::Undecided(_)) || !syscalls.iter().all(|s| s.verdict == bad);
         Some(ArchView {
             arch,
             accepted,

@@ -5,6 +5,7 @@ use crate::{host, Outcome};
 use confine_abi::SyscallTable;
 use confine_bpf::action::Ret;
 use confine_cli::CheckArgs;
+use confine_profile::diag::NotShown;
 use confine_profile::{Diagnostic, Flag, Host, KernelVersion, Parsed, Resolved, Severity, Source};
 use confine_seccomp::policy::Leaf;
 use confine_seccomp::{build, optimize, CompileError, Options};
@@ -129,32 +130,40 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
     for spec in &a.profiles {
         let source = Source::from_arg(spec);
         let label = source.label();
-        let diagnostics: Vec<Diagnostic> = match confine_seccomp::prepare(&source, &host) {
-            Err(e) => vec![Diagnostic {
-                severity: Severity::Error,
-                code: "read",
-                file: label.clone(),
-                line: 1,
-                column: 1,
-                rule: None,
-                syscall: None,
-                message: e.to_string(),
-            }],
-            Ok(prepared) => {
-                let mut d = prepared.diagnostics.clone();
-                if let Some(r) = prepared.resolved() {
-                    d.extend(for_this_host(
-                        &prepared.parsed,
-                        r,
-                        &host,
-                        &kernel_words,
-                        &label,
-                    )?);
+        let (omitted, diagnostics): (NotShown, Vec<Diagnostic>) =
+            match confine_seccomp::prepare(&source, &host) {
+                Err(e) => (
+                    NotShown::default(),
+                    vec![Diagnostic {
+                        severity: Severity::Error,
+                        code: "read",
+                        file: label.clone(),
+                        line: 1,
+                        column: 1,
+                        rule: None,
+                        syscall: None,
+                        message: e.to_string(),
+                    }],
+                ),
+                Ok(prepared) => {
+                    let mut d = prepared.diagnostics.clone();
+                    if let Some(r) = prepared.resolved() {
+                        d.extend(for_this_host(
+                            &prepared.parsed,
+                            r,
+                            &host,
+                            &kernel_words,
+                            &label,
+                        )?);
+                    }
+                    (prepared.parsed.not_shown, d)
                 }
-                d
-            }
-        };
-        files.push(FileReport { label, diagnostics });
+            };
+        files.push(FileReport {
+            label,
+            diagnostics,
+            omitted,
+        });
     }
     let report = CheckReport {
         files,
@@ -167,18 +176,32 @@ pub fn run(a: CheckArgs) -> anyhow::Result<Outcome> {
 struct FileReport {
     label: String,
     diagnostics: Vec<Diagnostic>,
+    /// Findings the parser counted without keeping them (beyond 200); its one `not-shown`
+    /// diagnostic stands for them.
+    omitted: NotShown,
 }
 
 impl FileReport {
-    fn errors(&self) -> usize {
-        self.diagnostics
+    /// The findings of `severity`: those kept (not the `not-shown` summary) and those only
+    /// counted.
+    fn count(&self, severity: Severity) -> usize {
+        let kept = self
+            .diagnostics
             .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count()
+            .filter(|d| d.severity == severity && d.code != "not-shown")
+            .count();
+        kept + match severity {
+            Severity::Error => self.omitted.errors,
+            Severity::Warning => self.omitted.warnings,
+        }
+    }
+
+    fn errors(&self) -> usize {
+        self.count(Severity::Error)
     }
 
     fn warnings(&self) -> usize {
-        self.diagnostics.len() - self.errors()
+        self.count(Severity::Warning)
     }
 }
 
@@ -192,8 +215,13 @@ impl Report for CheckReport {
     fn text(&self) -> String {
         let mut text = String::new();
         for f in &self.files {
-            for d in &f.diagnostics {
+            let (shown, not_shown) = confine_profile::diag::shown(&f.diagnostics);
+            for d in shown {
                 text.push_str(&format!("{d}\n"));
+            }
+            if not_shown > 0 {
+                text.push_str(&confine_profile::diag::not_shown_line(not_shown));
+                text.push('\n');
             }
             text.push_str(&format!(
                 "{}: {}\n",
@@ -212,11 +240,13 @@ impl Report for CheckReport {
             self.files
                 .iter()
                 .map(|f| {
+                    let (shown, not_shown) = confine_profile::diag::shown(&f.diagnostics);
                     json!({
                         "file": f.label,
                         "errors": f.errors(),
                         "warnings": f.warnings(),
-                        "diagnostics": f.diagnostics,
+                        "diagnostics": shown,
+                        "not_shown": not_shown + f.omitted.total(),
                     })
                 })
                 .collect(),

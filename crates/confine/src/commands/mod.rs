@@ -50,9 +50,14 @@ pub fn arg_width(a: confine_cli::ArgWidthArg) -> confine_seccomp::ArgWidth {
     }
 }
 
-/// Print diagnostics to standard error, one per line.
+/// Print diagnostics to standard error, one per line: at most
+/// [`confine_profile::diag::MAX_DIAGNOSTICS`], then how many more there are.
 pub fn print_diagnostics(d: &[Diagnostic]) {
-    for d in d {
+    let (shown, not_shown) = confine_profile::diag::shown(d);
+    for d in shown {
         eprintln!("{d}");
+    }
+    if not_shown > 0 {
+        eprintln!("{}", confine_profile::diag::not_shown_line(not_shown));
     }
 }

@@ -598,8 +598,13 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     for pid in pids {
         let process = match confine_inspect::read(&root, pid, &opts) {
             Ok(p) => p,
-            // with --all, processes that exit while the list is read are simply skipped
-            Err(_) if a.all => continue,
+            // with --all, processes that exit while the list is read are simply skipped;
+            // one whose status cannot be read (in a saved copy, over 16 MiB, say) is named
+            Err(confine_inspect::InspectError::Gone(_)) if a.all => continue,
+            Err(e) if a.all => {
+                eprintln!("confine: {e}");
+                continue;
+            }
             Err(e) => {
                 eprintln!("confine: {e}");
                 missing = true;
