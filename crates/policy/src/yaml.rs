@@ -77,15 +77,45 @@ fn span(m: &Marker) -> Span {
     }
 }
 
+/// The place of a syntax error, kept inside `text`: at the end of the input, yaml-rust2's
+/// marker stands on the line after the last one, which does not exist when the text does not
+/// end with a newline.
+fn error_span(text: &str, m: &Marker) -> Span {
+    let at = span(m);
+    let lines = text.split('\n').count();
+    if (at.line as usize) <= lines {
+        return at;
+    }
+    let last = text.split('\n').next_back().unwrap_or("");
+    Span {
+        line: u32::try_from(lines).unwrap_or(u32::MAX),
+        column: u32::try_from(last.chars().count() + 1).unwrap_or(u32::MAX),
+    }
+}
+
 /// Parse one document; `Ok(None)` for an empty input.
 pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
+    // yaml-rust2 takes a NUL for the end of the input and would drop what follows it; YAML
+    // allows no NUL anywhere (c-printable), so refuse it where it is
+    if let Some(at) = text.find('\0') {
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        return Err(SyntaxError {
+            span: Span {
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                column: u32::try_from(column).unwrap_or(u32::MAX),
+            },
+            message: "a NUL character; YAML and JSON text cannot hold one".into(),
+        });
+    }
     let mut p = Parser::new_from_str(text);
     let mut stack: Vec<(Node, Option<Node>)> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0;
     loop {
         let (ev, m) = p.next_token().map_err(|e| SyntaxError {
-            span: span(e.marker()),
+            span: error_span(text, e.marker()),
             message: e.info().to_string(),
         })?;
         let at = span(&m);

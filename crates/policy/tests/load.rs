@@ -390,3 +390,20 @@ fn depends_on_no_kernel_runtime_or_seccomp_crate() {
         assert!(!manifest.contains(forbidden), "{forbidden}");
     }
 }
+
+/// Fuzzing (fuzz target `policy`): yaml-rust2 ends the input at a NUL, so everything after it
+/// was dropped without a word; and an error at the end of an input without a final newline was
+/// placed on a line that does not exist.
+#[test]
+fn fuzz_nul_refused_and_end_of_input_errors_located() {
+    // the rule after the NUL was silently ignored
+    let text = "filesystem:\n  readOnlyPaths: [/usr]\0\n  writablePaths: [/tmp]\n";
+    assert_eq!(one(text), "2:24 error syntax");
+    assert!(load("p.yaml", text.as_bytes()).policy.is_none());
+    // the fuzzer's input: JSON with a NUL between a key and its value
+    let json = "{\"filesystem\":{\"readOnlyPaths\":[\"/usr/**\"]},\"capability\":\0{}}";
+    assert_eq!(one(json), "1:58 error syntax");
+    // an unterminated flow sequence: the end of the input is line 1, column 5
+    assert_eq!(one("a: ["), "1:5 error syntax");
+    assert_eq!(one("a: [\n"), "2:1 error syntax");
+}
