@@ -70,26 +70,34 @@ pub(crate) struct SyntaxError {
     pub message: String,
 }
 
-fn span(m: &Marker) -> Span {
-    Span {
-        line: u32::try_from(m.line()).unwrap_or(u32::MAX),
-        column: u32::try_from(m.col() + 1).unwrap_or(u32::MAX),
-    }
+/// Lines as editors, `grep -n` and the profile parser count them: only `\n` ends one.
+/// yaml-rust2's markers also count a lone `\r` as a line break (YAML's b-break) and put the end
+/// of an input without a final newline on a line after the last, so its line and column are
+/// not used: the place comes from the marker's character index.
+struct Lines {
+    /// The character index at which each line starts.
+    starts: Vec<usize>,
 }
 
-/// The place of a syntax error, kept inside `text`: at the end of the input, yaml-rust2's
-/// marker stands on the line after the last one, which does not exist when the text does not
-/// end with a newline.
-fn error_span(text: &str, m: &Marker) -> Span {
-    let at = span(m);
-    let lines = text.split('\n').count();
-    if (at.line as usize) <= lines {
-        return at;
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(
+            text.chars()
+                .enumerate()
+                .filter(|(_, c)| *c == '\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines { starts }
     }
-    let last = text.split('\n').next_back().unwrap_or("");
-    Span {
-        line: u32::try_from(lines).unwrap_or(u32::MAX),
-        column: u32::try_from(last.chars().count() + 1).unwrap_or(u32::MAX),
+
+    fn span(&self, m: &Marker) -> Span {
+        let line = self.starts.partition_point(|&s| s <= m.index()).max(1);
+        let column = m.index() - self.starts[line - 1] + 1;
+        Span {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        }
     }
 }
 
@@ -109,16 +117,17 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
             message: "a NUL character; YAML and JSON text cannot hold one".into(),
         });
     }
+    let lines = Lines::new(text);
     let mut p = Parser::new_from_str(text);
     let mut stack: Vec<(Node, Option<Node>)> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0;
     loop {
         let (ev, m) = p.next_token().map_err(|e| SyntaxError {
-            span: error_span(text, e.marker()),
+            span: lines.span(e.marker()),
             message: e.info().to_string(),
         })?;
-        let at = span(&m);
+        let at = lines.span(&m);
         let node = match ev {
             Event::StreamEnd => break,
             Event::DocumentStart => {

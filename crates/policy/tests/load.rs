@@ -406,4 +406,12 @@ fn fuzz_nul_refused_and_end_of_input_errors_located() {
     // an unterminated flow sequence: the end of the input is line 1, column 5
     assert_eq!(one("a: ["), "1:5 error syntax");
     assert_eq!(one("a: [\n"), "2:1 error syntax");
+    // a lone carriage return ends no line (the fuzzer's input: 61 of them, and a diagnostic
+    // on line 62 of a 4-line text)
+    let cr = format!(
+        "a  executabne:\n    ) allowedExecutcbles{}: [/uDr/bin/e:\n   ]\n",
+        "\r".repeat(61)
+    );
+    let d = diags(&cr);
+    assert!(!d.is_empty() && d.iter().all(|d| d.line <= 4), "{d:#?}");
 }
