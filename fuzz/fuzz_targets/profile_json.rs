@@ -33,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
         let host = Host {
             arch: confine_abi::Arch::X86_64,
             caps: confine_abi::CapSet::docker_default(),
-            kernel: confine_profile::KernelVersion { kernel: 6, major: 1 },
+            kernel: confine_profile::KernelVersion {
+                kernel: 6,
+                major: 1,
+            },
         };
         let _ = resolve(p, &host);
         let again = confine_profile::emit::profile_to_json(p);

@@ -19,7 +19,7 @@ pub const ARCHES: &[(u32, bool)] = &[
 /// Raw bytes: decode, encode back, validate, disassemble; never a panic.
 pub fn raw(bytes: &[u8]) {
     let Ok(prog) = decode(bytes) else {
-        assert!(bytes.len() % 8 != 0);
+        assert!(!bytes.len().is_multiple_of(8));
         return;
     };
     assert_eq!(encode(&prog), bytes);

@@ -341,11 +341,24 @@ fn numbers(r: &Resolved, arch: Arch) -> Vec<u32> {
 
 /// Argument vectors from the profile's constants.
 fn vectors(r: &Resolved, probes: &[u64]) -> Vec<[u64; 6]> {
-    let mut consts: Vec<u64> = vec![0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 1 << 32, u64::MAX];
+    let mut consts: Vec<u64> = vec![
+        0,
+        1,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xffff_ffff,
+        1 << 32,
+        u64::MAX,
+    ];
     for rule in &r.rules {
         for a in &rule.args {
             for v in [a.value, a.value_two, a.value & a.value_two] {
-                consts.extend([v.wrapping_sub(1), v, v.wrapping_add(1), v ^ 0xffff_ffff_0000_0000]);
+                consts.extend([
+                    v.wrapping_sub(1),
+                    v,
+                    v.wrapping_add(1),
+                    v ^ 0xffff_ffff_0000_0000,
+                ]);
             }
         }
     }
