@@ -73,27 +73,33 @@ pub(crate) struct SyntaxError {
 /// Lines as editors, `grep -n` and the profile parser count them: only `\n` ends one.
 /// yaml-rust2's markers also count a lone `\r` as a line break (YAML's b-break) and put the end
 /// of an input without a final newline on a line after the last, so its line and column are
-/// not used: the place comes from the marker's character index.
+/// not used: the place comes from the marker's character index. An error at the end of the
+/// input can carry an index past it (the scanner steps over its end-of-input sentinel), so the
+/// index is clamped to the end: one past the last character.
 struct Lines {
     /// The character index at which each line starts.
     starts: Vec<usize>,
+    /// The number of characters.
+    len: usize,
 }
 
 impl Lines {
     fn new(text: &str) -> Lines {
         let mut starts = vec![0];
-        starts.extend(
-            text.chars()
-                .enumerate()
-                .filter(|(_, c)| *c == '\n')
-                .map(|(i, _)| i + 1),
-        );
-        Lines { starts }
+        let mut len = 0;
+        for (i, c) in text.chars().enumerate() {
+            len = i + 1;
+            if c == '\n' {
+                starts.push(i + 1);
+            }
+        }
+        Lines { starts, len }
     }
 
     fn span(&self, m: &Marker) -> Span {
-        let line = self.starts.partition_point(|&s| s <= m.index()).max(1);
-        let column = m.index() - self.starts[line - 1] + 1;
+        let index = m.index().min(self.len);
+        let line = self.starts.partition_point(|&s| s <= index).max(1);
+        let column = index - self.starts[line - 1] + 1;
         Span {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             column: u32::try_from(column).unwrap_or(u32::MAX),

@@ -415,3 +415,22 @@ fn fuzz_nul_refused_and_end_of_input_errors_located() {
     let d = diags(&cr);
     assert!(!d.is_empty() && d.iter().all(|d| d.line <= 4), "{d:#?}");
 }
+
+/// Fuzzing (fuzz target `policy`): an error at the end of an input without a final newline
+/// came with a character index one past the end (yaml-rust2's scanner steps over its
+/// end-of-input sentinel), so its column lay beyond the last line.
+#[test]
+fn end_of_input_error_is_placed_at_most_one_past_the_last_character() {
+    // the fuzzer's input: line 3 holds 86 characters (one of them two bytes), and the
+    // diagnostic said column 88
+    let text = "iVexec}table*ystem:\n>\n  s\":[{&alvowedCapabn_shrvic%\"]!2eities\"sd\u{284}\"[{&alvowedCapabn_shrvic%\"]:[{&al  e  [are/";
+    assert_eq!(text.lines().nth(2).unwrap().chars().count(), 86);
+    assert_eq!(one(text), "3:87 error syntax");
+    for t in ["a: [", "a: {b", "x:\n  y: \"z", "k: 'v"] {
+        for d in diags(t) {
+            let last = t.rsplit('\n').next().unwrap().chars().count() as u32;
+            assert!(d.line as usize == t.lines().count(), "{t:?}: {d}");
+            assert!(d.column <= last + 1, "{t:?}: {d}");
+        }
+    }
+}
