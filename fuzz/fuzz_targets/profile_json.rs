@@ -17,13 +17,21 @@ fuzz_target!(|data: &[u8]| {
         let depth = text.bytes().filter(|b| *b == b'[' || *b == b'{').count();
         if depth < 100 {
             let theirs = serde_json::from_str::<serde_json::Value>(text);
-            assert_eq!(
-                tree.is_ok(),
-                theirs.is_ok(),
-                "confine {:?}, serde_json {:?}",
-                tree.as_ref().err(),
-                theirs.as_ref().err()
-            );
+            // serde_json (without arbitrary_precision, which would change the library's own
+            // serde_json in this build) stops at a number beyond f64's range; JSON's grammar
+            // has no range, and the parser keeps a number's text: no oracle for such an input
+            let out_of_range = theirs
+                .as_ref()
+                .is_err_and(|e| e.to_string().starts_with("number out of range"));
+            if !out_of_range {
+                assert_eq!(
+                    tree.is_ok(),
+                    theirs.is_ok(),
+                    "confine {:?}, serde_json {:?}",
+                    tree.as_ref().err(),
+                    theirs.as_ref().err()
+                );
+            }
         }
     }
     let parsed = parse_profile(data, "fuzz.json");
