@@ -1,9 +1,11 @@
 //! The BPF layer checked against itself: the decoder round-trips, the disassembler and the
-//! validator take anything, and on a valid program the explorer's paths, the kernel-cache
-//! replica and the stack decoder agree with the emulator on sampled inputs.
+//! validator take anything, the validator, the emulator and the explorer accept the same
+//! programs, the disassembly labels every jump target, and on a valid program the explorer's
+//! paths (also under a small work budget), the kernel-cache replica and the stack decoder
+//! agree with the emulator on sampled inputs.
 
 use confine_abi::Arch;
-use confine_bpf::explore::{CmpOp, Explorer, Field, Outcome};
+use confine_bpf::explore::{Budget, CmpOp, Explorer, Field, Limit, Outcome};
 use confine_bpf::stack::{Stack, Verdict};
 use confine_bpf::{action, cache, decode, disasm, encode, validate, Emulator, Insn, SeccompData};
 
@@ -28,8 +30,48 @@ pub fn raw(bytes: &[u8]) {
         assert_eq!(p.len(), prog.len());
     }
     let _ = disasm::disassemble(&prog);
-    if validate(&prog).is_ok() {
+    let valid = validate(&prog).is_ok();
+    assert_eq!(Emulator::new(&prog).is_ok(), valid, "emulator and validator");
+    assert_eq!(Explorer::new(&prog).is_ok(), valid, "explorer and validator");
+    if valid {
+        check_disassembly(&prog);
         check_program(&prog, &inputs(&prog, &[]));
+    }
+}
+
+/// The disassembly of a valid program labels every jump target.
+pub fn check_disassembly(prog: &[Insn]) {
+    let text = disasm::disassemble(prog);
+    let width = prog.len().to_string().len().max(3);
+    for (pc, i) in prog.iter().enumerate() {
+        if i.class() != confine_bpf::insn::class::JMP {
+            continue;
+        }
+        let ts = if i.code == confine_bpf::insn::class::JMP | confine_bpf::insn::op::JA {
+            vec![pc + 1 + i.k as usize]
+        } else {
+            vec![pc + 1 + i.jt as usize, pc + 1 + i.jf as usize]
+        };
+        for t in ts {
+            let label = format!("L{t:0width$}:");
+            assert!(text.contains(&label), "no {label} in\n{text}");
+        }
+    }
+}
+
+/// A small work budget: the explorer either stops at [`Limit::Work`] with no fixed verdict,
+/// or finishes with what it finds unbounded.
+pub fn check_budget(prog: &[Insn], steps: u64) {
+    let ex = Explorer::new(prog).expect("a valid program");
+    for &(arch, le) in ARCHES {
+        for nr in [0, 1, 59] {
+            let small = ex.explore_within(arch, nr, le, &Budget::new(steps));
+            match small.limit {
+                Some(Limit::Work) => assert_eq!(small.fixed(), None),
+                Some(Limit::Paths) => {}
+                None => assert_eq!(small, ex.explore(arch, nr, le), "budget {steps}"),
+            }
+        }
     }
 }
 
@@ -146,9 +188,6 @@ fn check_outcome(prog: &[Insn], out: &Outcome, d: &SeccompData, le: bool, ret: u
             listing()
         );
     }
-    if out.limit.is_some() {
-        return;
-    }
     // the paths whose conditions the input meets (a condition on a computed value may hold)
     let consistent: Vec<_> = out
         .paths
@@ -160,6 +199,29 @@ fn check_outcome(prog: &[Insn], out: &Outcome, d: &SeccompData, le: bool, ret: u
             })
         })
         .collect();
+    // a path all of whose conditions are on input words, all met, is the one the emulator
+    // took (also in an outcome stopped at a limit: its paths are whole)
+    let taken: Vec<_> = consistent
+        .iter()
+        .filter(|p| p.conds.iter().all(|c| c.field.is_some()))
+        .collect();
+    assert!(
+        taken.len() <= 1,
+        "two explored paths for one input {d:x?}: {taken:?}\n{}",
+        listing()
+    );
+    if let Some(r) = taken.first().and_then(|p| p.ret) {
+        assert_eq!(
+            r,
+            ret,
+            "explorer path {:?} returns {r:#x}; emulator {ret:#x} for {d:x?} (le {le})\n{}",
+            taken[0],
+            listing()
+        );
+    }
+    if out.limit.is_some() {
+        return;
+    }
     assert!(
         consistent.iter().any(|p| p.ret.is_none_or(|r| r == ret)),
         "emulator: {ret:#x} for {d:x?} (le {le}); no explored path agrees: {:?}\n{}",
