@@ -375,15 +375,20 @@ fn vectors(r: &Resolved, probes: &[u64]) -> Vec<[u64; 6]> {
     out
 }
 
-/// The program decides every sampled (arch, nr, args) as the policy does.
+/// The program decides every sampled (arch, nr, args) as the policy does, and where the
+/// explorer calls a syscall's verdict fixed, that is what the program returns.
 pub fn check_program(what: &str, r: &Resolved, p: &Policy, prog: &[Insn], probes: &[u64]) {
     let emu = Emulator::new(prog)
         .unwrap_or_else(|e| panic!("{what}: the compiled program is invalid: {e}"));
+    let ex = confine_bpf::explore::Explorer::new(prog).expect("validated above");
     let mut arches: Vec<Arch> = p.arches.iter().map(|a| a.arch).collect();
     arches.extend([Arch::Riscv64, Arch::Mips]);
     let vecs = vectors(r, probes);
     for arch in arches {
         for nr in numbers(r, arch) {
+            let fixed = ex
+                .explore(arch.audit_arch(), nr, arch.is_little_endian())
+                .fixed();
             for args in &vecs {
                 let d = SeccompData {
                     nr,
@@ -397,6 +402,12 @@ pub fn check_program(what: &str, r: &Resolved, p: &Policy, prog: &[Insn], probes
                     got, want,
                     "{what}: program {got:#x}, policy {want:#x}: {arch} nr {nr} args {args:x?}"
                 );
+                if let Some(v) = fixed {
+                    assert_eq!(
+                        v, got,
+                        "{what}: explorer always {v:#x}, program {got:#x}: {arch} nr {nr} args {args:x?}"
+                    );
+                }
             }
         }
     }
