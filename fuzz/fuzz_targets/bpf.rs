@@ -7,9 +7,7 @@
 #![no_main]
 
 use confine_bpf::gen::{program, Bytes};
-use confine_fuzz::bpf::{
-    check_budget, check_disassembly, check_program, check_stack, inputs, raw,
-};
+use confine_fuzz::bpf::{check_budget, check_disassembly, check_program, check_stack, inputs, raw};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

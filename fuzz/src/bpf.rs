@@ -31,8 +31,16 @@ pub fn raw(bytes: &[u8]) {
     }
     let _ = disasm::disassemble(&prog);
     let valid = validate(&prog).is_ok();
-    assert_eq!(Emulator::new(&prog).is_ok(), valid, "emulator and validator");
-    assert_eq!(Explorer::new(&prog).is_ok(), valid, "explorer and validator");
+    assert_eq!(
+        Emulator::new(&prog).is_ok(),
+        valid,
+        "emulator and validator"
+    );
+    assert_eq!(
+        Explorer::new(&prog).is_ok(),
+        valid,
+        "explorer and validator"
+    );
     if valid {
         check_disassembly(&prog);
         check_program(&prog, &inputs(&prog, &[]));
