@@ -53,9 +53,16 @@ fn a_newer_filter_wins_a_kill_process_tie_with_its_own_data() {
         }
     }
     // of two equal fixed results the newest decides, here alongside a conditional filter
-    let filters = [ret(KILL_PROCESS | 2), ret(KILL_PROCESS | 3), on_arg0_one(ALLOW)];
+    let filters = [
+        ret(KILL_PROCESS | 2),
+        ret(KILL_PROCESS | 3),
+        on_arg0_one(ALLOW),
+    ];
     let stack = Stack::new(&filters).unwrap();
-    assert_eq!(stack.verdict(Arch::X86_64, 0), Verdict::Fixed(KILL_PROCESS | 3));
+    assert_eq!(
+        stack.verdict(Arch::X86_64, 0),
+        Verdict::Fixed(KILL_PROCESS | 3)
+    );
     assert_eq!(stack.eval_args(Arch::X86_64, 0, &[1; 6]), KILL_PROCESS | 3);
 }
 

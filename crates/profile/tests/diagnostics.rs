@@ -387,7 +387,10 @@ fn numbers_beyond_f64_range_are_json_and_an_error_only_where_an_integer_is_neede
             "{{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"x\": {n}}}"
         ));
         assert!(p.is_some(), "{n}: {d:#?}");
-        assert!(d.iter().all(|d| d.severity != Severity::Error), "{n}: {d:#?}");
+        assert!(
+            d.iter().all(|d| d.severity != Severity::Error),
+            "{n}: {d:#?}"
+        );
     }
     // where an integer is needed, an error on the number
     let (p, d) = diags(&with_rule(
