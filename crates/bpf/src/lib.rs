@@ -14,6 +14,7 @@ pub mod cache;
 pub mod disasm;
 pub mod emu;
 pub mod explore;
+pub mod gen;
 pub mod insn;
 pub mod stack;
 pub mod validate;

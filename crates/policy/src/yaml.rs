@@ -70,25 +70,70 @@ pub(crate) struct SyntaxError {
     pub message: String,
 }
 
-fn span(m: &Marker) -> Span {
-    Span {
-        line: u32::try_from(m.line()).unwrap_or(u32::MAX),
-        column: u32::try_from(m.col() + 1).unwrap_or(u32::MAX),
+/// Lines as editors, `grep -n` and the profile parser count them: only `\n` ends one.
+/// yaml-rust2's markers also count a lone `\r` as a line break (YAML's b-break) and put the end
+/// of an input without a final newline on a line after the last, so its line and column are
+/// not used: the place comes from the marker's character index. An error at the end of the
+/// input can carry an index past it (the scanner steps over its end-of-input sentinel), so the
+/// index is clamped to the end: one past the last character.
+struct Lines {
+    /// The character index at which each line starts.
+    starts: Vec<usize>,
+    /// The number of characters.
+    len: usize,
+}
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let mut starts = vec![0];
+        let mut len = 0;
+        for (i, c) in text.chars().enumerate() {
+            len = i + 1;
+            if c == '\n' {
+                starts.push(i + 1);
+            }
+        }
+        Lines { starts, len }
+    }
+
+    fn span(&self, m: &Marker) -> Span {
+        let index = m.index().min(self.len);
+        let line = self.starts.partition_point(|&s| s <= index).max(1);
+        let column = index - self.starts[line - 1] + 1;
+        Span {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        }
     }
 }
 
 /// Parse one document; `Ok(None)` for an empty input.
 pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
+    // yaml-rust2 takes a NUL for the end of the input and would drop what follows it; YAML
+    // allows no NUL anywhere (c-printable), so refuse it where it is
+    if let Some(at) = text.find('\0') {
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        return Err(SyntaxError {
+            span: Span {
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                column: u32::try_from(column).unwrap_or(u32::MAX),
+            },
+            message: "a NUL character; YAML and JSON text cannot hold one".into(),
+        });
+    }
+    let lines = Lines::new(text);
     let mut p = Parser::new_from_str(text);
     let mut stack: Vec<(Node, Option<Node>)> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0;
     loop {
         let (ev, m) = p.next_token().map_err(|e| SyntaxError {
-            span: span(e.marker()),
+            span: lines.span(e.marker()),
             message: e.info().to_string(),
         })?;
-        let at = span(&m);
+        let at = lines.span(&m);
         let node = match ev {
             Event::StreamEnd => break,
             Event::DocumentStart => {

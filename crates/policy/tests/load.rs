@@ -390,3 +390,47 @@ fn depends_on_no_kernel_runtime_or_seccomp_crate() {
         assert!(!manifest.contains(forbidden), "{forbidden}");
     }
 }
+
+/// Fuzzing (fuzz target `policy`): yaml-rust2 ends the input at a NUL, so everything after it
+/// was dropped without a word; and an error at the end of an input without a final newline was
+/// placed on a line that does not exist.
+#[test]
+fn fuzz_nul_refused_and_end_of_input_errors_located() {
+    // the rule after the NUL was silently ignored
+    let text = "filesystem:\n  readOnlyPaths: [/usr]\0\n  writablePaths: [/tmp]\n";
+    assert_eq!(one(text), "2:24 error syntax");
+    assert!(load("p.yaml", text.as_bytes()).policy.is_none());
+    // the fuzzer's input: JSON with a NUL between a key and its value
+    let json = "{\"filesystem\":{\"readOnlyPaths\":[\"/usr/**\"]},\"capability\":\0{}}";
+    assert_eq!(one(json), "1:58 error syntax");
+    // an unterminated flow sequence: the end of the input is line 1, column 5
+    assert_eq!(one("a: ["), "1:5 error syntax");
+    assert_eq!(one("a: [\n"), "2:1 error syntax");
+    // a lone carriage return ends no line (the fuzzer's input: 61 of them, and a diagnostic
+    // on line 62 of a 4-line text)
+    let cr = format!(
+        "a  executabne:\n    ) allowedExecutcbles{}: [/uDr/bin/e:\n   ]\n",
+        "\r".repeat(61)
+    );
+    let d = diags(&cr);
+    assert!(!d.is_empty() && d.iter().all(|d| d.line <= 4), "{d:#?}");
+}
+
+/// Fuzzing (fuzz target `policy`): an error at the end of an input without a final newline
+/// came with a character index one past the end (yaml-rust2's scanner steps over its
+/// end-of-input sentinel), so its column lay beyond the last line.
+#[test]
+fn end_of_input_error_is_placed_at_most_one_past_the_last_character() {
+    // the fuzzer's input: line 3 holds 86 characters (one of them two bytes), and the
+    // diagnostic said column 88
+    let text = "iVexec}table*ystem:\n>\n  s\":[{&alvowedCapabn_shrvic%\"]!2eities\"sd\u{284}\"[{&alvowedCapabn_shrvic%\"]:[{&al  e  [are/";
+    assert_eq!(text.lines().nth(2).unwrap().chars().count(), 86);
+    assert_eq!(one(text), "3:87 error syntax");
+    for t in ["a: [", "a: {b", "x:\n  y: \"z", "k: 'v"] {
+        for d in diags(t) {
+            let last = t.rsplit('\n').next().unwrap().chars().count() as u32;
+            assert!(d.line as usize == t.lines().count(), "{t:?}: {d}");
+            assert!(d.column <= last + 1, "{t:?}: {d}");
+        }
+    }
+}

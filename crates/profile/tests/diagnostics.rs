@@ -364,3 +364,39 @@ fn a_profile_that_confines_nothing_is_a_warning() {
         );
     }
 }
+
+/// Fuzzing (fuzz target `profile_json`): a number beyond f64's range is valid JSON (RFC 8259's
+/// grammar has no bound; Go's decoder skips it in an unknown key), so the parser accepts it and
+/// keeps its text; serde_json, the target's oracle, refuses it ("number out of range"), which
+/// was the target's bug, not the parser's. Where the profile needs an integer, it is a located
+/// error.
+#[test]
+fn numbers_beyond_f64_range_are_json_and_an_error_only_where_an_integer_is_needed() {
+    // the fuzzer's input
+    let n = "99999999999929999999995999999999\t\t\t";
+    let text = confine_profile::json::parse(n.as_bytes()).unwrap();
+    assert_eq!(
+        text.value,
+        confine_profile::json::Value::Number("99999999999929999999995999999999".into())
+    );
+    let huge = "9".repeat(400);
+    for n in ["1e999", "-1E+999", "1e-999", huge.as_str()] {
+        assert!(confine_profile::json::parse(n.as_bytes()).is_ok(), "{n}");
+        // in an unknown key: a warning for the key, nothing about the number
+        let (p, d) = diags(&format!(
+            "{{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"x\": {n}}}"
+        ));
+        assert!(p.is_some(), "{n}: {d:#?}");
+        assert!(
+            d.iter().all(|d| d.severity != Severity::Error),
+            "{n}: {d:#?}"
+        );
+    }
+    // where an integer is needed, an error on the number
+    let (p, d) = diags(&with_rule(
+        r#"{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1e999}"#,
+    ));
+    assert!(p.is_none());
+    let e = d.iter().find(|d| d.severity == Severity::Error).unwrap();
+    assert_eq!((e.line, e.column), (5, 65), "{e}");
+}

@@ -195,39 +195,53 @@ impl ArchView {
     }
 }
 
-/// Combine one (arch, nr) across stacked filters (oldest first).
+/// Combine one (arch, nr) across stacked filters (oldest first), as the kernel does
+/// (`seccomp_run_filters`): starting from `ALLOW`, the newest filter first, a result replaces
+/// the one kept only when it is strictly stronger, so on a tie the newest filter's data wins
+/// and an `ALLOW` with data is a plain `ALLOW`.
 pub fn combine(outcomes: &[Outcome]) -> Verdict {
-    // the newest filter wins ties, so walk newest first and keep strictly stronger results
     let fixed: Vec<Option<u32>> = outcomes.iter().map(Outcome::fixed).collect();
     if fixed.iter().all(Option::is_some) {
-        let mut best: Option<u32> = None;
+        let mut best = action::ALLOW;
         for r in fixed.iter().rev().flatten() {
-            if best.is_none_or(|b| action::precedence(*r) < action::precedence(b)) {
-                best = Some(*r);
+            if action::precedence(*r) < action::precedence(best) {
+                best = *r;
             }
         }
-        // an empty stack decides nothing: the kernel allows
-        return Verdict::Fixed(best.unwrap_or(action::ALLOW));
+        return Verdict::Fixed(best);
     }
-    // a fixed result at least as strong as every possibility of the conditional filters
-    // decides alone
-    let strongest_fixed = fixed
+    // the strongest fixed result, of the newest filter among equals (it wins their tie),
+    // decides alone when no conditional filter can replace it: each of that filter's
+    // returns is the same value, or weaker, or as strong from an older filter (which loses
+    // the tie); an unknown return (`RET A`, or the paths beyond a limit) only from an older
+    // filter, when the fixed result is KILL_PROCESS, which nothing is stronger than
+    let strongest = fixed
         .iter()
-        .flatten()
-        .min_by_key(|r| action::precedence(**r))
-        .copied();
-    if let Some(f) = strongest_fixed {
-        // nothing is stronger than KILL_PROCESS, whatever the paths not followed return
-        let strongest = f & action::ACTION_FULL == action::KILL_PROCESS;
-        let dominated = outcomes.iter().filter(|o| o.fixed().is_none()).all(|o| {
-            strongest
-                || o.limit.is_none()
-                    && o.returns()
-                        .iter()
-                        .all(|r| r.is_some_and(|r| action::precedence(f) < action::precedence(r)))
-        });
+        .enumerate()
+        .rev()
+        .filter_map(|(i, r)| r.map(|r| (i, r)))
+        .min_by_key(|(_, r)| action::precedence(*r));
+    if let Some((at, f)) = strongest {
+        let kill = f & action::ACTION_FULL == action::KILL_PROCESS;
+        let dominated = outcomes
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.fixed().is_none())
+            .all(|(j, o)| {
+                let older = j < at;
+                let loses = |r: Option<u32>| match r {
+                    Some(r) => {
+                        r == f
+                            || action::precedence(f) < action::precedence(r)
+                            || older && action::precedence(f) == action::precedence(r)
+                    }
+                    None => kill && older,
+                };
+                (o.limit.is_none() || kill && older) && o.paths.iter().all(|p| loses(p.ret))
+            });
         if dominated {
-            return Verdict::Fixed(f);
+            let allow = action::precedence(f) == action::precedence(action::ALLOW);
+            return Verdict::Fixed(if allow { action::ALLOW } else { f });
         }
     }
     if let Some(l) = outcomes.iter().find_map(|o| o.limit) {
@@ -337,14 +351,14 @@ pub fn decode(filters: &[Vec<Insn>], native: Arch) -> Result<Vec<ArchView>> {
 
 /// Run a stack of filters concretely, combining as the kernel does.
 pub fn eval_stack(filters: &[Emulator], data: &SeccompData, le: bool) -> u32 {
-    let mut best: Option<u32> = None;
+    let mut best = action::ALLOW;
     for e in filters.iter().rev() {
         let r = e.run(data, le).ret;
-        if best.is_none_or(|b| action::precedence(r) < action::precedence(b)) {
-            best = Some(r);
+        if action::precedence(r) < action::precedence(best) {
+            best = r;
         }
     }
-    best.unwrap_or(action::ALLOW)
+    best
 }
 
 /// The argument words a verdict's conditions compare, for [`Verdict::Depends`]: `arg0`, `ip`…
