@@ -417,19 +417,28 @@ pub(crate) fn default_allows(t: &Target, out: &mut Vec<Finding>) {
         }),
     };
     let Some(default) = default else { return };
-    let refused = SyscallTable::for_arch(t.native).map_or(0, |table| {
-        table
-            .entries()
-            .filter(|&(nr, _)| t.witness(t.native, nr).is_none())
-            .count()
-    });
+    // a call the explorer could not decide is neither refused nor allowed: counted apart
+    let (mut refused, mut undecided) = (0, 0);
+    if let Ok(table) = SyscallTable::for_arch(t.native) {
+        for (nr, _) in table.entries() {
+            if t.undecided(t.native, nr).is_some() {
+                undecided += 1;
+            } else if t.witness(t.native, nr).is_none() {
+                refused += 1;
+            }
+        }
+    }
+    let undecided = match undecided {
+        0 => String::new(),
+        n => format!(", {n} undecided"),
+    };
     out.push(Finding {
         id: "default-allow",
         severity: Severity::Medium,
         syscalls: Vec::new(),
         abis: vec![t.native],
         message: format!(
-            "the default action is {default}: a deny list ({refused} {} syscall(s) refused), which lets every call it does not name run, those of newer kernels included",
+            "the default action is {default}: a deny list ({refused} {} syscall(s) refused{undecided}), which lets every call it does not name run, those of newer kernels included",
             t.native.native_name()
         ),
         rule: t.profile.map(|_| "defaultAction".to_string()),
@@ -624,7 +633,9 @@ pub(crate) fn multiplexers(t: &Target, out: &mut Vec<Finding>) {
             };
             let restricted = match &*t.verdict(t.native, nr) {
                 Verdict::Fixed(r) => !runs(*r),
-                Verdict::Depends(_) | Verdict::Undecided(_) => true,
+                Verdict::Depends(_) => true,
+                // not known to be restricted: never reported as a way around a refusal
+                Verdict::Undecided(_) => false,
             };
             let Some(mnr) = Target::number(abi, mux).filter(|_| restricted) else {
                 continue;

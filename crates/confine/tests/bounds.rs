@@ -282,6 +282,10 @@ fn programs_of_4096_instructions() {
         text.contains("too complex to decode within the explorer's work bound"),
         "{text}"
     );
+    // and it claims nothing it could not decide: no call counted as refused, no way around a
+    // refusal it never saw
+    assert!(text.contains("(0 amd64 syscall(s) refused, "), "{text}");
+    assert!(!text.contains("abi-bypass"), "{text}");
 
     // one instruction more than the kernel's BPF_MAXINSNS
     let q = dir.path().join("4097.bpf");
