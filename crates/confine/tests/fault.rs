@@ -2,7 +2,8 @@
 //! (`confine_kernel::spawn::Stage::ALL`, so that a new step cannot be missed) made to fail in
 //! turn with an errno from its system call, then confine killed with SIGKILL while each step is
 //! under way. Either way the command never runs and nothing of the run is left: no process,
-//! no mount, no file in confine's TMPDIR or XDG_RUNTIME_DIR.
+//! no mount, no file in confine's TMPDIR or XDG_RUNTIME_DIR, no Landlock record (a memfd) in
+//! any process's descriptors.
 //!
 //! The hooks exist only in a build with the `fault-injection` feature, which this test makes
 //! once in its own target directory (`<target>/fault-injection`). Real-kernel test: as root.
@@ -82,16 +83,13 @@ struct Mode {
     /// Steps this mode does not take.
     skips: &'static [Stage],
     /// With a file-and-network policy (`POLICY`): a Landlock ruleset with a path rule, and
-    /// its record under /run/confine/landlock for as long as the command runs.
+    /// its record (a sealed memfd confine holds) for as long as the command runs.
     policy: bool,
 }
 
 /// A policy that allows every file (so that the marker could be made) and still makes a
 /// ruleset, hence a record.
 const POLICY: &str = "filesystem:\n  readWritePaths: [/**]\n";
-
-/// Where root's `confine run` keeps its Landlock records (`confine_inspect::landlock`).
-const RECORDS: &str = "/run/confine/landlock";
 
 const MODES: [Mode; 4] = [
     Mode {
@@ -282,20 +280,23 @@ impl Case {
         std::fs::read_to_string(self.path("stderr")).unwrap_or_default()
     }
 
-    /// The Landlock records of the run whose confine had pid `pid`.
+    /// The Landlock records of the run whose confine had pid `pid`: the memfds named after it
+    /// (`confine-landlock:PID-STARTTIME`) in any process's descriptor table.
     fn records_of(&self, pid: u32) -> Vec<PathBuf> {
-        std::fs::read_dir(RECORDS)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with(&format!("{pid}-")))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        let name = format!("/memfd:confine-landlock:{pid}-");
+        let fds = |p: PathBuf| {
+            std::fs::read_dir(p.join("fd"))
+                .into_iter()
+                .flatten()
+                .flatten()
+        };
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .flat_map(|p| fds(p.path()))
+            .map(|e| e.path())
+            .filter(|p| std::fs::read_link(p).is_ok_and(|l| l.to_string_lossy().starts_with(&name)))
+            .collect()
     }
 
     /// Nothing of the run is left: no process, no marker, no mount, no file.
@@ -438,28 +439,40 @@ fn sigkill_at_every_step_leaves_nothing_running() {
             };
             let step = line.trim().split_once(' ').map(|(_, s)| s);
             assert_eq!(step, Some(stage.name()), "{}", case.label);
+            // the record of a policy exists from before the first step until confine ends
+            let pid = child.id();
+            let records = case.records_of(pid);
+            assert_eq!(
+                !records.is_empty(),
+                mode.policy,
+                "{}: {records:?}",
+                case.label
+            );
             // confine, the process the user started, is killed; then the paused process (when
             // it is another one, and still alive) goes on with its step without confine
-            let pid = child.id();
             child.kill().unwrap();
             child.wait().unwrap();
+            // Confine's death has queued a SIGKILL for the init (its parent-death signal), but
+            // the init dies only when next scheduled, and its death is what kills the command's
+            // process in the pid namespace. Let the paused process go only once the init is
+            // gone (at most the paused process left): otherwise, on a loaded machine, it could
+            // run its last steps and the command, fully confined, for the moment before the
+            // namespace's end kills it. A paused process that is confine's own child and has
+            // its parent-death signal has a SIGKILL pending already; one without it stops at
+            // the parent-death step (its parent is gone).
+            let t = Instant::now();
+            while processes_with(&case.token()).len() > 1 && t.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             std::fs::remove_file(&pause).unwrap();
             case.assert_nothing_left();
-            // What no SIGKILL can avoid: the Landlock record of a policy, written by confine
-            // before the command starts and removed by confine when it ends, stays when
-            // confine is killed after writing it. It names confine's pid and start time, so
-            // it is never taken for another process's; the test removes it.
+            // and its record is gone with it: the kernel freed the memfd
             let records = case.records_of(pid);
-            if mode.policy {
-                assert_eq!(records.len(), 1, "{}: {records:?}", case.label);
-                std::fs::remove_file(&records[0]).unwrap();
-            } else {
-                assert!(
-                    records.is_empty(),
-                    "{}: records left: {records:?}",
-                    case.label
-                );
-            }
+            assert!(
+                records.is_empty(),
+                "{}: records left: {records:?}",
+                case.label
+            );
         }
     }
 }

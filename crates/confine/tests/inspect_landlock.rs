@@ -1,13 +1,15 @@
-//! `confine inspect` reading a Landlock record: this test process writes one for itself in
-//! /run/confine/landlock (as `confine run` does before it starts a command), then inspects a
-//! child. Its own binary, so that no other test's children are this process's descendants
-//! while the record exists. Needs root (the record directory is root's); skipped otherwise.
+//! `confine inspect` reading a Landlock record: this test process keeps one for itself (a sealed
+//! memfd, as `confine run` does before it starts a command), then inspects a child, as root and
+//! as another user (who cannot read root's descriptors, and is told so). Its own binary, so
+//! that no other test's children are this process's descendants while the record exists.
+//! Needs root (to inspect as another user); skipped otherwise.
 
 use confine_abi::landlock as abi;
-use confine_inspect::landlock::{write, Compat, Record, ROOT_DIR};
-use confine_test_support::run::confine;
+use confine_inspect::landlock::{write, Compat, Record};
+use confine_test_support::run::{confine, confine_bin};
 use serde_json::Value;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 
 struct Kid(Child);
@@ -21,10 +23,9 @@ impl Drop for Kid {
 #[test]
 fn inspect_shows_the_record_of_a_confine_ancestor() {
     if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
-        eprintln!("skipped: needs root to write in {ROOT_DIR}");
+        eprintln!("skipped: needs root to inspect as another user");
         return;
     }
-    let made = !std::path::Path::new("/run/confine").exists();
     let mut r = Record::for_self("/p.yaml", Compat::BestEffort, 3).unwrap();
     r.set_handled(
         abi::FS_READ | abi::FS_EXECUTE,
@@ -36,7 +37,7 @@ fn inspect_shows_the_record_of_a_confine_ancestor() {
     r.add_port(8080, abi::NET_BIND_TCP);
     r.dropped
         .push("IOCTL_DEV needs Landlock ABI 5 (Linux 6.10)".into());
-    let guard = write(&r, std::path::Path::new(ROOT_DIR)).unwrap();
+    let guard = write(&r).unwrap();
     let kid = Kid(Command::new("sleep").arg("30").spawn().unwrap());
     let pid = kid.0.id().to_string();
 
@@ -54,23 +55,59 @@ fn inspect_shows_the_record_of_a_confine_ancestor() {
     let l = &v["landlock"];
     assert_eq!(l["recorded"][0]["writer"], me);
     assert_eq!(l["recorded"][0]["in_domain"], true);
-    assert_eq!(l["recorded"][0]["file"], guard.path().to_str().unwrap());
+    assert_eq!(
+        l["recorded"][0]["file"],
+        guard.proc_path().to_str().unwrap()
+    );
+    assert!(l["recorded"][0]["file"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("/proc/{me}/fd/")));
     assert_eq!(l["recorded"][0]["record"]["compat"], "best-effort");
     assert_eq!(
         l["recorded"][0]["record"]["ports"],
         serde_json::json!([{"port": 8080, "rights": ["bind_tcp"]}])
     );
     assert_eq!(l["ignored"], serde_json::json!([]));
+    assert_eq!(l["unreadable"], serde_json::json!([]));
+
+    // another user may read the child's status but not root's descriptors: told so, not
+    // shown "none" as if nothing were there (the binary copied where uid 4242 may run it)
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("confine");
+    std::fs::copy(confine_bin(), &bin).unwrap();
+    let o = Command::new(&bin)
+        .args(["inspect", "--json", &pid])
+        .uid(4242)
+        .gid(4242)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["landlock"]["recorded"], serde_json::json!([]), "{v}");
+    let unreadable = v["landlock"]["unreadable"].as_array().unwrap();
+    assert!(unreadable.contains(&Value::from(me)), "{v}");
+    let o = Command::new(&bin)
+        .args(["inspect", "--color", "never", &pid])
+        .uid(4242)
+        .gid(4242)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!(
+            "not readable here: the descriptors of ancestor(s) {me}"
+        )),
+        "{text}"
+    );
 
     // the writer itself, and once the record is gone, the child: none recorded
     let o = confine(&["inspect", "--color", "never", &me.to_string()]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("  landlock      none recorded ("));
-    guard.remove().unwrap();
+    guard.remove();
     let o = confine(&["inspect", "--json", &pid]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["landlock"]["recorded"], serde_json::json!([]));
-    if made {
-        let _ = std::fs::remove_dir(ROOT_DIR);
-        let _ = std::fs::remove_dir("/run/confine");
-    }
 }

@@ -525,11 +525,40 @@ fn inspect_lists_what_best_effort_dropped() {
         .args(["inspect", "--json", &pid.to_string()])
         .output()
         .unwrap();
-    run.kill().unwrap();
-    run.wait().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let rec = &v["landlock"]["recorded"][0];
     assert_eq!(rec["in_domain"], true, "{v}");
+    // the record is a memfd in confine's own descriptor table; a SIGKILL of confine frees it
+    let writer = rec["writer"].as_u64().unwrap();
+    let held = |name: &str| {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .flat_map(|p| std::fs::read_dir(p.path().join("fd")).into_iter().flatten())
+            .flatten()
+            .filter(|e| {
+                std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().contains(name))
+            })
+            .count()
+    };
+    let name = format!("/memfd:confine-landlock:{writer}-");
+    assert!(held(&name) >= 1, "{v}");
+    assert!(rec["file"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("/proc/{writer}/fd/")));
+    assert!(Command::new("kill")
+        .args(["-s", "KILL", &writer.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let t = std::time::Instant::now();
+    while held(&name) > 0 && t.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(held(&name), 0, "a record outlived confine");
     assert_eq!(rec["record"]["compat"], "best-effort");
     let dropped = rec["record"]["dropped"].to_string();
     assert!(

@@ -1,53 +1,55 @@
-//! Landlock records: what `confine run` applied, written where `confine inspect` can read it,
+//! Landlock records: what `confine run` applied, kept where `confine inspect` can read it,
 //! since the kernel shows no process's Landlock domain in procfs.
 //!
-//! The `confine run` process (the *writer*, itself outside the domain) writes one small JSON
-//! [`Record`] named `<pid>-<starttime>.json` after its own pid and start time (field 22 of
-//! `/proc/PID/stat`) before it starts the command, and removes it when the command has ended
-//! ([`RecordGuard`]). Every descendant of the writer is in the domain, except the writer's
-//! direct child when that child is confine's own init in a pid namespace
+//! The `confine run` process (the *writer*, itself outside the domain) puts one small JSON
+//! [`Record`] in a sealed memfd named `confine-landlock:<pid>-<starttime>` after its own pid and
+//! start time (field 22 of `/proc/PID/stat`) before it starts the command, and holds the only
+//! descriptor to it (close-on-exec) until the command has ended ([`RecordGuard`]). The record
+//! lives exactly as long as that descriptor: when confine ends, however it ends (SIGKILL
+//! included), the kernel frees it, so nothing is ever left behind, and no file, directory or
+//! environment variable is involved. Every descendant of the writer is in the domain, except
+//! the writer's direct child when that child is confine's own init in a pid namespace
 //! ([`Record::init_not_in_domain`]). A reader walks a process's ancestors (`PPid:`) and looks
-//! for each one's record ([`find`]) in root's directory, the reader's own, and a user
-//! ancestor's own (its `XDG_RUNTIME_DIR`, from `/proc/PID/environ`). A SIGKILLed writer leaves its file behind; the start time
-//! in the name keeps it from ever matching another process.
+//! in each one's descriptor table (`/proc/PID/fd`) for the memfd named after it ([`find`]).
 //!
-//! Where: `/run/confine/landlock` for root; otherwise `$XDG_RUNTIME_DIR/confine/landlock` when
-//! that directory is absolute, the user's and mode 0700; otherwise no record
-//! ([`default_dir`]).
+//! Trust: the memfd must carry all the seals ([`confine_kernel::memfd::SEALS`]: nobody can
+//! change it, its writer included), be found again under the same name through the reader's
+//! own descriptor (it was not swapped while being opened), belong to root or to the owner of
+//! the process holding it, and say so itself (`uid`) with that process's pid and start time.
+//! A record written by a user is believed only for that user's processes: a record never says
+//! more than its owner could.
 //!
-//! Trust: every directory is opened one component at a time without following a symlink
-//! (confine-kernel's `*at` calls); a directory must belong to root or the writer, and one that
-//! others may write must be sticky (`/tmp`). A record is believed only when its file belongs to
-//! root or to the owner of the process it names, it says so itself (`uid`), and, when written
-//! by a user, only for that user's processes: a record never says more than its owner could.
-//!
-//! Limits: pids and start times are those of the writer's pid and time namespaces, so a reader
-//! in another pid namespace (another procfs) finds nothing; a record is visible, empty, for the
-//! moment between its creation and its write (before the command starts).
+//! Limits: a descriptor table is readable only with ptrace access to its process (root, or the
+//! same user while the process is dumpable), so a user does not see a record root's `confine
+//! run` keeps (such ancestors are listed in [`Lookup::unreadable`]); pids and start times are
+//! those of the writer's pid and time namespaces, so a reader in another pid namespace finds
+//! nothing.
 //!
 //! # References
-//! * proc_pid_stat(5) (`starttime`), proc_pid_status(5) (`PPid:`), landlock(7)
+//! * proc_pid_stat(5) (`starttime`), proc_pid_status(5) (`PPid:`), proc_pid_fd(5) (the links
+//!   and ptrace access mode), memfd_create(2), fcntl(2) (file seals), landlock(7)
 
 use crate::Status;
 use confine_abi::landlock as abi;
-use confine_kernel::fs::{create_new_at, mkdir_at, open_dir_at, open_read_at, unlink_at};
+use confine_kernel::memfd;
 use serde::{Deserialize, Serialize};
-use std::ffi::{CString, OsStr};
+use std::ffi::CString;
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 
 /// The format version this module writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
-/// Where root's records go.
-pub const ROOT_DIR: &str = "/run/confine/landlock";
+/// What every record's memfd name starts with; then `<pid>-<starttime>`.
+pub const MEMFD_PREFIX: &str = "confine-landlock:";
 /// The largest record read.
 pub const MAX_RECORD_BYTES: u64 = 1 << 20;
 /// The most ancestors walked from one process.
 pub const MAX_ANCESTORS: usize = 4096;
+/// The most descriptors looked at in one ancestor's table.
+pub const MAX_FDS: usize = 1 << 16;
 
 /// `--landlock-compat`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,50 +209,45 @@ impl Record {
         });
     }
 
-    /// The file name: `<pid>-<starttime>.json`.
-    pub fn file_name(&self) -> String {
-        file_name(self.pid, self.starttime)
+    /// The memfd's name: `confine-landlock:<pid>-<starttime>`.
+    pub fn memfd_name(&self) -> String {
+        memfd_name(self.pid, self.starttime)
     }
 }
 
-fn file_name(pid: u32, starttime: u64) -> String {
-    format!("{pid}-{starttime}.json")
+fn memfd_name(pid: u32, starttime: u64) -> String {
+    format!("{MEMFD_PREFIX}{pid}-{starttime}")
 }
 
-/// Why a record could not be written, or its directory not found.
+/// What `/proc/PID/fd/N` shows for the record memfd of writer `pid` started at `starttime`.
+fn memfd_link(pid: u32, starttime: u64) -> String {
+    format!("/memfd:{} (deleted)", memfd_name(pid, starttime))
+}
+
+/// Why a record could not be written.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RecordError {
-    /// Not root, and no usable `XDG_RUNTIME_DIR`.
-    #[error("no Landlock record: {0}")]
-    NoDirectory(String),
     /// The calling process's own pid, start time or uid could not be read from /proc/self.
     #[error("no Landlock record: cannot read this process's start time and uid from /proc/self")]
     SelfUnknown,
-    /// A directory on the way, or the file's name, is not safe to use.
-    #[error("no Landlock record: {}: {why}", path.display())]
-    Unsafe {
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        why: String,
+    /// The record names another process than the calling one.
+    #[error("no Landlock record: it names process {pid} started at {starttime}, not this one")]
+    NotSelf {
+        /// The pid it names.
+        pid: u32,
+        /// The start time it names.
+        starttime: u64,
     },
-    /// A system call failed.
-    #[error("no Landlock record: {op} {}: {source}", path.display())]
-    Io {
-        /// What was done: "open", "create", "write", "remove".
-        op: &'static str,
-        /// The path.
-        path: PathBuf,
+    /// memfd_create, the write or the seals failed.
+    #[error("no Landlock record: memfd {name}: {source}")]
+    Memfd {
+        /// The memfd's name.
+        name: String,
         /// The error.
         #[source]
         source: io::Error,
     },
-}
-
-fn io_err(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> RecordError {
-    let path = path.to_path_buf();
-    move |source| RecordError::Io { op, path, source }
 }
 
 /// The start time (field 22) of a `/proc/PID/stat` line. The comm in parentheses may contain
@@ -261,202 +258,56 @@ pub fn stat_starttime(stat: &str) -> Option<u64> {
     rest.split_whitespace().nth(19)?.parse().ok()
 }
 
-/// Where the calling process writes its records: [`ROOT_DIR`] for effective uid 0, else
-/// `$XDG_RUNTIME_DIR/confine/landlock` when `xdg_runtime_dir` is absolute, a directory (not a
-/// symlink) of `euid` and mode 0700.
-pub fn default_dir(euid: u32, xdg_runtime_dir: Option<&OsStr>) -> Result<PathBuf, RecordError> {
-    if euid == 0 {
-        return Ok(PathBuf::from(ROOT_DIR));
-    }
-    let no = |why: String| Err(RecordError::NoDirectory(why));
-    let Some(x) = xdg_runtime_dir.filter(|x| !x.is_empty()) else {
-        return no("not root, and XDG_RUNTIME_DIR is not set".into());
-    };
-    let x = Path::new(x);
-    if !x.is_absolute() {
-        return no(format!("XDG_RUNTIME_DIR {} is not absolute", x.display()));
-    }
-    match std::fs::symlink_metadata(x) {
-        Err(e) => no(format!("XDG_RUNTIME_DIR {}: {e}", x.display())),
-        Ok(m) if !m.is_dir() => no(format!(
-            "XDG_RUNTIME_DIR {} is not a directory",
-            x.display()
-        )),
-        Ok(m) if m.uid() != euid => no(format!(
-            "XDG_RUNTIME_DIR {} belongs to uid {}, not {euid}",
-            x.display(),
-            m.uid()
-        )),
-        Ok(m) if m.permissions().mode() & 0o777 != 0o700 => no(format!(
-            "XDG_RUNTIME_DIR {} has mode {:o}, not 700",
-            x.display(),
-            m.permissions().mode() & 0o777
-        )),
-        Ok(_) => Ok(x.join("confine/landlock")),
-    }
-}
-
-/// Whether directory metadata `m` may hold records of `owner`: it belongs to root or `owner`,
-/// and whoever else may write it cannot remove others' entries (sticky).
-fn dir_ok(m: &std::fs::Metadata, owner: u32) -> Result<(), String> {
-    if m.uid() != 0 && m.uid() != owner {
-        return Err(format!("belongs to uid {}", m.uid()));
-    }
-    let mode = m.permissions().mode();
-    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
-        return Err(format!("writable by others (mode {:o})", mode & 0o7777));
-    }
-    Ok(())
-}
-
-/// Open absolute directory `dir` one component at a time without following a symlink,
-/// checking each with [`dir_ok`] for `owner` (none: any owner, for a reader, which checks the
-/// owner of each file); with `create`, missing components are made (0755) and must then belong
-/// to `owner`. Returns the directory and its owner.
-fn open_dir_tree(
-    dir: &Path,
-    owner: Option<u32>,
-    create: bool,
-) -> Result<(OwnedFd, u32), RecordError> {
-    if !dir.is_absolute() {
-        return Err(RecordError::Unsafe {
-            path: dir.into(),
-            why: "not an absolute path".into(),
-        });
-    }
-    let mut path = PathBuf::from("/");
-    let mut fd = open_dir_at(None, c"/").map_err(io_err("open", &path))?;
-    let mut uid = 0;
-    for c in dir.components() {
-        let name = match c {
-            Component::RootDir => continue,
-            Component::Normal(n) => n,
-            _ => {
-                return Err(RecordError::Unsafe {
-                    path: dir.into(),
-                    why: "`.` or `..` in the path".into(),
-                })
-            }
-        };
-        path.push(name);
-        let cname = CString::new(name.as_bytes()).map_err(|_| RecordError::Unsafe {
-            path: path.clone(),
-            why: "NUL in the path".into(),
-        })?;
-        let mut made = false;
-        let next = match open_dir_at(Some(fd.as_fd()), &cname) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && create => {
-                match mkdir_at(fd.as_fd(), &cname, 0o755) {
-                    Err(e) if e.raw_os_error() != Some(libc::EEXIST) => {
-                        return Err(io_err("create", &path)(e))
-                    }
-                    r => made = r.is_ok(),
-                }
-                open_dir_at(Some(fd.as_fd()), &cname)
-            }
-            r => r,
-        };
-        let next = next.map_err(|e| match e.raw_os_error() {
-            Some(libc::ENOTDIR) => RecordError::Unsafe {
-                path: path.clone(),
-                why: "not a directory (a symlink is not followed)".into(),
-            },
-            _ => io_err("open", &path)(e),
-        })?;
-        let m = File::from(next.try_clone().map_err(io_err("open", &path))?)
-            .metadata()
-            .map_err(io_err("open", &path))?;
-        dir_ok(&m, owner.unwrap_or(m.uid())).map_err(|why| RecordError::Unsafe {
-            path: path.clone(),
-            why,
-        })?;
-        if made && Some(m.uid()) != owner {
-            return Err(RecordError::Unsafe {
-                path: path.clone(),
-                why: format!("made, but belongs to uid {}", m.uid()),
-            });
-        }
-        fd = next;
-        uid = m.uid();
-    }
-    Ok((fd, uid))
-}
-
-/// A written record: removed when dropped, or by [`RecordGuard::remove`]. Only the process that
-/// wrote it removes it (a forked child dropping a copy leaves it alone).
+/// A record being kept: the only descriptor to its sealed memfd. Dropping it (or the process
+/// ending in any way) frees the record.
 #[derive(Debug)]
 pub struct RecordGuard {
-    dir: OwnedFd,
-    name: CString,
-    path: PathBuf,
-    writer: u32,
-    removed: bool,
+    fd: OwnedFd,
+    name: String,
 }
 
 impl RecordGuard {
-    /// The file written.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The memfd's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
-    /// Remove the file now.
-    pub fn remove(mut self) -> Result<(), RecordError> {
-        self.removed = true;
-        unlink_at(self.dir.as_fd(), &self.name).map_err(io_err("remove", &self.path))
+    /// Where procfs shows it: `/proc/PID/fd/N`, as [`Found::path`] names it.
+    pub fn proc_path(&self) -> PathBuf {
+        PathBuf::from(format!(
+            "/proc/{}/fd/{}",
+            std::process::id(),
+            self.fd.as_raw_fd()
+        ))
     }
+
+    /// Free the record now (the same as dropping the guard).
+    pub fn remove(self) {}
 }
 
-impl Drop for RecordGuard {
-    fn drop(&mut self) {
-        if !self.removed && std::process::id() == self.writer {
-            let _ = unlink_at(self.dir.as_fd(), &self.name);
-        }
+/// Keep `record`, which must be the calling process's own ([`Record::for_self`]), in a sealed
+/// memfd for as long as the returned guard lives (see the module's documentation).
+pub fn write(record: &Record) -> Result<RecordGuard, RecordError> {
+    let me = Path::new("/proc/self");
+    let starttime = crate::read_text(&me.join("stat"))
+        .as_deref()
+        .and_then(stat_starttime)
+        .ok_or(RecordError::SelfUnknown)?;
+    if (record.pid, record.starttime) != (std::process::id(), starttime) {
+        return Err(RecordError::NotSelf {
+            pid: record.pid,
+            starttime: record.starttime,
+        });
     }
-}
-
-/// Write `record` as `dir/<pid>-<starttime>.json` (mode 0644), `dir` being made as needed
-/// (see [`default_dir`]). The record must be the calling process's own, written by its own
-/// effective uid ([`Record::for_self`]). A stale regular file of the writer with the same name
-/// (a previous writer with the same pid and start time was killed) is replaced; anything else
-/// there (a symlink, a FIFO, another user's file) is refused.
-pub fn write(record: &Record, dir: &Path) -> Result<RecordGuard, RecordError> {
-    let (dfd, _) = open_dir_tree(dir, Some(record.uid), true)?;
-    let name = record.file_name();
-    let path = dir.join(&name);
-    let cname = CString::new(name).expect("digits, a dash and .json");
-    let fd = match create_new_at(dfd.as_fd(), &cname, 0o644) {
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
-            let unsafe_ = |why: &str| RecordError::Unsafe {
-                path: path.clone(),
-                why: why.into(),
-            };
-            let old = open_read_at(dfd.as_fd(), &cname).map_err(|e| match e.raw_os_error() {
-                Some(libc::ELOOP) => unsafe_("a symlink is in the way"),
-                _ => io_err("open", &path)(e),
-            })?;
-            let m = File::from(old).metadata().map_err(io_err("open", &path))?;
-            if !m.is_file() || m.uid() != record.uid {
-                return Err(unsafe_("something other than a stale record is in the way"));
-            }
-            unlink_at(dfd.as_fd(), &cname).map_err(io_err("remove", &path))?;
-            create_new_at(dfd.as_fd(), &cname, 0o644)
-        }
-        r => r,
-    }
-    .map_err(io_err("create", &path))?;
-    let guard = RecordGuard {
-        dir: dfd,
-        name: cname,
-        path: path.clone(),
-        writer: std::process::id(),
-        removed: false,
-    };
+    let name = record.memfd_name();
+    let cname = CString::new(name.clone()).expect("a prefix, digits and a dash");
     let mut text = serde_json::to_vec_pretty(record).expect("a record serializes");
     text.push(b'\n');
-    File::from(fd)
-        .write_all(&text)
-        .map_err(io_err("write", &path))?;
-    Ok(guard)
+    let fd = memfd::sealed(&cname, &text).map_err(|source| RecordError::Memfd {
+        name: name.clone(),
+        source,
+    })?;
+    Ok(RecordGuard { fd, name })
 }
 
 /// A record that applies to a process.
@@ -464,7 +315,7 @@ pub fn write(record: &Record, dir: &Path) -> Result<RecordGuard, RecordError> {
 pub struct Found {
     /// The ancestor that wrote it (a confine run).
     pub writer: u32,
-    /// The file.
+    /// Where it was read: `/proc/WRITER/fd/N`.
     pub path: PathBuf,
     /// What it says.
     pub record: Record,
@@ -476,7 +327,7 @@ pub struct Found {
 /// A record passed over, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ignored {
-    /// The file (or directory).
+    /// Where it was found: `/proc/WRITER/fd/N`.
     pub path: PathBuf,
     /// Why it was not believed.
     pub why: String,
@@ -488,8 +339,11 @@ pub struct Lookup {
     /// The records of its ancestors, nearest first. Landlock domains stack, so each one that is
     /// `in_domain` restricts the process (a confine run inside another).
     pub found: Vec<Found>,
-    /// Records (or record directories) passed over.
+    /// Records passed over.
     pub ignored: Vec<Ignored>,
+    /// Ancestors whose descriptor tables could not be read (no ptrace access: another user's,
+    /// or not dumpable): a record one of them keeps is missed.
+    pub unreadable: Vec<u32>,
     /// Why the walk stopped before pid 1, when it did: then an ancestor's record may be missed.
     pub incomplete: Option<String>,
 }
@@ -499,21 +353,6 @@ impl Lookup {
     pub fn in_domain(&self) -> bool {
         self.found.iter().any(|f| f.in_domain)
     }
-}
-
-/// The directories [`find`] reads by default: [`ROOT_DIR`], and the calling user's own
-/// [`default_dir`] when that is another.
-pub fn default_dirs() -> Vec<PathBuf> {
-    let mut v = vec![PathBuf::from(ROOT_DIR)];
-    let euid = crate::read_text(Path::new("/proc/self/status"))
-        .and_then(|t| Status::parse(&t).uid)
-        .map(|u| u[1]);
-    if let Some(euid) = euid.filter(|u| *u != 0) {
-        if let Ok(d) = default_dir(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref()) {
-            v.push(d);
-        }
-    }
-    v
 }
 
 /// An ancestor's identity, from procfs.
@@ -537,40 +376,72 @@ fn proc_of(proc_root: &Path, pid: u32) -> Option<Proc> {
     })
 }
 
-/// Where a writer that is not root put its record: its own `XDG_RUNTIME_DIR` (from
-/// `/proc/PID/environ`, readable by root and by the same user), checked as [`default_dir`]
-/// checks it.
-fn user_dir(proc_root: &Path, a: &Proc) -> Option<PathBuf> {
-    let env = crate::read_file(&proc_root.join(a.pid.to_string()).join("environ")).ok()?;
-    let x = env
-        .split(|&c| c == 0)
-        .find_map(|v| v.strip_prefix(b"XDG_RUNTIME_DIR="))?;
-    default_dir(a.uid, Some(OsStr::from_bytes(x))).ok()
+/// What one ancestor's descriptor table held.
+enum Table {
+    /// Its record, or the reason the one named after it was not believed.
+    Record(PathBuf, Box<Result<Record, String>>),
+    /// No memfd named after it.
+    None,
+    /// The table could not be listed (no ptrace access).
+    Unreadable,
+    /// It has more than [`MAX_FDS`] descriptors.
+    TooMany,
 }
 
-/// Read and check the record of writer `a` in `dir` (opened, and belonging to `dir_uid`).
-fn read_record(
-    (dir, dir_uid): &(OwnedFd, u32),
-    path: &Path,
-    a: &Proc,
-) -> Option<Result<Record, String>> {
-    let name = file_name(a.pid, a.starttime);
-    let cname = CString::new(name).expect("digits, a dash and .json");
-    let fd = match open_read_at(dir.as_fd(), &cname) {
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return None,
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Some(Err("a symlink (not followed)".into()))
+/// Look in `a`'s descriptor table for the memfd named after it, and check it.
+fn read_table(proc_root: &Path, a: &Proc) -> Table {
+    let fds = proc_root.join(a.pid.to_string()).join("fd");
+    let entries = match std::fs::read_dir(&fds) {
+        Ok(e) => e,
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
+            return Table::Unreadable
         }
-        Err(e) => return Some(Err(e.to_string())),
-        Ok(fd) => fd,
+        // it ended meanwhile, and its record with it
+        Err(_) => return Table::None,
     };
-    Some(
-        check_record(File::from(fd), *dir_uid, a)
-            .map_err(|why| format!("{}: {why}", path.display())),
-    )
+    let want = memfd_link(a.pid, a.starttime);
+    for (i, entry) in entries.enumerate() {
+        if i >= MAX_FDS {
+            return Table::TooMany;
+        }
+        let Ok(entry) = entry else { continue };
+        let path = entry.path();
+        if std::fs::read_link(&path)
+            .ok()
+            .and_then(|l| l.to_str().map(str::to_owned))
+            != Some(want.clone())
+        {
+            continue;
+        }
+        let r = open_record(proc_root, &path, &want).and_then(|f| check_record(f, a));
+        return Table::Record(path, Box::new(r));
+    }
+    Table::None
 }
 
-fn check_record(f: File, dir_uid: u32, a: &Proc) -> Result<Record, String> {
+/// Open the memfd at `path` (`/proc/A/fd/N`, a link the kernel keeps, not one anybody can point
+/// elsewhere) and make sure what was opened is still the sealed memfd named `want`.
+fn open_record(proc_root: &Path, path: &Path, want: &str) -> Result<File, String> {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| format!("cannot open: {e}"))?;
+    let mine = proc_root.join("self/fd").join(f.as_raw_fd().to_string());
+    let now = std::fs::read_link(mine).map_err(|e| format!("cannot check: {e}"))?;
+    if now.to_str() != Some(want) {
+        return Err(format!(
+            "replaced while being opened (by {})",
+            now.display()
+        ));
+    }
+    if !memfd::is_sealed(&f) {
+        return Err("not sealed, so not a record confine wrote (or one being written)".into());
+    }
+    Ok(f)
+}
+
+fn check_record(f: File, a: &Proc) -> Result<Record, String> {
     let m = f.metadata().map_err(|e| e.to_string())?;
     if !m.is_file() {
         return Err("not a regular file".into());
@@ -581,12 +452,6 @@ fn check_record(f: File, dir_uid: u32, a: &Proc) -> Result<Record, String> {
             m.uid(),
             a.pid,
             a.uid
-        ));
-    }
-    if dir_uid != 0 && dir_uid != m.uid() {
-        return Err(format!(
-            "in a directory of uid {dir_uid}, not of the file's owner (uid {})",
-            m.uid()
         ));
     }
     let mut b = Vec::new();
@@ -605,13 +470,13 @@ fn check_record(f: File, dir_uid: u32, a: &Proc) -> Result<Record, String> {
     }
     if (r.pid, r.starttime) != (a.pid, a.starttime) {
         return Err(format!(
-            "names process {} started at {}, not its file name's",
+            "names process {} started at {}, not the one holding it",
             r.pid, r.starttime
         ));
     }
     if r.uid != m.uid() {
         return Err(format!(
-            "claims uid {} but the file belongs to uid {}",
+            "claims uid {} but the memfd belongs to uid {}",
             r.uid,
             m.uid()
         ));
@@ -619,52 +484,16 @@ fn check_record(f: File, dir_uid: u32, a: &Proc) -> Result<Record, String> {
     Ok(r)
 }
 
-/// Open record directory `d` unless already done (a missing one is no news, an unsafe one is
-/// said once); its index in `opened`.
-fn open_once(
-    opened: &mut Vec<(PathBuf, Option<(OwnedFd, u32)>)>,
-    d: &Path,
-    ignored: &mut Vec<Ignored>,
-) -> usize {
-    if let Some(i) = opened.iter().position(|(p, _)| p == d) {
-        return i;
-    }
-    let fd = match open_dir_tree(d, None, false) {
-        Ok(fd) => Some(fd),
-        Err(RecordError::Io { source, .. }) if source.raw_os_error() == Some(libc::ENOENT) => None,
-        Err(RecordError::Unsafe { path, why }) => {
-            ignored.push(Ignored { path, why });
-            None
-        }
-        Err(e) => {
-            ignored.push(Ignored {
-                path: d.to_path_buf(),
-                why: e.to_string(),
-            });
-            None
-        }
-    };
-    opened.push((d.to_path_buf(), fd));
-    opened.len() - 1
-}
-
-/// The Landlock records that apply to process `pid`: its ancestors' (by `PPid:` under
-/// `proc_root`, at most [`MAX_ANCESTORS`]) looked up in each of `dirs` (see [`default_dirs`])
-/// and, for an ancestor that is not root's, in its own `$XDG_RUNTIME_DIR/confine/landlock`
-/// when its environment can be read. Nothing found means none recorded — not that the process
-/// has no Landlock domain: the kernel does not say, and a domain made by another program
-/// leaves no record.
-pub fn find(proc_root: &Path, dirs: &[PathBuf], pid: u32) -> Lookup {
+/// The Landlock records that apply to process `pid`: those its ancestors (by `PPid:` under
+/// `proc_root`, at most [`MAX_ANCESTORS`]) keep. Nothing found means none recorded — not that
+/// the process has no Landlock domain: the kernel does not say, and a domain made by another
+/// program leaves no record.
+pub fn find(proc_root: &Path, pid: u32) -> Lookup {
     let mut out = Lookup::default();
     let Some(target) = proc_of(proc_root, pid) else {
         out.incomplete = Some(format!("process {pid} could not be read"));
         return out;
     };
-    let mut opened: Vec<(PathBuf, Option<(OwnedFd, u32)>)> = Vec::new();
-    for d in dirs {
-        open_once(&mut opened, d, &mut out.ignored);
-    }
-    let common = opened.len();
     let mut seen = std::collections::HashSet::from([pid]);
     let mut child = target.pid;
     let mut next = target.ppid;
@@ -681,24 +510,22 @@ pub fn find(proc_root: &Path, dirs: &[PathBuf], pid: u32) -> Lookup {
             out.incomplete = Some(format!("ancestor {next} could not be read"));
             break;
         };
-        let mut here: Vec<usize> = (0..common).collect();
-        if a.uid != 0 {
-            if let Some(d) = user_dir(proc_root, &a) {
-                let i = open_once(&mut opened, &d, &mut out.ignored);
-                if i >= common {
-                    here.push(i);
-                }
+        match read_table(proc_root, &a) {
+            Table::None => {}
+            Table::Unreadable => out.unreadable.push(a.pid),
+            Table::TooMany => {
+                out.incomplete = Some(format!(
+                    "ancestor {} has more than {MAX_FDS} descriptors",
+                    a.pid
+                ));
+                break;
             }
-        }
-        for (d, fd) in here.into_iter().filter_map(|i| {
-            let (d, fd) = &opened[i];
-            fd.as_ref().map(|fd| (d, fd))
-        }) {
-            let path = d.join(file_name(a.pid, a.starttime));
-            match read_record(fd, &path, &a) {
-                None => {}
-                Some(Err(why)) => out.ignored.push(Ignored { path, why }),
-                Some(Ok(r)) if r.uid != 0 && r.uid != target.uid => out.ignored.push(Ignored {
+            Table::Record(path, r) => match *r {
+                Err(why) => out.ignored.push(Ignored {
+                    why: format!("{}: {why}", path.display()),
+                    path,
+                }),
+                Ok(r) if r.uid != 0 && r.uid != target.uid => out.ignored.push(Ignored {
                     why: format!(
                         "{}: written by uid {}, so it says nothing of process {pid} (uid {})",
                         path.display(),
@@ -707,13 +534,13 @@ pub fn find(proc_root: &Path, dirs: &[PathBuf], pid: u32) -> Lookup {
                     ),
                     path,
                 }),
-                Some(Ok(record)) => out.found.push(Found {
+                Ok(record) => out.found.push(Found {
                     writer: a.pid,
                     path,
                     in_domain: !(record.init_not_in_domain && child == target.pid),
                     record,
                 }),
-            }
+            },
         }
         child = a.pid;
         next = a.ppid;

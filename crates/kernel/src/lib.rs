@@ -13,6 +13,7 @@
 pub mod bpf;
 pub mod fs;
 pub mod landlock;
+pub mod memfd;
 pub mod mounts;
 pub mod notify;
 pub mod process;

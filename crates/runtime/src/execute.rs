@@ -75,12 +75,7 @@ impl Plan {
             if let Some(r) = &record {
                 // written again when the isolation is chosen again (the init may be gone)
                 drop(_guard.take());
-                _guard = record::write(
-                    r.clone(),
-                    self.decided.who.uid,
-                    self.confinement.namespace.is_some(),
-                    notes,
-                );
+                _guard = record::write(r.clone(), self.confinement.namespace.is_some(), notes);
             }
             let outcome = self.spawn()?;
             if let (Outcome::Failed(stage @ (Stage::Clone | Stage::Namespace), e), true) =

@@ -1,6 +1,7 @@
-//! The record of what a run's Landlock policy applied, written where `confine inspect` reads
-//! it (`confine_inspect::landlock`): the kernel does not show a process's Landlock domain, so
-//! confine keeps it, keyed by its own pid and start time, for as long as the command runs.
+//! The record of what a run's Landlock policy applied, kept where `confine inspect` reads it
+//! (`confine_inspect::landlock`: a sealed memfd named after confine's pid and start time, in
+//! confine's own descriptor table): the kernel does not show a process's Landlock domain, so
+//! confine keeps it for as long as the command runs, and not a moment longer.
 //! It matters most under `--landlock-compat best-effort`, where it lists what was dropped.
 
 use crate::note::{Note, Notes};
@@ -45,24 +46,12 @@ pub(crate) fn of(file: &str, l: &Lowered, abi: u32, notes: Notes) -> Option<Reco
     Some(r)
 }
 
-/// Write `r` as effective uid `euid` (the command's process is in a pid namespace under confine's init when
-/// `init_between`); the guard removes it when dropped. A record that cannot be written is a
-/// note, not a failure: the policy itself is in force either way.
-pub(crate) fn write(
-    mut r: Record,
-    euid: u32,
-    init_between: bool,
-    notes: Notes,
-) -> Option<RecordGuard> {
+/// Keep `r` (the command's process is in a pid namespace under confine's init when
+/// `init_between`) for as long as the guard lives. A record that cannot be kept is a note, not
+/// a failure: the policy itself is in force either way.
+pub(crate) fn write(mut r: Record, init_between: bool, notes: Notes) -> Option<RecordGuard> {
     r.init_not_in_domain = init_between;
-    let dir = match rec::default_dir(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref()) {
-        Ok(d) => d,
-        Err(e) => {
-            notes(Note::NoRecord { why: e.to_string() });
-            return None;
-        }
-    };
-    match rec::write(&r, &dir) {
+    match rec::write(&r) {
         Ok(g) => Some(g),
         Err(e) => {
             notes(Note::NoRecord { why: e.to_string() });

@@ -220,8 +220,7 @@ fn pid_subject(pid: u32) -> anyhow::Result<score::Subject> {
         id_maps: true,
     };
     let p = confine_inspect::read(root, pid, &opts)?;
-    let records =
-        confine_inspect::landlock::find(root, &confine_inspect::landlock::default_dirs(), pid);
+    let records = confine_inspect::landlock::find(root, pid);
     let mut scorer = Scorer::new()?;
     scorer
         .subject(&p, Some(&records), None)

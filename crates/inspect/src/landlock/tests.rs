@@ -27,7 +27,11 @@ fn a_record_round_trips_through_json_with_names_beside_masks() {
         v["paths"],
         serde_json::json!([{"path": "/usr", "rights": ["read_file", "read_dir"]}])
     );
-    assert_eq!(r.file_name(), "1234-98765.json");
+    assert_eq!(r.memfd_name(), "confine-landlock:1234-98765");
+    assert_eq!(
+        memfd_link(1234, 98765),
+        "/memfd:confine-landlock:1234-98765 (deleted)"
+    );
     // an unknown compat is no record
     let bad = text.replace("best-effort", "maybe");
     assert!(serde_json::from_str::<Record>(&bad).is_err());
@@ -53,26 +57,15 @@ fn starttime_is_field_22_counted_after_the_last_parenthesis() {
 }
 
 #[test]
-fn the_directory_is_root_s_or_a_private_xdg_runtime_dir() {
-    assert_eq!(default_dir(0, None).unwrap(), Path::new(ROOT_DIR));
-    let no = |r: Result<PathBuf, RecordError>| r.unwrap_err().to_string();
-    assert!(no(default_dir(1000, None)).contains("XDG_RUNTIME_DIR is not set"));
-    assert!(no(default_dir(1000, Some(OsStr::new("run/x")))).contains("not absolute"));
-    let tmp = tempfile::tempdir().unwrap();
-    let mut uid = std::fs::metadata(tmp.path()).unwrap().uid();
-    if uid == 0 {
-        uid = 4242;
-        std::os::unix::fs::chown(tmp.path(), Some(uid), None).unwrap();
-    }
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    assert_eq!(
-        default_dir(uid, Some(tmp.path().as_os_str())).unwrap(),
-        tmp.path().join("confine/landlock")
-    );
-    assert!(no(default_dir(uid + 1, Some(tmp.path().as_os_str()))).contains("belongs to"));
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    assert!(no(default_dir(uid, Some(tmp.path().as_os_str()))).contains("mode 755"));
-    let link = tmp.path().join("link");
-    std::os::unix::fs::symlink(tmp.path(), &link).unwrap();
-    assert!(no(default_dir(uid, Some(link.as_os_str()))).contains("not a directory"));
+fn only_this_process_s_own_record_is_written() {
+    let mut r = Record::for_self("/p.yaml", Compat::Require, 6).unwrap();
+    r.starttime += 1;
+    let e = write(&r).unwrap_err();
+    assert!(matches!(e, RecordError::NotSelf { .. }), "{e}");
+    r.starttime -= 1;
+    let g = write(&r).unwrap();
+    let link = std::fs::read_link(g.proc_path()).unwrap();
+    assert_eq!(link.to_str().unwrap(), memfd_link(r.pid, r.starttime));
+    let back: Record = serde_json::from_slice(&std::fs::read(g.proc_path()).unwrap()).unwrap();
+    assert_eq!(back, r);
 }

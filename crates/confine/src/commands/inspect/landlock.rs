@@ -100,6 +100,13 @@ pub fn lines(lookup: Option<&Lookup>, available: &Result<u32, String>) -> Vec<St
     for i in &l.ignored {
         out.push(format!("ignored: {}", i.why));
     }
+    if !l.unreadable.is_empty() {
+        let pids: Vec<String> = l.unreadable.iter().map(u32::to_string).collect();
+        out.push(format!(
+            "not readable here: the descriptors of ancestor(s) {} (another user's, or not dumpable): a record one keeps is missed",
+            pids.join(", ")
+        ));
+    }
     if let Some(why) = &l.incomplete {
         out.push(format!(
             "ancestry incomplete ({why}): a record may be missed"
@@ -132,6 +139,7 @@ pub fn json(lookup: Option<&Lookup>, available: &Result<u32, String>) -> Value {
         .iter()
         .map(|i| json!({"file": i.path, "why": i.why}))
         .collect::<Vec<_>>()));
+    o["unreadable"] = json!(lookup.map_or(Vec::new(), |l| l.unreadable.clone()));
     o["incomplete"] = json!(lookup.and_then(|l| l.incomplete.clone()));
     o
 }
@@ -152,7 +160,7 @@ mod tests {
         r.add_port(8080, abi::NET_BIND_TCP);
         Found {
             writer: 1234,
-            path: "/run/confine/landlock/1234-5.json".into(),
+            path: "/proc/1234/fd/3".into(),
             record: r,
             in_domain,
         }
@@ -163,9 +171,10 @@ mod tests {
         let l = Lookup {
             found: vec![found(true)],
             ignored: vec![Ignored {
-                path: "/x".into(),
-                why: "/x: a symlink (not followed)".into(),
+                path: "/proc/1234/fd/4".into(),
+                why: "/proc/1234/fd/4: not sealed, so not a record confine wrote".into(),
             }],
+            unreadable: vec![1, 77],
             incomplete: None,
         };
         assert_eq!(
@@ -174,14 +183,16 @@ mod tests {
                 "ABI 3, best-effort, recorded by confine 1234 (policy /p.yaml): fs read_file,read_dir; 2 path rules; tcp bind [8080]; scopes signal",
                 "dropped: TCP bind restriction needs Landlock ABI 4 (Linux 6.7)",
                 "seccomp denies instead: AF_INET SOCK_DGRAM",
-                "ignored: /x: a symlink (not followed)",
+                "ignored: /proc/1234/fd/4: not sealed, so not a record confine wrote",
+                "not readable here: the descriptors of ancestor(s) 1, 77 (another user's, or not dumpable): a record one keeps is missed",
             ]
         );
         assert!(summary(&found(false)).starts_with("not in the domain of confine 1234"));
         let v = json(Some(&l), &Ok(3));
         assert_eq!(v["recorded"][0]["record"]["compat"], "best-effort");
         assert_eq!(v["recorded"][0]["in_domain"], true);
-        assert_eq!(v["ignored"][0]["file"], "/x");
+        assert_eq!(v["ignored"][0]["file"], "/proc/1234/fd/4");
+        assert_eq!(v["unreadable"], serde_json::json!([1, 77]));
         assert_eq!(v["incomplete"], Value::Null);
     }
 

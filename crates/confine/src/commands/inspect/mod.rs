@@ -587,10 +587,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     };
     // the kernel shows no process's Landlock domain: read what confine run recorded (not for
     // a saved procfs, whose pids are not the live ones)
-    let record_dirs = a
-        .proc_copy
-        .is_none()
-        .then(confine_inspect::landlock::default_dirs);
+    let read_records = a.proc_copy.is_none();
     let mut decoder = Decoder::default();
     let mut reports = Vec::new();
     let mut missing = false;
@@ -637,9 +634,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         } else {
             Vec::new()
         };
-        let landlock = record_dirs
-            .as_ref()
-            .map(|dirs| confine_inspect::landlock::find(&root, dirs, pid));
+        let landlock = read_records.then(|| confine_inspect::landlock::find(&root, pid));
         let score = scorer.as_mut().map(|s| {
             let known = match &seccomp {
                 Some(Ok(v)) if !v.filters.is_empty() => {
