@@ -27,8 +27,9 @@ pub use inspect::InspectArgs;
 pub use record::{ModeArg, ProcessArgs, RecordArgs, RuntimeArg, UntilArg};
 pub use run::{LandlockCompat, LsmArg, RunArgs, ScopeArg};
 pub use seccomp::{
-    ArgWidthArg, CheckArgs, CompileArgs, CompileFormat, DiffArgs, DisasmArgs, EvalArgs, HostArgs,
-    MergeArgs, ResolveArgs, ResolveFormat, SeccompCommand, SyscallsArgs, VerifyArgs,
+    ArgWidthArg, CheckArgs, CodegenArgs, CompileArgs, CompileFormat, DiffArgs, DisasmArgs,
+    EvalArgs, HostArgs, MergeArgs, ResolveArgs, ResolveFormat, SeccompCommand, SyscallsArgs,
+    VerifyArgs,
 };
 
 /// The value parser of `--cap-add`/`--cap-drop`: takes any UTF-8 string as before (confine

@@ -112,12 +112,9 @@ pub struct VerifyArgs {
     /// The host the profile is resolved for.
     #[command(flatten)]
     pub host: HostArgs,
-    /// Leave out runc's -ENOSYS stub
-    #[arg(long)]
-    pub no_enosys_stub: bool,
-    /// Compare all 64 bits of arguments (faithful, as runc) or only what the kernel reads
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = ArgWidthArg::Faithful)]
-    pub arg_width: ArgWidthArg,
+    /// How the program is generated.
+    #[command(flatten)]
+    pub codegen: CodegenArgs,
     /// JSON output (one document)
     #[arg(long)]
     pub json: bool,
@@ -133,6 +130,18 @@ pub enum ArgWidthArg {
     /// Only the bits the kernel reads: the low 32 bits of an argument the kernel reads as 32
     /// bits (or fewer), so a high half cannot get a refused value through (confine only)
     Kernel,
+}
+
+/// How the profile's policy becomes a program, for `seccomp verify` and `seccomp eval`
+/// (`seccomp compile` has the same options with its own help).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CodegenArgs {
+    /// Leave out runc's -ENOSYS stub
+    #[arg(long)]
+    pub no_enosys_stub: bool,
+    /// Compare all 64 bits of arguments (faithful, as runc) or only what the kernel reads
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ArgWidthArg::Faithful)]
+    pub arg_width: ArgWidthArg,
 }
 
 /// Output of `seccomp compile`.
@@ -201,12 +210,9 @@ pub struct EvalArgs {
     /// The host (its --arch is also the architecture of the call).
     #[command(flatten)]
     pub host: HostArgs,
-    /// Leave out runc's -ENOSYS stub
-    #[arg(long)]
-    pub no_enosys_stub: bool,
-    /// Compare all 64 bits of arguments (faithful, as runc) or only what the kernel reads
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = ArgWidthArg::Faithful)]
-    pub arg_width: ArgWidthArg,
+    /// How the program is generated.
+    #[command(flatten)]
+    pub codegen: CodegenArgs,
     /// Also print every instruction executed, as the disassembler shows it
     #[arg(long)]
     pub trace: bool,
