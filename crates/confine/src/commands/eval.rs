@@ -69,8 +69,8 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
                 return Ok(Outcome::BadInput);
             };
             let policy = prepared.policy(Options {
-                enosys_stub: !a.no_enosys_stub,
-                arg_width: super::arg_width(a.arg_width),
+                enosys_stub: !a.codegen.no_enosys_stub,
+                arg_width: super::arg_width(a.codegen.arg_width),
             })?;
             let resolved = prepared.require_filter()?;
             let why = explain(&policy, resolved, arch, nr, name.as_deref(), &args);

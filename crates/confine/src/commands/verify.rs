@@ -85,8 +85,8 @@ pub fn run(a: confine_cli::VerifyArgs) -> anyhow::Result<Outcome> {
         };
         profile_name = prepared.label.clone();
         let p = prepared.policy(Options {
-            enosys_stub: !a.no_enosys_stub,
-            arg_width: super::arg_width(a.arg_width),
+            enosys_stub: !a.codegen.no_enosys_stub,
+            arg_width: super::arg_width(a.codegen.arg_width),
         })?;
         policy = Some(p);
     } else {
