@@ -120,3 +120,46 @@ pub fn print(report: &impl Report, json: bool, path: Option<&Path>) -> anyhow::R
     emit(&text, path)?;
     Ok(report.outcome())
 }
+
+/// `s` safe to print on a terminal: every control character (C0, DEL, C1: newlines, escape
+/// sequences, carriage returns) and every bidirectional override shown as an escape (`\n`,
+/// `\x1b`, `\u{202e}`), so that text a process or a record chose (a command line, a policy
+/// name) cannot add lines to a report, move the cursor or hide what follows.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x80 && bad(c) => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if bad(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod visible_tests {
+    use super::visible;
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_escaped() {
+        assert_eq!(visible("plain /p.yaml"), "plain /p.yaml");
+        assert_eq!(
+            visible("/p.yaml): x\n  seccomp  filter\x1b[8m"),
+            "/p.yaml): x\\n  seccomp  filter\\x1b[8m"
+        );
+        assert_eq!(visible("a\rb\tc\x7f\u{9b}d"), "a\\rb\\tc\\x7f\\u{9b}d");
+        assert_eq!(visible("evil\u{202e}txt.sh"), "evil\\u{202e}txt.sh");
+        assert_eq!(visible("ünïcode ok"), "ünïcode ok");
+    }
+}

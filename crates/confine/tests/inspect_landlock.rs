@@ -46,7 +46,8 @@ fn inspect_shows_the_record_of_a_confine_ancestor() {
     let me = std::process::id();
     assert!(
         text.contains(&format!(
-            "  landlock      ABI 3, best-effort, recorded by confine {me} (policy /p.yaml): fs execute,read_file,read_dir; 2 path rules; tcp bind [8080]; scopes signal\n                dropped: IOCTL_DEV needs Landlock ABI 5 (Linux 6.10)\n"
+            "  landlock      ABI 3, best-effort, UNVERIFIED: claimed by process {me} ({}, not this confine binary, so its owner could have written anything) (policy /p.yaml): fs execute,read_file,read_dir; 2 path rules; tcp bind [8080]; scopes signal\n                dropped: IOCTL_DEV needs Landlock ABI 5 (Linux 6.10)\n",
+            std::env::current_exe().unwrap().display()
         )),
         "{text}"
     );
@@ -55,6 +56,12 @@ fn inspect_shows_the_record_of_a_confine_ancestor() {
     let l = &v["landlock"];
     assert_eq!(l["recorded"][0]["writer"], me);
     assert_eq!(l["recorded"][0]["in_domain"], true);
+    // this test binary holds it, not confine: shown, and said to be unverified
+    assert_eq!(l["recorded"][0]["verified"], false);
+    assert_eq!(
+        l["recorded"][0]["holder_exe"],
+        std::env::current_exe().unwrap().to_str().unwrap()
+    );
     assert_eq!(
         l["recorded"][0]["file"],
         guard.proc_path().to_str().unwrap()
@@ -107,6 +114,28 @@ fn inspect_shows_the_record_of_a_confine_ancestor() {
     let o = confine(&["inspect", "--color", "never", &me.to_string()]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("  landlock      none recorded ("));
     guard.remove();
+
+    // a record's text is its writer's: escaped, never raw on the terminal
+    let mut evil = Record::for_self(
+        "/p.yaml\n  seccomp       filter, 3 filters\x1b[8m",
+        Compat::Require,
+        3,
+    )
+    .unwrap();
+    evil.dropped.push("\u{202e}gnp.sh".into());
+    let g = write(&evil).unwrap();
+    let o = confine(&["inspect", "--color", "never", &pid]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        !text.contains('\x1b') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("(policy /p.yaml\\n  seccomp       filter, 3 filters\\x1b[8m)"),
+        "{text}"
+    );
+    assert!(text.contains("dropped: \\u{202e}gnp.sh"), "{text}");
+    drop(g);
     let o = confine(&["inspect", "--json", &pid]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["landlock"]["recorded"], serde_json::json!([]));

@@ -567,6 +567,77 @@ fn inspect_lists_what_best_effort_dropped() {
     );
 }
 
+/// A record memfd planted before confine starts (named after the process that then becomes
+/// confine by exec, sealed, inheritable, saying a weaker policy) is closed by confine before it
+/// writes its own: `confine inspect` shows the real record alone, verified.
+#[test]
+fn a_planted_record_is_closed_and_the_real_one_shown() {
+    if !Path::new("/usr/bin/python3").exists() {
+        eprintln!("skipped: /usr/bin/python3 is missing");
+        return;
+    }
+    let marker = format!("{}.{}", 50 + std::process::id() % 10, std::process::id());
+    let mut fake = confine_inspect::landlock::Record::new(
+        0,
+        0,
+        0,
+        "planted weak policy",
+        confine_inspect::landlock::Compat::Require,
+        3,
+    );
+    fake.set_handled(0, 0, 0);
+    let planter = r#"
+import fcntl, json, os, sys
+pid = os.getpid()
+start = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
+rec = json.loads(sys.argv[1]); rec["pid"] = pid; rec["starttime"] = start; rec["uid"] = os.getuid()
+fd = os.memfd_create("confine-landlock:%d-%d" % (pid, start), os.MFD_ALLOW_SEALING)
+os.write(fd, json.dumps(rec).encode())
+fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
+os.set_inheritable(fd, True)
+os.execv(sys.argv[2], sys.argv[2:])
+"#;
+    let mut run = Command::new("timeout")
+        .args(["-s", "KILL", "60", "/usr/bin/python3", "-c", planter])
+        .arg(serde_json::to_string(&fake).unwrap())
+        .args([
+            CONFINE, "run", "-q", "--rox", "/usr", "--", "sleep", &marker,
+        ])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    let pid = loop {
+        let found = std::fs::read_dir("/proc").unwrap().flatten().find_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            (cmd == format!("sleep\0{marker}\0").as_bytes()).then_some(pid)
+        });
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(t.elapsed().as_secs() < 20, "the command did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let o = Command::new(CONFINE)
+        .args(["inspect", "--json", &pid.to_string()])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let l = &v["landlock"];
+    let _ = Command::new("pkill")
+        .args(["-KILL", "-f", &marker])
+        .status();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert_eq!(l["recorded"].as_array().unwrap().len(), 1, "{l}");
+    assert_eq!(l["ignored"], serde_json::json!([]), "{l}");
+    let rec = &l["recorded"][0];
+    assert_eq!(rec["verified"], true, "{l}");
+    assert_eq!(rec["record"]["policy"], "command line", "{l}");
+    assert_ne!(rec["record"]["handled_fs"], 0, "{l}");
+}
+
 /// `allowUdp: false` and `allowRaw: false`, which Landlock cannot refuse, are seccomp socket
 /// rules in front of the filter (or alone, without one): UDP, raw, packet (SOCK_PACKET
 /// included) and XDP sockets fail with EACCES, whatever flags the type carries; TCP and Unix

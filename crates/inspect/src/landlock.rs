@@ -34,10 +34,8 @@ use confine_abi::landlock as abi;
 use confine_kernel::memfd;
 use serde::{Deserialize, Serialize};
 use std::ffi::CString;
-use std::fs::File;
-use std::io::{self, Read};
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::io;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// The format version this module writes and reads.
@@ -45,7 +43,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// What every record's memfd name starts with; then `<pid>-<starttime>`.
 pub const MEMFD_PREFIX: &str = "confine-landlock:";
 /// The largest record read.
-pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+pub const MAX_RECORD_BYTES: u64 = 256 << 10;
 /// The most ancestors walked from one process.
 pub const MAX_ANCESTORS: usize = 4096;
 /// The most descriptors looked at in one ancestor's table.
@@ -99,7 +97,7 @@ pub struct Record {
     pub pid: u32,
     /// The writer's start time (clock ticks since boot, field 22 of `/proc/PID/stat`).
     pub starttime: u64,
-    /// The effective uid that wrote it.
+    /// The filesystem uid that wrote it (the memfd's owner).
     pub uid: u32,
     /// The policy file, or `command line`.
     pub policy: String,
@@ -140,7 +138,8 @@ impl Record {
         let stat = crate::read_text(&me.join("stat")).ok_or(RecordError::SelfUnknown)?;
         let status = crate::read_text(&me.join("status")).ok_or(RecordError::SelfUnknown)?;
         let starttime = stat_starttime(&stat).ok_or(RecordError::SelfUnknown)?;
-        let uid = Status::parse(&status).uid.ok_or(RecordError::SelfUnknown)?[1];
+        // the filesystem uid: the memfd's owner, which a reader compares with
+        let uid = Status::parse(&status).uid.ok_or(RecordError::SelfUnknown)?[3];
         Ok(Record::new(
             std::process::id(),
             starttime,
@@ -239,6 +238,9 @@ pub enum RecordError {
         /// The start time it names.
         starttime: u64,
     },
+    /// The record is larger than a reader takes ([`MAX_RECORD_BYTES`]).
+    #[error("no Landlock record: {0} bytes, more than a reader takes (256 KiB)")]
+    TooLarge(usize),
     /// memfd_create, the write or the seals failed.
     #[error("no Landlock record: memfd {name}: {source}")]
     Memfd {
@@ -262,7 +264,7 @@ pub fn stat_starttime(stat: &str) -> Option<u64> {
 /// ending in any way) frees the record.
 #[derive(Debug)]
 pub struct RecordGuard {
-    fd: OwnedFd,
+    fd: memfd::Sealed,
     name: String,
 }
 
@@ -286,7 +288,9 @@ impl RecordGuard {
 }
 
 /// Keep `record`, which must be the calling process's own ([`Record::for_self`]), in a sealed
-/// memfd for as long as the returned guard lives (see the module's documentation).
+/// memfd for as long as the returned guard lives (see the module's documentation). A record
+/// memfd this process inherited (not made by confine-kernel's `memfd::sealed`) is closed
+/// first: whoever started the process could have planted one to pass for its record.
 pub fn write(record: &Record) -> Result<RecordGuard, RecordError> {
     let me = Path::new("/proc/self");
     let starttime = crate::read_text(&me.join("stat"))
@@ -303,6 +307,14 @@ pub fn write(record: &Record) -> Result<RecordGuard, RecordError> {
     let cname = CString::new(name.clone()).expect("a prefix, digits and a dash");
     let mut text = serde_json::to_vec_pretty(record).expect("a record serializes");
     text.push(b'\n');
+    if text.len() as u64 > MAX_RECORD_BYTES {
+        return Err(RecordError::TooLarge(text.len()));
+    }
+    // one inherited from whoever started this process would pass for this process's own
+    memfd::close_foreign(MEMFD_PREFIX).map_err(|source| RecordError::Memfd {
+        name: name.clone(),
+        source,
+    })?;
     let fd = memfd::sealed(&cname, &text).map_err(|source| RecordError::Memfd {
         name: name.clone(),
         source,
@@ -310,243 +322,8 @@ pub fn write(record: &Record) -> Result<RecordGuard, RecordError> {
     Ok(RecordGuard { fd, name })
 }
 
-/// A record that applies to a process.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Found {
-    /// The ancestor that wrote it (a confine run).
-    pub writer: u32,
-    /// Where it was read: `/proc/WRITER/fd/N`.
-    pub path: PathBuf,
-    /// What it says.
-    pub record: Record,
-    /// The process is in the domain: false only for confine's init (the writer's direct
-    /// child when [`Record::init_not_in_domain`]).
-    pub in_domain: bool,
-}
-
-/// A record passed over, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ignored {
-    /// Where it was found: `/proc/WRITER/fd/N`.
-    pub path: PathBuf,
-    /// Why it was not believed.
-    pub why: String,
-}
-
-/// What [`find`] learnt about one process.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Lookup {
-    /// The records of its ancestors, nearest first. Landlock domains stack, so each one that is
-    /// `in_domain` restricts the process (a confine run inside another).
-    pub found: Vec<Found>,
-    /// Records passed over.
-    pub ignored: Vec<Ignored>,
-    /// Ancestors whose descriptor tables could not be read (no ptrace access: another user's,
-    /// or not dumpable): a record one of them keeps is missed.
-    pub unreadable: Vec<u32>,
-    /// Why the walk stopped before pid 1, when it did: then an ancestor's record may be missed.
-    pub incomplete: Option<String>,
-}
-
-impl Lookup {
-    /// Whether any record puts the process in a domain.
-    pub fn in_domain(&self) -> bool {
-        self.found.iter().any(|f| f.in_domain)
-    }
-}
-
-/// An ancestor's identity, from procfs.
-struct Proc {
-    pid: u32,
-    ppid: u32,
-    starttime: u64,
-    /// The effective uid (`Uid:` in status: unlike the owner of `/proc/PID`, not root for a
-    /// process that is not dumpable).
-    uid: u32,
-}
-
-fn proc_of(proc_root: &Path, pid: u32) -> Option<Proc> {
-    let d = proc_root.join(pid.to_string());
-    let status = Status::parse(&crate::read_text(&d.join("status"))?);
-    Some(Proc {
-        pid,
-        ppid: status.ppid?,
-        starttime: stat_starttime(&crate::read_text(&d.join("stat"))?)?,
-        uid: status.uid?[1],
-    })
-}
-
-/// What one ancestor's descriptor table held.
-enum Table {
-    /// Its record, or the reason the one named after it was not believed.
-    Record(PathBuf, Box<Result<Record, String>>),
-    /// No memfd named after it.
-    None,
-    /// The table could not be listed (no ptrace access).
-    Unreadable,
-    /// It has more than [`MAX_FDS`] descriptors.
-    TooMany,
-}
-
-/// Look in `a`'s descriptor table for the memfd named after it, and check it.
-fn read_table(proc_root: &Path, a: &Proc) -> Table {
-    let fds = proc_root.join(a.pid.to_string()).join("fd");
-    let entries = match std::fs::read_dir(&fds) {
-        Ok(e) => e,
-        Err(e) if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
-            return Table::Unreadable
-        }
-        // it ended meanwhile, and its record with it
-        Err(_) => return Table::None,
-    };
-    let want = memfd_link(a.pid, a.starttime);
-    for (i, entry) in entries.enumerate() {
-        if i >= MAX_FDS {
-            return Table::TooMany;
-        }
-        let Ok(entry) = entry else { continue };
-        let path = entry.path();
-        if std::fs::read_link(&path)
-            .ok()
-            .and_then(|l| l.to_str().map(str::to_owned))
-            != Some(want.clone())
-        {
-            continue;
-        }
-        let r = open_record(proc_root, &path, &want).and_then(|f| check_record(f, a));
-        return Table::Record(path, Box::new(r));
-    }
-    Table::None
-}
-
-/// Open the memfd at `path` (`/proc/A/fd/N`, a link the kernel keeps, not one anybody can point
-/// elsewhere) and make sure what was opened is still the sealed memfd named `want`.
-fn open_record(proc_root: &Path, path: &Path, want: &str) -> Result<File, String> {
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|e| format!("cannot open: {e}"))?;
-    let mine = proc_root.join("self/fd").join(f.as_raw_fd().to_string());
-    let now = std::fs::read_link(mine).map_err(|e| format!("cannot check: {e}"))?;
-    if now.to_str() != Some(want) {
-        return Err(format!(
-            "replaced while being opened (by {})",
-            now.display()
-        ));
-    }
-    if !memfd::is_sealed(&f) {
-        return Err("not sealed, so not a record confine wrote (or one being written)".into());
-    }
-    Ok(f)
-}
-
-fn check_record(f: File, a: &Proc) -> Result<Record, String> {
-    let m = f.metadata().map_err(|e| e.to_string())?;
-    if !m.is_file() {
-        return Err("not a regular file".into());
-    }
-    if m.uid() != 0 && m.uid() != a.uid {
-        return Err(format!(
-            "belongs to uid {}, neither root nor the owner of process {} (uid {})",
-            m.uid(),
-            a.pid,
-            a.uid
-        ));
-    }
-    let mut b = Vec::new();
-    f.take(MAX_RECORD_BYTES + 1)
-        .read_to_end(&mut b)
-        .map_err(|e| e.to_string())?;
-    if b.len() as u64 > MAX_RECORD_BYTES {
-        return Err(format!(
-            "larger than {}",
-            confine_input::size_words(MAX_RECORD_BYTES)
-        ));
-    }
-    let r: Record = serde_json::from_slice(&b).map_err(|e| format!("not a record: {e}"))?;
-    if r.version != FORMAT_VERSION {
-        return Err(format!("format version {} is not understood", r.version));
-    }
-    if (r.pid, r.starttime) != (a.pid, a.starttime) {
-        return Err(format!(
-            "names process {} started at {}, not the one holding it",
-            r.pid, r.starttime
-        ));
-    }
-    if r.uid != m.uid() {
-        return Err(format!(
-            "claims uid {} but the memfd belongs to uid {}",
-            r.uid,
-            m.uid()
-        ));
-    }
-    Ok(r)
-}
-
-/// The Landlock records that apply to process `pid`: those its ancestors (by `PPid:` under
-/// `proc_root`, at most [`MAX_ANCESTORS`]) keep. Nothing found means none recorded — not that
-/// the process has no Landlock domain: the kernel does not say, and a domain made by another
-/// program leaves no record.
-pub fn find(proc_root: &Path, pid: u32) -> Lookup {
-    let mut out = Lookup::default();
-    let Some(target) = proc_of(proc_root, pid) else {
-        out.incomplete = Some(format!("process {pid} could not be read"));
-        return out;
-    };
-    let mut seen = std::collections::HashSet::from([pid]);
-    let mut child = target.pid;
-    let mut next = target.ppid;
-    while next > 0 {
-        if seen.len() > MAX_ANCESTORS {
-            out.incomplete = Some(format!("more than {MAX_ANCESTORS} ancestors"));
-            break;
-        }
-        if !seen.insert(next) {
-            out.incomplete = Some(format!("process {next} is its own ancestor"));
-            break;
-        }
-        let Some(a) = proc_of(proc_root, next) else {
-            out.incomplete = Some(format!("ancestor {next} could not be read"));
-            break;
-        };
-        match read_table(proc_root, &a) {
-            Table::None => {}
-            Table::Unreadable => out.unreadable.push(a.pid),
-            Table::TooMany => {
-                out.incomplete = Some(format!(
-                    "ancestor {} has more than {MAX_FDS} descriptors",
-                    a.pid
-                ));
-                break;
-            }
-            Table::Record(path, r) => match *r {
-                Err(why) => out.ignored.push(Ignored {
-                    why: format!("{}: {why}", path.display()),
-                    path,
-                }),
-                Ok(r) if r.uid != 0 && r.uid != target.uid => out.ignored.push(Ignored {
-                    why: format!(
-                        "{}: written by uid {}, so it says nothing of process {pid} (uid {})",
-                        path.display(),
-                        r.uid,
-                        target.uid
-                    ),
-                    path,
-                }),
-                Ok(record) => out.found.push(Found {
-                    writer: a.pid,
-                    path,
-                    in_domain: !(record.init_not_in_domain && child == target.pid),
-                    record,
-                }),
-            },
-        }
-        child = a.pid;
-        next = a.ppid;
-    }
-    out
-}
+mod read;
+pub use read::{find, Finder, Found, Ignored, Lookup};
 
 #[cfg(test)]
 mod tests;

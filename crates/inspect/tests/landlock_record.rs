@@ -126,6 +126,8 @@ fn a_descendant_is_in_the_domain_and_the_record_ends_with_its_guard() {
     assert_eq!(l.found[0].writer, std::process::id());
     assert_eq!(l.found[0].record, r);
     assert_eq!(l.found[0].path, guard.proc_path());
+    // the holder runs the reader's own executable (this test binary)
+    assert!(l.found[0].verified, "{l:?}");
     // the child did not get the descriptor (close-on-exec)
     let theirs = std::fs::read_dir(format!("/proc/{}/fd", kid.0.id())).unwrap();
     for e in theirs {
@@ -193,7 +195,21 @@ fn a_record_that_lies_is_ignored() {
     other.version = 2;
     assert!(reason(&json(&other)).contains("format version 2"));
     assert!(reason(b"{").contains("not a record"));
-    assert!(reason(&vec![b' '; 1 << 21]).contains("larger than 1 MiB"));
+    assert!(reason(&vec![b' '; 1 << 21]).contains("larger than 256 KiB"));
+    // two records named after one process: neither is believed (one may have been planted)
+    let _real = write(&r).unwrap();
+    let name = CString::new(r.memfd_name()).unwrap();
+    let mut weak = r.clone();
+    weak.policy = "planted".into();
+    let _planted = memfd::sealed(&name, &json(&weak)).unwrap();
+    let kid = sleeper();
+    let l = lookup(kid.0.id());
+    assert!(l.found.is_empty(), "{l:?}");
+    assert_eq!(l.ignored.len(), 2, "{l:?}");
+    assert!(l.ignored[0]
+        .why
+        .contains("holds 2 records named after it: none believed"));
+    drop((kid, _real, _planted));
     // another name (another writer's pid) in this table is not this process's record
     let name = CString::new(format!("confine-landlock:1-{}", r.starttime)).unwrap();
     let _fd = memfd::sealed(&name, &json(&r)).unwrap();
@@ -208,6 +224,10 @@ fn a_record_of_a_killed_writer_is_gone() {
     assert_eq!(l.found.len(), 1, "{l:?}");
     assert_eq!(l.found[0].writer, w.0.id());
     assert_eq!(l.found[0].path, Path::new(&path));
+    // python3 wrote it, not this binary: shown, but as unverified
+    assert!(!l.found[0].verified);
+    let exe = l.found[0].holder_exe.as_ref().unwrap();
+    assert!(exe.to_string_lossy().contains("python3"), "{exe:?}");
     // SIGKILL: the kernel frees the record; the command, reparented, has none
     w.0.kill().unwrap();
     w.0.wait().unwrap();

@@ -171,7 +171,7 @@ impl Scorer {
             _ => None,
         };
         let landlock = landlock
-            .and_then(|l| l.found.iter().find(|f| f.in_domain))
+            .and_then(|l| l.found.iter().find(|f| f.in_domain && f.verified))
             .map(|f| Landlock {
                 fs: !f.record.handled_fs_names.is_empty(),
             });

@@ -44,11 +44,21 @@ pub fn summary(f: &Found) -> String {
     if parts.is_empty() {
         parts.push("nothing handled".into());
     }
+    let by = if f.verified {
+        format!("recorded by confine {}", f.writer)
+    } else {
+        format!(
+            "UNVERIFIED: claimed by process {} ({}, not this confine binary, so its owner could have written anything)",
+            f.writer,
+            f.holder_exe
+                .as_deref()
+                .map_or("executable unknown".into(), |e| e.display().to_string())
+        )
+    };
     let head = format!(
-        "ABI {}, {}, recorded by confine {} ({}): {}",
+        "ABI {}, {}, {by} ({}): {}",
         r.abi,
         r.compat.name(),
-        f.writer,
         if r.policy == "command line" {
             "policy from the command line".to_string()
         } else {
@@ -112,7 +122,10 @@ pub fn lines(lookup: Option<&Lookup>, available: &Result<u32, String>) -> Vec<St
             "ancestry incomplete ({why}): a record may be missed"
         ));
     }
-    out
+    // what a record says is its writer's text: never raw on a terminal
+    out.into_iter()
+        .map(|l| crate::output::visible(&l).into_owned())
+        .collect()
 }
 
 /// The `landlock` object of the JSON report.
@@ -128,6 +141,8 @@ pub fn json(lookup: Option<&Lookup>, available: &Result<u32, String>) -> Value {
             .iter()
             .map(|f| json!({
                 "writer": f.writer,
+                "verified": f.verified,
+                "holder_exe": f.holder_exe,
                 "file": f.path,
                 "in_domain": f.in_domain,
                 "record": f.record,
@@ -163,6 +178,8 @@ mod tests {
             path: "/proc/1234/fd/3".into(),
             record: r,
             in_domain,
+            verified: true,
+            holder_exe: Some("/usr/bin/confine".into()),
         }
     }
 
@@ -188,6 +205,10 @@ mod tests {
             ]
         );
         assert!(summary(&found(false)).starts_with("not in the domain of confine 1234"));
+        let mut f = found(true);
+        f.verified = false;
+        f.holder_exe = Some("/usr/bin/python3.11".into());
+        assert!(summary(&f).starts_with("ABI 3, best-effort, UNVERIFIED: claimed by process 1234 (/usr/bin/python3.11, not this confine binary"), "{}", summary(&f));
         let v = json(Some(&l), &Ok(3));
         assert_eq!(v["recorded"][0]["record"]["compat"], "best-effort");
         assert_eq!(v["recorded"][0]["in_domain"], true);

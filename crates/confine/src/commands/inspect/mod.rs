@@ -587,7 +587,10 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     };
     // the kernel shows no process's Landlock domain: read what confine run recorded (not for
     // a saved procfs, whose pids are not the live ones)
-    let read_records = a.proc_copy.is_none();
+    let mut records = a
+        .proc_copy
+        .is_none()
+        .then(|| confine_inspect::landlock::Finder::new(&root));
     let mut decoder = Decoder::default();
     let mut reports = Vec::new();
     let mut missing = false;
@@ -634,7 +637,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         } else {
             Vec::new()
         };
-        let landlock = read_records.then(|| confine_inspect::landlock::find(&root, pid));
+        let landlock = records.as_mut().map(|f| f.find(pid));
         let score = scorer.as_mut().map(|s| {
             let known = match &seccomp {
                 Some(Ok(v)) if !v.filters.is_empty() => {

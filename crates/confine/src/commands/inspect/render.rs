@@ -119,7 +119,7 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_name
         style.head(&format!(
             "process {}  {}{}",
             p.pid,
-            s.name.as_deref().unwrap_or("?"),
+            crate::output::visible(s.name.as_deref().unwrap_or("?")),
             if s.is_zombie() { " (zombie)" } else { "" }
         ))
     );
@@ -135,7 +135,7 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_name
     }
     let mut cmd = match &p.cmdline {
         Some(c) if c.is_empty() && s.is_zombie() => "none (zombie)".into(),
-        Some(c) => c.clone(),
+        Some(c) => crate::output::visible(c).into_owned(),
         None => "unreadable".into(),
     };
     if cmd.chars().count() > 100 {
@@ -145,13 +145,16 @@ pub fn report(r: &Report, facts: &HostFacts, style: &Style, hex: bool, host_name
     line(
         &mut out,
         "executable",
-        p.exe.clone().unwrap_or_else(|e| {
-            if e.is_none() {
-                e.to_string()
-            } else {
-                format!("unknown ({e})")
-            }
-        }),
+        p.exe
+            .as_deref()
+            .map(|e| crate::output::visible(e).into_owned())
+            .unwrap_or_else(|e| {
+                if e.is_none() {
+                    e.to_string()
+                } else {
+                    format!("unknown ({e})")
+                }
+            }),
     );
     line(
         &mut out,

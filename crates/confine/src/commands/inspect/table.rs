@@ -95,7 +95,10 @@ pub fn render(reports: &[Report], facts: &HostFacts, style: &Style) -> String {
                 LabelState::Gone => "exited".into(),
                 LabelState::Error(_) => "?".into(),
             };
-            let mut comm: String = s.name.as_deref().unwrap_or("?").chars().take(16).collect();
+            let mut comm: String = crate::output::visible(s.name.as_deref().unwrap_or("?"))
+                .chars()
+                .take(16)
+                .collect();
             if s.is_zombie() {
                 comm.push_str(" <zombie>");
             }
