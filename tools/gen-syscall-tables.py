@@ -54,7 +54,8 @@ GENERIC = {
     "loongarch64": {"common", "64"},
 }
 
-# x86-64 syscalls added after 6.12 whose syscall_64.tbl ABI is `64` (so not x32). None up to 6.18:
+# x86-64 syscalls added after 6.12 whose syscall_64.tbl ABI is `64` (so not x32): none up to 6.18.
+# The recent x86 additions, all `common`, hence x32's too:
 #   335 common uretprobe sys_uretprobe          (6.11; 6.12.118 syscall_64.tbl line 347)
 #   336 common uprobe sys_uprobe                (6.18; commit 56101b69c919 "uprobes/x86: Add uprobe
 #                                                syscall to speed up uprobe")
