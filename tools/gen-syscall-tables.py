@@ -9,9 +9,12 @@ Sources (facts, cited, not code):
     cross-check (a number that differs from the kernel's stops the script);
   * arch/arm/include/uapi/asm/unistd.h for ARM's private syscalls (0x0f0001..0x0f0006).
 
-Syscalls added after 6.12 (numbers above the 6.12 tables' highest) are all `common` ABI and are
-carried over from the crate's 64-bit table to x32, s390 and n32 (the script asserts none of them
-exists in the 6.12 table under another number).
+Syscalls added after 6.12 are carried over from the crate's 64-bit table to x32, s390 and n32 (the
+script asserts none of them exists in the 6.12 table under another number). The crate has no ABI
+column, so which of them are x86-64-only is stated here (X86_64_ONLY_AFTER_6_12, empty up to 6.18):
+x32 takes every `common` entry of syscall_64.tbl, whatever its number (uprobe = 336 sits in the old
+range and is `common`). The 6.12 table's own `64` entries are checked to be either renumbered in
+the x32 range (512..547) or unimplemented, so x32 = `common` + `x32` loses nothing.
 
 Usage:
   cargo fetch --manifest-path <a scratch crate depending on syscalls = "=0.8.1">
@@ -51,6 +54,15 @@ GENERIC = {
     "loongarch64": {"common", "64"},
 }
 
+# x86-64 syscalls added after 6.12 whose syscall_64.tbl ABI is `64` (so not x32): none up to 6.18.
+# The recent x86 additions, all `common`, hence x32's too:
+#   335 common uretprobe sys_uretprobe          (6.11; 6.12.118 syscall_64.tbl line 347)
+#   336 common uprobe sys_uprobe                (6.18; commit 56101b69c919 "uprobes/x86: Add uprobe
+#                                                syscall to speed up uprobe")
+#   453 common map_shadow_stack sys_map_shadow_stack   (`64` until 6.10's "x86/shstk: Enable shadow
+#                                                stacks for x32"; 6.12.118 line 379)
+X86_64_ONLY_AFTER_6_12 = set()
+
 # ARM private syscalls: __ARM_NR_BASE (0x0f0000) + n, arch/arm/include/uapi/asm/unistd.h
 ARM_PRIVATE = [("breakpoint", 1), ("cacheflush", 2), ("usr26", 3), ("usr32", 4),
                ("set_tls", 5), ("get_tls", 6)]
@@ -81,25 +93,45 @@ def read_tbl(path, abis, offset=0):
     return out
 
 
-def merge_newer(base, crate64, kernel64, delta, bit=0):
+def merge_newer(base, crate64, kernel64, delta, bit=0, same_numbers=False, only64=frozenset()):
     """Add to `base` the syscalls that the crate's 64-bit table has and the 6.12 64-bit table
-    lacks (the post-6.12 ones, all `common`), renumbered by `delta` and tagged with `bit`."""
+    lacks (the post-6.12 ones), renumbered by `delta` and tagged with `bit`, except the names in
+    `only64`. A number inside the 6.12 range is carried over only where the compat ABI shares
+    the 64-bit numbering (`same_numbers`: x32 is `common` + `x32`); elsewhere it stops the script."""
     names = {n for n, _ in base}
+    used = {nr for _, nr in base}
     old = {n for n, _ in kernel64}
     top = max(nr for _, nr in kernel64 if nr < 512 + (kernel64[0][1] // 1000) * 1000)
     added = []
     for name, nr in crate64:
         if name in old:
             continue
-        if nr <= top:
-            # A number inside the old range is a 64-bit-only addition (x86_64 `uprobe` = 336,
-            # Linux 6.18, is ABI `64` like `uretprobe`): not part of the compat/x32 ABI.
-            print(f"  skipped {name}={nr}: 64-bit-only addition", file=sys.stderr)
+        if name in only64:
+            print(f"  skipped {name}={nr}: ABI `64` (x86-64 only)", file=sys.stderr)
             continue
+        if nr <= top and not same_numbers:
+            sys.exit(f"{name}={nr}: inside the 6.12 range, its number here is unknown")
         if name in names:
             sys.exit(f"{name}: already in the 6.12 table, cannot carry over")
-        added.append((name, (nr + delta) | bit))
+        new = (nr + delta) | bit
+        if new in used:
+            sys.exit(f"{name}: number {new} already taken")
+        added.append((name, new))
     return base + added
+
+
+def check_x86_64_only(path):
+    """Every `64` line of the 6.12 syscall_64.tbl is either renumbered for x32 (an `x32` line of
+    the same name, 512..547) or has no implementation (no entry point, or sys_ni_syscall)."""
+    rows = []
+    for line in open(path, encoding="utf-8"):
+        f = line.split("#", 1)[0].split()
+        if f:
+            rows.append(f)
+    x32 = {f[2] for f in rows if f[1] == "x32"}
+    for f in rows:
+        if f[1] == "64" and f[2] not in x32 and len(f) > 3 and f[3] != "sys_ni_syscall":
+            sys.exit(f"{path}: `64` entry {f[2]}={f[0]} has neither an x32 number nor no-op status")
 
 
 def write(out_dir, arch, entries, sources):
@@ -173,9 +205,11 @@ def main():
             srcs.append("ARM private syscalls: arch/arm/include/uapi/asm/unistd.h")
         write(a.out, arch, entries + extra, srcs)
 
+    check_x86_64_only(f"{k}/arch/x86/entry/syscalls/syscall_64.tbl")
     x32 = read_tbl(f"{k}/arch/x86/entry/syscalls/syscall_64.tbl", {"common", "x32"})
     x32 = [(n, nr | X32_BIT) for n, nr in x32]
-    x32 = merge_newer(x32, crate["x86_64"], read_tbl(*tbl["x86_64"]), 0, X32_BIT)
+    x32 = merge_newer(x32, crate["x86_64"], read_tbl(*tbl["x86_64"]), 0, X32_BIT,
+                      same_numbers=True, only64=X86_64_ONLY_AFTER_6_12)
     write(a.out, "x32", x32, [src_k.replace(", cross-checked", " (common + x32 ABI)"),
                               "post-6.12 common entries from " + src_crate])
 

@@ -173,9 +173,12 @@ impl SyscallTable {
 }
 
 /// The syscalls of confine's x86 tables (x86_64, x32, i386) that libseccomp 2.5.4 — the
-/// version Debian 12's runc links — does not know: its tables stop at Linux 6.5, and x32's
-/// `map_shadow_stack` never reaches its x32 filters. runc skips these names, so its filters and confine's differ on
-/// them by design. tests/libseccomp_tables.rs checks the list against `scmp_sys_resolver`.
+/// version Debian 12's runc links — lacks on at least one of those ABIs: its tables stop at
+/// Linux 6.5, and it gives `map_shadow_stack` no x32 number (a pseudo-syscall there), because
+/// x32 gained it only in Linux 6.10, whose syscall_64.tbl turned `453 64 map_shadow_stack` into
+/// `453 common map_shadow_stack` (6.12.118's table, line 379). runc skips these names, so its
+/// filters and confine's differ on them by design. tests/libseccomp_tables.rs checks the list
+/// against `scmp_sys_resolver`.
 pub const UNKNOWN_TO_LIBSECCOMP_2_5_4: &[&str] = &[
     "uretprobe",
     "uprobe",
@@ -259,6 +262,28 @@ mod tests {
         // x32's own rt_sigaction lives at 512 (the 64-bit one, 13, is not part of the x32 ABI)
         assert_eq!(t.number("rt_sigaction"), Some(0x4000_0000 + 512));
         assert_eq!(t.number("file_setattr"), Some(0x4000_0000 + 469));
+    }
+
+    /// x32 is syscall_64.tbl's `common` and `x32` lines, whatever the number: these three are
+    /// `common` (Linux 6.12.118: `335 common uretprobe` line 347, `453 common map_shadow_stack`
+    /// line 379, `64` before 6.10; Linux 6.18: `336 common uprobe`, commit 56101b69c919), and
+    /// x86-64-only entries such as `13 64 rt_sigaction` or `134 64 uselib` are not x32's.
+    #[test]
+    fn x32_has_the_common_entries_of_the_64_bit_table() {
+        let (t64, x32) = (
+            SyscallTable::for_arch(Arch::X86_64).unwrap(),
+            SyscallTable::for_arch(Arch::X32).unwrap(),
+        );
+        for (name, nr) in [
+            ("uretprobe", 335),
+            ("uprobe", 336),
+            ("map_shadow_stack", 453),
+        ] {
+            assert_eq!(t64.number(name), Some(nr), "x86_64 {name}");
+            assert_eq!(x32.number(name), Some(0x4000_0000 + nr), "x32 {name}");
+        }
+        assert_eq!(x32.name_of(0x4000_0000 + 13), None);
+        assert_eq!(x32.number("uselib"), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! every opcode the seccomp checker accepts, `struct seccomp_data` in the target's byte order.
 
 use crate::insn::{class, op, Insn};
+use crate::step::{alu, load, Load};
 use crate::validate::{validate, Invalid, SECCOMP_DATA_LEN};
 
 /// `struct seccomp_data`, the program's input.
@@ -109,19 +110,17 @@ impl<'a> Emulator<'a> {
             pc += 1;
             let src = if i.code & op::X != 0 { x } else { i.k };
             match i.class() {
-                class::LD => {
-                    a = match i.code & 0xe0 {
-                        op::ABS => word(i.k),
-                        op::LEN => SECCOMP_DATA_LEN,
-                        op::MEM => mem[i.k as usize],
-                        _ => i.k, // IMM
-                    }
-                }
-                class::LDX => {
-                    x = match i.code & 0xe0 {
-                        op::LEN => SECCOMP_DATA_LEN,
-                        op::MEM => mem[i.k as usize],
-                        _ => i.k,
+                class::LD | class::LDX => {
+                    let v = match load(i) {
+                        Load::Abs(k) => word(k),
+                        Load::Len => SECCOMP_DATA_LEN,
+                        Load::Mem(m) => mem[m],
+                        Load::Imm(k) => k,
+                    };
+                    if i.class() == class::LD {
+                        a = v;
+                    } else {
+                        x = v;
                     }
                 }
                 class::ST => mem[i.k as usize] = a,
@@ -168,29 +167,6 @@ impl<'a> Emulator<'a> {
             }
         }
     }
-}
-
-/// One ALU operation of classic BPF on 32-bit values (`op` is the operation bits of the
-/// opcode); `None` for a division by zero, which ends the program with 0. Shift counts are
-/// taken mod 32, as the kernel runs classic shifts as 32-bit eBPF shifts.
-pub(crate) fn alu(a: u32, b: u32, op_bits: u16) -> Option<u32> {
-    Some(match op_bits {
-        op::ADD => a.wrapping_add(b),
-        op::SUB => a.wrapping_sub(b),
-        op::MUL => a.wrapping_mul(b),
-        op::DIV => {
-            if b == 0 {
-                return None;
-            }
-            a / b
-        }
-        op::OR => a | b,
-        op::AND => a & b,
-        op::LSH => a.wrapping_shl(b & 31),
-        op::RSH => a.wrapping_shr(b & 31),
-        op::NEG => a.wrapping_neg(),
-        _ => a ^ b, // XOR
-    })
 }
 
 fn jump(cond: bool, i: Insn) -> usize {

@@ -4,8 +4,8 @@
 //! value follows both branches and records the condition, so the result is every reachable
 //! action with the conditions leading to it (the decoding `confine inspect --syscalls` needs).
 
-use crate::emu::alu;
 use crate::insn::{class, op, Insn};
+use crate::step::{alu, load, Load};
 use crate::validate::{validate, Invalid, SECCOMP_DATA_LEN};
 
 /// A 32-bit word of `struct seccomp_data` the program read.
@@ -297,19 +297,17 @@ impl<'a> Explorer<'a> {
                     Val::Const(i.k)
                 };
                 match i.class() {
-                    class::LD => {
-                        s.a = match i.code & 0xe0 {
-                            op::ABS => field_at(i.k),
-                            op::LEN => Val::Const(SECCOMP_DATA_LEN),
-                            op::MEM => s.mem[i.k as usize],
-                            _ => Val::Const(i.k),
-                        }
-                    }
-                    class::LDX => {
-                        s.x = match i.code & 0xe0 {
-                            op::LEN => Val::Const(SECCOMP_DATA_LEN),
-                            op::MEM => s.mem[i.k as usize],
-                            _ => Val::Const(i.k),
+                    class::LD | class::LDX => {
+                        let v = match load(i) {
+                            Load::Abs(k) => field_at(k),
+                            Load::Len => Val::Const(SECCOMP_DATA_LEN),
+                            Load::Mem(m) => s.mem[m],
+                            Load::Imm(k) => Val::Const(k),
+                        };
+                        if i.class() == class::LD {
+                            s.a = v;
+                        } else {
+                            s.x = v;
                         }
                     }
                     class::ST => s.mem[i.k as usize] = s.a,

@@ -17,6 +17,7 @@ pub mod explore;
 pub mod gen;
 pub mod insn;
 pub mod stack;
+mod step;
 pub mod validate;
 pub mod verify;
 

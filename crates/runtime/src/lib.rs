@@ -25,6 +25,7 @@ pub mod descriptors;
 pub mod env;
 mod error;
 mod execute;
+mod fault;
 pub mod isolation;
 mod note;
 pub mod options;

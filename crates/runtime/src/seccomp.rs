@@ -4,7 +4,7 @@
 
 use crate::note::{Note, Notes};
 use crate::options::SeccompChoice;
-use crate::{precompiled, Error, Result};
+use crate::{fault, precompiled, Error, Result};
 use confine_abi::{Arch, SyscallTable};
 use confine_bpf::{Emulator, Insn, SeccompData};
 use confine_kernel::InstallFlags;
@@ -38,6 +38,11 @@ pub fn program(
     let source = Source::from_arg(spec);
     if matches!(source, Source::Builtin) && arg_width == ArgWidth::Faithful && !verify {
         if let Some((prog, f)) = precompiled::builtin(host) {
+            let mut prog = prog.to_vec();
+            fault::mutate_seccomp(&mut prog, host.arch).map_err(|message| Error::Seccomp {
+                profile: Some(source.label()),
+                message,
+            })?;
             let flags = InstallFlags {
                 log: f.log,
                 spec_allow: f.spec_allow,
@@ -45,7 +50,7 @@ pub fn program(
                 new_listener: false,
                 tsync: false,
             };
-            return Ok(Some((prog.to_vec(), flags)));
+            return Ok(Some((prog, flags)));
         }
     }
     let prepared = confine_seccomp::prepare(&source, host)?;
@@ -80,7 +85,9 @@ pub fn program(
         ..Options::default()
     };
     let compiled = compile_prepared(prepared, options, Generator::Optimized)?;
-    let (policy, prog) = (compiled.policy, compiled.program);
+    let (policy, mut prog) = (compiled.policy, compiled.program);
+    // a test build may mutate the program here, so that the proof below has a wrong one
+    fault::mutate_seccomp(&mut prog, host.arch).map_err(refused)?;
     if verify {
         let cases = prove(&prog, &policy).map_err(refused)?;
         notes(Note::SeccompProved { cases });

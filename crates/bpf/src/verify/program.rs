@@ -13,8 +13,9 @@
 use super::cell::{data_of, little_endian, Cell, WORDS};
 use super::word::{Op, Test, Work};
 use super::{Out, Over, Piece, Side};
-use crate::emu::{alu, Emulator};
+use crate::emu::Emulator;
 use crate::insn::{class, op, Insn};
+use crate::step::{alu, load, Load};
 use crate::validate::SECCOMP_DATA_LEN;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,19 +88,17 @@ impl Side for Program<'_> {
                     Val::Const(i.k)
                 };
                 match i.class() {
-                    class::LD => {
-                        s.a = match i.code & 0xe0 {
-                            op::ABS => word((i.k / 4) as u8, u32::MAX),
-                            op::LEN => Val::Const(SECCOMP_DATA_LEN),
-                            op::MEM => s.mem[i.k as usize],
-                            _ => Val::Const(i.k),
-                        }
-                    }
-                    class::LDX => {
-                        s.x = match i.code & 0xe0 {
-                            op::LEN => Val::Const(SECCOMP_DATA_LEN),
-                            op::MEM => s.mem[i.k as usize],
-                            _ => Val::Const(i.k),
+                    class::LD | class::LDX => {
+                        let v = match load(i) {
+                            Load::Abs(k) => word((k / 4) as u8, u32::MAX),
+                            Load::Len => Val::Const(SECCOMP_DATA_LEN),
+                            Load::Mem(m) => s.mem[m],
+                            Load::Imm(k) => Val::Const(k),
+                        };
+                        if i.class() == class::LD {
+                            s.a = v;
+                        } else {
+                            s.x = v;
                         }
                     }
                     class::ST => s.mem[i.k as usize] = s.a,

@@ -16,6 +16,9 @@ pub struct Lib {
     pub prog: Vec<Insn>,
     pub unknown: Vec<String>,
     pub conflict: Option<String>,
+    /// Names libseccomp resolves on the native ABI but gives a pseudo number (no number) on
+    /// one of the filter's ABIs: `(abi, name)`.
+    pub absent: Vec<(Arch, String)>,
     /// libseccomp did not finish within the time limit (runc would hang as well).
     pub hang: bool,
 }
@@ -90,6 +93,7 @@ fn read_lib(r: &Resolved, bpf: &Path, v: &serde_json::Value) -> Lib {
             prog: Vec::new(),
             unknown: Vec::new(),
             conflict: None,
+            absent: Vec::new(),
             hang: true,
         };
     }
@@ -124,6 +128,16 @@ fn read_lib(r: &Resolved, bpf: &Path, v: &serde_json::Value) -> Lib {
             .map(|s| s.as_str().unwrap().to_string())
             .collect(),
         conflict: v["conflict"].as_str().map(str::to_string),
+        absent: v["absent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let abi = e[0].as_str().unwrap();
+                let a = Arch::from_scmp(&format!("SCMP_ARCH_{abi}")).expect(abi);
+                (a, e[1].as_str().unwrap().to_string())
+            })
+            .collect(),
         hang: false,
     }
 }

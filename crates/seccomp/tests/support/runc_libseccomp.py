@@ -2,7 +2,8 @@
 # as Debian's runc), from a resolved OCI seccomp profile, and export it as raw BPF.
 # Usage: /usr/bin/python3 runc_libseccomp.py PROFILE.json NATIVE_ARCH OUT.bpf [opt_level]
 #        /usr/bin/python3 runc_libseccomp.py --batch JOBS.json   (a list of [profile, native, out, opt])
-# Prints JSON: {"unknown": [names libseccomp cannot resolve], "conflict": null | "name"}
+# Prints JSON: {"unknown": [names libseccomp cannot resolve], "conflict": null | "name",
+#               "absent": [[ARCH, name]: names it resolves natively but not on the filter's ARCH]}
 # (one line per job in batch mode)
 import json, sys, seccomp
 
@@ -46,7 +47,8 @@ def build(prof, native, out, opt):
   if opt != 1:
       f.set_attr(seccomp.Attr.CTL_OPTIMIZE, opt)
 
-  unknown, conflict = [], None
+  arches = [arch_name] + [a.replace("SCMP_ARCH_", "") for a in prof.get("architectures", [])]
+  unknown, conflict, absent = [], None, []
   for rule in prof["syscalls"]:
       act = action(rule["action"], rule.get("errnoRet"))
       if act == default:
@@ -66,13 +68,17 @@ def build(prof, native, out, opt):
               if name not in unknown:
                   unknown.append(name)
               continue
+          for a in arches:
+              # a pseudo-syscall number (< 0): libseccomp has no number for the name there
+              if seccomp.resolve_syscall(ARCH[a], name) < 0 and [a, name] not in absent:
+                  absent.append([a, name])
           for g in groups:
               try:
                   f.add_rule(act, name, *g)
               except Exception as e:
                   conflict = conflict or name
   f.export_bpf(open(out, "wb"))
-  return {"unknown": unknown, "conflict": conflict}
+  return {"unknown": unknown, "conflict": conflict, "absent": absent}
 
 def run_limited(prof, native, out, opt, seconds=5):
     # libseccomp 2.5.4 can loop forever on some rule sets (runc would hang the same way): build
