@@ -460,3 +460,58 @@ fn ten_thousand_saved_processes() {
     );
     assert!(stderr(&o).contains(refusal), "{}", stderr(&o));
 }
+
+/// The Landlock record lookup is bounded: a chain of processes holding many descriptors each
+/// (any user can make one; the review's 200 × 19,900 took 44 s) is looked at up to 65,536
+/// descriptors, then said to be incomplete, within the time limit.
+#[test]
+fn a_record_lookup_over_ancestors_full_of_descriptors_is_bounded() {
+    if !Path::new("/usr/bin/python3").exists() {
+        eprintln!("skipped: /usr/bin/python3 is missing");
+        return;
+    }
+    // each level raises its soft limit, opens as many descriptors as it may (at most 30,000),
+    // then starts the next; the last prints its pid and sleeps
+    let chain = r#"
+import os, resource, subprocess, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+n = min(hard - 64, 30000)
+base = os.open("/dev/null", os.O_RDONLY)
+fds = [os.dup(base) for _ in range(n)]
+left = int(sys.argv[1]) - n
+if left > 0:
+    p = subprocess.Popen([sys.executable, "-c", sys.argv[2], str(left), sys.argv[2]], close_fds=True)
+    p.wait()
+else:
+    print(os.getpid(), flush=True)
+    import time; time.sleep(60)
+"#;
+    let mut top = Command::new("/usr/bin/python3")
+        .args(["-c", chain, "80000", chain])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(top.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let leaf = line.trim().to_string();
+    let o = bounded(&["inspect", "--json", &leaf]);
+    let _ = Command::new("pkill")
+        .args(["-KILL", "-P", &top.id().to_string()])
+        .status();
+    let _ = top.kill();
+    let _ = top.wait();
+    let _ = Command::new("kill").args(["-KILL", &leaf]).status();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let incomplete = v["landlock"]["incomplete"].as_str().unwrap_or_default();
+    assert!(
+        incomplete.contains("more than 65536 descriptors among the ancestors"),
+        "{}",
+        v["landlock"]
+    );
+}
