@@ -2,8 +2,8 @@
 //! every opcode the seccomp checker accepts, `struct seccomp_data` in the target's byte order.
 
 use crate::insn::{class, op, Insn};
-use crate::step::{alu, load, Load};
-use crate::validate::{validate, Invalid, SECCOMP_DATA_LEN};
+use crate::step::{alu, loaded};
+use crate::validate::{validate, Invalid};
 
 /// `struct seccomp_data`, the program's input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -111,17 +111,12 @@ impl<'a> Emulator<'a> {
             let src = if i.code & op::X != 0 { x } else { i.k };
             match i.class() {
                 class::LD | class::LDX => {
-                    let v = match load(i) {
-                        Load::Abs(k) => word(k),
-                        Load::Len => SECCOMP_DATA_LEN,
-                        Load::Mem(m) => mem[m],
-                        Load::Imm(k) => k,
-                    };
-                    if i.class() == class::LD {
-                        a = v;
+                    let v = loaded(i, &mem, word, |k| k);
+                    *if i.class() == class::LD {
+                        &mut a
                     } else {
-                        x = v;
-                    }
+                        &mut x
+                    } = v;
                 }
                 class::ST => mem[i.k as usize] = a,
                 class::STX => mem[i.k as usize] = x,

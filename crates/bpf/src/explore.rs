@@ -5,8 +5,8 @@
 //! action with the conditions leading to it (the decoding `confine inspect --syscalls` needs).
 
 use crate::insn::{class, op, Insn};
-use crate::step::{alu, load, Load};
-use crate::validate::{validate, Invalid, SECCOMP_DATA_LEN};
+use crate::step::{alu, loaded};
+use crate::validate::{validate, Invalid};
 
 /// A 32-bit word of `struct seccomp_data` the program read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -298,17 +298,12 @@ impl<'a> Explorer<'a> {
                 };
                 match i.class() {
                     class::LD | class::LDX => {
-                        let v = match load(i) {
-                            Load::Abs(k) => field_at(k),
-                            Load::Len => Val::Const(SECCOMP_DATA_LEN),
-                            Load::Mem(m) => s.mem[m],
-                            Load::Imm(k) => Val::Const(k),
-                        };
-                        if i.class() == class::LD {
-                            s.a = v;
+                        let v = loaded(i, &s.mem, field_at, Val::Const);
+                        *if i.class() == class::LD {
+                            &mut s.a
                         } else {
-                            s.x = v;
-                        }
+                            &mut s.x
+                        } = v;
                     }
                     class::ST => s.mem[i.k as usize] = s.a,
                     class::STX => s.mem[i.k as usize] = s.x,

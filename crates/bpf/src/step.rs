@@ -54,6 +54,23 @@ pub(crate) fn load(i: Insn) -> Load {
     }
 }
 
+/// The value load instruction `i` puts in A or X: `abs(k)` for the word of `struct
+/// seccomp_data` at byte offset k, `konst(n)` for a constant (`#len`, `#k`), or the scratch
+/// word `mem[k]` — for the emulator (plain words) and the symbolic walks alike.
+pub(crate) fn loaded<V: Copy>(
+    i: Insn,
+    mem: &[V; 16],
+    abs: impl FnOnce(u32) -> V,
+    konst: impl FnOnce(u32) -> V,
+) -> V {
+    match load(i) {
+        Load::Abs(k) => abs(k),
+        Load::Len => konst(crate::validate::SECCOMP_DATA_LEN),
+        Load::Mem(m) => mem[m],
+        Load::Imm(k) => konst(k),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -489,6 +489,23 @@ fn an_unprivileged_caller_gets_the_same_policy() {
     assert_eq!(answers(&o), ["ok", "EACCES"]);
 }
 
+/// The pid of the `sleep MARKER` a run started, once it runs (at most 20 s).
+fn sleeping(marker: &str) -> u32 {
+    let t = std::time::Instant::now();
+    loop {
+        let found = std::fs::read_dir("/proc").unwrap().flatten().find_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            (cmd == format!("sleep\0{marker}\0").as_bytes()).then_some(pid)
+        });
+        if let Some(p) = found {
+            return p;
+        }
+        assert!(t.elapsed().as_secs() < 20, "the command did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Under best-effort, what was dropped is kept where `confine inspect` reads it (the kernel
 /// does not show a process's Landlock domain), for as long as the command runs.
 #[test]
@@ -508,19 +525,7 @@ fn inspect_lists_what_best_effort_dropped() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let t = std::time::Instant::now();
-    let pid = loop {
-        let found = std::fs::read_dir("/proc").unwrap().flatten().find_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            (cmd == format!("sleep\0{marker}\0").as_bytes()).then_some(pid)
-        });
-        if let Some(p) = found {
-            break p;
-        }
-        assert!(t.elapsed().as_secs() < 20, "the command did not start");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let pid = sleeping(&marker);
     let o = Command::new(CONFINE)
         .args(["inspect", "--json", &pid.to_string()])
         .output()
@@ -606,19 +611,7 @@ os.execv(sys.argv[2], sys.argv[2:])
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let t = std::time::Instant::now();
-    let pid = loop {
-        let found = std::fs::read_dir("/proc").unwrap().flatten().find_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            (cmd == format!("sleep\0{marker}\0").as_bytes()).then_some(pid)
-        });
-        if let Some(p) = found {
-            break p;
-        }
-        assert!(t.elapsed().as_secs() < 20, "the command did not start");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let pid = sleeping(&marker);
     let o = Command::new(CONFINE)
         .args(["inspect", "--json", &pid.to_string()])
         .output()

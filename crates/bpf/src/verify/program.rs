@@ -15,8 +15,7 @@ use super::word::{Op, Test, Work};
 use super::{Out, Over, Piece, Side};
 use crate::emu::Emulator;
 use crate::insn::{class, op, Insn};
-use crate::step::{alu, load, Load};
-use crate::validate::SECCOMP_DATA_LEN;
+use crate::step::{alu, loaded};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Val {
@@ -89,17 +88,12 @@ impl Side for Program<'_> {
                 };
                 match i.class() {
                     class::LD | class::LDX => {
-                        let v = match load(i) {
-                            Load::Abs(k) => word((k / 4) as u8, u32::MAX),
-                            Load::Len => Val::Const(SECCOMP_DATA_LEN),
-                            Load::Mem(m) => s.mem[m],
-                            Load::Imm(k) => Val::Const(k),
-                        };
-                        if i.class() == class::LD {
-                            s.a = v;
+                        let v = loaded(i, &s.mem, |k| word((k / 4) as u8, u32::MAX), Val::Const);
+                        *if i.class() == class::LD {
+                            &mut s.a
                         } else {
-                            s.x = v;
-                        }
+                            &mut s.x
+                        } = v;
                     }
                     class::ST => s.mem[i.k as usize] = s.a,
                     class::STX => s.mem[i.k as usize] = s.x,
