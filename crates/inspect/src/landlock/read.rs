@@ -25,6 +25,12 @@ use std::path::{Path, PathBuf};
 pub const MAX_FDS_PER_LOOKUP: usize = 1 << 16;
 /// The most record bytes read in one lookup.
 pub const MAX_BYTES_PER_LOOKUP: u64 = 4 << 20;
+/// The most descriptors one [`Finder`] looks at over all its lookups (`inspect --all`): each
+/// ancestor's table is read once and remembered, but one too large to finish within a lookup's
+/// budget would be read again by every lookup that reaches it.
+pub const MAX_FDS_PER_FINDER: usize = 1 << 18;
+/// The most record bytes one [`Finder`] reads over all its lookups.
+pub const MAX_BYTES_PER_FINDER: u64 = 64 << 20;
 
 /// A record that applies to a process.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,6 +130,8 @@ pub struct Finder {
     me: Option<(u64, u64)>,
     euid: u32,
     seen: HashMap<(u32, u64), Held>,
+    /// What is left of [`MAX_FDS_PER_FINDER`] and [`MAX_BYTES_PER_FINDER`].
+    left: Budget,
 }
 
 /// What an ancestor holds, and what it runs.
@@ -161,6 +169,10 @@ impl Finder {
             me: file_id(&proc_root.join("self/exe")),
             euid,
             seen: HashMap::new(),
+            left: Budget {
+                fds: MAX_FDS_PER_FINDER,
+                bytes: MAX_BYTES_PER_FINDER,
+            },
         }
     }
 
@@ -171,10 +183,11 @@ impl Finder {
             out.incomplete = Some(format!("process {pid} could not be read"));
             return out;
         };
-        let mut budget = Budget {
-            fds: MAX_FDS_PER_LOOKUP,
-            bytes: MAX_BYTES_PER_LOOKUP,
+        let given = Budget {
+            fds: MAX_FDS_PER_LOOKUP.min(self.left.fds),
+            bytes: MAX_BYTES_PER_LOOKUP.min(self.left.bytes),
         };
+        let mut budget = Budget { ..given };
         let mut seen = std::collections::HashSet::from([pid]);
         let mut child = target.pid;
         let mut next = target.ppid;
@@ -213,6 +226,8 @@ impl Finder {
             child = a.pid;
             next = a.ppid;
         }
+        self.left.fds -= given.fds - budget.fds;
+        self.left.bytes -= given.bytes - budget.bytes;
         // a confine init (the direct child of a writer that put one between) holds no record
         out.unreadable = unreadable
             .into_iter()
@@ -283,6 +298,16 @@ impl Finder {
 
     /// Look in `a`'s descriptor table for memfds named after it, and check each.
     fn read_table(&self, a: &Proc, budget: &mut Budget) -> Table {
+        let spent = || {
+            Table::Skipped(format!(
+                "more than {MAX_FDS_PER_LOOKUP} descriptors among the ancestors (or {MAX_FDS_PER_FINDER} in this run); ancestor {} and above not looked at",
+                a.pid
+            ))
+        };
+        // not even listed when nothing is left (a long listing costs as much as its links)
+        if budget.fds == 0 {
+            return spent();
+        }
         let fds = self.proc_root.join(a.pid.to_string()).join("fd");
         let entries = match std::fs::read_dir(&fds) {
             Ok(e) => e,
@@ -297,10 +322,7 @@ impl Finder {
         let (mut found, mut ignored) = (Vec::new(), Vec::new());
         for entry in entries {
             if budget.fds == 0 {
-                return Table::Skipped(format!(
-                    "more than {MAX_FDS_PER_LOOKUP} descriptors among the ancestors; ancestor {} and above not looked at",
-                    a.pid
-                ));
+                return spent();
             }
             budget.fds -= 1;
             let Ok(entry) = entry else { continue };
