@@ -5,6 +5,7 @@
 //! temporary directory (on /dev/shm when it exists).
 
 use serde_json::Value;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -487,9 +488,11 @@ else:
     print(os.getpid(), flush=True)
     import time; time.sleep(60)
 "#;
+    // a process group of its own, killed as a whole (no scan of every process, as pkill does)
     let mut top = Command::new("/usr/bin/python3")
         .args(["-c", chain, "80000", chain])
         .stdout(std::process::Stdio::piped())
+        .process_group(0)
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -500,12 +503,10 @@ else:
     .unwrap();
     let leaf = line.trim().to_string();
     let o = bounded(&["inspect", "--json", &leaf]);
-    let _ = Command::new("pkill")
-        .args(["-KILL", "-P", &top.id().to_string()])
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", top.id())])
         .status();
-    let _ = top.kill();
     let _ = top.wait();
-    let _ = Command::new("kill").args(["-KILL", &leaf]).status();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     let incomplete = v["landlock"]["incomplete"].as_str().unwrap_or_default();

@@ -618,8 +618,14 @@ os.execv(sys.argv[2], sys.argv[2:])
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let l = &v["landlock"];
-    let _ = Command::new("pkill")
-        .args(["-KILL", "-f", &marker])
+    // confine (the record's holder), then the rest with it: its init and the command die with it
+    if let Some(w) = l["recorded"][0]["writer"].as_u64() {
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", &w.to_string()])
+            .status();
+    }
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", &pid.to_string()])
         .status();
     run.kill().unwrap();
     run.wait().unwrap();
