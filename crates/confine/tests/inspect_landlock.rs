@@ -46,7 +46,7 @@ fn inspect_shows_the_record_of_a_confine_ancestor() {
     let me = std::process::id();
     assert!(
         text.contains(&format!(
-            "  landlock      ABI 3, best-effort, UNVERIFIED: claimed by process {me} ({}, not this confine binary, so its owner could have written anything) (policy /p.yaml): fs execute,read_file,read_dir; 2 path rules; tcp bind [8080]; scopes signal\n                dropped: IOCTL_DEV needs Landlock ABI 5 (Linux 6.10)\n",
+            "  landlock      ABI 3, best-effort, UNVERIFIED: claimed by process {me} ({}, not this confine binary: another program, or confine replaced since it started) (policy /p.yaml): fs execute,read_file,read_dir; 2 path rules; tcp bind [8080]; scopes signal\n                dropped: IOCTL_DEV needs Landlock ABI 5 (Linux 6.10)\n",
             std::env::current_exe().unwrap().display()
         )),
         "{text}"

@@ -107,6 +107,7 @@ fn records_on_a_live_system() {
     if std::path::Path::new("/usr/bin/python3").exists() {
         a_record_of_a_killed_writer_is_gone();
         an_unsealed_memfd_is_not_a_record();
+        a_look_alike_on_another_mount_is_never_opened();
         if is_root() {
             a_user_s_record_counts_for_that_user_only_and_is_owned_by_them();
         }
@@ -275,4 +276,60 @@ fn a_user_s_record_counts_for_that_user_only_and_is_owned_by_them() {
         "{l:?}"
     );
     let _ = Command::new("kill").arg(command.to_string()).status();
+}
+
+/// A file named like a record on a detached mount (its link then reads exactly as a memfd's):
+/// what the review used to stall a reader (a FUSE file there). Its mount is not the kernel's
+/// shmem mount, so it is passed over without being opened, copied or closed.
+const LOOK_ALIKE: &str = r#"
+import os, subprocess, sys
+d = sys.argv[1]
+pid = os.getpid()
+start = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
+path = os.path.join(d, "memfd:confine-landlock:%d-%d (deleted)" % (pid, start))
+fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+subprocess.run(["umount", "-l", d], check=True)
+p = subprocess.Popen(["sleep", "30"])
+print(p.pid, fd, flush=True)
+p.wait()
+"#;
+
+fn a_look_alike_on_another_mount_is_never_opened() {
+    let ok = Command::new("unshare")
+        .args(["-Urm", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped the look-alike case: no user and mount namespace here");
+        return;
+    }
+    let mut w = Kid(Command::new("unshare")
+        .args(["-Urm", "sh", "-c"])
+        .arg(r#"d=$(mktemp -d) && mount -t tmpfs none "$d" && exec /usr/bin/python3 -c "$0" "$d""#)
+        .arg(LOOK_ALIKE)
+        .stdout(Stdio::piped())
+        .current_dir("/")
+        .spawn()
+        .unwrap());
+    let tail = line(&mut BufReader::new(w.0.stdout.take().unwrap()));
+    let (command, fd) = tail.split_once(' ').unwrap();
+    let holder = std::fs::read_to_string(format!("/proc/{command}/stat")).unwrap();
+    let holder = holder
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap();
+    let link = std::fs::read_link(format!("/proc/{holder}/fd/{fd}")).unwrap();
+    assert!(
+        link.to_string_lossy()
+            .starts_with("/memfd:confine-landlock:"),
+        "the look-alike reads as a memfd: {link:?}"
+    );
+    let l = lookup(command.parse().unwrap());
+    assert!(l.found.is_empty(), "{l:?}");
+    assert_eq!(l.ignored.len(), 1, "{l:?}");
+    assert!(l.ignored[0].why.contains("not a memfd (mount"), "{l:?}");
+    let _ = Command::new("kill").arg(command).status();
 }

@@ -44,10 +44,11 @@ pub struct Found {
     /// The process is in the domain: false only for confine's init (the writer's direct
     /// child when [`Record::init_not_in_domain`]).
     pub in_domain: bool,
-    /// The holder runs the same executable as the reader (the same file: device and inode),
-    /// so it is confine that wrote it. Otherwise another program made a record in confine's
-    /// format: what it says is only as good as that program, and its owner could have
-    /// written anything (see [`Found::holder_exe`]).
+    /// The holder runs the same executable as the reader (the same file: device and inode)
+    /// and the record is root's, so it is confine that wrote it and nobody else could have
+    /// changed it. Otherwise what it says is only as good as its owner's word: another program
+    /// made a record in confine's format, or a user's own confine run, which that user can
+    /// change (ptrace, LD_PRELOAD). See [`Found::holder_exe`].
     pub verified: bool,
     /// The holder's executable, as procfs names it.
     pub holder_exe: Option<PathBuf>,
@@ -132,6 +133,9 @@ pub struct Finder {
     seen: HashMap<(u32, u64), Held>,
     /// What is left of [`MAX_FDS_PER_FINDER`] and [`MAX_BYTES_PER_FINDER`].
     left: Budget,
+    /// The mount id of the kernel's internal shmem mount, where memfds live (from a memfd
+    /// this reader makes); None when it could not be learnt, and then no record is read.
+    shm_mount: Option<u64>,
 }
 
 /// What an ancestor holds, and what it runs.
@@ -150,6 +154,17 @@ struct Held {
 /// program leaves no record.
 pub fn find(proc_root: &Path, pid: u32) -> Lookup {
     Finder::new(proc_root).find(pid)
+}
+
+/// The `mnt_id:` of an fdinfo file (proc_pid_fdinfo(5)): procfs answers it without asking
+/// the file's filesystem anything.
+fn mount_id(fdinfo: &Path) -> Option<u64> {
+    crate::read_text(fdinfo)?
+        .lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The device and inode of the file `path` leads to.
@@ -173,6 +188,13 @@ impl Finder {
                 fds: MAX_FDS_PER_FINDER,
                 bytes: MAX_BYTES_PER_FINDER,
             },
+            shm_mount: memfd::sealed(c"confine-probe", b"").ok().and_then(|m| {
+                mount_id(
+                    &proc_root
+                        .join("self/fdinfo")
+                        .join(m.as_raw_fd().to_string()),
+                )
+            }),
         }
     }
 
@@ -287,7 +309,7 @@ impl Finder {
                         writer: a.pid,
                         path: path.clone(),
                         in_domain: !(r.init_not_in_domain && child == target.pid),
-                        verified: id.is_some() && id == self.me,
+                        verified: id.is_some() && id == self.me && r.uid == 0,
                         holder_exe: exe.clone(),
                         record: r.clone(),
                     });
@@ -339,6 +361,26 @@ impl Finder {
                 .and_then(|l| l.to_str().map(str::to_owned))
                 != Some(want.clone())
             {
+                continue;
+            }
+            // a memfd lives on the kernel's internal shmem mount: anything named like one
+            // elsewhere (a FUSE file on a detached mount) is never copied or opened
+            let on = mount_id(
+                &self
+                    .proc_root
+                    .join(a.pid.to_string())
+                    .join("fdinfo")
+                    .join(n.to_string()),
+            );
+            if self.shm_mount.is_none() || on != self.shm_mount {
+                ignored.push(Ignored {
+                    why: format!(
+                        "{}: not a memfd (mount {}), so not a record; not opened",
+                        path.display(),
+                        on.map_or("unknown".into(), |m| m.to_string())
+                    ),
+                    path,
+                });
                 continue;
             }
             let r = self
@@ -396,6 +438,21 @@ impl Finder {
             }
             Err(e) => return Err(format!("cannot copy the descriptor: pidfd_getfd: {e}")),
         };
+        // The number may have been given to another file since the look at its fdinfo: one on
+        // another filesystem is never closed here, since closing a FUSE file waits for its
+        // daemon's answer to FLUSH, which a hostile one never gives (left open instead: the
+        // lookup's budget bounds how many).
+        let fdinfo = self
+            .proc_root
+            .join("self/fdinfo")
+            .join(f.as_raw_fd().to_string());
+        if self.shm_mount.is_none() || mount_id(&fdinfo) != self.shm_mount {
+            std::mem::forget(f);
+            return Err(
+                "replaced by a file of another filesystem while being read (left open: closing it could wait on that filesystem)"
+                    .into(),
+            );
+        }
         let mine = self
             .proc_root
             .join("self/fd")

@@ -44,15 +44,21 @@ pub fn summary(f: &Found) -> String {
     if parts.is_empty() {
         parts.push("nothing handled".into());
     }
+    let exe = f
+        .holder_exe
+        .as_deref()
+        .map_or("executable unknown".into(), |e| e.display().to_string());
     let by = if f.verified {
         format!("recorded by confine {}", f.writer)
+    } else if r.uid != 0 {
+        format!(
+            "UNVERIFIED: recorded by process {} ({exe}) of uid {}, who can change it (ptrace, LD_PRELOAD): as good as their word",
+            f.writer, r.uid
+        )
     } else {
         format!(
-            "UNVERIFIED: claimed by process {} ({}, not this confine binary, so its owner could have written anything)",
-            f.writer,
-            f.holder_exe
-                .as_deref()
-                .map_or("executable unknown".into(), |e| e.display().to_string())
+            "UNVERIFIED: claimed by process {} ({exe}, not this confine binary: another program, or confine replaced since it started)",
+            f.writer
         )
     };
     let head = format!(
@@ -209,6 +215,8 @@ mod tests {
         f.verified = false;
         f.holder_exe = Some("/usr/bin/python3.11".into());
         assert!(summary(&f).starts_with("ABI 3, best-effort, UNVERIFIED: claimed by process 1234 (/usr/bin/python3.11, not this confine binary"), "{}", summary(&f));
+        f.record.uid = 4242;
+        assert!(summary(&f).starts_with("ABI 3, best-effort, UNVERIFIED: recorded by process 1234 (/usr/bin/python3.11) of uid 4242, who can change it"), "{}", summary(&f));
         let v = json(Some(&l), &Ok(3));
         assert_eq!(v["recorded"][0]["record"]["compat"], "best-effort");
         assert_eq!(v["recorded"][0]["in_domain"], true);
