@@ -489,6 +489,15 @@ fn an_unprivileged_caller_gets_the_same_policy() {
     assert_eq!(answers(&o), ["ok", "EACCES"]);
 }
 
+/// `confine inspect --json PID`, parsed.
+fn inspect_json(pid: u32) -> serde_json::Value {
+    let o = Command::new(CONFINE)
+        .args(["inspect", "--json", &pid.to_string()])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 /// The pid of the `sleep MARKER` a run started, once it runs (at most 20 s).
 fn sleeping(marker: &str) -> u32 {
     let t = std::time::Instant::now();
@@ -526,11 +535,7 @@ fn inspect_lists_what_best_effort_dropped() {
         .spawn()
         .unwrap();
     let pid = sleeping(&marker);
-    let o = Command::new(CONFINE)
-        .args(["inspect", "--json", &pid.to_string()])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = inspect_json(pid);
     let rec = &v["landlock"]["recorded"][0];
     assert_eq!(rec["in_domain"], true, "{v}");
     // the record is a memfd in confine's own descriptor table; a SIGKILL of confine frees it
@@ -612,11 +617,7 @@ os.execv(sys.argv[2], sys.argv[2:])
         .spawn()
         .unwrap();
     let pid = sleeping(&marker);
-    let o = Command::new(CONFINE)
-        .args(["inspect", "--json", &pid.to_string()])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = inspect_json(pid);
     let l = &v["landlock"];
     // confine (the record's holder), then the rest with it: its init and the command die with it
     if let Some(w) = l["recorded"][0]["writer"].as_u64() {
